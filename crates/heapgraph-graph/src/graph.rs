@@ -1,0 +1,260 @@
+//! The graph itself and its invariants.
+
+use crate::address::AddressIndex;
+use crate::details::NodeDetailSource;
+use crate::label::EdgeLabel;
+use crate::reverse::reverse_csr;
+use crate::roots::Root;
+use crate::sizes::ShallowSizes;
+use crate::strings::Strings;
+use crate::types::{TypeId, TypeInfo};
+use crate::NodeId;
+use rayon::prelude::*;
+use std::fmt;
+
+/// What a format hands over to become a [`Graph`]. [`Graph::from_parts`] checks every invariant.
+pub struct GraphParts {
+    /// Node addresses, strictly ascending (node id = position).
+    pub addresses: Vec<u64>,
+    /// Type of each node, an index into `type_table`.
+    pub types: Vec<TypeId>,
+    pub sizes: ShallowSizes,
+    /// Forward CSR: edges of node `n` are `offsets[n]..offsets[n + 1]` of `targets` and `labels`.
+    pub offsets: Vec<u32>,
+    pub targets: Vec<NodeId>,
+    pub labels: Vec<EdgeLabel>,
+    pub roots: Vec<Root>,
+    pub type_table: Vec<TypeInfo>,
+    pub strings: Strings,
+    pub details: Box<dyn NodeDetailSource>,
+}
+
+/// A violated graph invariant: a bug in a format reader, never the user's dump (readers validate dumps).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphError(pub String);
+
+impl fmt::Display for GraphError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "inconsistent graph: {}", self.0)
+    }
+}
+
+impl std::error::Error for GraphError {}
+
+/// The reference graph of one dump. See the crate docs for the layout.
+pub struct Graph {
+    addresses: Vec<u64>,
+    address_index: AddressIndex,
+    types: Vec<TypeId>,
+    sizes: ShallowSizes,
+    offsets: Vec<u32>,
+    targets: Vec<NodeId>,
+    labels: Vec<EdgeLabel>,
+    rev_offsets: Vec<u32>,
+    rev_sources: Vec<NodeId>,
+    roots: Vec<Root>,
+    type_table: Vec<TypeInfo>,
+    strings: Strings,
+    details: Box<dyn NodeDetailSource>,
+}
+
+impl Graph {
+    /// Checks the parts and builds the reverse edges and the address index.
+    pub fn from_parts(parts: GraphParts) -> Result<Graph, GraphError> {
+        check_parts(&parts)?;
+        let GraphParts {
+            addresses,
+            types,
+            sizes,
+            offsets,
+            targets,
+            labels,
+            roots,
+            type_table,
+            strings,
+            details,
+        } = parts;
+        let (address_index, (rev_offsets, rev_sources)) = rayon::join(
+            || AddressIndex::new(&addresses),
+            || reverse_csr(&offsets, &targets),
+        );
+        Ok(Graph {
+            addresses,
+            address_index,
+            types,
+            sizes,
+            offsets,
+            targets,
+            labels,
+            rev_offsets,
+            rev_sources,
+            roots,
+            type_table,
+            strings,
+            details,
+        })
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.addresses.len()
+    }
+
+    pub fn edge_count(&self) -> usize {
+        self.targets.len()
+    }
+
+    pub fn address(&self, node: NodeId) -> u64 {
+        self.addresses[node as usize]
+    }
+
+    /// The node at `addr`, if the dump has one.
+    pub fn node_at(&self, addr: u64) -> Option<NodeId> {
+        self.address_index.find(&self.addresses, addr)
+    }
+
+    pub fn type_of(&self, node: NodeId) -> TypeId {
+        self.types[node as usize]
+    }
+
+    pub fn type_info(&self, ty: TypeId) -> &TypeInfo {
+        &self.type_table[ty as usize]
+    }
+
+    pub fn type_count(&self) -> usize {
+        self.type_table.len()
+    }
+
+    /// The printable name of a type (`dict`, `app.models.User`).
+    pub fn type_name(&self, ty: TypeId) -> String {
+        self.type_info(ty).qualified_name(&self.strings)
+    }
+
+    /// Types that `query` names, by short or qualified name.
+    pub fn find_types(&self, query: &str) -> Vec<TypeId> {
+        (0..self.type_table.len() as TypeId)
+            .filter(|&t| self.type_info(t).matches(query, &self.strings))
+            .collect()
+    }
+
+    pub fn shallow_size(&self, node: NodeId) -> u64 {
+        self.sizes.get(node)
+    }
+
+    /// Targets of `node`'s references, in the dump's order.
+    pub fn out_targets(&self, node: NodeId) -> &[NodeId] {
+        &self.targets[self.out_range(node)]
+    }
+
+    /// Labels of `node`'s references, parallel to [`Graph::out_targets`].
+    pub fn out_labels(&self, node: NodeId) -> &[EdgeLabel] {
+        &self.labels[self.out_range(node)]
+    }
+
+    /// `(target, label)` pairs of `node`'s references.
+    pub fn out_edges(&self, node: NodeId) -> impl Iterator<Item = (NodeId, EdgeLabel)> + '_ {
+        let range = self.out_range(node);
+        self.targets[range.clone()]
+            .iter()
+            .copied()
+            .zip(self.labels[range].iter().copied())
+    }
+
+    /// Nodes that reference `node`, ascending, once per edge (a node referencing it twice appears twice).
+    pub fn in_sources(&self, node: NodeId) -> &[NodeId] {
+        let n = node as usize;
+        &self.rev_sources[self.rev_offsets[n] as usize..self.rev_offsets[n + 1] as usize]
+    }
+
+    pub fn in_degree(&self, node: NodeId) -> usize {
+        let n = node as usize;
+        (self.rev_offsets[n + 1] - self.rev_offsets[n]) as usize
+    }
+
+    /// The forward CSR as raw arrays, for the hot loops of analyses: `(offsets, targets, labels)`.
+    pub fn forward_csr(&self) -> (&[u32], &[NodeId], &[EdgeLabel]) {
+        (&self.offsets, &self.targets, &self.labels)
+    }
+
+    /// The reverse CSR as raw arrays: `(offsets, sources)`.
+    pub fn reverse_csr(&self) -> (&[u32], &[NodeId]) {
+        (&self.rev_offsets, &self.rev_sources)
+    }
+
+    pub fn roots(&self) -> &[Root] {
+        &self.roots
+    }
+
+    pub fn strings(&self) -> &Strings {
+        &self.strings
+    }
+
+    /// Value preview, name, length and refcount of one node, read on demand.
+    pub fn details(&self, node: NodeId) -> crate::NodeDetails {
+        self.details.details(node)
+    }
+
+    /// Bytes held by the graph's arrays (not counting the dump file it may read details from).
+    pub fn heap_bytes(&self) -> usize {
+        fn bytes<T>(v: &[T]) -> usize {
+            std::mem::size_of_val(v)
+        }
+        bytes(&self.addresses)
+            + self.address_index.heap_bytes()
+            + bytes(&self.types)
+            + self.sizes.heap_bytes()
+            + bytes(&self.offsets)
+            + bytes(&self.targets)
+            + bytes(&self.labels)
+            + bytes(&self.rev_offsets)
+            + bytes(&self.rev_sources)
+            + bytes(&self.roots)
+            + bytes(&self.type_table)
+            + self.strings.heap_bytes()
+    }
+
+    fn out_range(&self, node: NodeId) -> std::ops::Range<usize> {
+        let n = node as usize;
+        self.offsets[n] as usize..self.offsets[n + 1] as usize
+    }
+}
+
+fn check_parts(p: &GraphParts) -> Result<(), GraphError> {
+    let n = p.addresses.len();
+    let fail = |what: String| Err(GraphError(what));
+    if n > u32::MAX as usize {
+        return fail(format!("{n} nodes exceed the u32 node id space"));
+    }
+    if p.types.len() != n || p.sizes.len() != n || p.offsets.len() != n + 1 {
+        return fail(format!(
+            "array lengths disagree: {n} addresses, {} types, {} sizes, {} offsets",
+            p.types.len(),
+            p.sizes.len(),
+            p.offsets.len()
+        ));
+    }
+    if p.targets.len() != p.labels.len() || p.offsets[n] as usize != p.targets.len() {
+        return fail(format!(
+            "edge arrays disagree: {} targets, {} labels, offsets end at {}",
+            p.targets.len(),
+            p.labels.len(),
+            p.offsets[n]
+        ));
+    }
+    if p.offsets[0] != 0 || p.offsets.par_windows(2).any(|w| w[0] > w[1]) {
+        return fail("edge offsets are not ascending from 0".into());
+    }
+    if p.addresses.par_windows(2).any(|w| w[0] >= w[1]) {
+        return fail("addresses are not strictly ascending".into());
+    }
+    if p.targets.par_iter().any(|&t| t as usize >= n) {
+        return fail("an edge targets a node that does not exist".into());
+    }
+    let type_count = p.type_table.len();
+    if p.types.par_iter().any(|&t| t as usize >= type_count) {
+        return fail("a node has a type that does not exist".into());
+    }
+    if p.roots.iter().any(|r| r.node as usize >= n) {
+        return fail("a root is a node that does not exist".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,37 @@
+//! The reference graph: the one contract between dump formats and analyses.
+//!
+//! Every dump format (the Python `.hgd` dump, later HPROF and V8 snapshots) is loaded into a [`Graph`];
+//! every analysis reads only a [`Graph`]. Nothing here knows which runtime a dump came from.
+//!
+//! The layout is chosen for heaps of tens of millions of objects:
+//! - node ids are dense `u32`s, assigned in ascending address order, so an address lookup is a search in
+//!   the address array and needs no hash table;
+//! - forward edges (target + label) and reverse edges (source) are compressed sparse rows: 12 bytes per
+//!   edge in all;
+//! - type names, edge names and root names are interned once in a [`Strings`] table;
+//! - per-object details that reports print for a handful of objects (value previews, names) stay in the
+//!   dump file and are read on demand through [`NodeDetailSource`].
+
+mod address;
+mod builder;
+mod details;
+mod graph;
+mod label;
+mod reverse;
+mod roots;
+mod sizes;
+mod strings;
+mod types;
+
+pub use address::AddressIndex;
+pub use builder::{Built, GraphBuilder};
+pub use details::{NoDetails, NodeDetailSource, NodeDetails};
+pub use graph::{Graph, GraphError, GraphParts};
+pub use label::{EdgeKind, EdgeLabel};
+pub use roots::{Root, RootKind};
+pub use sizes::ShallowSizes;
+pub use strings::{StrId, StringInterner, Strings};
+pub use types::{TypeId, TypeInfo};
+
+/// A node (object) in the graph. Dense, `0..node_count`, in ascending address order.
+pub type NodeId = u32;

@@ -1,0 +1,42 @@
+//! Roots: objects alive for reasons outside the heap.
+
+use crate::strings::StrId;
+use crate::NodeId;
+
+/// Why a root is alive. Analyses treat all kinds alike (children of one super-root); reports print the kind.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RootKind {
+    /// A loaded module (Python: a value in `sys.modules`).
+    Module,
+    /// An interpreter-level table (Python: `sys.modules`, the builtins dict).
+    Interpreter,
+    /// A frame on a thread's stack.
+    Frame,
+    /// The value of a running frame's local variable.
+    Local,
+    /// Held from outside the dump: more references than the dump shows (C code, extensions).
+    External,
+    /// An immortal object (CPython 3.12+) that nothing in the dump references.
+    Immortal,
+}
+
+impl RootKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RootKind::Module => "module",
+            RootKind::Interpreter => "interpreter",
+            RootKind::Frame => "frame",
+            RootKind::Local => "local",
+            RootKind::External => "external",
+            RootKind::Immortal => "immortal",
+        }
+    }
+}
+
+/// One root: a node, why it is alive, and a name for people (`x in f() [thread MainThread]`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Root {
+    pub node: NodeId,
+    pub kind: RootKind,
+    pub name: StrId,
+}

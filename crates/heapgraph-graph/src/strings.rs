@@ -1,0 +1,89 @@
+//! Interned strings: type names, edge names, root names.
+
+use std::collections::HashMap;
+
+/// An index into a [`Strings`] table.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct StrId(pub u32);
+
+/// A frozen string table: all texts in one buffer, so millions of short names cost one allocation.
+#[derive(Debug, Default, Clone)]
+pub struct Strings {
+    text: String,
+    /// `ends[i]` is where string `i` ends in `text`; it starts where string `i - 1` ends.
+    ends: Vec<usize>,
+}
+
+impl Strings {
+    /// The text of `id`; an unknown id reads as the empty string (ids come from our own interner).
+    pub fn get(&self, id: StrId) -> &str {
+        let i = id.0 as usize;
+        let Some(&end) = self.ends.get(i) else {
+            return "";
+        };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..end]
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Bytes held by the table.
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
+    }
+}
+
+/// Builds a [`Strings`] table, giving equal texts one id.
+#[derive(Debug, Default)]
+pub struct StringInterner {
+    strings: Strings,
+    ids: HashMap<Box<str>, StrId>,
+}
+
+impl StringInterner {
+    pub fn intern(&mut self, text: &str) -> StrId {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = StrId(self.strings.ends.len() as u32);
+        self.strings.text.push_str(text);
+        self.strings.ends.push(self.strings.text.len());
+        self.ids.insert(text.into(), id);
+        id
+    }
+
+    /// The table so far, for lookups while building.
+    pub fn strings(&self) -> &Strings {
+        &self.strings
+    }
+
+    pub fn freeze(self) -> Strings {
+        self.strings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_texts_share_an_id() {
+        let mut interner = StringInterner::default();
+        let a = interner.intern("alpha");
+        let b = interner.intern("");
+        let c = interner.intern("alpha");
+        assert_eq!(a, c);
+        assert_ne!(a, b);
+        let strings = interner.freeze();
+        assert_eq!(strings.get(a), "alpha");
+        assert_eq!(strings.get(b), "");
+        assert_eq!(strings.get(StrId(99)), "");
+        assert_eq!(strings.len(), 2);
+    }
+}
