@@ -1,1 +1,53 @@
-fn main() {}
+//! The `heapgraph` command. It only parses arguments and prints; the crates it calls do the work.
+
+mod commands;
+mod load;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Ask a heap dump what is in it and what keeps it alive.
+///
+/// Take a dump of a Python process with the dumper (`heapgraph dumper -o DIR` writes it out), copy the
+/// dump anywhere, then ask it questions here.
+#[derive(Parser)]
+#[command(name = "heapgraph", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Info(commands::info::Args),
+    Types(commands::types::Args),
+    Dumper(commands::dumper::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info(args) => commands::info::run(args),
+        Command::Types(args) => commands::types::run(args),
+        Command::Dumper(args) => commands::dumper::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("heapgraph: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,1 +1,72 @@
-//! placeholder
+//! Readers for heap dump formats. Each reader loads a dump file into a [`heapgraph_graph::Graph`]; nothing
+//! after this crate knows which format a dump came from.
+//!
+//! The format is detected from a file's first bytes, never from its name ([`detect`]).
+
+mod detect;
+mod error;
+mod progress;
+pub mod python;
+
+pub use detect::{detect, Format};
+pub use error::LoadError;
+pub use progress::{LoadProgress, NoProgress};
+
+use heapgraph_graph::Graph;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A loaded dump: the graph, facts about the process it came from, and what loading noticed.
+pub struct Dump {
+    pub path: PathBuf,
+    pub format: Format,
+    pub graph: Graph,
+    /// Facts the dump records about its process (runtime version, pid, argv, ...), as the dump names them.
+    pub meta: serde_json::Map<String, serde_json::Value>,
+    pub stats: LoadStats,
+}
+
+/// What loading counted beyond the graph itself.
+#[derive(Clone, Debug, Default)]
+pub struct LoadStats {
+    pub file_bytes: u64,
+    /// References to addresses that are not objects in the dump; they are dropped.
+    pub dangling_edges: u64,
+    pub load_time: Duration,
+}
+
+/// Loads the dump at `path`, whatever its format.
+pub fn load(path: &Path, progress: &dyn LoadProgress) -> Result<Dump, LoadError> {
+    let file = std::fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
+    let meta = file.metadata().map_err(|e| LoadError::io(path, e))?;
+    if meta.is_dir() {
+        return Err(LoadError::new(
+            path,
+            None,
+            "is a directory; give the path of a dump file",
+        ));
+    }
+    let mut head = [0u8; 16];
+    let n = read_prefix(&file, &mut head).map_err(|e| LoadError::io(path, e))?;
+    match detect(&head[..n]) {
+        Some(Format::PythonHgd) => python::load(path, file, progress),
+        None => Err(LoadError::new(
+            path,
+            Some(0),
+            "is not a heap dump heapgraph can read (unknown first bytes); it reads heapgraph Python dumps \
+             (.hgd, made by `heapgraph dumper`)",
+        )),
+    }
+}
+
+fn read_prefix(mut file: &std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    use std::io::Read;
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}

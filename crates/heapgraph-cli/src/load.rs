@@ -1,0 +1,13 @@
+//! Loading a dump for a command, with a progress bar when a person is watching.
+
+use crate::progress::TerminalProgress;
+use heapgraph_formats::Dump;
+use std::path::Path;
+
+/// Loads `path`, showing progress on stderr if it is a terminal. Errors come back as the message to print.
+pub fn load_dump(path: &Path) -> Result<Dump, String> {
+    let progress = TerminalProgress::new();
+    let dump = heapgraph_formats::load(path, &progress).map_err(|e| e.to_string());
+    progress.finish();
+    dump
+}

@@ -1,0 +1,148 @@
+//! heapgraph's own Python dump format (`.hgd`), specified in `docs/formats.md`, and the dumper that writes
+//! it.
+//!
+//! Loading is two passes over the memory-mapped file and no intermediate decode: pass 1 ([`scan`]) frames
+//! every record and collects 16 bytes per object; objects are numbered in address order ([`number`]); pass 2
+//! ([`resolve`]) reads headers and edges in parallel chunks straight into the graph's arrays. Pages already
+//! read are handed back to the kernel as the passes go, so a dump much larger than the graph does not
+//! inflate the process's resident memory.
+
+mod details;
+mod number;
+mod record;
+mod resolve;
+mod roots;
+mod scan;
+mod scatter;
+
+pub use record::MAGIC;
+
+use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
+use heapgraph_graph::{AddressIndex, Graph, GraphParts};
+use memmap2::{Advice, Mmap, UncheckedAdvice};
+use record::FormatError;
+use std::fs::File;
+use std::path::Path;
+use std::time::Instant;
+
+/// The dumper script, stdlib-only, written out by `heapgraph dumper`.
+pub const DUMPER_SOURCE: &str = include_str!("../../python/heapgraph_dump.py");
+
+/// The file name users import the dumper as.
+pub const DUMPER_FILE_NAME: &str = "heapgraph_dump.py";
+
+pub(crate) fn load(
+    path: &Path,
+    file: File,
+    progress: &dyn LoadProgress,
+) -> Result<Dump, LoadError> {
+    let started = Instant::now();
+    let located = |e: FormatError| LoadError::new(path, Some(e.offset), e.message);
+    // SAFETY: the map is read-only. If another process truncates the file while we read it, the kernel
+    // raises SIGBUS; every memory-mapping reader shares this risk, and dumps are not rewritten in place.
+    let map = unsafe { Mmap::map(&file) }.map_err(|e| LoadError::io(path, e))?;
+    let data: &[u8] = &map;
+    let release = |start: usize, end: usize| release_pages(&map, start, end);
+    let _ = map.advise(Advice::Sequential);
+
+    progress.phase("reading records", data.len() as u64);
+    let scan = scan::scan(data, &|start, end| {
+        progress.advance((end - start) as u64);
+        release(start, end);
+    })
+    .map_err(located)?;
+
+    let mut scan = scan;
+    let objects = std::mem::take(&mut scan.objects);
+    let numbering = number::number(objects).map_err(|m| LoadError::new(path, None, m))?;
+    let index = AddressIndex::new(&numbering.addresses);
+
+    progress.phase("resolving references", numbering.addresses.len() as u64);
+    let (resolved, addresses) = resolve::resolve(
+        data,
+        &scan,
+        numbering,
+        &index,
+        &|n| progress.advance(n),
+        &release,
+    )
+    .map_err(located)?;
+
+    let in_degrees =
+        resolve::retaining_in_degrees(addresses.len(), &resolved.targets, &resolved.labels);
+    let roots = roots::collect(
+        &scan.roots,
+        &mut scan.interner,
+        &addresses,
+        &index,
+        &resolved.refcounts,
+        &in_degrees,
+    )
+    .map_err(located)?;
+    drop(in_degrees);
+
+    let resolve::Resolved {
+        types,
+        sizes,
+        refcounts,
+        record_offsets,
+        offsets,
+        targets,
+        labels,
+        dangling_edges,
+    } = resolved;
+    drop(refcounts);
+    let details = details::PythonDetails {
+        map,
+        record_offsets,
+        string_offsets: std::mem::take(&mut scan.string_offsets),
+    };
+    let graph = Graph::from_parts(GraphParts {
+        addresses,
+        types,
+        sizes,
+        offsets,
+        targets,
+        labels,
+        roots,
+        type_table: std::mem::take(&mut scan.type_table),
+        strings: std::mem::take(&mut scan.interner).freeze(),
+        details: Box::new(details),
+    })
+    .map_err(|e| {
+        LoadError::new(
+            path,
+            None,
+            format!("{e} (a heapgraph bug; please report it)"),
+        )
+    })?;
+
+    let mut meta = std::mem::take(&mut scan.meta);
+    meta.insert("dump_duration_ns".into(), scan.end.duration_ns.into());
+    meta.insert("rss_bytes_after".into(), scan.end.rss_bytes.into());
+    Ok(Dump {
+        path: path.to_path_buf(),
+        format: Format::PythonHgd,
+        graph,
+        meta,
+        stats: LoadStats {
+            file_bytes: scan.end_offset as u64,
+            dangling_edges,
+            load_time: started.elapsed(),
+        },
+    })
+}
+
+/// Tells the kernel we are done with the whole pages inside `start..end`, so they leave our resident set
+/// (they stay in the page cache; reading them again just maps them back).
+fn release_pages(map: &Mmap, start: usize, end: usize) {
+    const PAGE: usize = 4096;
+    let first = start.div_ceil(PAGE) * PAGE;
+    let last = end / PAGE * PAGE;
+    if last > first {
+        // SAFETY: MADV_DONTNEED on a read-only private file mapping only drops our view of clean page-cache
+        // pages; later reads fault them back in with the same contents.
+        let _ =
+            unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, first, last - first) };
+    }
+}
