@@ -146,3 +146,6 @@ fn release_pages(map: &Mmap, start: usize, end: usize) {
             unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, first, last - first) };
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,238 @@
+//! Loader tests on dumps written byte by byte here, so that every rule of the format can be broken on
+//! purpose. Real dumps from real interpreters are tested in the workspace's `tests/` crate.
+
+use super::record::*;
+use crate::{load, NoProgress};
+use heapgraph_graph::{EdgeKind, RootKind};
+use std::path::PathBuf;
+
+/// A minimal `.hgd` writer for tests.
+struct Writer {
+    bytes: Vec<u8>,
+    objects: u64,
+    edges: u64,
+    roots: u64,
+}
+
+impl Writer {
+    fn new() -> Writer {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend(VERSION.to_le_bytes());
+        bytes.extend(0u32.to_le_bytes());
+        let mut w = Writer {
+            bytes,
+            objects: 0,
+            edges: 0,
+            roots: 0,
+        };
+        w.record(TAG_META, br#"{"format":"heapgraph-python","python_version":"3.11.7","implementation":"cpython","pid":42}"#);
+        w
+    }
+
+    fn record(&mut self, tag: u8, payload: &[u8]) {
+        self.bytes.push(tag);
+        self.bytes.extend((payload.len() as u32).to_le_bytes());
+        self.bytes.extend(payload);
+    }
+
+    fn string(&mut self, id: u32, text: &str) {
+        let mut p = id.to_le_bytes().to_vec();
+        p.extend(text.as_bytes());
+        self.record(TAG_STRING, &p);
+    }
+
+    fn ty(&mut self, addr: u64, module: u32, name: u32) {
+        let mut p = addr.to_le_bytes().to_vec();
+        p.extend(module.to_le_bytes());
+        p.extend(name.to_le_bytes());
+        self.record(TAG_TYPE, &p);
+    }
+
+    fn object(
+        &mut self,
+        addr: u64,
+        ty: u64,
+        size: u64,
+        refcount: u64,
+        edges: &[(u64, u32)],
+        value: Option<&str>,
+    ) {
+        let mut p = Vec::new();
+        for v in [addr, ty, size, refcount] {
+            p.extend(v.to_le_bytes());
+        }
+        p.extend((edges.len() as u32).to_le_bytes());
+        p.push(if value.is_some() { FLAG_VALUE } else { 0 });
+        p.extend([0, 0, 0]);
+        for &(target, label) in edges {
+            p.extend(target.to_le_bytes());
+            p.extend(label.to_le_bytes());
+        }
+        if let Some(v) = value {
+            p.extend((v.len() as u16).to_le_bytes());
+            p.extend(v.as_bytes());
+        }
+        self.record(TAG_OBJECT, &p);
+        self.objects += 1;
+        self.edges += edges.len() as u64;
+    }
+
+    fn root(&mut self, addr: u64, kind: u8, name: u32) {
+        let mut p = addr.to_le_bytes().to_vec();
+        p.push(kind);
+        p.extend(name.to_le_bytes());
+        self.record(TAG_ROOT, &p);
+        self.roots += 1;
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        let mut p = Vec::new();
+        for v in [self.objects, self.edges, self.roots, 1_000_000, 1 << 20] {
+            p.extend(v.to_le_bytes());
+        }
+        self.record(TAG_END, &p);
+        self.bytes
+    }
+}
+
+const ATTR: u32 = 2 << 29;
+const WEAK: u32 = 6 << 29;
+
+/// module -> list -> [leaf, leaf]; leaf0.name -> str; a weakref to leaf1; a string held from outside.
+fn sample() -> Vec<u8> {
+    let mut w = Writer::new();
+    for (i, s) in [
+        "builtins", "list", "app", "Leaf", "str", "name", "app", "weakref", "referent",
+    ]
+    .iter()
+    .enumerate()
+    {
+        w.string(i as u32, s);
+    }
+    w.ty(0xa0, 0, 1);
+    w.ty(0xb0, 2, 3);
+    w.ty(0xc0, 0, 4);
+    w.ty(0xd0, 0, 7);
+    w.object(
+        0x1000,
+        0xa0,
+        72,
+        1,
+        &[(0x2000, 1 << 29), (0x3000, (1 << 29) | 1), (0xdead, 0)],
+        None,
+    );
+    w.object(0x2000, 0xb0, 48, 1, &[(0x4000, ATTR | 5)], None);
+    w.object(0x3000, 0xb0, 48, 1, &[], None);
+    w.object(0x4000, 0xc0, 53, 3, &[], Some("hello"));
+    w.object(0x5000, 0xd0, 64, 1, &[(0x3000, WEAK | 8)], None);
+    w.root(0x1000, 1, 6);
+    w.finish()
+}
+
+fn write_temp(name: &str, bytes: &[u8]) -> PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("heapgraph-unit-{}-{name}.hgd", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn loads_objects_edges_roots_and_details() {
+    let path = write_temp("sample", &sample());
+    let dump = load(&path, &NoProgress).unwrap();
+    let g = &dump.graph;
+    assert_eq!(g.node_count(), 5);
+    assert_eq!(g.edge_count(), 4, "the dangling edge is dropped");
+    assert_eq!(dump.stats.dangling_edges, 1);
+    let list = g.node_at(0x1000).unwrap();
+    let leaf0 = g.node_at(0x2000).unwrap();
+    let s = g.node_at(0x4000).unwrap();
+    assert_eq!(g.type_name(g.type_of(leaf0)), "app.Leaf");
+    assert_eq!(g.out_targets(list), &[leaf0, g.node_at(0x3000).unwrap()]);
+    let labels: Vec<String> = g
+        .out_labels(leaf0)
+        .iter()
+        .map(|l| l.display(g.strings()).to_string())
+        .collect();
+    assert_eq!(labels, [".name"]);
+    assert_eq!(
+        g.out_labels(g.node_at(0x5000).unwrap())[0].kind(),
+        EdgeKind::Weak
+    );
+    assert_eq!(g.details(s).value.as_deref(), Some("hello"));
+    assert_eq!(g.details(s).refcount, Some(3));
+    // The module root; held from outside: the list (refcount 1, no edge), the str (refcount 3, one edge)
+    // and the weakref (refcount 1, no edge). The weak edge to leaf1 does not count as a reference.
+    let mut roots: Vec<(u64, RootKind)> = g
+        .roots()
+        .iter()
+        .map(|r| (g.address(r.node), r.kind))
+        .collect();
+    roots.sort();
+    assert_eq!(
+        roots,
+        [
+            (0x1000, RootKind::Module),
+            (0x1000, RootKind::External),
+            (0x4000, RootKind::External),
+            (0x5000, RootKind::External)
+        ]
+    );
+    assert_eq!(dump.meta["pid"], 42);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn every_truncation_is_an_error_naming_the_file() {
+    let bytes = sample();
+    let path = write_temp("cut", &bytes);
+    for cut in 0..bytes.len() {
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        let e = load(&path, &NoProgress)
+            .err()
+            .unwrap_or_else(|| panic!("cut at {cut} loaded"));
+        let text = e.to_string();
+        assert!(text.starts_with(&path.display().to_string()), "{text}");
+    }
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn flipped_bytes_never_panic() {
+    let bytes = sample();
+    let path = write_temp("flip", &bytes);
+    let mut seed = 0x9e3779b97f4a7c15u64;
+    for _ in 0..3000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut corrupt = bytes.clone();
+        let at = (seed % corrupt.len() as u64) as usize;
+        corrupt[at] ^= 1 << (seed >> 60 & 7);
+        std::fs::write(&path, &corrupt).unwrap();
+        if let Err(e) = load(&path, &NoProgress) {
+            assert!(e.offset.is_some() || !e.message.is_empty());
+        }
+    }
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn wrong_version_and_duplicates_are_explained() {
+    let mut bytes = sample();
+    bytes[8] = 9;
+    let path = write_temp("version", &bytes);
+    let e = load(&path, &NoProgress).err().unwrap();
+    assert!(e.message.contains("version 9"), "{e}");
+
+    let mut w = Writer::new();
+    w.string(0, "builtins");
+    w.string(1, "object");
+    w.ty(0xa0, 0, 1);
+    w.object(0x10, 0xa0, 16, 1, &[], None);
+    w.object(0x10, 0xa0, 16, 1, &[], None);
+    std::fs::write(&path, w.finish()).unwrap();
+    let e = load(&path, &NoProgress).err().unwrap();
+    assert!(e.message.contains("appears twice"), "{e}");
+    std::fs::remove_file(path).unwrap();
+}
