@@ -1,0 +1,1305 @@
+"""Write a heap dump of the running CPython process for heapgraph (`.hgd` format, version 1).
+
+Usage
+=====
+
+Inside the process to diagnose (any thread; CPython 3.8 to 3.13; standard library only)::
+
+    import heapgraph_dump
+    summary = heapgraph_dump.dump("/tmp/service.hgd")
+    # {'objects': 812345, 'edges': 2345678, 'roots': 912, 'seconds': 1.9, 'bytes': 61234567}
+
+``dump(path, collect=True)`` runs ``gc.collect()`` first; by default it does not, because uncollected
+garbage is evidence. Open the file with heapgraph.
+
+Or run a script and dump its heap when it ends (normally, by exception or by ``sys.exit``)::
+
+    python heapgraph_dump.py -o out.hgd script.py [args ...]
+
+The file format is specified in heapgraph's ``docs/formats.md``.
+
+What it records
+===============
+
+Every object reachable from ``gc.get_objects()`` through ``gc.get_referents()``, each once, plus the frames
+of every thread and their local variables. Per object: address, type, ``sys.getsizeof`` size, refcount
+(the dumper's own references subtracted), GC-tracked flag, ``len`` of builtin containers, a short value
+preview of str/bytes/int/float/bool/None, the name of modules, classes, functions, code objects and frames,
+and the references, labelled (list index, dict key, attribute, local variable) where the dumper can tell.
+
+Design notes (why it is written this way)
+=========================================
+
+* **It never runs code of the process being diagnosed.** No ``repr``, ``getattr``, ``isinstance``,
+  ``len`` or ``__sizeof__`` on user objects: types come from ``type(o)``, class attributes from the
+  ``__dict__`` of each class in ``__mro__`` (read through ``type``'s own descriptors), lengths and values
+  through the builtin base class's C methods, sizes through ``sys.getsizeof`` only when the
+  ``__sizeof__`` it would call is a C method (else ``object.__sizeof__`` plus the GC header).
+* **It does not change the heap it describes.** Since 3.11 instances keep attributes inline and reading
+  ``obj.__dict__`` would create a dict; ``frame.f_locals`` creates one on 3.11/3.12. The dumper reads the
+  inline values, the class's shared keys and the frames' fast locals directly from memory with ctypes,
+  at offsets found at import time by a self-test on probe objects. When the self-test fails the dumper
+  still works: attribute values become plain edges (META ``attribute_names`` false) and frame locals are
+  left out; it never falls back to the mutating attributes.
+* **Other threads do not run while it walks the heap** (best effort, pure Python cannot suspend them).
+  The GIL is only released by blocking calls, and the walk makes none: output goes into a shared
+  ``mmap`` of the file (a memory copy, GIL held), grown with ``mmap.resize`` after reserving disk blocks
+  with ``posix_fallocate`` called through ``ctypes.pythonapi`` (which keeps the GIL; ``os.posix_fallocate``
+  would release it). Reserving blocks first turns a full disk into an exception instead of a SIGBUS.
+  Threads waiting for the GIL would still take it after the switch interval, so the interval is raised
+  for the duration of the dump and waiting threads get one chance to run before the snapshot is taken.
+  Written pages are dropped from the process with ``madvise(MADV_DONTNEED)`` as the dump advances (they
+  stay in the page cache), so the output does not grow the process's RSS; the file is truncated to its
+  exact size at the end. A failed dump removes its partial file and raises ``DumpError``.
+* **Its own memory stays small.** The list from ``gc.get_objects()`` (8 bytes per tracked object) is
+  unavoidable. Objects outside it (str, int, float, untracked tuples and dicts) are marked visited in a
+  bitmap of one bit per 16 bytes of address space, allocated per MiB region actually used, instead of a
+  set of ids (about 70 bytes per object). Caches hold ints and bytes, never objects of the heap, except
+  class-level descriptors, whose extra references are counted and subtracted from their refcount.
+* **It is iterative** (an explicit stack), so million-long linked structures do not overflow the C stack.
+"""
+
+import gc
+import json
+import mmap
+import os
+import platform
+import struct
+import sys
+import time
+import types
+
+try:
+    import ctypes
+except ImportError:  # interpreters built without _ctypes: the dumper still works, with fewer names
+    ctypes = None
+
+__all__ = ["dump", "DumpError"]
+__version__ = "1.0.0"
+
+# ---------------------------------------------------------------------------------------------------------
+# File format constants (docs/formats.md, "heapgraph Python dump (.hgd), version 1")
+
+MAGIC = b"\x89HGD\r\n\x1a\n"
+FORMAT_VERSION = 1
+TAG_META, TAG_STRING, TAG_TYPE, TAG_OBJECT, TAG_ROOT, TAG_END = 1, 2, 3, 4, 5, 6
+
+KIND_PLAIN, KIND_INDEX, KIND_ATTR, KIND_KEY, KIND_LOCAL, KIND_INTERNAL, KIND_WEAK = range(7)
+INDEX_MAX = (1 << 29) - 1
+
+ROOT_MODULE, ROOT_INTERPRETER, ROOT_FRAME, ROOT_LOCAL = 1, 2, 3, 4
+
+FLAG_TRACKED, FLAG_LEN, FLAG_VALUE, FLAG_NAME = 1, 2, 4, 8
+IMMORTAL_REFCOUNT = 4294967295
+
+_FILE_HEADER = struct.Struct("<8sII")
+_RECORD = struct.Struct("<BI")
+_OBJECT = struct.Struct("<BIQQQQIB3x")  # record header + the 40-byte OBJECT header
+_STRING = struct.Struct("<BII")
+_TYPE = struct.Struct("<BIQII")
+_ROOT = struct.Struct("<BIQBI")
+_END = struct.Struct("<BIQQQQQ")
+_U64 = struct.Struct("<Q")
+_U32 = struct.Struct("<I")
+_U16 = struct.Struct("<H")
+
+_STRING_CACHE_MAX = 1 << 16  # texts remembered for reuse; past that the cache starts over (spec allows)
+_KEY_CACHE_MAX = 1 << 16  # dict-key labels remembered by key address
+_VALUE_CHARS = 64
+_VALUE_BYTES = 32
+_KEY_CHARS = 64
+_BIG_INT_BITS = 64
+
+_FLUSH_BYTES = 1 << 20  # records are assembled in a buffer of this size, then copied into the map
+_RESERVE_MIN = 16 << 20  # disk reserved at a time, at least
+_RELEASE_BYTES = 8 << 20  # written pages are dropped from RSS every this many bytes
+_QUIET_SECONDS = 300.0  # switch interval while dumping: how long a waiting thread waits before forcing a switch
+
+_PY311 = sys.version_info >= (3, 11)
+_PY312 = sys.version_info >= (3, 12)
+_PY313 = sys.version_info >= (3, 13)
+
+# Type flags (Include/object.h)
+_TPFLAGS_INLINE_VALUES = 1 << 2  # 3.13
+_TPFLAGS_PREHEADER = (1 << 3) | (1 << 4)  # managed weakref | managed dict (3.11+; bit 3 from 3.12)
+_TPFLAGS_MANAGED_DICT = 1 << 4
+_TPFLAGS_HEAPTYPE = 1 << 9
+_TPFLAGS_HAVE_GC = 1 << 14
+
+
+class DumpError(Exception):
+    """The dump could not be written; the partial file was removed."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Safe static access to types and objects: C descriptors of the builtin types, called directly, so that
+# no metaclass, __getattribute__, __class__ property or descriptor of the process's own code ever runs.
+
+_type_mro = type.__dict__["__mro__"].__get__
+_type_vars = type.__dict__["__dict__"].__get__  # a mappingproxy of the class's own dict
+_type_flags = type.__dict__["__flags__"].__get__
+_type_module = type.__dict__["__module__"].__get__
+_type_qualname = type.__dict__["__qualname__"].__get__
+_type_dictoffset = type.__dict__["__dictoffset__"].__get__
+_type_basicsize = type.__dict__["__basicsize__"].__get__
+_module_dict = types.ModuleType.__dict__["__dict__"].__get__
+_func_qualname = types.FunctionType.__dict__["__qualname__"].__get__
+_frame_code = types.FrameType.__dict__["f_code"].__get__
+_frame_lineno = types.FrameType.__dict__["f_lineno"].__get__
+_frame_back = types.FrameType.__dict__["f_back"].__get__
+_frame_globals = types.FrameType.__dict__["f_globals"].__get__
+_member_get = types.MemberDescriptorType.__get__
+_getset_get = types.GetSetDescriptorType.__get__
+_object_sizeof = object.__sizeof__
+_getrefcount = sys.getrefcount
+_getsizeof = sys.getsizeof
+_is_tracked = gc.is_tracked
+_get_referents = gc.get_referents
+
+_C_CALLABLES = (
+    types.MethodDescriptorType,
+    types.BuiltinFunctionType,
+    types.WrapperDescriptorType,
+    types.ClassMethodDescriptorType,
+)
+
+_OWN_GLOBALS = globals()
+
+
+def _class_attr(t, name):
+    """The first `name` in the dicts of `t`'s MRO, found without running any lookup hook; None if absent."""
+    for klass in _type_mro(t):
+        found = _type_vars(klass).get(name, _class_attr)
+        if found is not _class_attr:
+            return found
+    return None
+
+
+def _safe_str(value):
+    """`value` if it is an exact str (safe to encode), else None."""
+    return value if type(value) is str else None
+
+
+def _instance_attr(obj, name):
+    """An instance attribute stored in the object itself (its dict or inline values), or None.
+
+    Refuses when any class in the MRO defines `name` (a property would run code); object.__getattribute__
+    skips __getattr__ and reads inline values without creating the instance dict.
+    """
+    if _class_attr(type(obj), name) is not None:
+        return None
+    try:
+        return object.__getattribute__(obj, name)
+    except Exception:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Raw memory access (ctypes) and the layouts it depends on, found and verified at import time
+
+
+class _Probe:
+    """Probe objects for the self-tests: distinct objects whose addresses are looked for in memory."""
+
+
+if ctypes is not None:
+    # One ctypes array spanning the address space: struct.unpack_from on it reads any word for ~0.1 us
+    # without creating a ctypes object per read. Only addresses of live objects are ever read.
+    _MEMORY = (ctypes.c_char * (1 << 62)).from_address(0)
+    _WORD = _U64.unpack_from
+    # Unpackers made at import: caches filled during a dump would be heap changes the walk then sees.
+    _WORD_RUNS = tuple(struct.Struct("<%dQ" % count).unpack_from for count in range(65))
+
+    def _word(address):
+        """The 8-byte word at `address`."""
+        return _WORD(_MEMORY, address)[0]
+
+    def _words(address, count):
+        """`count` consecutive words starting at `address`."""
+        if count <= 64:
+            return _WORD_RUNS[count](_MEMORY, address)
+        return _WORD_RUNS[64](_MEMORY, address) + _words(address + 512, count - 64)
+
+    def _object_at(address):
+        """A new reference to the live object at `address` (callers pass only addresses of live objects)."""
+        return ctypes.cast(address, ctypes.py_object).value
+
+    def _fallocate(fd, offset, length):
+        """Reserve disk blocks without releasing the GIL (ctypes.pythonapi calls keep it)."""
+        err = _posix_fallocate(fd, offset, length)
+        if err:
+            raise OSError(err, os.strerror(err))
+
+    try:
+        _posix_fallocate = ctypes.pythonapi.posix_fallocate
+        _posix_fallocate.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+        _posix_fallocate.restype = ctypes.c_int
+    except AttributeError:  # no posix_fallocate in this libc: reserving releases the GIL
+        _fallocate = getattr(os, "posix_fallocate", None)
+else:
+    _fallocate = getattr(os, "posix_fallocate", None)
+
+
+def _find_word(base, count, value):
+    """Offset from `base` of the first of `count` words equal to `value`, or None."""
+    for i, word in enumerate(_words(base, count)):
+        if word == value:
+            return 8 * i
+    return None
+
+
+class _FrameLayout:
+    """Where a frame's fast locals are: word offsets found on a probe frame and verified on it.
+
+    3.8-3.10: `f_localsplus` inside PyFrameObject. 3.11+: PyFrameObject.f_frame points to the
+    _PyInterpreterFrame whose `localsplus` array holds them. Slot names: co_varnames, then co_cellvars
+    (3.11+: those not already arguments, which share one slot), then co_freevars.
+    """
+
+    def __init__(self):
+        self.frame_pointer = None  # offset of f_frame in PyFrameObject (3.11+)
+        self.locals_offset = None  # offset of slot 0 from the frame (3.8-3.10) or from *f_frame (3.11+)
+        self._calibrate()
+
+    @staticmethod
+    def slot_names(code):
+        """Names of the fast-local slots of `code`, in slot order."""
+        varnames = code.co_varnames
+        if _PY311:
+            cells = tuple(name for name in code.co_cellvars if name not in varnames)
+        else:
+            cells = code.co_cellvars
+        return varnames + cells + code.co_freevars
+
+    def slots(self, frame, count):
+        """The `count` slot words (object addresses or 0) of `frame`."""
+        base = id(frame)
+        if self.frame_pointer is not None:
+            base = _word(base + self.frame_pointer)
+        return _words(base + self.locals_offset, count)
+
+    def _calibrate(self):
+        outer_value = _Probe()
+
+        def probe(arg_plain, arg_cell):
+            local_plain = _Probe()
+            local_cell = _Probe()
+            keep = outer_value  # makes outer_value a free variable of probe
+
+            def inner():
+                return arg_cell, local_cell
+
+            frame = sys._getframe()
+            expected = {
+                "arg_plain": arg_plain,
+                "local_plain": local_plain,
+                "keep": keep,
+                "inner": inner,
+                "arg_cell": arg_cell,
+                "local_cell": local_cell,
+                "outer_value": outer_value,
+            }
+            self._locate(frame, arg_plain, local_plain)
+            self._verify(frame, expected, {"arg_cell", "local_cell", "outer_value"})
+
+        probe(_Probe(), _Probe())
+
+    def _locate(self, frame, first_local, later_local):
+        names = self.slot_names(_frame_code(frame))
+        first_index = names.index("arg_plain")
+        if _PY311:
+            # f_back, f_frame, f_trace: the words after the object header that hold pointers on every
+            # version; the interpreter frame is the one that points back at this frame object.
+            for offset in (16, 24, 32):
+                candidate = _word(id(frame) + offset)
+                if candidate and candidate % 8 == 0 and _find_word(candidate, 8, id(frame)) is not None:
+                    found = _find_word(candidate, 16, id(first_local))
+                    if found is not None:
+                        self.frame_pointer = offset
+                        self.locals_offset = found - 8 * first_index
+                        return
+            raise RuntimeError("interpreter frame not found")
+        size = type(frame).__sizeof__(frame)
+        found = _find_word(id(frame), size // 8, id(first_local))
+        if found is None:
+            raise RuntimeError("f_localsplus not found")
+        self.locals_offset = found - 8 * first_index
+
+    def _verify(self, frame, expected, cells):
+        names = self.slot_names(_frame_code(frame))
+        words = self.slots(frame, len(names))
+        seen = {}
+        for name, word in zip(names, words):
+            if word:
+                seen[name] = word
+        for name, value in expected.items():
+            word = seen.get(name)
+            if word is None:
+                raise RuntimeError("local %s not found" % name)
+            if name in cells:
+                word = _word(word + 16)  # PyCellObject.ob_ref
+            if word != id(value):
+                raise RuntimeError("local %s misread" % name)
+
+
+class _InstanceLayout:
+    """Where 3.11+ instances keep attribute values without a dict, and their names on the class.
+
+    Names: PyHeapTypeObject.ht_cached_keys (the shared keys, right after ht_qualname), a PyDictKeysObject
+    whose entries hold the names in slot order. Values: 3.11 a pointer in the pre-header, 3.12 a tagged
+    pointer sharing the managed-dict word, 3.13 inline after the object. The managed dict, when one was
+    created, is in the pre-header on all three.
+    """
+
+    _KEYS_LOG2_INDEX_BYTES = 9
+    _KEYS_NENTRIES = 24
+    _KEYS_INDICES = 32
+
+    def __init__(self):
+        self.keys_pointer = None  # offset of ht_cached_keys in the class object
+        self.values_word = None  # 3.11/3.12: pre-header offset of the values pointer
+        self.values_tagged = False  # 3.12: the word holds values-1, or a dict pointer when even
+        self.values_skip = 0  # bytes from that pointer (untagged) to values[0]
+        self.inline_offset = None  # 3.13: values[0] offset past tp_basicsize
+        self.dict_word = None  # pre-header offset of the managed dict pointer
+        self._calibrate()
+
+    def _calibrate(self):
+        class AttributeProbe:
+            def __init__(self):
+                self.probe_first = _Probe()
+                self.probe_second = _Probe()
+                self.probe_third = _Probe()
+
+        plain = AttributeProbe()
+        with_dict = AttributeProbe()
+        materialized = with_dict.__dict__
+        qualname_at = _find_word(id(AttributeProbe), type.__sizeof__(AttributeProbe) // 8,
+                                 id(_type_qualname(AttributeProbe)))
+        if qualname_at is None:
+            raise RuntimeError("ht_qualname not found")
+        self.keys_pointer = qualname_at + 8
+        self.dict_word = _find_word(id(with_dict) - 32, 4, id(materialized))
+        if self.dict_word is None:
+            raise RuntimeError("managed dict pointer not found")
+        self.dict_word -= 32
+        first = id(plain.probe_first)
+        if _type_flags(AttributeProbe) & _TPFLAGS_INLINE_VALUES:
+            found = _find_word(id(plain) + _type_basicsize(AttributeProbe), 4, first)
+            if found is None:
+                raise RuntimeError("inline values not found")
+            self.inline_offset = found
+        else:
+            self._locate_values_pointer(plain, first)
+        names = self.attribute_names(AttributeProbe)
+        if names != ["probe_first", "probe_second", "probe_third"]:
+            raise RuntimeError("shared keys misread: %r" % (names,))
+        values = self.values(plain, AttributeProbe, 3)
+        if values != (first, id(plain.probe_second), id(plain.probe_third)):
+            raise RuntimeError("inline values misread")
+        if self.values(with_dict, AttributeProbe, 3) is not None and not _PY313:
+            raise RuntimeError("values pointer misread after the dict was created")
+        if self.managed_dict(with_dict) != id(materialized) or self.managed_dict(plain):
+            raise RuntimeError("managed dict misread")
+
+    def _locate_values_pointer(self, obj, first):
+        for offset in (-32, -24):
+            word = _word(id(obj) + offset)
+            if word and word & ~7:
+                found = _find_word(word & ~7, 4, first)
+                if found is not None:
+                    self.values_word = offset
+                    self.values_tagged = bool(word & 1)
+                    self.values_skip = found
+                    return
+        raise RuntimeError("values pointer not found")
+
+    def shared_keys(self, cls):
+        """Address of `cls`'s shared keys, or 0."""
+        return _word(id(cls) + self.keys_pointer)
+
+    def attribute_names(self, cls):
+        """Attribute names of the shared keys of heap type `cls`, in value-slot order ([] when none)."""
+        keys = self.shared_keys(cls)
+        if not keys:
+            return []
+        count = _word(keys + self._KEYS_NENTRIES)
+        index_bytes = 1 << (_word(keys + 8) >> 8 & 0xFF)
+        entries = keys + self._KEYS_INDICES + index_bytes
+        names = []
+        for pointer in _words(entries, 2 * count)[0::2]:
+            # a str kept alive by the keys object; _object_at only ever sees live objects
+            names.append(_safe_str(_object_at(pointer)) if pointer else None)
+        return names
+
+    def values(self, obj, cls, count):
+        """The `count` inline value words of `obj` (0 for unset), or None when it has no inline values."""
+        if self.inline_offset is not None:
+            return _words(id(obj) + _type_basicsize(cls) + self.inline_offset, count)
+        word = _word(id(obj) + self.values_word)
+        if not word or (self.values_tagged and not word & 1):
+            return None
+        return _words((word & ~7) + self.values_skip, count)
+
+    def managed_dict(self, obj):
+        """Address of `obj`'s managed dict, or 0."""
+        word = _word(id(obj) + self.dict_word)
+        return 0 if self.values_tagged and word & 1 else word
+
+
+def _weakref_offset():
+    """Offset of PyWeakReference.wr_object, verified on a weakref.ref and a weakref.proxy."""
+    import weakref
+
+    target = _Probe()
+    ref, proxy = weakref.ref(target), weakref.proxy(target)
+    found = _find_word(id(ref), 4, id(target))
+    if found is None or _word(id(proxy) + found) != id(target):
+        raise RuntimeError("wr_object not found")
+    return found
+
+
+def _calibrate(factory):
+    """Run one layout self-test; None (feature off) if it fails for any reason."""
+    if ctypes is None:
+        return None
+    try:
+        return factory()
+    except Exception:
+        return None
+
+
+_FRAMES = _calibrate(_FrameLayout)
+_INSTANCES = _calibrate(_InstanceLayout) if _PY311 else None
+_WEAKREF_OFFSET = _calibrate(_weakref_offset)
+
+
+def _refcount_overhead():
+    """References the walk loop itself holds when it reads a refcount (see _Walk.run: same statements)."""
+    holder = [_Probe()]
+    stack = [holder[0]]
+    pop = stack.pop
+    o = pop()
+    raw = _getrefcount(o)
+    return raw - 1  # the holder list is the probe's one reference
+
+
+def _gc_overheads():
+    """Bytes sys.getsizeof adds to __sizeof__: for GC objects, and for GC objects with a pre-header."""
+    gc_head = _getsizeof([]) - [].__sizeof__()
+    probe = _Probe()
+    return gc_head, _getsizeof(probe) - _object_sizeof(probe)
+
+
+_REFCOUNT_OVERHEAD = _refcount_overhead()
+_GC_OVERHEAD, _PREHEADER_OVERHEAD = _gc_overheads()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Output file
+
+
+class _Output:
+    """The dump file, written through a shared memory map so that writing never releases the GIL."""
+
+    __slots__ = ("path", "fd", "map", "size", "capacity", "released")
+
+    def __init__(self, path):
+        self.path = path
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        self.map = None
+        self.size = 0
+        self.capacity = 0
+        self.released = 0
+        try:
+            self._reserve(_RESERVE_MIN)
+        except BaseException:
+            self.discard()
+            raise
+
+    def write(self, data):
+        """Append `data` (bytes-like) to the file."""
+        end = self.size + len(data)
+        if end > self.capacity:
+            self._reserve(max(end, self.capacity + max(_RESERVE_MIN, self.capacity // 2)))
+        self.map[self.size:end] = data
+        self.size = end
+        if end - self.released >= _RELEASE_BYTES:
+            self._release(end)
+
+    def _reserve(self, capacity):
+        """Grow the file to `capacity` bytes, disk blocks allocated first so a full disk raises here."""
+        if _fallocate is not None:
+            _fallocate(self.fd, self.capacity, capacity - self.capacity)
+        if self.map is None:
+            if _fallocate is None:
+                os.ftruncate(self.fd, capacity)
+            self.map = mmap.mmap(self.fd, capacity)
+        else:
+            self.map.resize(capacity)
+        self.capacity = capacity
+
+    def _release(self, end):
+        """Drop written pages from this process's memory (the page cache keeps and writes them)."""
+        if not hasattr(mmap, "MADV_DONTNEED"):
+            return
+        start = self.released
+        stop = end - end % mmap.PAGESIZE
+        if stop > start:
+            self.map.madvise(mmap.MADV_DONTNEED, start, stop - start)
+            self.released = stop
+
+    def close(self):
+        """Unmap and truncate the file to what was written."""
+        self.map.close()
+        self.map = None
+        os.ftruncate(self.fd, self.size)
+        os.close(self.fd)
+        self.fd = -1
+
+    def discard(self):
+        """Close and remove a partial file."""
+        if self.map is not None:
+            self.map.close()
+            self.map = None
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+
+def _rss_bytes():
+    """Resident set size of this process (0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * mmap.PAGESIZE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Per-type plans: everything about a type that the walk needs, computed once per type
+
+
+def _label(kind, payload):
+    return kind << 29 | payload
+
+
+_KIND_ATOM, _KIND_LIST, _KIND_DICT, _KIND_FRAME, _KIND_OTHER = range(5)
+
+_SIZED_BASES = (str, bytes, bytearray, list, tuple, dict, set, frozenset)
+_VALUE_BASES = (bool, int, float, str, bytes, bytearray, type(None))
+
+# C getters that return a stored field without creating or changing anything, by defining type.
+# (Member descriptors are always such getters and are used for every type.)
+_SAFE_GETSETS = {
+    types.FunctionType: ("__code__", "__defaults__", "__kwdefaults__", "__name__", "__qualname__"),
+    type: ("__mro__", "__bases__"),
+    types.FrameType: ("f_back", "f_code", "f_globals", "f_builtins"),
+    types.BuiltinFunctionType: ("__self__",),
+    BaseException: ("args", "__traceback__", "__context__", "__cause__"),
+    types.TracebackType: ("tb_next",),
+}
+
+# Members of non-GC objects that are strong references gc.get_referents cannot report (code objects are
+# not GC containers, so their constants and names would otherwise be missing from the dump).
+_CODE_REFERENCES = (
+    "co_consts", "co_names", "co_varnames", "co_freevars", "co_cellvars", "co_filename", "co_name",
+    "co_qualname", "co_code", "co_lnotab", "co_linetable", "co_exceptiontable",
+)
+
+
+class _Plan:
+    """How to dump instances of one type."""
+
+    __slots__ = (
+        "kind", "gc_type", "sizeof_ok", "size_overhead", "len_base", "value_base", "name_kind",
+        "heap", "dict_offset", "managed", "members", "getsets", "references", "inline_names",
+        "items_base", "index_base", "weak", "cell", "is_type",
+    )
+
+
+class _Walk:
+    """One dump: the heap walk and the records it writes."""
+
+    def __init__(self, output, meta):
+        self.output = output
+        self.buffer = bytearray()
+        self.write_meta(meta)
+        self.strings = {}  # utf-8 text -> string id
+        self.string_count = 0
+        self.plans = {}  # id(type) -> _Plan
+        self.pinned = {}  # id(obj) -> references held by self.plans (subtracted from refcounts)
+        self.key_labels = {}  # id(dict key) -> label
+        self.slot_labels = {}  # id(code) -> tuple of local labels
+        self.visited = {}  # address >> 20 -> bitmap of 1 bit per 16 bytes
+        self.frozen = gc.get_freeze_count() > 0 if hasattr(gc, "get_freeze_count") else False
+        self.executing = {}  # id(frame) -> (function text, thread name) for frames on a thread's stack
+        self.objects = self.edges = self.roots = 0
+        self.stack = []
+        self.edge_structs = {}  # edge count -> packer of that many edges
+        self.labels = {
+            name: _label(KIND_ATTR, self.string(name))
+            for name in ("__dict__", "__class__", "cell_contents", "f_code")
+        }
+        self.key_label = _label(KIND_INTERNAL, self.string("key"))
+        self.weak_label = _label(KIND_WEAK, self.string("referent"))
+
+    # -- records ------------------------------------------------------------------------------------------
+
+    def string(self, text):
+        """Id of a STRING record holding `text` (an exact str), writing the record when new."""
+        data = text.encode("utf-8", "backslashreplace")
+        sid = self.strings.get(data)
+        if sid is None:
+            if len(self.strings) >= _STRING_CACHE_MAX:
+                self.strings.clear()
+            sid = self.strings[data] = self.string_count
+            self.string_count += 1
+            self.buffer += _STRING.pack(TAG_STRING, 4 + len(data), sid)
+            self.buffer += data
+        return sid
+
+    def root(self, address, kind, name):
+        self.buffer += _ROOT.pack(TAG_ROOT, 13, address, kind, self.string(name))
+        self.roots += 1
+
+    def flush(self):
+        self.output.write(self.buffer)
+        self.buffer.clear()
+
+    def write_meta(self, meta):
+        """The file header and the META record, which must come first."""
+        self.buffer += _FILE_HEADER.pack(MAGIC, FORMAT_VERSION, 0)
+        data = json.dumps(meta, sort_keys=True).encode("utf-8")
+        self.buffer += _RECORD.pack(TAG_META, len(data))
+        self.buffer += data
+
+    def write_end(self, duration_ns, rss):
+        self.buffer += _END.pack(TAG_END, 40, self.objects, self.edges, self.roots, duration_ns, rss)
+        self.flush()
+
+    # -- roots --------------------------------------------------------------------------------------------
+
+    def module_roots(self):
+        """Modules (kind 1) and the interpreter's own dicts (kind 2)."""
+        import builtins
+
+        for name, module in list(dict.items(sys.modules)):
+            self.root(id(module), ROOT_MODULE, _safe_str(name) or "<module>")
+        self.root(id(sys.modules), ROOT_INTERPRETER, "sys.modules")
+        self.root(id(_module_dict(builtins)), ROOT_INTERPRETER, "builtins.__dict__")
+        self.root(id(_module_dict(sys)), ROOT_INTERPRETER, "sys.__dict__")
+
+    def thread_frames(self):
+        """Frames on every thread's stack (kind 3 roots), the dumper's own left out; returns them."""
+        names = _thread_names()
+        frames = []
+        for ident, frame in list(dict.items(sys._current_frames())):
+            thread = names.get(ident) or "thread %d" % ident
+            while frame is not None:
+                if _frame_globals(frame) is not _OWN_GLOBALS:
+                    function, where = _frame_description(frame)
+                    self.executing[id(frame)] = (function, thread)
+                    self.root(id(frame), ROOT_FRAME, "%s at %s [thread %s]" % (function, where, thread))
+                    frames.append(frame)
+                frame = _frame_back(frame)
+        return frames
+
+    # -- the walk -----------------------------------------------------------------------------------------
+
+    def run(self, snapshot, seeds, exclude):
+        """Dump everything reachable from `snapshot` (consumed) and `seeds`, skipping `exclude`.
+
+        Every object goes through the same statements `o = pop(); rc = _getrefcount(o)`, whose own
+        references _refcount_overhead measured; the snapshot slot is cleared before, so it holds none.
+        """
+        stack = self.stack
+        push, pop = stack.append, stack.pop
+        visit = self.visit
+        if self.frozen:  # gc.freeze()d objects are missing from the snapshot: find them by marking
+            for o in snapshot:
+                self.mark(id(o))
+        for o in seeds:
+            self.mark(id(o))
+            push(o)
+        del o
+        for i in range(len(snapshot)):
+            if snapshot[i] is not exclude:
+                push(snapshot[i])
+            snapshot[i] = None
+            while stack:
+                o = pop()
+                rc = _getrefcount(o)
+                visit(o, rc)
+            if len(self.buffer) >= _FLUSH_BYTES:
+                self.flush()
+
+    def mark(self, address):
+        """Mark `address` visited; False when it already was."""
+        region = address >> 20
+        bits = self.visited.get(region)
+        if bits is None:
+            bits = self.visited[region] = bytearray(8192)
+        byte = (address >> 7) & 8191
+        bit = 1 << ((address >> 4) & 7)
+        if bits[byte] & bit:
+            return False
+        bits[byte] |= bit
+        return True
+
+    def follow(self, targets):
+        """Queue the targets that the snapshot does not hold and that were not seen yet."""
+        frozen = self.frozen
+        mark, push = self.mark, self.stack.append
+        for target in targets:
+            if (frozen or not _is_tracked(target)) and mark(id(target)):
+                push(target)
+
+    def visit(self, o, raw_refcount):
+        """Write the OBJECT record of `o` and queue what it references."""
+        address = id(o)
+        t = type(o)
+        plan = self.plans.get(id(t))
+        if plan is None:
+            plan = self.plan(t)
+        try:
+            kind = plan.kind
+            if kind == _KIND_ATOM:
+                flat = ()
+            elif kind == _KIND_LIST:
+                flat = self.sequence_edges(o)
+            elif kind == _KIND_DICT:
+                flat = self.dict_edges(o)
+            elif kind == _KIND_FRAME:
+                flat = self.frame_edges(o, address)
+            else:
+                flat = self.other_edges(o, t, plan, address)
+        except Exception:  # an object this code did not foresee: its references, unlabelled
+            referents = _get_referents(o)
+            self.follow(referents)
+            flat = []
+            for target in referents:
+                flat += (id(target), 0)
+        self.write_object(o, address, t, plan, raw_refcount, flat)
+
+    def write_object(self, o, address, t, plan, raw_refcount, flat):
+        refcount = raw_refcount - _REFCOUNT_OVERHEAD - self.pinned.get(address, 0)
+        if _PY312 and raw_refcount & 0x80000000:  # immortal: the count means nothing
+            refcount = max(raw_refcount, IMMORTAL_REFCOUNT)
+        size = self.size(o, plan)
+        flags = FLAG_TRACKED if plan.gc_type and _is_tracked(o) else 0
+        tail = b""
+        if plan.len_base is not None:
+            flags |= FLAG_LEN
+            tail = _U64.pack(plan.len_base.__len__(o))
+        if plan.value_base is not None:
+            value = _value_preview(o, plan.value_base)
+            flags |= FLAG_VALUE
+            tail += _U16.pack(len(value)) + value
+        if plan.name_kind is not None:
+            name = _object_name(o, plan.name_kind)
+            if name is not None:
+                flags |= FLAG_NAME
+                tail += _U32.pack(self.string(name))
+        count = len(flat) >> 1
+        buffer = self.buffer
+        buffer += _OBJECT.pack(TAG_OBJECT, 40 + 12 * count + len(tail), address, id(t), size,
+                               refcount, count, flags)
+        for start in range(0, len(flat), 512):
+            chunk = flat[start:start + 512]
+            chunk_edges = len(chunk) >> 1
+            packer = self.edge_structs.get(chunk_edges)
+            if packer is None:
+                packer = self.edge_structs[chunk_edges] = struct.Struct("<" + "QI" * chunk_edges).pack
+            buffer += packer(*chunk)
+        buffer += tail
+        self.objects += 1
+        self.edges += count
+
+    def size(self, o, plan):
+        """sys.getsizeof(o), without calling a __sizeof__ written in Python."""
+        if plan.sizeof_ok:
+            try:
+                return _getsizeof(o)
+            except Exception:
+                pass
+        return _object_sizeof(o) + plan.size_overhead
+
+    # -- edges by kind of object (each returns [target, label, target, label, ...]) -----------------------
+
+    def sequence_edges(self, o):
+        """Exact list and tuple: `[i]` to each element (gc.get_referents yields them in order)."""
+        referents = _get_referents(o)
+        self.follow(referents)
+        count = len(referents)
+        flat = [0] * (2 * count)
+        flat[0::2] = map(id, referents)
+        labels = range(KIND_INDEX << 29, (KIND_INDEX << 29) + min(count, INDEX_MAX))
+        flat[1:2 * len(labels):2] = labels
+        if count > INDEX_MAX:
+            flat[2 * INDEX_MAX + 1::2] = [_label(KIND_INDEX, INDEX_MAX)] * (count - INDEX_MAX)
+        return flat
+
+    def dict_edges(self, o):
+        """Exact dict: `<key>` to each key and `['k']` to each value (str keys are not referents)."""
+        flat = []
+        key_label, labels, follow = self.key_label, self.key_labels, []
+        for key, value in dict.items(o):
+            label = labels.get(id(key))
+            if label is None:
+                label = self.key_label_for(key)
+            flat += (id(key), key_label, id(value), label)
+            follow += (key, value)
+        self.follow(follow)
+        return flat
+
+    def key_label_for(self, key):
+        if len(self.key_labels) >= _KEY_CACHE_MAX:
+            self.key_labels.clear()
+        label = self.key_labels[id(key)] = _label(KIND_KEY, self.string(self.key_text(key)))
+        return label
+
+    def key_text(self, key, depth=0):
+        """The repr of a dict key of a builtin type, else `<type>`: never runs a user's __repr__."""
+        t = type(key)
+        if t is str:
+            return repr(key[:_KEY_CHARS]) + ("..." if len(key) > _KEY_CHARS else "")
+        if t is int:
+            bits = key.bit_length()
+            return repr(key) if bits <= _BIG_INT_BITS else "<%d-bit int>" % bits
+        if t in (float, bool, type(None), complex):
+            return repr(key)
+        if t is bytes:
+            return repr(key[:_VALUE_BYTES]) + ("..." if len(key) > _VALUE_BYTES else "")
+        if t is tuple and len(key) <= 4 and depth < 2:
+            parts = [self.key_text(item, depth + 1) for item in key]
+            return "(%s)" % (parts[0] + "," if len(parts) == 1 else ", ".join(parts))
+        return "<%s>" % (_safe_str(_type_qualname(t)) or "?")
+
+    def frame_edges(self, frame, address):
+        """`local x` to each fast local, and the frame's other references labelled by identity.
+
+        3.11+: a running frame's locals and code are held by its interpreter frame, which
+        gc.get_referents does not traverse; they are added as extra edges.
+        """
+        referents = _get_referents(frame)
+        plan = self.plans[id(type(frame))]
+        candidates = self.member_candidates(frame, types.FrameType, plan)
+        must = []
+        running = self.executing.get(address)
+        for word, label in self.frame_slots(frame):
+            candidates.append((word, label))
+            if running is not None and _PY311:
+                must.append((_object_at(word), label))
+        if running is not None:
+            self.local_roots(frame, running)
+            if _PY311:
+                must.append((_frame_code(frame), self.labels["f_code"]))
+        return self.match(referents, candidates, must)
+
+    def frame_slots(self, frame):
+        """(address, label) of each set fast local of `frame`; none when the layout is unknown."""
+        if _FRAMES is None:
+            return []
+        code = _frame_code(frame)
+        labels = self.slot_labels.get(id(code))
+        if labels is None:
+            labels = self.slot_labels[id(code)] = tuple(
+                _label(KIND_LOCAL, self.string(name)) for name in _FrameLayout.slot_names(code))
+        return [(word, label) for word, label in zip(_FRAMES.slots(frame, len(labels)), labels) if word]
+
+    def local_roots(self, frame, running):
+        """A kind-4 root for the value of each local variable of a running frame."""
+        function, thread = running
+        names = _FrameLayout.slot_names(_frame_code(frame))
+        for name, word in zip(names, _FRAMES.slots(frame, len(names)) if _FRAMES else ()):
+            if word:
+                self.root(word, ROOT_LOCAL, "%s in %s [thread %s]" % (name, function, thread))
+
+    def other_edges(self, o, t, plan, address):
+        """Any other object: its referents, labelled where the type's layout tells which is which."""
+        referents = _get_referents(o) if plan.gc_type else []
+        candidates = self.member_candidates(o, t, plan)
+        must = []
+        if plan.heap:
+            must.append((t, self.labels["__class__"]))
+        if plan.dict_offset > 0:
+            word = _word(address + plan.dict_offset) if ctypes else 0
+            if word:
+                if plan.is_type:  # a static type's dict is not reported by gc.get_referents
+                    must.append((_object_at(word), self.labels["__dict__"]))
+                else:
+                    candidates.append((word, self.labels["__dict__"]))
+        elif plan.managed:
+            self.managed_candidates(o, t, plan, address, candidates, must)
+        if plan.index_base is not None:
+            for i, item in enumerate(plan.index_base.__iter__(o)):
+                candidates.append((id(item), _label(KIND_INDEX, min(i, INDEX_MAX))))
+        if plan.items_base is not None:
+            key_label = self.key_label
+            for key, value in plan.items_base.items(o):
+                label = self.key_labels.get(id(key)) or self.key_label_for(key)
+                must += ((key, key_label), (value, label))
+        if plan.cell and referents:
+            candidates.append((id(referents[0]), self.labels["cell_contents"]))
+        for name_label, descriptor in plan.references:
+            try:
+                must.append((_member_get(descriptor, o, t), name_label))
+            except Exception:
+                pass
+        flat = self.match(referents, candidates, must)
+        if plan.weak and _WEAKREF_OFFSET is not None:
+            word = _word(address + _WEAKREF_OFFSET)
+            if word and word != id(None):
+                referent = _object_at(word)
+                flat += (word, self.weak_label)
+                self.follow((referent,))
+        return flat
+
+    def managed_candidates(self, o, t, plan, address, candidates, must):
+        """3.11+ managed dict and inline attribute values, read from memory (no dict is created)."""
+        if _INSTANCES is None:
+            return
+        word = _INSTANCES.managed_dict(o)
+        if word:
+            # 3.13 does not report a managed dict that shares the inline values: add it then
+            must.append((_object_at(word), self.labels["__dict__"]))
+        names = plan.inline_names
+        if names:
+            values = _INSTANCES.values(o, t, len(names))
+            if values is not None:
+                for word, label in zip(values, names):
+                    if word and label:
+                        candidates.append((word, label))
+
+    def member_candidates(self, o, t, plan):
+        """(address, label) of each member and safe getter value of `o`."""
+        candidates = []
+        for label, descriptor in plan.members:
+            try:
+                candidates.append((id(_member_get(descriptor, o, t)), label))
+            except Exception:  # an unset slot
+                pass
+        for label, descriptor in plan.getsets:
+            try:
+                candidates.append((id(_getset_get(descriptor, o, t)), label))
+            except Exception:
+                pass
+        return candidates
+
+    def match(self, referents, candidates, must):
+        """Edges: each referent once, labelled by the first candidate with its address; `must` pairs
+        (object, label) are true references: they label a referent when present, else become extra edges.
+        """
+        addresses = list(map(id, referents))
+        free = addresses[:]
+        labels = [0] * len(addresses)
+        for word, label in candidates:
+            if word in free:
+                i = free.index(word)
+                free[i] = -1
+                labels[i] = label
+        extra = []
+        for target, label in must:
+            word = id(target)
+            if word in free:
+                i = free.index(word)
+                free[i] = -1
+                labels[i] = label
+            else:
+                extra += (word, label)
+        self.follow(referents)
+        self.follow([target for target, _ in must])
+        flat = [0] * (2 * len(addresses))
+        flat[0::2] = addresses
+        flat[1::2] = labels
+        return flat + extra
+
+    # -- plans --------------------------------------------------------------------------------------------
+
+    def plan(self, t):
+        """Compute (and cache) how to dump instances of type `t`; writes its TYPE record."""
+        plan = _Plan()
+        mro = _type_mro(t)
+        flags = _type_flags(t)
+        plan.gc_type = bool(flags & _TPFLAGS_HAVE_GC)
+        plan.heap = bool(flags & _TPFLAGS_HEAPTYPE)
+        plan.is_type = type in mro
+        sizeof = _class_attr(t, "__sizeof__")
+        plan.sizeof_ok = type(sizeof) in _C_CALLABLES
+        if not plan.gc_type:
+            plan.size_overhead = 0
+        elif _PY311 and flags & _TPFLAGS_PREHEADER:
+            plan.size_overhead = _PREHEADER_OVERHEAD
+        else:
+            plan.size_overhead = _GC_OVERHEAD
+        plan.len_base = next((base for base in mro if base in _SIZED_BASES), None)
+        plan.value_base = next((base for base in mro if base in _VALUE_BASES), None)
+        plan.name_kind = _name_kind(t, mro)
+        plan.dict_offset = _type_dictoffset(t)
+        plan.managed = bool(_PY311 and flags & _TPFLAGS_MANAGED_DICT)
+        plan.members, plan.getsets, plan.references = self.descriptors(t, mro)
+        plan.inline_names = self.inline_names(t) if plan.managed and plan.heap else ()
+        plan.index_base = next((base for base in mro if base in (list, tuple)), None)
+        plan.items_base = dict if dict in mro else None
+        plan.weak = any(base.__module__ == "weakref" or base.__name__ in ("weakproxy", "weakcallableproxy")
+                        for base in mro if base in _WEAKREF_TYPES)
+        plan.cell = t is types.CellType
+        if t in (list, tuple):
+            plan.kind = _KIND_LIST
+        elif t is dict:
+            plan.kind = _KIND_DICT
+        elif t is types.FrameType:
+            plan.kind = _KIND_FRAME
+        elif not plan.gc_type and not plan.references and not plan.weak:
+            plan.kind = _KIND_ATOM  # gc.get_referents reports nothing for non-GC objects
+        else:
+            plan.kind = _KIND_OTHER
+        self.plans[id(t)] = plan
+        module = _safe_str(_type_module(t)) or "?"
+        qualname = _safe_str(_type_qualname(t)) or "?"
+        self.buffer += _TYPE.pack(TAG_TYPE, 16, id(t), self.string(module), self.string(qualname))
+        return plan
+
+    def descriptors(self, t, mro):
+        """Member descriptors and whitelisted getters along the MRO (the nearest definition wins)."""
+        members, getsets, references, seen = [], [], [], set()
+        for klass in mro:
+            safe_getsets = _SAFE_GETSETS.get(klass, ())
+            for name, descriptor in list(dict.items(_type_vars(klass).copy())):
+                if type(name) is not str or name in seen:
+                    continue
+                seen.add(name)
+                kind = type(descriptor)
+                if kind is types.MemberDescriptorType:
+                    target = references if t is types.CodeType and name in _CODE_REFERENCES else members
+                elif kind is types.GetSetDescriptorType and name in safe_getsets:
+                    target = getsets
+                else:
+                    continue
+                target.append((_label(KIND_ATTR, self.string(name)), descriptor))
+                self.pinned[id(descriptor)] = self.pinned.get(id(descriptor), 0) + 1
+        return members, getsets, references
+
+    def inline_names(self, t):
+        """Attribute labels of `t`'s shared keys, in value-slot order (3.11+)."""
+        if _INSTANCES is None:
+            return ()
+        return tuple(_label(KIND_ATTR, self.string(name)) if name else 0
+                     for name in _INSTANCES.attribute_names(t))
+
+
+_WEAKREF_TYPES = ()
+
+
+def _weakref_types():
+    import weakref
+
+    return (weakref.ref, weakref.ProxyType, weakref.CallableProxyType)
+
+
+_WEAKREF_TYPES = _weakref_types()
+
+
+def _name_kind(t, mro):
+    """Which name an instance of `t` has (None: no name)."""
+    if types.ModuleType in mro:
+        return "module"
+    if type in mro:
+        return "class"
+    if t is types.FunctionType:
+        return "function"
+    if t is types.CodeType:
+        return "code"
+    if t is types.FrameType:
+        return "frame"
+    return None
+
+
+def _object_name(o, kind):
+    """The name recorded for a module, class, function, code object or frame."""
+    try:
+        if kind == "module":
+            return _safe_str(_module_dict(o).get("__name__"))
+        if kind == "class":
+            return _safe_str(_type_qualname(o))
+        if kind == "function":
+            return _safe_str(_func_qualname(o))
+        if kind == "code":
+            return "%s at %s:%d" % (o.co_name, o.co_filename, o.co_firstlineno)
+        function, where = _frame_description(o)
+        return "%s at %s" % (function, where)
+    except Exception:
+        return None
+
+
+def _frame_description(frame):
+    """("function()", "file:line") of a frame."""
+    code = _frame_code(frame)
+    name = code.co_qualname if _PY311 else code.co_name
+    return "%s()" % name, "%s:%s" % (code.co_filename, _frame_lineno(frame))
+
+
+def _value_preview(o, base):
+    """UTF-8 preview of a str/bytes/int/float/bool/None value, through the builtin base's C methods."""
+    if base is str:
+        text = str.__getitem__(o, slice(0, _VALUE_CHARS))
+    elif base is bytes or base is bytearray:
+        text = repr(bytes(base.__getitem__(o, slice(0, _VALUE_BYTES))))
+    elif base is int:
+        bits = int.bit_length(o)
+        text = int.__repr__(o) if bits <= _BIG_INT_BITS else "<%d-bit int>" % bits
+    elif base is float:
+        text = float.__repr__(o)
+    elif base is bool:
+        text = "True" if o else "False"
+    else:
+        text = "None"
+    return text.encode("utf-8", "backslashreplace")
+
+
+def _thread_names():
+    """Thread ident -> name, read from threading's registry without running Thread code."""
+    threading = sys.modules.get("threading")
+    if threading is None:
+        return {}
+    active = _module_dict(threading).get("_active")
+    names = {}
+    if type(active) is dict:
+        for ident, thread in list(dict.items(active)):
+            name = _safe_str(_instance_attr(thread, "_name"))
+            if name is not None:
+                names[ident] = name
+    return names
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Public API
+
+
+def dump(path, *, collect=False):
+    """Write a heap dump of this process to `path`; return a summary dict.
+
+    collect: run gc.collect() first (off by default: uncollected garbage is evidence).
+    Raises DumpError (the partial file removed) if the file cannot be written.
+    """
+    started = time.perf_counter()
+    wall_start = time.time()
+    if collect:
+        gc.collect()
+    gc_enabled = gc.isenabled()
+    gc.disable()
+    interval = sys.getswitchinterval()
+    rss_start = _rss_bytes()
+    output = None
+    try:
+        meta = _meta(wall_start, rss_start, collect)
+        output = _Output(path)
+        sys.setswitchinterval(_QUIET_SECONDS)
+        time.sleep(0.001)  # threads already waiting (with the old interval) run now, not mid-walk
+        snapshot = gc.get_objects()
+        walk = _Walk(output, meta)
+        walk.module_roots()
+        seeds = walk.thread_frames()
+        walk.run(snapshot, seeds, output)
+        del snapshot, seeds
+        walk.write_end(int((time.perf_counter() - started) * 1e9), _rss_bytes())
+        output.close()
+    except BaseException as error:
+        if output is not None:
+            output.discard()
+        if isinstance(error, (OSError, ValueError, MemoryError)):
+            raise DumpError("heap dump to %s failed: %s (partial file removed)" % (path, error)) from error
+        raise
+    finally:
+        sys.setswitchinterval(interval)
+        if gc_enabled:
+            gc.enable()
+    return {
+        "objects": walk.objects,
+        "edges": walk.edges,
+        "roots": walk.roots,
+        "seconds": time.perf_counter() - started,
+        "bytes": output.size,
+    }
+
+
+def _meta(wall_start, rss, collected):
+    argv = [arg for arg in getattr(sys, "argv", []) if type(arg) is str]
+    return {
+        "format": "heapgraph-python",
+        "dumper_version": __version__,
+        "python_version": platform.python_version(),
+        "implementation": sys.implementation.name,
+        "pid": os.getpid(),
+        "argv": argv,
+        "platform": sys.platform,
+        "executable": sys.executable,
+        "time": wall_start,
+        "pointer_size": struct.calcsize("P"),
+        "rss_bytes": rss,
+        "attribute_names": _INSTANCES is not None if _PY311 else True,
+        "gc_collected": bool(collected),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Command line: run a script, dump when it ends
+
+_USAGE = """usage: python heapgraph_dump.py -o OUT.hgd [--collect] SCRIPT [ARGS ...]
+
+Runs SCRIPT as __main__ with ARGS, then writes a heap dump of the process to OUT.hgd when the script
+ends (normally, by an exception or by sys.exit). Open the dump with heapgraph.
+
+To dump a running service instead, call the API from inside it (a debug endpoint, a signal handler):
+
+    import heapgraph_dump
+    heapgraph_dump.dump("/tmp/service.hgd")      # returns {"objects", "edges", "roots", "seconds", "bytes"}
+
+options:
+  -o OUT.hgd   where to write the dump
+  --collect    run gc.collect() before dumping (by default garbage is kept: it is evidence)
+  -h, --help   show this help
+"""
+
+
+def _main(argv):
+    output, collect = None, False
+    while argv and argv[0].startswith("-"):
+        option = argv.pop(0)
+        if option in ("-h", "--help"):
+            print(_USAGE, end="")
+            return 0
+        if option == "-o" and argv:
+            output = argv.pop(0)
+        elif option == "--collect":
+            collect = True
+        else:
+            sys.stderr.write("unknown option %s\n\n%s" % (option, _USAGE))
+            return 2
+    if output is None or not argv:
+        sys.stderr.write(_USAGE)
+        return 2
+    script = argv[0]
+    with open(script, "rb") as source:
+        code = compile(source.read(), script, "exec")
+    module = types.ModuleType("__main__")
+    module.__file__ = script
+    module.__builtins__ = __builtins__
+    sys.modules["__main__"] = module
+    sys.argv = list(argv)
+    sys.path[0] = os.path.dirname(os.path.abspath(script))
+    try:
+        exec(code, module.__dict__)
+    finally:
+        summary = dump(output, collect=collect)
+        sys.stderr.write("heapgraph_dump: %s\n" % json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
