@@ -1,1 +1,31 @@
-//! placeholder
+//! Analyses over a [`heapgraph_graph::Graph`]: what is in the heap, what keeps it alive, and what nothing
+//! keeps alive.
+//!
+//! Each analysis is its own module and can run alone; [`analyze`] runs them all, overlapping the
+//! sequential dominator computation with the passes that do not depend on it.
+//!
+//! - [`histogram`]: per-type counts and shallow bytes, with the retained column once it is known;
+//! - [`dominators`]: the dominator tree from a super-root over the roots (simple Lengauer-Tarjan);
+//! - [`retained`]: retained sizes per object and per type;
+//! - [`unreferenced`]: objects nothing references, classified, and all unreachable objects;
+//! - [`top`]: the objects retaining the most;
+//! - [`paths`]: shortest retaining chains from the roots (one BFS).
+//!
+//! Every analysis follows only edges whose label
+//! [retains](heapgraph_graph::EdgeLabel::retains): weak references keep nothing alive.
+
+mod analysis;
+pub mod dominators;
+pub mod histogram;
+pub mod paths;
+pub mod retained;
+pub mod top;
+pub mod unreferenced;
+
+pub use analysis::{analyze, Analysis};
+pub use dominators::{Dominators, Idom};
+pub use histogram::{Histogram, SortKey, TypeRow};
+pub use paths::{Parent, PathStep, ShortestPaths};
+pub use retained::RetainedSizes;
+pub use top::{top_retainers, Retainer};
+pub use unreferenced::{ObjectGroup, TypeCount, Unreferenced, UnreferencedReport};

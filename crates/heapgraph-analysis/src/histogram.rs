@@ -1,0 +1,135 @@
+//! The type histogram: how many objects of each type, and how many bytes they take.
+//!
+//! The first question about any heap, and the cheapest: one parallel pass over the node arrays. Retained
+//! sizes per type join later, once the dominator tree exists, so that `heapgraph types` can show both.
+
+use crate::retained::RetainedSizes;
+use heapgraph_graph::{Graph, NodeId, TypeId};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// One type's line in the histogram.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TypeRow {
+    pub type_id: TypeId,
+    pub type_name: String,
+    pub count: u64,
+    pub shallow_bytes: u64,
+    /// Bytes the type's instances retain (instances dominated by another instance of the same type are
+    /// not counted again); `None` until [`Histogram::add_retained`].
+    pub retained_bytes: Option<u64>,
+    /// `count` as a share (0..=1) of all objects.
+    pub count_share: f64,
+    /// `shallow_bytes` as a share of all objects' shallow bytes.
+    pub shallow_share: f64,
+    /// `retained_bytes` as a share of all reachable objects' shallow bytes.
+    pub retained_share: Option<f64>,
+}
+
+/// What to sort the histogram by (always descending, ties by type name).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Count,
+    Size,
+    Retained,
+}
+
+/// Per-type counts and sizes of one graph. Only types with at least one instance have a row.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Histogram {
+    pub rows: Vec<TypeRow>,
+    pub total_count: u64,
+    pub total_shallow_bytes: u64,
+    /// Shallow bytes of all reachable objects (the super-root's retained size), once retained sizes are in.
+    pub total_reachable_bytes: Option<u64>,
+}
+
+impl Histogram {
+    /// Counts every node by type (parallel reduce), sorted by shallow size.
+    pub fn compute(graph: &Graph) -> Histogram {
+        let types = graph.type_count();
+        let tally = (0..graph.node_count() as NodeId)
+            .into_par_iter()
+            .with_min_len(1 << 16)
+            .fold(
+                || vec![(0u64, 0u64); types],
+                |mut acc, n| {
+                    let slot = &mut acc[graph.type_of(n) as usize];
+                    slot.0 += 1;
+                    slot.1 += graph.shallow_size(n);
+                    acc
+                },
+            )
+            .reduce(
+                || vec![(0u64, 0u64); types],
+                |mut a, b| {
+                    for (x, y) in a.iter_mut().zip(b) {
+                        x.0 += y.0;
+                        x.1 += y.1;
+                    }
+                    a
+                },
+            );
+        let total_count = graph.node_count() as u64;
+        let total_shallow_bytes = tally.iter().map(|t| t.1).sum();
+        let rows = tally
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.0 > 0)
+            .map(|(ty, &(count, bytes))| TypeRow {
+                type_id: ty as TypeId,
+                type_name: graph.type_name(ty as TypeId),
+                count,
+                shallow_bytes: bytes,
+                retained_bytes: None,
+                count_share: share(count, total_count),
+                shallow_share: share(bytes, total_shallow_bytes),
+                retained_share: None,
+            })
+            .collect();
+        let mut histogram = Histogram {
+            rows,
+            total_count,
+            total_shallow_bytes,
+            total_reachable_bytes: None,
+        };
+        histogram.sort_by(SortKey::Size);
+        histogram
+    }
+
+    /// Fills the retained column from per-type retained sizes.
+    pub fn add_retained(&mut self, retained: &RetainedSizes) {
+        let total = retained.total();
+        self.total_reachable_bytes = Some(total);
+        for row in &mut self.rows {
+            let bytes = retained.of_type(row.type_id);
+            row.retained_bytes = Some(bytes);
+            row.retained_share = Some(share(bytes, total));
+        }
+    }
+
+    /// Sorts rows descending by `key`; ties by type name, then type id, so output is stable.
+    /// Sorting by retained size before [`Histogram::add_retained`] treats every row as 0.
+    pub fn sort_by(&mut self, key: SortKey) {
+        let value = |r: &TypeRow| match key {
+            SortKey::Count => r.count,
+            SortKey::Size => r.shallow_bytes,
+            SortKey::Retained => r.retained_bytes.unwrap_or(0),
+        };
+        self.rows.sort_by(|a, b| {
+            value(b)
+                .cmp(&value(a))
+                .then_with(|| a.type_name.cmp(&b.type_name))
+                .then_with(|| a.type_id.cmp(&b.type_id))
+        });
+    }
+}
+
+/// `part / whole`, 0 when the whole is 0.
+pub(crate) fn share(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}

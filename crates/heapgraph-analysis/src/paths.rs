@@ -1,0 +1,123 @@
+//! Shortest retaining paths from the roots: "why is this object alive?" in one chain.
+//!
+//! One breadth-first search from the super-root over retaining edges gives every reachable object its BFS
+//! parent and the edge it was reached through; the shortest chain to any object is then a walk up the
+//! parents. The parent array is kept whole because retainer trees (grouping many objects' chains by the
+//! types along them) reuse it.
+//!
+//! The BFS is sequential and deterministic: roots in the graph's root order, edges in the dump's order.
+//! It runs beside the dominator computation, on the other core.
+
+use heapgraph_graph::{EdgeLabel, Graph, NodeId};
+
+/// Marks a node reached by no root.
+const UNREACHED: NodeId = NodeId::MAX;
+/// Marks a root: reached straight from the super-root.
+const FROM_SUPER_ROOT: NodeId = NodeId::MAX - 1;
+
+/// How the BFS reached a node.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Parent {
+    /// The node is a root.
+    SuperRoot,
+    /// Reached from this node through an edge with this label.
+    Node(NodeId, EdgeLabel),
+    /// No root reaches the node.
+    Unreached,
+}
+
+/// One step of a path: a node and the label of the edge that led to it (`None` for the root it starts at).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct PathStep {
+    pub node: NodeId,
+    pub via: Option<EdgeLabel>,
+}
+
+/// BFS parents of every node, from the super-root over retaining edges.
+pub struct ShortestPaths {
+    /// Node -> BFS parent, or [`FROM_SUPER_ROOT`], or [`UNREACHED`].
+    parent: Vec<NodeId>,
+    /// Node -> label of the edge from its parent (meaningless for roots and unreached nodes).
+    via: Vec<EdgeLabel>,
+    reached: usize,
+}
+
+impl ShortestPaths {
+    pub fn compute(graph: &Graph) -> ShortestPaths {
+        let n = graph.node_count();
+        let (offsets, targets, labels) = graph.forward_csr();
+        let mut parent = vec![UNREACHED; n];
+        let mut via = vec![EdgeLabel::PLAIN; n];
+        let mut queue: Vec<NodeId> = Vec::new();
+        for root in graph.roots() {
+            if parent[root.node as usize] == UNREACHED {
+                parent[root.node as usize] = FROM_SUPER_ROOT;
+                queue.push(root.node);
+            }
+        }
+        let mut head = 0;
+        while let Some(&u) = queue.get(head) {
+            head += 1;
+            let range = offsets[u as usize] as usize..offsets[u as usize + 1] as usize;
+            for (&t, &label) in targets[range.clone()].iter().zip(&labels[range]) {
+                if label.retains() && parent[t as usize] == UNREACHED {
+                    parent[t as usize] = u;
+                    via[t as usize] = label;
+                    queue.push(t);
+                }
+            }
+        }
+        ShortestPaths {
+            parent,
+            via,
+            reached: queue.len(),
+        }
+    }
+
+    /// How the BFS reached `node`.
+    pub fn parent(&self, node: NodeId) -> Parent {
+        match self.parent[node as usize] {
+            UNREACHED => Parent::Unreached,
+            FROM_SUPER_ROOT => Parent::SuperRoot,
+            p => Parent::Node(p, self.via[node as usize]),
+        }
+    }
+
+    /// Whether some root reaches `node`.
+    pub fn is_reached(&self, node: NodeId) -> bool {
+        self.parent[node as usize] != UNREACHED
+    }
+
+    /// Number of nodes some root reaches.
+    pub fn reached_count(&self) -> usize {
+        self.reached
+    }
+
+    /// The shortest chain of retaining edges from a root to `node`: the root first (with no label), then
+    /// each node with the label of the edge that leads to it, ending at `node`. `None` if unreachable.
+    pub fn path_to(&self, node: NodeId) -> Option<Vec<PathStep>> {
+        let mut steps = Vec::new();
+        let mut at = node;
+        loop {
+            match self.parent(at) {
+                Parent::Unreached => return None,
+                Parent::SuperRoot => {
+                    steps.push(PathStep {
+                        node: at,
+                        via: None,
+                    });
+                    break;
+                }
+                Parent::Node(p, label) => {
+                    steps.push(PathStep {
+                        node: at,
+                        via: Some(label),
+                    });
+                    at = p;
+                }
+            }
+        }
+        steps.reverse();
+        Some(steps)
+    }
+}

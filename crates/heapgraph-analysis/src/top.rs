@@ -1,0 +1,56 @@
+//! The objects that retain the most: where a leak hunt usually starts.
+
+use crate::retained::RetainedSizes;
+use heapgraph_graph::NodeId;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// An object and the bytes it retains.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Retainer {
+    pub node: NodeId,
+    pub retained: u64,
+}
+
+/// The `n` nodes with the largest retained sizes (the super-root and nodes retaining 0 bytes excluded),
+/// largest first; ties go to
+/// the lower node id, so the answer does not depend on thread timing. Each rayon task keeps a bounded
+/// min-heap, so this is one parallel pass and `O(n)` memory per task.
+pub fn top_retainers(retained: &RetainedSizes, n: usize) -> Vec<Retainer> {
+    if n == 0 {
+        return Vec::new();
+    }
+    // Heap order: smallest retained first, and among equals the highest node id first (evicted first).
+    type Key = Reverse<(u64, Reverse<NodeId>)>;
+    let push = |heap: &mut BinaryHeap<Key>, key: Key| {
+        if heap.len() < n {
+            heap.push(key);
+        } else if heap.peek().is_some_and(|top| key < *top) {
+            heap.pop();
+            heap.push(key);
+        }
+    };
+    let best = retained
+        .all()
+        .par_iter()
+        .enumerate()
+        .with_min_len(1 << 14)
+        .fold(BinaryHeap::new, |mut heap, (node, &bytes)| {
+            if bytes > 0 {
+                push(&mut heap, Reverse((bytes, Reverse(node as NodeId))));
+            }
+            heap
+        })
+        .reduce(BinaryHeap::new, |mut a, b| {
+            for key in b {
+                push(&mut a, key);
+            }
+            a
+        });
+    best.into_sorted_vec()
+        .into_iter()
+        .map(|Reverse((retained, Reverse(node)))| Retainer { node, retained })
+        .collect()
+}

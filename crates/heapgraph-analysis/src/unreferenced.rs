@@ -1,0 +1,186 @@
+//! Unreferenced and unreachable objects: the leak-hunter's first two lists, told apart honestly.
+//!
+//! objgraph's `get_leaking_objects` lists objects nothing references, and so mixes three different
+//! things: objects C code holds (alive for reasons outside the heap), locals of running frames, and
+//! real garbage. Here each unreferenced object is classified by what its roots say, and the full set of
+//! unreachable objects (reachable from no root) is reported too: unlike unreferenced ones they may have
+//! referrers, as in a reference cycle waiting for the collector.
+
+use crate::histogram::share;
+use heapgraph_graph::{Graph, NodeId, RootKind, TypeId};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Why an unreferenced object is still in the dump.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unreferenced {
+    /// A root held from outside the heap: C code, an extension, the interpreter, an immortal or a module.
+    /// When an object is a root of several kinds, an outside kind wins over a frame kind.
+    HeldFromOutside,
+    /// A frame on a thread's stack or a running frame's local: alive while that code runs.
+    FrameLocal,
+    /// Reachable from no root: garbage waiting for the collector, or held by something the dump cannot
+    /// see.
+    Unreachable,
+}
+
+/// Objects of one type in a group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TypeCount {
+    pub type_id: TypeId,
+    pub type_name: String,
+    pub count: u64,
+    pub bytes: u64,
+}
+
+/// A set of objects, by type (most bytes first). The node list itself is kept for reports that show
+/// examples, but is not serialized.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ObjectGroup {
+    pub count: u64,
+    pub bytes: u64,
+    /// `bytes` as a share of all objects' shallow bytes.
+    pub share: f64,
+    pub by_type: Vec<TypeCount>,
+    #[serde(skip)]
+    pub nodes: Vec<NodeId>,
+}
+
+/// Unreferenced objects by [`Unreferenced`] class, plus every unreachable object.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct UnreferencedReport {
+    /// Unreferenced roots held from outside the heap.
+    pub held_from_outside: ObjectGroup,
+    /// Unreferenced frames and running-frame locals.
+    pub frame_locals: ObjectGroup,
+    /// Unreferenced objects no root reaches.
+    pub garbage: ObjectGroup,
+    /// Every object no root reaches, referenced or not (cycles included).
+    pub unreachable: ObjectGroup,
+}
+
+impl UnreferencedReport {
+    /// Builds the report. `has_referrer` comes from [`referenced`]; `is_reachable` from the dominator tree
+    /// or the BFS.
+    pub fn compute(
+        graph: &Graph,
+        has_referrer: &[bool],
+        is_reachable: impl Fn(NodeId) -> bool + Sync,
+    ) -> UnreferencedReport {
+        let root_class = root_classes(graph);
+        let n = graph.node_count() as NodeId;
+        let unreferenced: Vec<(NodeId, Unreferenced)> = (0..n)
+            .into_par_iter()
+            .filter(|&node| !has_referrer[node as usize])
+            .map(|node| {
+                let class = match root_class.get(&node) {
+                    Some(&c) => c,
+                    None => Unreferenced::Unreachable,
+                };
+                (node, class)
+            })
+            .collect();
+        let unreachable: Vec<NodeId> = (0..n)
+            .into_par_iter()
+            .filter(|&node| !is_reachable(node))
+            .collect();
+        let pick = |class| {
+            unreferenced
+                .iter()
+                .filter(|&&(_, c)| c == class)
+                .map(|&(node, _)| node)
+                .collect::<Vec<_>>()
+        };
+        let total = graph_total_bytes(graph);
+        UnreferencedReport {
+            held_from_outside: group(graph, pick(Unreferenced::HeldFromOutside), total),
+            frame_locals: group(graph, pick(Unreferenced::FrameLocal), total),
+            garbage: group(graph, pick(Unreferenced::Unreachable), total),
+            unreachable: group(graph, unreachable, total),
+        }
+    }
+}
+
+/// For every node, whether another object references it through a retaining edge (self-loops and weak
+/// references do not count). A parallel scan of the forward edges.
+pub fn referenced(graph: &Graph) -> Vec<bool> {
+    let (offsets, targets, labels) = graph.forward_csr();
+    let flags: Vec<AtomicBool> = (0..graph.node_count())
+        .map(|_| AtomicBool::new(false))
+        .collect();
+    (0..graph.node_count())
+        .into_par_iter()
+        .with_min_len(1 << 12)
+        .for_each(|u| {
+            let range = offsets[u] as usize..offsets[u + 1] as usize;
+            for (&t, &label) in targets[range.clone()].iter().zip(&labels[range]) {
+                let flag = &flags[t as usize];
+                // Load first: hubs referenced millions of times stay shared in every core's cache.
+                if t as usize != u && label.retains() && !flag.load(Ordering::Relaxed) {
+                    flag.store(true, Ordering::Relaxed);
+                }
+            }
+        });
+    flags.into_iter().map(AtomicBool::into_inner).collect()
+}
+
+/// The class of every root node; an outside kind wins over a frame kind.
+fn root_classes(graph: &Graph) -> std::collections::HashMap<NodeId, Unreferenced> {
+    let mut classes = std::collections::HashMap::new();
+    for root in graph.roots() {
+        let class = match root.kind {
+            RootKind::Local | RootKind::Frame => Unreferenced::FrameLocal,
+            RootKind::External | RootKind::Immortal | RootKind::Interpreter | RootKind::Module => {
+                Unreferenced::HeldFromOutside
+            }
+        };
+        let slot = classes.entry(root.node).or_insert(class);
+        if class == Unreferenced::HeldFromOutside {
+            *slot = class;
+        }
+    }
+    classes
+}
+
+fn graph_total_bytes(graph: &Graph) -> u64 {
+    (0..graph.node_count() as NodeId)
+        .into_par_iter()
+        .map(|n| graph.shallow_size(n))
+        .sum()
+}
+
+/// Tallies `nodes` by type, most bytes first (ties by type name).
+fn group(graph: &Graph, nodes: Vec<NodeId>, total_bytes: u64) -> ObjectGroup {
+    let mut tally: BTreeMap<TypeId, (u64, u64)> = BTreeMap::new();
+    for &node in &nodes {
+        let slot = tally.entry(graph.type_of(node)).or_default();
+        slot.0 += 1;
+        slot.1 += graph.shallow_size(node);
+    }
+    let mut by_type: Vec<TypeCount> = tally
+        .into_iter()
+        .map(|(ty, (count, bytes))| TypeCount {
+            type_id: ty,
+            type_name: graph.type_name(ty),
+            count,
+            bytes,
+        })
+        .collect();
+    by_type.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then_with(|| a.type_name.cmp(&b.type_name))
+            .then_with(|| a.type_id.cmp(&b.type_id))
+    });
+    let bytes = by_type.iter().map(|t| t.bytes).sum();
+    ObjectGroup {
+        count: nodes.len() as u64,
+        bytes,
+        share: share(bytes, total_bytes),
+        by_type,
+        nodes,
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests of heapgraph-analysis: one binary, so the shared oracles compile once.
+
+mod dominators;
+mod reports;
+mod scale;
+mod support;

@@ -1,0 +1,224 @@
+//! Histogram, unreferenced/unreachable classification, top retainers and shortest paths, each against a
+//! direct recomputation.
+
+use crate::support::{oracle, random_spec, retaining_adjacency, strong, weak, Rng, Spec};
+use heapgraph_analysis::{analyze, top_retainers, Histogram, Parent, SortKey, Unreferenced};
+use heapgraph_graph::{Graph, NodeId, RootKind};
+use std::collections::VecDeque;
+
+/// BFS distance (in edges) from the super-root; roots are at 0.
+fn distances(graph: &Graph) -> Vec<Option<usize>> {
+    let adj = retaining_adjacency(graph);
+    let n = graph.node_count();
+    let mut dist = vec![None; n + 1];
+    let mut queue = VecDeque::from([n]);
+    dist[n] = Some(0);
+    while let Some(u) = queue.pop_front() {
+        for &v in &adj[u] {
+            if dist[v].is_none() {
+                dist[v] = Some(dist[u].unwrap() + 1);
+                queue.push_back(v);
+            }
+        }
+    }
+    dist.truncate(n);
+    dist.into_iter().map(|d| d.map(|d| d - 1)).collect()
+}
+
+#[test]
+fn paths_are_shortest_retaining_chains() {
+    for seed in 0..500 {
+        let mut rng = Rng::new(1_000_000 + seed);
+        let graph = random_spec(&mut rng, 40).build();
+        let dist = distances(&graph);
+        let analysis = analyze(&graph);
+        for v in 0..graph.node_count() as NodeId {
+            let path = analysis.paths.path_to(v);
+            let Some(path) = path else {
+                assert!(dist[v as usize].is_none(), "seed {seed}: {v} reachable");
+                assert_eq!(analysis.paths.parent(v), Parent::Unreached);
+                continue;
+            };
+            assert_eq!(path.len() - 1, dist[v as usize].unwrap(), "seed {seed}");
+            assert!(graph.roots().iter().any(|r| r.node == path[0].node));
+            assert_eq!(path[0].via, None);
+            assert_eq!(path.last().unwrap().node, v);
+            for pair in path.windows(2) {
+                let label = pair[1].via.unwrap();
+                assert!(label.retains());
+                assert!(graph
+                    .out_edges(pair[0].node)
+                    .any(|(t, l)| t == pair[1].node && l == label));
+            }
+        }
+        assert_eq!(
+            analysis.paths.reached_count(),
+            analysis.dominators.reachable_count()
+        );
+    }
+}
+
+#[test]
+fn histogram_counts_every_object() {
+    for seed in 0..200 {
+        let mut rng = Rng::new(2_000_000 + seed);
+        let spec = random_spec(&mut rng, 60);
+        let graph = spec.build();
+        let mut hist = Histogram::compute(&graph);
+        assert_eq!(hist.total_count as usize, spec.nodes.len());
+        for row in &hist.rows {
+            let of_type = spec.nodes.iter().filter(|n| n.0 == row.type_id);
+            assert_eq!(row.count as usize, of_type.clone().count());
+            assert_eq!(row.shallow_bytes, of_type.map(|n| n.1).sum::<u64>());
+            assert!(row.count > 0);
+            assert_eq!(row.retained_bytes, None);
+        }
+        let sum: u64 = hist.rows.iter().map(|r| r.shallow_bytes).sum();
+        assert_eq!(sum, hist.total_shallow_bytes);
+        assert!(hist
+            .rows
+            .windows(2)
+            .all(|w| w[0].shallow_bytes >= w[1].shallow_bytes));
+        hist.sort_by(SortKey::Count);
+        assert!(hist.rows.windows(2).all(|w| w[0].count >= w[1].count));
+        let analysis = analyze(&graph);
+        let mut with_retained = analysis.histogram.clone();
+        with_retained.sort_by(SortKey::Retained);
+        assert!(with_retained
+            .rows
+            .windows(2)
+            .all(|w| w[0].retained_bytes >= w[1].retained_bytes));
+        for row in &with_retained.rows {
+            assert_eq!(
+                row.retained_bytes,
+                Some(analysis.retained.of_type(row.type_id))
+            );
+        }
+    }
+}
+
+#[test]
+fn unreferenced_objects_are_classified() {
+    for seed in 0..500 {
+        let mut rng = Rng::new(3_000_000 + seed);
+        let graph = random_spec(&mut rng, 40).build();
+        let truth = oracle(&graph);
+        let report = analyze(&graph).unreferenced;
+        let n = graph.node_count();
+        let mut expected = [Vec::new(), Vec::new(), Vec::new()];
+        for v in 0..n as NodeId {
+            let referenced = (0..n as NodeId)
+                .any(|u| u != v && graph.out_edges(u).any(|(t, l)| t == v && l.retains()));
+            if referenced {
+                continue;
+            }
+            let kinds: Vec<RootKind> = graph
+                .roots()
+                .iter()
+                .filter(|r| r.node == v)
+                .map(|r| r.kind)
+                .collect();
+            let class = if kinds
+                .iter()
+                .any(|k| !matches!(k, RootKind::Local | RootKind::Frame))
+            {
+                Unreferenced::HeldFromOutside
+            } else if !kinds.is_empty() {
+                Unreferenced::FrameLocal
+            } else {
+                Unreferenced::Unreachable
+            };
+            expected[class as usize].push(v);
+        }
+        assert_eq!(report.held_from_outside.nodes, expected[0], "seed {seed}");
+        assert_eq!(report.frame_locals.nodes, expected[1], "seed {seed}");
+        assert_eq!(report.garbage.nodes, expected[2], "seed {seed}");
+        let unreachable: Vec<NodeId> = (0..n as NodeId)
+            .filter(|&v| !truth.reachable[v as usize])
+            .collect();
+        assert_eq!(report.unreachable.nodes, unreachable, "seed {seed}");
+        for group in [
+            &report.held_from_outside,
+            &report.frame_locals,
+            &report.garbage,
+            &report.unreachable,
+        ] {
+            assert_eq!(group.count as usize, group.nodes.len());
+            let bytes: u64 = group.nodes.iter().map(|&v| graph.shallow_size(v)).sum();
+            assert_eq!(group.bytes, bytes);
+            assert_eq!(
+                group.by_type.iter().map(|t| t.count).sum::<u64>(),
+                group.count
+            );
+            assert_eq!(group.by_type.iter().map(|t| t.bytes).sum::<u64>(), bytes);
+        }
+    }
+}
+
+#[test]
+fn a_garbage_cycle_is_unreachable_but_not_unreferenced() {
+    // 0 root; 1 <-> 2 a cycle nothing reaches; 3 references itself only; 4 weakly referenced by 0.
+    let s = Spec {
+        nodes: vec![(0, 10), (0, 20), (0, 30), (0, 40), (0, 50)],
+        edges: vec![
+            (1, 2, strong()),
+            (2, 1, strong()),
+            (3, 3, strong()),
+            (0, 4, weak()),
+        ],
+        roots: vec![(0, RootKind::External)],
+        type_count: 1,
+    };
+    let report = analyze(&s.build()).unreferenced;
+    assert_eq!(report.held_from_outside.nodes, vec![0]);
+    assert_eq!(report.garbage.nodes, vec![3, 4]);
+    assert_eq!(report.unreachable.nodes, vec![1, 2, 3, 4]);
+    assert_eq!(report.unreachable.bytes, 140);
+    assert!(report.frame_locals.nodes.is_empty());
+}
+
+#[test]
+fn top_retainers_are_the_largest() {
+    for seed in 0..200 {
+        let mut rng = Rng::new(4_000_000 + seed);
+        let graph = random_spec(&mut rng, 60).build();
+        let analysis = analyze(&graph);
+        let mut all: Vec<(u64, NodeId)> = (0..graph.node_count() as NodeId)
+            .map(|v| (analysis.retained.of(v), v))
+            .filter(|&(r, _)| r > 0)
+            .collect();
+        all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for n in [0, 1, 5, 1000] {
+            let top = top_retainers(&analysis.retained, n);
+            let expected: Vec<(u64, NodeId)> = all.iter().copied().take(n).collect();
+            let got: Vec<(u64, NodeId)> = top.iter().map(|r| (r.retained, r.node)).collect();
+            assert_eq!(got, expected, "seed {seed}, n {n}");
+        }
+    }
+}
+
+#[test]
+fn degenerate_graphs_do_not_panic() {
+    let empty = Spec::default().build();
+    let a = analyze(&empty);
+    assert_eq!(a.retained.total(), 0);
+    assert!(a.histogram.rows.is_empty());
+    assert!(top_retainers(&a.retained, 10).is_empty());
+    assert_eq!(a.dominators.super_root_children().count(), 0);
+
+    let no_roots = Spec {
+        nodes: vec![(0, 8); 5],
+        edges: vec![(0, 1, strong()), (1, 0, strong())],
+        roots: vec![],
+        type_count: 1,
+    };
+    let a = analyze(&no_roots.build());
+    assert_eq!(a.dominators.reachable_count(), 0);
+    assert_eq!(a.unreferenced.unreachable.count, 5);
+    assert_eq!(a.unreferenced.garbage.nodes, vec![2, 3, 4]);
+    assert_eq!(a.paths.path_to(0), None);
+    let json = serde_json::to_string(&a.unreferenced).unwrap();
+    assert!(json.contains("\"garbage\""));
+    let json = serde_json::to_string(&a.histogram).unwrap();
+    assert!(json.contains("\"retained_bytes\":0"));
+}
