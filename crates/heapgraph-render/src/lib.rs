@@ -3,6 +3,7 @@
 
 pub mod info;
 mod table;
+pub mod types;
 mod units;
 
 pub use table::{Align, Table};
