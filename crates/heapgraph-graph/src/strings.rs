@@ -1,6 +1,7 @@
 //! Interned strings: type names, edge names, root names.
 
-use std::collections::HashMap;
+use hashbrown::{DefaultHashBuilder, HashTable};
+use std::hash::BuildHasher;
 
 /// An index into a [`Strings`] table.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -40,21 +41,37 @@ impl Strings {
 }
 
 /// Builds a [`Strings`] table, giving equal texts one id.
-#[derive(Debug, Default)]
+///
+/// The hash table stores only ids (4 bytes each) and hashes the text in the table on demand, so a dump with
+/// millions of distinct dict keys costs the text plus a few bytes per string, not a boxed copy per key.
+#[derive(Default)]
 pub struct StringInterner {
     strings: Strings,
-    ids: HashMap<Box<str>, StrId>,
+    ids: HashTable<StrId>,
+    hasher: DefaultHashBuilder,
+}
+
+impl std::fmt::Debug for StringInterner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StringInterner")
+            .field("strings", &self.strings.len())
+            .finish()
+    }
 }
 
 impl StringInterner {
     pub fn intern(&mut self, text: &str) -> StrId {
-        if let Some(&id) = self.ids.get(text) {
+        let hash = self.hasher.hash_one(text);
+        let strings = &self.strings;
+        if let Some(&id) = self.ids.find(hash, |&id| strings.get(id) == text) {
             return id;
         }
         let id = StrId(self.strings.ends.len() as u32);
         self.strings.text.push_str(text);
         self.strings.ends.push(self.strings.text.len());
-        self.ids.insert(text.into(), id);
+        let (strings, hasher) = (&self.strings, &self.hasher);
+        self.ids
+            .insert_unique(hash, id, |&id| hasher.hash_one(strings.get(id)));
         id
     }
 
