@@ -66,10 +66,17 @@ pub struct Record<'a> {
 
 /// Checks the file header and returns the offset of the first record.
 pub fn check_header(data: &[u8]) -> Result<usize, FormatError> {
-    if data.len() < HEADER_LEN || data[..8] != MAGIC {
+    if !data.starts_with(&MAGIC) {
         return err(
             0,
             "not a heapgraph Python dump: the 16-byte header is missing or wrong",
+        );
+    }
+    if data.len() < HEADER_LEN {
+        return err(
+            0,
+            "truncated: the 16-byte header is incomplete; the dump was cut short (was the dumper killed \
+             or the disk full?)",
         );
     }
     let version = u32_at(data, 8);

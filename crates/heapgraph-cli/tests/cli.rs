@@ -1,0 +1,159 @@
+//! The `heapgraph` binary end to end: real output on the committed dump, clear errors on bad input.
+
+use heapgraph_tests::{python_testdata, pythons, Scratch};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn heapgraph(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_heapgraph"))
+        .args(args)
+        .output()
+        .expect("run heapgraph")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn service_dump() -> String {
+    python_testdata().join("service.hgd").display().to_string()
+}
+
+#[test]
+fn info_describes_the_committed_dump() {
+    let out = heapgraph(&["info", &service_dump()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for expected in [
+        "heapgraph Python dump (.hgd)",
+        "cpython 3.",
+        "objects",
+        "roots",
+        "local",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&heapgraph(&["info", &service_dump(), "--json"]).stdout).unwrap();
+    assert!(json["objects"].as_u64().unwrap() > 10_000);
+    assert!(json["roots_by_kind"]["module"].as_u64().unwrap() > 10);
+    assert_eq!(json["dangling_edges"], 0);
+}
+
+#[test]
+fn types_counts_the_classes_the_service_built() {
+    let out = heapgraph(&["types", &service_dump(), "--top", "0", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    let count = |name: &str| {
+        rows.iter()
+            .find(|r| r["type_name"] == name)
+            .and_then(|r| r["count"].as_u64())
+    };
+    // make_service_dump.py builds one IN clause of 3,000 parameters, each with an _anonymous_label key.
+    assert_eq!(count("__main__.BindParameter"), Some(3000));
+    assert_eq!(count("__main__._anonymous_label"), Some(3000));
+    assert_eq!(count("__main__.InClause"), Some(1));
+    let text = stdout(&heapgraph(&[
+        "types",
+        &service_dump(),
+        "--top",
+        "3",
+        "--sort",
+        "count",
+    ]));
+    assert_eq!(
+        text.lines().next().unwrap().split_whitespace().next(),
+        Some("type")
+    );
+    assert!(text.contains("more types"), "{text}");
+}
+
+#[test]
+fn dumper_writes_a_script_that_runs() {
+    let scratch = Scratch::new("dumper");
+    let dir = scratch.0.display().to_string();
+    let out = heapgraph(&["dumper", "-o", &dir]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = scratch.0.join("heapgraph_dump.py");
+    assert_eq!(
+        std::fs::read_to_string(&script).unwrap(),
+        heapgraph_formats::python::DUMPER_SOURCE
+    );
+    let python = &pythons()[0];
+    let help = Command::new(&python.path)
+        .arg(&script)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(help.status.success(), "{}", stderr(&help));
+    assert!(stdout(&help).contains("dump"));
+}
+
+/// Every failure is exit code 1 with a message naming the file: never a panic (101) or silence.
+fn assert_clear_error(args: &[&str], file: &Path, words: &[&str]) {
+    let out = heapgraph(args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    assert!(err.starts_with("heapgraph: error: "), "{err}");
+    assert!(err.contains(&file.display().to_string()), "{err}");
+    for w in words {
+        assert!(err.contains(w), "{args:?}: expected {w:?} in {err}");
+    }
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn bad_input_gets_a_clear_error() {
+    let scratch = Scratch::new("bad-input");
+    let bytes = std::fs::read(python_testdata().join("service.hgd")).unwrap();
+
+    let cut = scratch.0.join("cut.hgd");
+    for at in [10, 100, bytes.len() / 2, bytes.len() - 1] {
+        std::fs::write(&cut, &bytes[..at]).unwrap();
+        assert_clear_error(&["info", cut.to_str().unwrap()], &cut, &["cut short"]);
+    }
+
+    let corrupt = scratch.0.join("corrupt.hgd");
+    let mut flipped = bytes.clone();
+    let end_record = bytes.len() - 45; // the END record: 5-byte prefix, 40-byte payload
+    flipped[end_record + 5] ^= 0xff;
+    std::fs::write(&corrupt, &flipped).unwrap();
+    assert_clear_error(
+        &["types", corrupt.to_str().unwrap()],
+        &corrupt,
+        &["corrupt"],
+    );
+
+    let text = scratch.0.join("notes.txt");
+    std::fs::write(&text, "not a dump").unwrap();
+    assert_clear_error(
+        &["info", text.to_str().unwrap()],
+        &text,
+        &["not a heap dump"],
+    );
+
+    let missing = scratch.0.join("missing.hgd");
+    assert_clear_error(
+        &["info", missing.to_str().unwrap()],
+        &missing,
+        &["check the path"],
+    );
+    assert_clear_error(
+        &["info", &scratch.0.display().to_string()],
+        &scratch.0,
+        &["directory"],
+    );
+}
+
+#[test]
+fn wrong_arguments_exit_with_usage() {
+    let out = heapgraph(&["types", &service_dump(), "--sort", "nonsense"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("possible values"));
+}
