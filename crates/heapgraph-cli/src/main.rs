@@ -22,6 +22,9 @@ struct Cli {
 enum Command {
     Info(commands::info::Args),
     Types(commands::types::Args),
+    Top(commands::top::Args),
+    Dominators(commands::dominators::Args),
+    Unreferenced(commands::unreferenced::Args),
     Dumper(commands::dumper::Args),
 }
 
@@ -30,6 +33,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Info(args) => commands::info::run(args),
         Command::Types(args) => commands::types::run(args),
+        Command::Top(args) => commands::top::run(args),
+        Command::Dominators(args) => commands::dominators::run(args),
+        Command::Unreferenced(args) => commands::unreferenced::run(args),
         Command::Dumper(args) => commands::dumper::run(args),
     };
     match result {

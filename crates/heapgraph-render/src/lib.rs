@@ -1,10 +1,15 @@
 //! Output for heapgraph reports: every report is a serializable struct (the `--json` form) with a text
-//! rendering for people. Graphviz output joins here later.
+//! rendering for people.
 
+pub mod dominators;
 pub mod info;
+mod object;
 mod table;
+pub mod top;
 pub mod types;
 mod units;
+pub mod unreferenced;
 
+pub use object::{Chain, ChainStep, ObjectRef};
 pub use table::{Align, Table};
 pub use units::{format_bytes, format_count, format_share};

@@ -1,5 +1,40 @@
 //! One module per subcommand: its arguments and how it prints.
 
+pub mod dominators;
 pub mod dumper;
 pub mod info;
+pub mod top;
 pub mod types;
+pub mod unreferenced;
+
+use heapgraph_formats::Dump;
+use heapgraph_graph::NodeId;
+use serde::Serialize;
+
+/// Prints a report as pretty JSON or as its text form.
+fn print<R: Serialize>(report: &R, json: bool, text: impl Fn(&R) -> String) -> Result<(), String> {
+    if json {
+        let out = serde_json::to_string_pretty(report).map_err(|e| e.to_string())?;
+        println!("{out}");
+    } else {
+        print!("{}", text(report));
+    }
+    Ok(())
+}
+
+/// The node at an address typed by the user (`0x7f3a...` or decimal).
+fn node_at(dump: &Dump, text: &str) -> Result<NodeId, String> {
+    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    let addr = parsed.map_err(|_| {
+        format!("{text:?} is not an address; give one as hex (0x7f3a...) or decimal, as reports print them")
+    })?;
+    dump.graph.node_at(addr).ok_or_else(|| {
+        format!(
+            "{}: no object at address {addr:#x}; `heapgraph top` and `heapgraph types` show objects in this dump",
+            dump.path.display()
+        )
+    })
+}

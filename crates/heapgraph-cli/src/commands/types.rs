@@ -1,11 +1,13 @@
 //! `heapgraph types DUMP`
 
 use crate::load::load_dump;
-use heapgraph_analysis::{Histogram, SortKey};
+use heapgraph_analysis::{analyze, SortKey};
 use heapgraph_render::types::TypesReport;
 use std::path::PathBuf;
 
-/// Objects per type: count, shallow bytes and share of the heap (objgraph's most_common_types, offline).
+/// Objects per type: count, shallow and retained bytes, shares of the heap (objgraph's
+/// most_common_types, offline, with sizes). A type's retained size counts only instances that no other
+/// instance of the same type keeps alive, so nested structures are not counted twice.
 #[derive(clap::Args)]
 pub struct Args {
     /// The dump file (.hgd)
@@ -25,23 +27,17 @@ pub struct Args {
 enum Sort {
     Count,
     Size,
+    Retained,
 }
 
 pub fn run(args: Args) -> Result<(), String> {
     let dump = load_dump(&args.dump)?;
-    let mut histogram = Histogram::compute(&dump.graph);
+    let mut histogram = analyze(&dump.graph).histogram;
     histogram.sort_by(match args.sort {
         Sort::Count => SortKey::Count,
         Sort::Size => SortKey::Size,
+        Sort::Retained => SortKey::Retained,
     });
     let report = TypesReport::new(args.dump.display().to_string(), &histogram, args.top);
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report.to_json()).map_err(|e| e.to_string())?
-        );
-    } else {
-        print!("{}", report.render_text());
-    }
-    Ok(())
+    super::print(&report.to_json(), args.json, |_| report.render_text())
 }

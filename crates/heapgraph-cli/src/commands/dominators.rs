@@ -1,0 +1,71 @@
+//! `heapgraph dominators DUMP [ADDRESS]`
+
+use crate::load::load_dump;
+use heapgraph_analysis::{Dominators, RetainedSizes};
+use heapgraph_render::dominators::{DominatorReport, TreeBuilder, TreeLimits};
+use std::path::PathBuf;
+
+/// The dominator tree: what each object keeps alive on its own, biggest first.
+///
+/// An object dominates another when every chain of references from the roots to the second passes
+/// through the first: freeing the dominator frees everything below it.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The dump file (.hgd)
+    dump: PathBuf,
+    /// Start at this object (address, hex 0x... or decimal) instead of the roots
+    address: Option<String>,
+    /// Levels of the tree to show
+    #[arg(long, default_value_t = 3)]
+    depth: usize,
+    /// Fold children retaining less than this percentage of the reachable heap
+    #[arg(long, default_value_t = 1.0)]
+    min_share: f64,
+    /// Print JSON instead of a tree
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    if !(0.0..=100.0).contains(&args.min_share) {
+        return Err(format!(
+            "--min-share {} is not a percentage between 0 and 100",
+            args.min_share
+        ));
+    }
+    let dump = load_dump(&args.dump)?;
+    let graph = &dump.graph;
+    let start = match &args.address {
+        Some(text) => Some(super::node_at(&dump, text)?),
+        None => None,
+    };
+    let dominators = Dominators::compute(graph);
+    if let Some(node) = start {
+        if !dominators.is_reachable(node) {
+            return Err(format!(
+                "{}: object {text} is reachable from no root, so it is in no dominator tree; \
+                 `heapgraph unreferenced` lists such objects",
+                args.dump.display(),
+                text = args.address.as_deref().unwrap_or_default()
+            ));
+        }
+    }
+    let retained = RetainedSizes::compute(graph, &dominators);
+    let tree = TreeBuilder {
+        graph,
+        dominators: &dominators,
+        retained: &retained,
+        limits: TreeLimits {
+            depth: args.depth,
+            min_share: args.min_share / 100.0,
+        },
+    }
+    .build(start);
+    let report = DominatorReport {
+        file: args.dump.display().to_string(),
+        reachable_bytes: retained.total(),
+        unreachable_objects: dominators.unreachable_count() as u64,
+        tree,
+    };
+    super::print(&report, args.json, DominatorReport::render_text)
+}

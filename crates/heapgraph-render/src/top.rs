@@ -1,0 +1,82 @@
+//! `heapgraph top`: the objects retaining the most, and how each is reached from a root.
+
+use crate::object::{Chain, ObjectRef};
+use crate::{format_bytes, format_share, Align, Table};
+use heapgraph_analysis::{top_retainers, RetainedSizes, ShortestPaths};
+use heapgraph_graph::Graph;
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct TopRow {
+    #[serde(flatten)]
+    pub object: ObjectRef,
+    pub shallow_bytes: u64,
+    pub retained_bytes: u64,
+    /// `retained_bytes` as a share of everything reachable from the roots.
+    pub share: f64,
+    /// The shortest chain of references from a root.
+    pub path: Option<Chain>,
+}
+
+#[derive(Serialize)]
+pub struct TopReport {
+    pub file: String,
+    pub reachable_bytes: u64,
+    pub rows: Vec<TopRow>,
+}
+
+impl TopReport {
+    pub fn new(
+        file: String,
+        graph: &Graph,
+        retained: &RetainedSizes,
+        paths: &ShortestPaths,
+        top: usize,
+    ) -> TopReport {
+        let total = retained.total();
+        let rows = top_retainers(retained, top)
+            .into_iter()
+            .map(|r| TopRow {
+                object: ObjectRef::new(graph, r.node),
+                shallow_bytes: graph.shallow_size(r.node),
+                retained_bytes: r.retained,
+                share: if total == 0 {
+                    0.0
+                } else {
+                    r.retained as f64 / total as f64
+                },
+                path: paths.path_to(r.node).map(|p| Chain::new(graph, &p)),
+            })
+            .collect();
+        TopReport {
+            file,
+            reachable_bytes: total,
+            rows,
+        }
+    }
+
+    pub fn render_text(&self) -> String {
+        let mut table = Table::new(&[
+            ("retained", Align::Right),
+            ("share", Align::Right),
+            ("shallow", Align::Right),
+            ("object", Align::Left),
+            ("shortest path from a root", Align::Left),
+        ]);
+        for row in &self.rows {
+            table.row(vec![
+                format_bytes(row.retained_bytes),
+                format_share(row.retained_bytes, self.reachable_bytes),
+                format_bytes(row.shallow_bytes),
+                row.object.text(),
+                row.path.as_ref().map(Chain::text).unwrap_or_default(),
+            ]);
+        }
+        let mut out = table.render();
+        out.push_str(&format!(
+            "{} reachable from roots\n",
+            format_bytes(self.reachable_bytes)
+        ));
+        out
+    }
+}
