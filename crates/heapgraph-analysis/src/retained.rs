@@ -32,15 +32,20 @@ impl RetainedSizes {
             let size = by_vertex[v];
             by_vertex[idom[v] as usize] += size;
         }
-        let by_node = (0..graph.node_count() as NodeId)
-            .into_par_iter()
-            .map(|n| {
-                dominators
-                    .preorder_number(n)
-                    .map_or(0, |v| by_vertex[v as usize])
-            })
-            .collect();
-        let by_type = per_type(graph, dominators, &by_vertex);
+        // Independent: the node-space copy is a parallel gather, the per-type walk is sequential.
+        let (by_node, by_type) = rayon::join(
+            || {
+                (0..graph.node_count() as NodeId)
+                    .into_par_iter()
+                    .map(|n| {
+                        dominators
+                            .preorder_number(n)
+                            .map_or(0, |v| by_vertex[v as usize])
+                    })
+                    .collect()
+            },
+            || per_type(graph, dominators, &by_vertex),
+        );
         RetainedSizes {
             by_node,
             total: by_vertex[0],
