@@ -182,3 +182,39 @@ fn a_list_retains_exactly_its_elements() {
         );
     }
 }
+
+#[test]
+fn garbage_cycles_are_unreachable_and_kept() {
+    let scratch = Scratch::new("garbage");
+    let python = pythons().pop().unwrap();
+    let (dump, facts) = dump_fixture(&python, "fixture_basic.py", &scratch);
+    let g = &dump.graph;
+    let analysis = heapgraph_analysis::analyze(g);
+    let unreachable = &analysis.unreferenced.unreachable.nodes;
+    for id in facts["ids"]["garbage"].as_array().unwrap() {
+        let n = node(g, id, "garbage cycle member");
+        assert!(
+            unreachable.contains(&n),
+            "a garbage cycle member is reachable"
+        );
+        assert!(!analysis.dominators.is_reachable(n));
+    }
+    // Each cycle member is referenced (by the other), so neither is "unreferenced".
+    assert!(!analysis
+        .unreferenced
+        .garbage
+        .nodes
+        .iter()
+        .any(|n| unreachable.contains(n)
+            && facts["ids"]["garbage"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from(g.address(*n)))));
+    // The list held only by a local is alive, and retained by nothing but its root.
+    let held = node(g, &facts["held_only_here"], "held_only_here");
+    assert!(analysis.dominators.is_reachable(held));
+    assert_eq!(
+        analysis.dominators.idom(held),
+        heapgraph_analysis::Idom::SuperRoot
+    );
+}

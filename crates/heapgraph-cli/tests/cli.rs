@@ -157,3 +157,98 @@ fn wrong_arguments_exit_with_usage() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("possible values"));
 }
+
+fn json_of(args: &[&str]) -> serde_json::Value {
+    let out = heapgraph(args);
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn top_names_the_chain_that_holds_the_in_clause() {
+    let json = json_of(&["top", &service_dump(), "--top", "10", "--json"]);
+    let rows = json["rows"].as_array().unwrap();
+    let retained: Vec<u64> = rows
+        .iter()
+        .map(|r| r["retained_bytes"].as_u64().unwrap())
+        .collect();
+    assert!(retained.windows(2).all(|w| w[0] >= w[1]), "{retained:?}");
+    let in_clause = rows
+        .iter()
+        .find(|r| r["type_name"] == "__main__.InClause")
+        .expect("the IN clause retains the most");
+    // 3,000 parameters, each an instance plus its label (a str subclass with a dict of its own).
+    assert!(in_clause["retained_bytes"].as_u64().unwrap() > 3000 * 200);
+    let steps = in_clause["path"]["steps"].as_array().unwrap();
+    let vias: Vec<&str> = steps.iter().filter_map(|s| s["via"].as_str()).collect();
+    assert_eq!(
+        vias[vias.len() - 2..],
+        ["['orders-by-users']", ".where"][..],
+        "{vias:?}"
+    );
+    let text = stdout(&heapgraph(&["top", &service_dump(), "--top", "5"]));
+    assert!(text.contains(".entries['orders-by-users'].where"), "{text}");
+}
+
+#[test]
+fn dominator_tree_starts_anywhere_and_folds_small_children() {
+    let tree = json_of(&["dominators", &service_dump(), "--depth", "2", "--json"]);
+    assert!((tree["tree"]["share"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    let kids = tree["tree"]["children"].as_array().unwrap();
+    let sizes: Vec<u64> = kids
+        .iter()
+        .map(|k| k["retained_bytes"].as_u64().unwrap())
+        .collect();
+    assert!(sizes.windows(2).all(|w| w[0] >= w[1]));
+    assert!(kids.iter().all(|k| k["share"].as_f64().unwrap() >= 0.01));
+    assert!(tree["tree"]["folded"]["count"].as_u64().unwrap() > 100);
+
+    let top = json_of(&["top", &service_dump(), "--top", "10", "--json"]);
+    let in_clause = top["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type_name"] == "__main__.InClause")
+        .unwrap();
+    let address = in_clause["address"].as_str().unwrap();
+    let sub = json_of(&[
+        "dominators",
+        &service_dump(),
+        address,
+        "--depth",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(sub["tree"]["object"]["address"], address);
+    assert_eq!(sub["tree"]["retained_bytes"], in_clause["retained_bytes"]);
+    assert_eq!(sub["tree"]["children"][0]["object"]["type_name"], "list");
+
+    let missing = heapgraph(&["dominators", &service_dump(), "0x10"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("no object at address 0x10"));
+    let nonsense = heapgraph(&["dominators", &service_dump(), "zzz"]);
+    assert!(stderr(&nonsense).contains("not an address"));
+}
+
+#[test]
+fn unreferenced_groups_add_up() {
+    let json = json_of(&["unreferenced", &service_dump(), "--json"]);
+    for group in [
+        "held_from_outside",
+        "frame_locals",
+        "garbage",
+        "unreachable",
+    ] {
+        let g = &json[group];
+        let by_type: u64 = g["by_type"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["count"].as_u64().unwrap())
+            .sum();
+        assert_eq!(Some(by_type), g["count"].as_u64(), "{group}");
+    }
+    assert!(json["held_from_outside"]["count"].as_u64().unwrap() > 0);
+    let text = stdout(&heapgraph(&["unreferenced", &service_dump()]));
+    assert!(text.contains("held from outside"), "{text}");
+}
