@@ -175,6 +175,15 @@ def _class_attr(t, name):
     return None
 
 
+def _first_of(candidates, mro):
+    """The first class of `mro` that is one of `candidates`, by identity (== could run a metaclass's __eq__)."""
+    for klass in mro:
+        for candidate in candidates:
+            if klass is candidate:
+                return klass
+    return None
+
+
 def _safe_str(value):
     """`value` if it is an exact str (safe to encode), else None."""
     return value if type(value) is str else None
@@ -263,13 +272,19 @@ class _FrameLayout:
 
     @staticmethod
     def slot_names(code):
-        """Names of the fast-local slots of `code`, in slot order."""
-        varnames = code.co_varnames
-        if _PY311:
-            cells = tuple(name for name in code.co_cellvars if name not in varnames)
-        else:
-            cells = code.co_cellvars
-        return varnames + cells + code.co_freevars
+        """Names of the fast-local slots of `code`, in slot order.
+
+        3.11+: read one by one from co_localsplusnames, because co_varnames & co build tuples that
+        3.12+ then caches in the code object (a heap change).
+        """
+        if not _PY311:
+            return code.co_varnames + code.co_cellvars + code.co_freevars
+        names = []
+        while True:
+            try:
+                names.append(code._varname_from_oparg(len(names)))
+            except IndexError:
+                return names
 
     def slots(self, frame, count):
         """The `count` slot words (object addresses or 0) of `frame`."""
@@ -342,62 +357,115 @@ class _FrameLayout:
                 raise RuntimeError("local %s misread" % name)
 
 
-class _InstanceLayout:
-    """Where 3.11+ instances keep attribute values without a dict, and their names on the class.
+class _AttributeProbe:
+    """A class with three attributes, set in this order, whose instances share their keys."""
 
-    Names: PyHeapTypeObject.ht_cached_keys (the shared keys, right after ht_qualname), a PyDictKeysObject
-    whose entries hold the names in slot order. Values: 3.11 a pointer in the pre-header, 3.12 a tagged
-    pointer sharing the managed-dict word, 3.13 inline after the object. The managed dict, when one was
-    created, is in the pre-header on all three.
-    """
-
-    _KEYS_LOG2_INDEX_BYTES = 9
-    _KEYS_NENTRIES = 24
-    _KEYS_INDICES = 32
+    __qualname__ = "_AttributeProbe of heapgraph_dump"  # unlike __name__: ht_qualname is found by address
 
     def __init__(self):
-        self.keys_pointer = None  # offset of ht_cached_keys in the class object
+        self.probe_first = _Probe()
+        self.probe_second = _Probe()
+        self.probe_third = _Probe()
+
+
+_PROBE_NAMES = ["probe_first", "probe_second", "probe_third"]
+
+
+class _SharedKeys:
+    """The attribute names a heap type shares among its instances' dicts (or 3.11+ inline values).
+
+    PyHeapTypeObject.ht_cached_keys, right after ht_qualname, points to a PyDictKeysObject. Its header
+    and entries differ: 3.8-3.10 {refcnt, size, lookup, usable, nentries, indices}, entries {hash, key,
+    value}; 3.11+ {refcnt, log2_size, log2_index_bytes, kind, version, usable, nentries, indices}, entries
+    {key, value}. Entry i names value slot i.
+    """
+
+    def __init__(self):
+        cls = _AttributeProbe
+        _AttributeProbe()
+        qualname_at = _find_word(id(cls), type.__sizeof__(cls) // 8, id(_type_qualname(cls)))
+        if qualname_at is None:
+            raise RuntimeError("ht_qualname not found")
+        self.pointer = qualname_at + 8
+        names = [_safe_str(_object_at(address)) for address in self.addresses(cls)]
+        if names != _PROBE_NAMES:
+            raise RuntimeError("shared keys misread: %r" % (names,))
+
+    def addresses(self, cls):
+        """Addresses of the names in the shared keys of heap type `cls`, in slot order (0: a hole)."""
+        keys = _word(id(cls) + self.pointer)
+        if not keys:
+            return ()
+        if _PY311:
+            count = _word(keys + 24)
+            entries = keys + 32 + (1 << (_word(keys + 8) >> 8 & 0xFF))
+            return _words(entries, 2 * count)[0::2]
+        size, count = _word(keys + 8), _word(keys + 32)
+        width = 1 if size <= 0xFF else 2 if size <= 0xFFFF else 4 if size <= 0xFFFFFFFF else 8
+        entries = keys + 40 + size * width
+        return _words(entries, 3 * count)[1::3]
+
+
+class _DictLayout:
+    """PyDictObject.ma_values: set for split tables, whose keys belong to a class's shared keys.
+
+    3.13 also embeds an instance's values in the instance and lets its dict point to them (the
+    `embedded` byte of PyDictValues, just before the values); such a dict holds none of its values.
+    """
+
+    def __init__(self):
+        first, second = _AttributeProbe(), _AttributeProbe()
+        split, other, combined = first.__dict__, second.__dict__, dict(probe_first=1)
+        for offset in range(16, 56, 8):
+            keys = _word(id(split) + offset)
+            if keys > 0xFFFF and keys == _word(id(other) + offset) and keys != _word(id(combined) + offset):
+                self.values = offset + 8
+                break
+        else:
+            raise RuntimeError("ma_keys not found")
+        if not self.is_split(split) or self.is_split(combined):
+            raise RuntimeError("ma_values misread")
+        if _PY313 and not self.embedded(split):
+            raise RuntimeError("embedded values misread")
+
+    def is_split(self, d):
+        return _word(id(d) + self.values) != 0
+
+    def embedded(self, d):
+        """3.13: whether the split dict `d` uses values embedded in (and held by) an instance."""
+        return _PY313 and _word(_word(id(d) + self.values)) >> 16 & 0xFF == 1
+
+
+class _InstanceLayout:
+    """Where 3.11+ instances keep attribute values without a dict.
+
+    Values: 3.11 a pointer in the pre-header, 3.12 a tagged pointer sharing the managed-dict word,
+    3.13 inline after the object. The managed dict, when one was created, is in the pre-header.
+    """
+
+    def __init__(self):
         self.values_word = None  # 3.11/3.12: pre-header offset of the values pointer
         self.values_tagged = False  # 3.12: the word holds values-1, or a dict pointer when even
         self.values_skip = 0  # bytes from that pointer (untagged) to values[0]
         self.inline_offset = None  # 3.13: values[0] offset past tp_basicsize
-        self.dict_word = None  # pre-header offset of the managed dict pointer
-        self._calibrate()
-
-    def _calibrate(self):
-        class AttributeProbe:
-            def __init__(self):
-                self.probe_first = _Probe()
-                self.probe_second = _Probe()
-                self.probe_third = _Probe()
-
-        plain = AttributeProbe()
-        with_dict = AttributeProbe()
+        plain = _AttributeProbe()
+        with_dict = _AttributeProbe()
         materialized = with_dict.__dict__
-        qualname_at = _find_word(id(AttributeProbe), type.__sizeof__(AttributeProbe) // 8,
-                                 id(_type_qualname(AttributeProbe)))
-        if qualname_at is None:
-            raise RuntimeError("ht_qualname not found")
-        self.keys_pointer = qualname_at + 8
         self.dict_word = _find_word(id(with_dict) - 32, 4, id(materialized))
         if self.dict_word is None:
             raise RuntimeError("managed dict pointer not found")
         self.dict_word -= 32
-        first = id(plain.probe_first)
-        if _type_flags(AttributeProbe) & _TPFLAGS_INLINE_VALUES:
-            found = _find_word(id(plain) + _type_basicsize(AttributeProbe), 4, first)
+        expected = (id(plain.probe_first), id(plain.probe_second), id(plain.probe_third))
+        if _type_flags(_AttributeProbe) & _TPFLAGS_INLINE_VALUES:
+            found = _find_word(id(plain) + _type_basicsize(_AttributeProbe), 4, expected[0])
             if found is None:
                 raise RuntimeError("inline values not found")
             self.inline_offset = found
         else:
-            self._locate_values_pointer(plain, first)
-        names = self.attribute_names(AttributeProbe)
-        if names != ["probe_first", "probe_second", "probe_third"]:
-            raise RuntimeError("shared keys misread: %r" % (names,))
-        values = self.values(plain, AttributeProbe, 3)
-        if values != (first, id(plain.probe_second), id(plain.probe_third)):
+            self._locate_values_pointer(plain, expected[0])
+        if self.values(plain, _AttributeProbe, 3) != expected:
             raise RuntimeError("inline values misread")
-        if self.values(with_dict, AttributeProbe, 3) is not None and not _PY313:
+        if self.values(with_dict, _AttributeProbe, 3) is not None and not _PY313:
             raise RuntimeError("values pointer misread after the dict was created")
         if self.managed_dict(with_dict) != id(materialized) or self.managed_dict(plain):
             raise RuntimeError("managed dict misread")
@@ -413,24 +481,6 @@ class _InstanceLayout:
                     self.values_skip = found
                     return
         raise RuntimeError("values pointer not found")
-
-    def shared_keys(self, cls):
-        """Address of `cls`'s shared keys, or 0."""
-        return _word(id(cls) + self.keys_pointer)
-
-    def attribute_names(self, cls):
-        """Attribute names of the shared keys of heap type `cls`, in value-slot order ([] when none)."""
-        keys = self.shared_keys(cls)
-        if not keys:
-            return []
-        count = _word(keys + self._KEYS_NENTRIES)
-        index_bytes = 1 << (_word(keys + 8) >> 8 & 0xFF)
-        entries = keys + self._KEYS_INDICES + index_bytes
-        names = []
-        for pointer in _words(entries, 2 * count)[0::2]:
-            # a str kept alive by the keys object; _object_at only ever sees live objects
-            names.append(_safe_str(_object_at(pointer)) if pointer else None)
-        return names
 
     def values(self, obj, cls, count):
         """The `count` inline value words of `obj` (0 for unset), or None when it has no inline values."""
@@ -470,7 +520,9 @@ def _calibrate(factory):
 
 
 _FRAMES = _calibrate(_FrameLayout)
-_INSTANCES = _calibrate(_InstanceLayout) if _PY311 else None
+_SHARED_KEYS = _calibrate(_SharedKeys)
+_DICTS = _calibrate(_DictLayout)
+_INSTANCES = _calibrate(_InstanceLayout) if _PY311 and _SHARED_KEYS else None
 _WEAKREF_OFFSET = _calibrate(_weakref_offset)
 
 
@@ -595,13 +647,14 @@ _VALUE_BASES = (bool, int, float, str, bytes, bytearray, type(None))
 
 # C getters that return a stored field without creating or changing anything, by defining type.
 # (Member descriptors are always such getters and are used for every type.)
+# Keyed by id: hashing a class could run its metaclass's __hash__.
 _SAFE_GETSETS = {
-    types.FunctionType: ("__code__", "__defaults__", "__kwdefaults__", "__name__", "__qualname__"),
-    type: ("__mro__", "__bases__"),
-    types.FrameType: ("f_back", "f_code", "f_globals", "f_builtins"),
-    types.BuiltinFunctionType: ("__self__",),
-    BaseException: ("args", "__traceback__", "__context__", "__cause__"),
-    types.TracebackType: ("tb_next",),
+    id(types.FunctionType): ("__code__", "__defaults__", "__kwdefaults__", "__name__", "__qualname__"),
+    id(type): ("__mro__", "__bases__"),
+    id(types.FrameType): ("f_back", "f_code", "f_globals", "f_builtins"),
+    id(types.BuiltinFunctionType): ("__self__",),
+    id(BaseException): ("args", "__traceback__", "__context__", "__cause__"),
+    id(types.TracebackType): ("tb_next",),
 }
 
 # Members of non-GC objects that are strong references gc.get_referents cannot report (code objects are
@@ -646,6 +699,7 @@ class _Walk:
             for name in ("__dict__", "__class__", "cell_contents", "f_code")
         }
         self.key_label = _label(KIND_INTERNAL, self.string("key"))
+        self.labels["shared key"] = _label(KIND_INTERNAL, self.string("shared key"))
         self.weak_label = _label(KIND_WEAK, self.string("referent"))
 
     # -- records ------------------------------------------------------------------------------------------
@@ -695,10 +749,16 @@ class _Walk:
         self.root(id(_module_dict(sys)), ROOT_INTERPRETER, "sys.__dict__")
 
     def thread_frames(self):
-        """Frames on every thread's stack (kind 3 roots), the dumper's own left out; returns them."""
-        names = _thread_names()
+        """Frames on every thread's stack (kind 3 roots), the dumper's own left out; returns them.
+
+        `current` holds this very frame: it is emptied before returning, else the two would form a
+        cycle keeping the whole walk alive after the dump.
+        """
+        current = sys._current_frames()
+        names = _thread_names(list(current))
         frames = []
-        for ident, frame in list(dict.items(sys._current_frames())):
+        for ident in list(current):
+            frame = current.pop(ident)
             thread = names.get(ident) or "thread %d" % ident
             while frame is not None:
                 if _frame_globals(frame) is not _OWN_GLOBALS:
@@ -721,12 +781,12 @@ class _Walk:
         push, pop = stack.append, stack.pop
         visit = self.visit
         if self.frozen:  # gc.freeze()d objects are missing from the snapshot: find them by marking
-            for o in snapshot:
-                self.mark(id(o))
-        for o in seeds:
-            self.mark(id(o))
-            push(o)
-        del o
+            for address in map(id, snapshot):
+                self.mark(address)
+        for address in map(id, seeds):
+            self.mark(address)
+        stack.extend(seeds)
+        del seeds[:]  # the stack's reference is the only one the walk may hold
         for i in range(len(snapshot)):
             if snapshot[i] is not exclude:
                 push(snapshot[i])
@@ -790,9 +850,30 @@ class _Walk:
         refcount = raw_refcount - _REFCOUNT_OVERHEAD - self.pinned.get(address, 0)
         if _PY312 and raw_refcount & 0x80000000:  # immortal: the count means nothing
             refcount = max(raw_refcount, IMMORTAL_REFCOUNT)
-        size = self.size(o, plan)
         flags = FLAG_TRACKED if plan.gc_type and _is_tracked(o) else 0
-        tail = b""
+        try:
+            tail, tail_flags = self.optional_fields(o, plan)
+        except Exception:  # a value or name this code did not foresee: leave them out
+            tail, tail_flags = b"", 0
+        count = len(flat) >> 1
+        header = _OBJECT.pack(TAG_OBJECT, 40 + 12 * count + len(tail), address, id(t), self.size(o, plan),
+                              refcount, count, flags | tail_flags)
+        buffer = self.buffer
+        buffer += header
+        for start in range(0, len(flat), 512):
+            chunk = flat[start:start + 512]
+            chunk_edges = len(chunk) >> 1
+            packer = self.edge_structs.get(chunk_edges)
+            if packer is None:
+                packer = self.edge_structs[chunk_edges] = struct.Struct("<" + "QI" * chunk_edges).pack
+            buffer += packer(*chunk)
+        buffer += tail
+        self.objects += 1
+        self.edges += count
+
+    def optional_fields(self, o, plan):
+        """The len, value and name fields of `o` and their flags."""
+        tail, flags = b"", 0
         if plan.len_base is not None:
             flags |= FLAG_LEN
             tail = _U64.pack(plan.len_base.__len__(o))
@@ -805,20 +886,7 @@ class _Walk:
             if name is not None:
                 flags |= FLAG_NAME
                 tail += _U32.pack(self.string(name))
-        count = len(flat) >> 1
-        buffer = self.buffer
-        buffer += _OBJECT.pack(TAG_OBJECT, 40 + 12 * count + len(tail), address, id(t), size,
-                               refcount, count, flags)
-        for start in range(0, len(flat), 512):
-            chunk = flat[start:start + 512]
-            chunk_edges = len(chunk) >> 1
-            packer = self.edge_structs.get(chunk_edges)
-            if packer is None:
-                packer = self.edge_structs[chunk_edges] = struct.Struct("<" + "QI" * chunk_edges).pack
-            buffer += packer(*chunk)
-        buffer += tail
-        self.objects += 1
-        self.edges += count
+        return tail, flags
 
     def size(self, o, plan):
         """sys.getsizeof(o), without calling a __sizeof__ written in Python."""
@@ -832,12 +900,11 @@ class _Walk:
     # -- edges by kind of object (each returns [target, label, target, label, ...]) -----------------------
 
     def sequence_edges(self, o):
-        """Exact list and tuple: `[i]` to each element (gc.get_referents yields them in order)."""
-        referents = _get_referents(o)
-        self.follow(referents)
-        count = len(referents)
+        """Exact list and tuple: `[i]` to each element (iterated directly: gc.get_referents reverses them)."""
+        self.follow(o)
+        count = len(o)
         flat = [0] * (2 * count)
-        flat[0::2] = map(id, referents)
+        flat[0::2] = map(id, o)
         labels = range(KIND_INDEX << 29, (KIND_INDEX << 29) + min(count, INDEX_MAX))
         flat[1:2 * len(labels):2] = labels
         if count > INDEX_MAX:
@@ -845,7 +912,13 @@ class _Walk:
         return flat
 
     def dict_edges(self, o):
-        """Exact dict: `<key>` to each key and `['k']` to each value (str keys are not referents)."""
+        """Exact dict: `<key>` to each key and `['k']` to each value (str keys are not referents).
+
+        A split table's keys are held by its class's shared keys (see type_edges), and 3.13's dicts of
+        embedded values hold no values: those dicts get the edges gc.get_referents reports, labelled.
+        """
+        if _DICTS is not None and _DICTS.is_split(o):
+            return self.split_dict_edges(o)
         flat = []
         key_label, labels, follow = self.key_label, self.key_labels, []
         for key, value in dict.items(o):
@@ -856,6 +929,15 @@ class _Walk:
             follow += (key, value)
         self.follow(follow)
         return flat
+
+    def split_dict_edges(self, o):
+        labels = self.key_labels
+        candidates, follow = [], []
+        for key, value in dict.items(o):
+            candidates.append((id(value), labels.get(id(key)) or self.key_label_for(key)))
+            follow += (key, value)
+        self.follow(follow)
+        return self.match(_get_referents(o), candidates, ())
 
     def key_label_for(self, key):
         if len(self.key_labels) >= _KEY_CACHE_MAX:
@@ -871,7 +953,7 @@ class _Walk:
         if t is int:
             bits = key.bit_length()
             return repr(key) if bits <= _BIG_INT_BITS else "<%d-bit int>" % bits
-        if t in (float, bool, type(None), complex):
+        if t is float or t is bool or t is complex or key is None:
             return repr(key)
         if t is bytes:
             return repr(key[:_VALUE_BYTES]) + ("..." if len(key) > _VALUE_BYTES else "")
@@ -944,6 +1026,12 @@ class _Walk:
             for key, value in plan.items_base.items(o):
                 label = self.key_labels.get(id(key)) or self.key_label_for(key)
                 must += ((key, key_label), (value, label))
+        if plan.is_type and _SHARED_KEYS is not None and _type_flags(o) & _TPFLAGS_HEAPTYPE:
+            # the names in a class's shared keys: held by the keys table the class owns
+            shared_key = self.labels["shared key"]
+            for word in _SHARED_KEYS.addresses(o):
+                if word:
+                    must.append((_object_at(word), shared_key))
         if plan.cell and referents:
             candidates.append((id(referents[0]), self.labels["cell_contents"]))
         for name_label, descriptor in plan.references:
@@ -1023,33 +1111,49 @@ class _Walk:
 
     def plan(self, t):
         """Compute (and cache) how to dump instances of type `t`; writes its TYPE record."""
+        try:
+            plan = self.full_plan(t)
+        except Exception:  # a type this code did not foresee: plain edges, object.__sizeof__ size
+            plan = _Plan()
+            plan.kind, plan.gc_type, plan.sizeof_ok, plan.size_overhead = _KIND_OTHER, True, False, 0
+            plan.len_base = plan.value_base = plan.name_kind = plan.index_base = plan.items_base = None
+            plan.heap = plan.managed = plan.weak = plan.cell = plan.is_type = False
+            plan.dict_offset = 0
+            plan.members = plan.getsets = plan.references = plan.inline_names = ()
+        self.plans[id(t)] = plan
+        module = _safe_str(_type_module(t)) or "?"
+        qualname = _safe_str(_type_qualname(t)) or "?"
+        self.buffer += _TYPE.pack(TAG_TYPE, 16, id(t), self.string(module), self.string(qualname))
+        return plan
+
+    def full_plan(self, t):
+        """The plan of type `t` from its flags, MRO and class dicts."""
         plan = _Plan()
-        mro = _type_mro(t)
+        mro = _type_mro(t) or (t,)  # a static type never readied has no MRO
         flags = _type_flags(t)
         plan.gc_type = bool(flags & _TPFLAGS_HAVE_GC)
         plan.heap = bool(flags & _TPFLAGS_HEAPTYPE)
-        plan.is_type = type in mro
+        plan.is_type = _first_of((type,), mro) is not None
         sizeof = _class_attr(t, "__sizeof__")
-        plan.sizeof_ok = type(sizeof) in _C_CALLABLES
+        plan.sizeof_ok = _first_of(_C_CALLABLES, (type(sizeof),)) is not None
         if not plan.gc_type:
             plan.size_overhead = 0
         elif _PY311 and flags & _TPFLAGS_PREHEADER:
             plan.size_overhead = _PREHEADER_OVERHEAD
         else:
             plan.size_overhead = _GC_OVERHEAD
-        plan.len_base = next((base for base in mro if base in _SIZED_BASES), None)
-        plan.value_base = next((base for base in mro if base in _VALUE_BASES), None)
+        plan.len_base = _first_of(_SIZED_BASES, mro)
+        plan.value_base = _first_of(_VALUE_BASES, mro)
         plan.name_kind = _name_kind(t, mro)
         plan.dict_offset = _type_dictoffset(t)
         plan.managed = bool(_PY311 and flags & _TPFLAGS_MANAGED_DICT)
         plan.members, plan.getsets, plan.references = self.descriptors(t, mro)
         plan.inline_names = self.inline_names(t) if plan.managed and plan.heap else ()
-        plan.index_base = next((base for base in mro if base in (list, tuple)), None)
-        plan.items_base = dict if dict in mro else None
-        plan.weak = any(base.__module__ == "weakref" or base.__name__ in ("weakproxy", "weakcallableproxy")
-                        for base in mro if base in _WEAKREF_TYPES)
+        plan.index_base = _first_of((list, tuple), mro)
+        plan.items_base = _first_of((dict,), mro)
+        plan.weak = _first_of(_WEAKREF_TYPES, mro) is not None
         plan.cell = t is types.CellType
-        if t in (list, tuple):
+        if t is list or t is tuple:
             plan.kind = _KIND_LIST
         elif t is dict:
             plan.kind = _KIND_DICT
@@ -1059,17 +1163,13 @@ class _Walk:
             plan.kind = _KIND_ATOM  # gc.get_referents reports nothing for non-GC objects
         else:
             plan.kind = _KIND_OTHER
-        self.plans[id(t)] = plan
-        module = _safe_str(_type_module(t)) or "?"
-        qualname = _safe_str(_type_qualname(t)) or "?"
-        self.buffer += _TYPE.pack(TAG_TYPE, 16, id(t), self.string(module), self.string(qualname))
         return plan
 
     def descriptors(self, t, mro):
         """Member descriptors and whitelisted getters along the MRO (the nearest definition wins)."""
         members, getsets, references, seen = [], [], [], set()
         for klass in mro:
-            safe_getsets = _SAFE_GETSETS.get(klass, ())
+            safe_getsets = _SAFE_GETSETS.get(id(klass), ())
             for name, descriptor in list(dict.items(_type_vars(klass).copy())):
                 if type(name) is not str or name in seen:
                     continue
@@ -1089,8 +1189,8 @@ class _Walk:
         """Attribute labels of `t`'s shared keys, in value-slot order (3.11+)."""
         if _INSTANCES is None:
             return ()
-        return tuple(_label(KIND_ATTR, self.string(name)) if name else 0
-                     for name in _INSTANCES.attribute_names(t))
+        names = [_safe_str(_object_at(address)) if address else None for address in _SHARED_KEYS.addresses(t)]
+        return tuple(_label(KIND_ATTR, self.string(name)) if name else 0 for name in names)
 
 
 _WEAKREF_TYPES = ()
@@ -1107,9 +1207,9 @@ _WEAKREF_TYPES = _weakref_types()
 
 def _name_kind(t, mro):
     """Which name an instance of `t` has (None: no name)."""
-    if types.ModuleType in mro:
+    if _first_of((types.ModuleType,), mro) is not None:
         return "module"
-    if type in mro:
+    if _first_of((type,), mro) is not None:
         return "class"
     if t is types.FunctionType:
         return "function"
@@ -1162,11 +1262,11 @@ def _value_preview(o, base):
     return text.encode("utf-8", "backslashreplace")
 
 
-def _thread_names():
+def _thread_names(idents):
     """Thread ident -> name, read from threading's registry without running Thread code."""
     threading = sys.modules.get("threading")
-    if threading is None:
-        return {}
+    if threading is None:  # then a lone thread is the main thread
+        return {ident: "MainThread" for ident in idents} if len(idents) == 1 else {}
     active = _module_dict(threading).get("_active")
     names = {}
     if type(active) is dict:
@@ -1242,7 +1342,7 @@ def _meta(wall_start, rss, collected):
         "time": wall_start,
         "pointer_size": struct.calcsize("P"),
         "rss_bytes": rss,
-        "attribute_names": _INSTANCES is not None if _PY311 else True,
+        "attribute_names": _INSTANCES is not None if _PY311 else _DICTS is not None,
         "gc_collected": bool(collected),
     }
 
