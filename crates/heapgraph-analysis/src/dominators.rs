@@ -113,14 +113,6 @@ impl Dominators {
         &self.vertex[1..]
     }
 
-    /// The preorder position of `node` in [`Dominators::preorder`], if reachable.
-    pub fn preorder_position(&self, node: NodeId) -> Option<usize> {
-        match self.pre[node as usize] {
-            NONE => None,
-            v => Some(v as usize - 1),
-        }
-    }
-
     /// The nodes `node` immediately dominates, in preorder. Empty for unreachable nodes.
     pub fn children(&self, node: NodeId) -> impl Iterator<Item = NodeId> + '_ {
         let v = self.pre[node as usize];
@@ -142,7 +134,8 @@ impl Dominators {
         (&self.vertex, &self.idom)
     }
 
-    /// Preorder number of `node` (1-based; 0 is the super-root), or `None` if unreachable.
+    /// Preorder number of `node`, or `None` if unreachable: 1-based, so `preorder()[number - 1] == node`
+    /// (0 is the super-root).
     pub fn preorder_number(&self, node: NodeId) -> Option<u32> {
         match self.pre[node as usize] {
             NONE => None,

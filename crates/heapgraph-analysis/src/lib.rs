@@ -13,6 +13,9 @@
 //!
 //! Every analysis follows only edges whose label
 //! [retains](heapgraph_graph::EdgeLabel::retains): weak references keep nothing alive.
+//!
+//! Limits: node and preorder numbers are `u32`, and the top two values mark "none" and the super-root,
+//! so graphs must have fewer than `u32::MAX - 1` nodes (about 2^32 objects: ~100 GB of graph alone).
 
 mod analysis;
 pub mod dominators;

@@ -87,9 +87,9 @@ fn check(graph: &Graph, context: &str) {
     let order = dom.preorder();
     assert_eq!(order.len(), dom.reachable_count());
     for (i, &v) in order.iter().enumerate() {
-        assert_eq!(dom.preorder_position(v), Some(i));
+        assert_eq!(dom.preorder_number(v), Some(i as u32 + 1));
         if let Idom::Node(d) = dom.idom(v) {
-            assert!(dom.preorder_position(d).unwrap() < i, "{context}");
+            assert!(dom.preorder_number(d).unwrap() <= i as u32, "{context}");
         }
     }
     // Children index: the inverse of idom.
