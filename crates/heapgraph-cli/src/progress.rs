@@ -47,3 +47,21 @@ impl LoadProgress for TerminalProgress {
         }
     }
 }
+
+/// Runs `work`, showing `message` with a spinner on stderr meanwhile if stderr is a terminal.
+pub fn spin<T>(message: &str, work: impl FnOnce() -> T) -> T {
+    let spinner = std::io::stderr().is_terminal().then(|| {
+        let s = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        s.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"),
+        );
+        s.set_message(message.to_string());
+        s.enable_steady_tick(Duration::from_millis(120));
+        s
+    });
+    let result = work();
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
+    result
+}

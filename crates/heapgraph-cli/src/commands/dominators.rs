@@ -39,7 +39,11 @@ pub fn run(args: Args) -> Result<(), String> {
         Some(text) => Some(super::node_at(&dump, text)?),
         None => None,
     };
-    let dominators = Dominators::compute(graph);
+    let (dominators, retained) = crate::progress::spin("computing the dominator tree", || {
+        let dominators = Dominators::compute(graph);
+        let retained = RetainedSizes::compute(graph, &dominators);
+        (dominators, retained)
+    });
     if let Some(node) = start {
         if !dominators.is_reachable(node) {
             return Err(format!(
@@ -50,7 +54,6 @@ pub fn run(args: Args) -> Result<(), String> {
             ));
         }
     }
-    let retained = RetainedSizes::compute(graph, &dominators);
     let tree = TreeBuilder {
         graph,
         dominators: &dominators,

@@ -20,7 +20,10 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), String> {
     let dump = load_dump(&args.dump)?;
-    let analysis = analyze(&dump.graph);
+    let analysis =
+        crate::progress::spin("analyzing (dominator tree, retained sizes, paths)", || {
+            analyze(&dump.graph)
+        });
     let report = TopReport::new(
         args.dump.display().to_string(),
         &dump.graph,

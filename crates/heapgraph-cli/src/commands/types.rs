@@ -32,7 +32,8 @@ enum Sort {
 
 pub fn run(args: Args) -> Result<(), String> {
     let dump = load_dump(&args.dump)?;
-    let mut histogram = analyze(&dump.graph).histogram;
+    let mut histogram =
+        crate::progress::spin("computing retained sizes", || analyze(&dump.graph)).histogram;
     histogram.sort_by(match args.sort {
         Sort::Count => SortKey::Count,
         Sort::Size => SortKey::Size,

@@ -22,7 +22,10 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), String> {
     let dump = load_dump(&args.dump)?;
-    let analysis = analyze(&dump.graph);
+    let analysis =
+        crate::progress::spin("analyzing (dominator tree, retained sizes, paths)", || {
+            analyze(&dump.graph)
+        });
     let view = UnreferencedView {
         file: args.dump.display().to_string(),
         total_bytes: analysis.histogram.total_shallow_bytes,
