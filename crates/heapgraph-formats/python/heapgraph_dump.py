@@ -61,6 +61,8 @@ Design notes (why it is written this way)
 
 import gc
 import json
+from array import array
+from itertools import islice
 import mmap
 import os
 import platform
@@ -103,16 +105,17 @@ _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
 _U16 = struct.Struct("<H")
 
-_STRING_CACHE_MAX = 1 << 16  # texts remembered for reuse; past that the cache starts over (spec allows)
-_KEY_CACHE_MAX = 1 << 16  # dict-key labels remembered by key address
+_STRING_CACHE_MAX = 1 << 14  # texts remembered for reuse; past that the cache starts over (spec allows)
+_KEY_CACHE_MAX = 1 << 14  # dict-key labels remembered by key address
 _VALUE_CHARS = 64
 _VALUE_BYTES = 32
 _KEY_CHARS = 64
 _BIG_INT_BITS = 64
 
 _FLUSH_BYTES = 1 << 20  # records are assembled in a buffer of this size, then copied into the map
+_CHUNK = 4096  # big containers' edges are made and packed this many at a time
 _RESERVE_MIN = 16 << 20  # disk reserved at a time, at least
-_RELEASE_BYTES = 8 << 20  # written pages are dropped from RSS every this many bytes
+_RELEASE_BYTES = 2 << 20  # written pages are dropped from RSS every this many bytes
 _QUIET_SECONDS = 300.0  # switch interval while dumping: how long a waiting thread waits before forcing a switch
 
 _PY311 = sys.version_info >= (3, 11)
@@ -640,7 +643,7 @@ def _label(kind, payload):
     return kind << 29 | payload
 
 
-_KIND_ATOM, _KIND_LIST, _KIND_DICT, _KIND_FRAME, _KIND_OTHER = range(5)
+_KIND_ATOM, _KIND_SEQUENCE, _KIND_DICT, _KIND_FRAME, _KIND_OTHER = range(5)
 
 _SIZED_BASES = (str, bytes, bytearray, list, tuple, dict, set, frozenset)
 _VALUE_BASES = (bool, int, float, str, bytes, bytearray, type(None))
@@ -669,7 +672,7 @@ class _Plan:
     """How to dump instances of one type."""
 
     __slots__ = (
-        "kind", "gc_type", "sizeof_ok", "size_overhead", "len_base", "value_base", "name_kind",
+        "kind", "gc_type", "sizeof_ok", "size_overhead", "length", "preview", "name_kind", "optional",
         "heap", "dict_offset", "managed", "members", "getsets", "references", "inline_names",
         "items_base", "index_base", "weak", "cell", "is_type",
     )
@@ -693,7 +696,6 @@ class _Walk:
         self.executing = {}  # id(frame) -> (function text, thread name) for frames on a thread's stack
         self.objects = self.edges = self.roots = 0
         self.stack = []
-        self.edge_structs = {}  # edge count -> packer of that many edges
         self.labels = {
             name: _label(KIND_ATTR, self.string(name))
             for name in ("__dict__", "__class__", "cell_contents", "f_code")
@@ -780,12 +782,10 @@ class _Walk:
         stack = self.stack
         push, pop = stack.append, stack.pop
         visit = self.visit
-        if self.frozen:  # gc.freeze()d objects are missing from the snapshot: find them by marking
-            for address in map(id, snapshot):
-                self.mark(address)
-        for address in map(id, seeds):
-            self.mark(address)
-        stack.extend(seeds)
+        if self.frozen:  # gc.freeze()d objects are missing from the snapshot: mark those it has as seen
+            self.follow(snapshot)
+            del stack[:]
+        self.follow(seeds)
         del seeds[:]  # the stack's reference is the only one the walk may hold
         for i in range(len(snapshot)):
             if snapshot[i] is not exclude:
@@ -795,90 +795,96 @@ class _Walk:
                 o = pop()
                 rc = _getrefcount(o)
                 visit(o, rc)
-            if len(self.buffer) >= _FLUSH_BYTES:
-                self.flush()
-
-    def mark(self, address):
-        """Mark `address` visited; False when it already was."""
-        region = address >> 20
-        bits = self.visited.get(region)
-        if bits is None:
-            bits = self.visited[region] = bytearray(8192)
-        byte = (address >> 7) & 8191
-        bit = 1 << ((address >> 4) & 7)
-        if bits[byte] & bit:
-            return False
-        bits[byte] |= bit
-        return True
 
     def follow(self, targets):
-        """Queue the targets that the snapshot does not hold and that were not seen yet."""
-        frozen = self.frozen
-        mark, push = self.mark, self.stack.append
+        """Queue the targets that the snapshot does not hold and that were not seen yet.
+
+        Seen objects are marked in self.visited: one bit per 16 bytes of address (objects are at least
+        16 bytes long, so two never share a bit), a bytearray per MiB of address space in use.
+        """
+        frozen, visited, push = self.frozen, self.visited, self.stack.append
         for target in targets:
-            if (frozen or not _is_tracked(target)) and mark(id(target)):
-                push(target)
+            if frozen or not _is_tracked(target):
+                address = id(target)
+                bits = visited.get(address >> 20)
+                if bits is None:
+                    bits = visited[address >> 20] = bytearray(8192)
+                byte, bit = (address >> 7) & 8191, 1 << ((address >> 4) & 7)
+                if not bits[byte] & bit:
+                    bits[byte] |= bit
+                    push(target)
 
     def visit(self, o, raw_refcount):
         """Write the OBJECT record of `o` and queue what it references."""
         address = id(o)
         t = type(o)
-        plan = self.plans.get(id(t))
-        if plan is None:
-            plan = self.plan(t)
-        try:
-            kind = plan.kind
-            if kind == _KIND_ATOM:
-                flat = ()
-            elif kind == _KIND_LIST:
-                flat = self.sequence_edges(o)
-            elif kind == _KIND_DICT:
-                flat = self.dict_edges(o)
-            elif kind == _KIND_FRAME:
-                flat = self.frame_edges(o, address)
-            else:
-                flat = self.other_edges(o, t, plan, address)
-        except Exception:  # an object this code did not foresee: its references, unlabelled
-            referents = _get_referents(o)
-            self.follow(referents)
-            flat = []
-            for target in referents:
-                flat += (id(target), 0)
-        self.write_object(o, address, t, plan, raw_refcount, flat)
+        plan = self.plans.get(id(t)) or self.plan(t)
+        if plan.kind == _KIND_ATOM:
+            count, chunks = 0, ()
+        else:
+            try:
+                count, chunks = self.edges_of(o, t, plan, address)
+            except Exception:  # an object this code did not foresee: its references, unlabelled
+                referents = _get_referents(o)
+                self.follow(referents)
+                count, chunks = len(referents), [_pack_edges(list(map(id, referents)), [0] * len(referents))]
+        self.write_object(o, address, t, plan, raw_refcount, count, chunks)
 
-    def write_object(self, o, address, t, plan, raw_refcount, flat):
+    def edges_of(self, o, t, plan, address):
+        """(number of edges, packed edge chunks) of `o`; big containers' chunks are made lazily."""
+        kind = plan.kind
+        if kind == _KIND_SEQUENCE:
+            return len(o), self.sequence_chunks(o, t is not set and t is not frozenset)
+        if kind == _KIND_DICT and not (_DICTS is not None and _DICTS.is_split(o)):
+            return 2 * len(o), self.dict_chunks(o, self.dict_key_labels(o))
+        if kind == _KIND_FRAME:
+            targets, labels = self.frame_edges(o, address)
+        elif kind == _KIND_DICT:
+            targets, labels = self.split_dict_edges(o)
+        else:
+            targets, labels = self.other_edges(o, t, plan, address)
+        return len(targets), [_pack_edges(targets, labels)]
+
+    def write_object(self, o, address, t, plan, raw_refcount, count, chunks):
         refcount = raw_refcount - _REFCOUNT_OVERHEAD - self.pinned.get(address, 0)
         if _PY312 and raw_refcount & 0x80000000:  # immortal: the count means nothing
             refcount = max(raw_refcount, IMMORTAL_REFCOUNT)
         flags = FLAG_TRACKED if plan.gc_type and _is_tracked(o) else 0
-        try:
-            tail, tail_flags = self.optional_fields(o, plan)
-        except Exception:  # a value or name this code did not foresee: leave them out
-            tail, tail_flags = b"", 0
-        count = len(flat) >> 1
-        header = _OBJECT.pack(TAG_OBJECT, 40 + 12 * count + len(tail), address, id(t), self.size(o, plan),
-                              refcount, count, flags | tail_flags)
-        buffer = self.buffer
-        buffer += header
-        for start in range(0, len(flat), 512):
-            chunk = flat[start:start + 512]
-            chunk_edges = len(chunk) >> 1
-            packer = self.edge_structs.get(chunk_edges)
-            if packer is None:
-                packer = self.edge_structs[chunk_edges] = struct.Struct("<" + "QI" * chunk_edges).pack
-            buffer += packer(*chunk)
-        buffer += tail
+        tail = b""
+        if plan.optional:
+            try:
+                tail, tail_flags = self.optional_fields(o, plan)
+                flags |= tail_flags
+            except Exception:  # a value or name this code did not foresee: leave them out
+                tail = b""
+        size = None
+        if plan.sizeof_ok:
+            try:
+                size = _getsizeof(o)
+            except Exception:
+                pass
+        if size is None:
+            size = _object_sizeof(o) + plan.size_overhead
+        self.buffer += _OBJECT.pack(TAG_OBJECT, 40 + 12 * count + len(tail), address, id(t), size, refcount,
+                                    count, flags)
+        for chunk in chunks:
+            self.buffer += chunk
+            if len(self.buffer) >= _FLUSH_BYTES:
+                self.flush()
+        self.buffer += tail
+        if len(self.buffer) >= _FLUSH_BYTES:
+            self.flush()
         self.objects += 1
         self.edges += count
 
     def optional_fields(self, o, plan):
         """The len, value and name fields of `o` and their flags."""
         tail, flags = b"", 0
-        if plan.len_base is not None:
+        if plan.length is not None:
             flags |= FLAG_LEN
-            tail = _U64.pack(plan.len_base.__len__(o))
-        if plan.value_base is not None:
-            value = _value_preview(o, plan.value_base)
+            tail = _U64.pack(plan.length(o))
+        if plan.preview is not None:
+            value = plan.preview(o)
             flags |= FLAG_VALUE
             tail += _U16.pack(len(value)) + value
         if plan.name_kind is not None:
@@ -888,49 +894,63 @@ class _Walk:
                 tail += _U32.pack(self.string(name))
         return tail, flags
 
-    def size(self, o, plan):
-        """sys.getsizeof(o), without calling a __sizeof__ written in Python."""
-        if plan.sizeof_ok:
-            try:
-                return _getsizeof(o)
-            except Exception:
-                pass
-        return _object_sizeof(o) + plan.size_overhead
-
     # -- edges by kind of object (each returns [target, label, target, label, ...]) -----------------------
 
-    def sequence_edges(self, o):
-        """Exact list and tuple: `[i]` to each element (iterated directly: gc.get_referents reverses them)."""
-        self.follow(o)
-        count = len(o)
-        flat = [0] * (2 * count)
-        flat[0::2] = map(id, o)
-        labels = range(KIND_INDEX << 29, (KIND_INDEX << 29) + min(count, INDEX_MAX))
-        flat[1:2 * len(labels):2] = labels
-        if count > INDEX_MAX:
-            flat[2 * INDEX_MAX + 1::2] = [_label(KIND_INDEX, INDEX_MAX)] * (count - INDEX_MAX)
-        return flat
+    def sequence_chunks(self, o, indexed):
+        """Exact list and tuple (`[i]` to each element) and set (plain edges), packed a chunk at a time.
 
-    def dict_edges(self, o):
-        """Exact dict: `<key>` to each key and `['k']` to each value (str keys are not referents).
-
-        A split table's keys are held by its class's shared keys (see type_edges), and 3.13's dicts of
-        embedded values hold no values: those dicts get the edges gc.get_referents reports, labelled.
+        Iterated directly, in order (gc.get_referents lists them reversed). Nothing here writes a record,
+        so the chunks can be made while the OBJECT record is being written.
         """
-        if _DICTS is not None and _DICTS.is_split(o):
-            return self.split_dict_edges(o)
-        flat = []
-        key_label, labels, follow = self.key_label, self.key_labels, []
-        for key, value in dict.items(o):
-            label = labels.get(id(key))
-            if label is None:
-                label = self.key_label_for(key)
-            flat += (id(key), key_label, id(value), label)
-            follow += (key, value)
-        self.follow(follow)
-        return flat
+        items = iter(o)
+        start = 0
+        while True:
+            part = list(islice(items, _CHUNK))
+            if not part:
+                return
+            self.follow(part)
+            if indexed:
+                first = (KIND_INDEX << 29) + start
+                labels = list(range(first, first + len(part)))
+                if start + len(part) > INDEX_MAX:
+                    labels = [min(label, (KIND_INDEX << 29) + INDEX_MAX) for label in labels]
+            else:
+                labels = [0] * len(part)
+            yield _pack_edges(list(map(id, part)), labels)
+            start += len(part)
+
+    def dict_key_labels(self, o):
+        """The `['k']` label of each key of dict `o`, in order, 4 bytes each.
+
+        Computed before the OBJECT record is written, because a new label writes a STRING record.
+        """
+        labels, known = array("I"), self.key_labels
+        for key in dict.__iter__(o):
+            label = known.get(id(key))
+            labels.append(self.key_label_for(key) if label is None else label)
+            if len(self.buffer) >= _FLUSH_BYTES:
+                self.flush()
+        return labels
+
+    def dict_chunks(self, o, labels):
+        """Exact dict: `<key>` to each key and `['k']` to each value (str keys are not referents)."""
+        items = iter(dict.items(o))
+        start = 0
+        while True:
+            part = list(islice(items, _CHUNK // 2))
+            if not part:
+                return
+            targets, edge_labels = [], []
+            for (key, value), label in zip(part, labels[start:start + len(part)]):
+                targets += (id(key), id(value))
+                edge_labels += (self.key_label, label)
+            self.follow([item for pair in part for item in pair])
+            yield _pack_edges(targets, edge_labels)
+            start += len(part)
 
     def split_dict_edges(self, o):
+        """A split-table dict: only what gc.get_referents reports (its keys belong to its class's shared
+        keys, see other_edges; 3.13's dicts of embedded values hold no values either), labelled."""
         labels = self.key_labels
         candidates, follow = [], []
         for key, value in dict.items(o):
@@ -1039,14 +1059,14 @@ class _Walk:
                 must.append((_member_get(descriptor, o, t), name_label))
             except Exception:
                 pass
-        flat = self.match(referents, candidates, must)
+        targets, labels = self.match(referents, candidates, must)
         if plan.weak and _WEAKREF_OFFSET is not None:
             word = _word(address + _WEAKREF_OFFSET)
             if word and word != id(None):
-                referent = _object_at(word)
-                flat += (word, self.weak_label)
-                self.follow((referent,))
-        return flat
+                targets.append(word)
+                labels.append(self.weak_label)
+                self.follow((_object_at(word),))
+        return targets, labels
 
     def managed_candidates(self, o, t, plan, address, candidates, must):
         """3.11+ managed dict and inline attribute values, read from memory (no dict is created)."""
@@ -1080,18 +1100,18 @@ class _Walk:
         return candidates
 
     def match(self, referents, candidates, must):
-        """Edges: each referent once, labelled by the first candidate with its address; `must` pairs
-        (object, label) are true references: they label a referent when present, else become extra edges.
+        """(targets, labels): each referent once, labelled by the first candidate with its address;
+        `must` pairs (object, label) are true references: they label a referent when present, else
+        become extra edges.
         """
-        addresses = list(map(id, referents))
-        free = addresses[:]
-        labels = [0] * len(addresses)
+        targets = list(map(id, referents))
+        free = targets[:]
+        labels = [0] * len(targets)
         for word, label in candidates:
             if word in free:
                 i = free.index(word)
                 free[i] = -1
                 labels[i] = label
-        extra = []
         for target, label in must:
             word = id(target)
             if word in free:
@@ -1099,13 +1119,11 @@ class _Walk:
                 free[i] = -1
                 labels[i] = label
             else:
-                extra += (word, label)
+                targets.append(word)
+                labels.append(label)
         self.follow(referents)
         self.follow([target for target, _ in must])
-        flat = [0] * (2 * len(addresses))
-        flat[0::2] = addresses
-        flat[1::2] = labels
-        return flat + extra
+        return targets, labels
 
     # -- plans --------------------------------------------------------------------------------------------
 
@@ -1116,7 +1134,8 @@ class _Walk:
         except Exception:  # a type this code did not foresee: plain edges, object.__sizeof__ size
             plan = _Plan()
             plan.kind, plan.gc_type, plan.sizeof_ok, plan.size_overhead = _KIND_OTHER, True, False, 0
-            plan.len_base = plan.value_base = plan.name_kind = plan.index_base = plan.items_base = None
+            plan.length = plan.preview = plan.name_kind = plan.index_base = plan.items_base = None
+            plan.optional = False
             plan.heap = plan.managed = plan.weak = plan.cell = plan.is_type = False
             plan.dict_offset = 0
             plan.members = plan.getsets = plan.references = plan.inline_names = ()
@@ -1142,9 +1161,12 @@ class _Walk:
             plan.size_overhead = _PREHEADER_OVERHEAD
         else:
             plan.size_overhead = _GC_OVERHEAD
-        plan.len_base = _first_of(_SIZED_BASES, mro)
-        plan.value_base = _first_of(_VALUE_BASES, mro)
+        sized = _first_of(_SIZED_BASES, mro)
+        # len() is the C slot for the exact builtins; a subclass goes through the base's slot wrapper
+        plan.length = None if sized is None else len if sized is t else sized.__len__
+        plan.preview = _PREVIEWS.get(id(_first_of(_VALUE_BASES, mro)))
         plan.name_kind = _name_kind(t, mro)
+        plan.optional = plan.length is not None or plan.preview is not None or plan.name_kind is not None
         plan.dict_offset = _type_dictoffset(t)
         plan.managed = bool(_PY311 and flags & _TPFLAGS_MANAGED_DICT)
         plan.members, plan.getsets, plan.references = self.descriptors(t, mro)
@@ -1153,8 +1175,8 @@ class _Walk:
         plan.items_base = _first_of((dict,), mro)
         plan.weak = _first_of(_WEAKREF_TYPES, mro) is not None
         plan.cell = t is types.CellType
-        if t is list or t is tuple:
-            plan.kind = _KIND_LIST
+        if t is list or t is tuple or t is set or t is frozenset:
+            plan.kind = _KIND_SEQUENCE
         elif t is dict:
             plan.kind = _KIND_DICT
         elif t is types.FrameType:
@@ -1193,7 +1215,34 @@ class _Walk:
         return tuple(_label(KIND_ATTR, self.string(name)) if name else 0 for name in names)
 
 
-_WEAKREF_TYPES = ()
+_EDGE_PACKERS = tuple(struct.Struct("<" + "QI" * count).pack for count in range(65))
+
+
+def _pack_edges(targets, labels):
+    """Edges as the format stores them: (target u64, label u32) little-endian, 12 bytes each.
+
+    Up to 64 edges through a struct; more by interleaving two arrays' bytes with slice assignments,
+    which needs no struct format per size.
+    """
+    count = len(targets)
+    if count <= 64:
+        flat = [0] * (2 * count)
+        flat[0::2] = targets
+        flat[1::2] = labels
+        return _EDGE_PACKERS[count](*flat)
+    addresses, tags = array("Q", targets), array("I", labels)
+    if sys.byteorder != "little":
+        addresses.byteswap()
+        tags.byteswap()
+    addresses, tags = addresses.tobytes(), tags.tobytes()
+    packed = bytearray(12 * count)
+    for i in range(8):
+        packed[i::12] = addresses[i::8]
+    for i in range(4):
+        packed[8 + i::12] = tags[i::4]
+    return packed
+
+
 
 
 def _weakref_types():
@@ -1244,22 +1293,47 @@ def _frame_description(frame):
     return "%s()" % name, "%s:%s" % (code.co_filename, _frame_lineno(frame))
 
 
-def _value_preview(o, base):
-    """UTF-8 preview of a str/bytes/int/float/bool/None value, through the builtin base's C methods."""
-    if base is str:
-        text = str.__getitem__(o, slice(0, _VALUE_CHARS))
-    elif base is bytes or base is bytearray:
-        text = repr(bytes(base.__getitem__(o, slice(0, _VALUE_BYTES))))
-    elif base is int:
-        bits = int.bit_length(o)
-        text = int.__repr__(o) if bits <= _BIG_INT_BITS else "<%d-bit int>" % bits
-    elif base is float:
-        text = float.__repr__(o)
-    elif base is bool:
-        text = "True" if o else "False"
-    else:
-        text = "None"
-    return text.encode("utf-8", "backslashreplace")
+def _preview_str(o):
+    return str.__getitem__(o, _FIRST_CHARS).encode("utf-8", "backslashreplace")
+
+
+def _preview_bytes(o):
+    return repr(bytes(o[_FIRST_BYTES] if type(o) is bytes else bytes.__getitem__(o, _FIRST_BYTES))).encode()
+
+
+def _preview_bytearray(o):
+    return repr(bytes(bytearray.__getitem__(o, _FIRST_BYTES))).encode()
+
+
+def _preview_int(o):
+    bits = int.bit_length(o)
+    return (int.__repr__(o) if bits <= _BIG_INT_BITS else "<%d-bit int>" % bits).encode()
+
+
+def _preview_float(o):
+    return float.__repr__(o).encode()
+
+
+def _preview_bool(o):
+    return b"True" if o is True else b"False"
+
+
+def _preview_none(o):
+    return b"None"
+
+
+_FIRST_CHARS = slice(0, _VALUE_CHARS)
+_FIRST_BYTES = slice(0, _VALUE_BYTES)
+# UTF-8 value previews by builtin base (keyed by id: see _SAFE_GETSETS), each through the base's C methods
+_PREVIEWS = {
+    id(str): _preview_str,
+    id(bytes): _preview_bytes,
+    id(bytearray): _preview_bytearray,
+    id(int): _preview_int,
+    id(float): _preview_float,
+    id(bool): _preview_bool,
+    id(type(None)): _preview_none,
+}
 
 
 def _thread_names(idents):
