@@ -10,7 +10,7 @@ Inside the process to diagnose (any thread; CPython 3.8 to 3.13; standard librar
     # {'objects': 812345, 'edges': 2345678, 'roots': 912, 'seconds': 1.9, 'bytes': 61234567}
 
 ``dump(path, collect=True)`` runs ``gc.collect()`` first; by default it does not, because uncollected
-garbage is evidence. Open the file with heapgraph.
+garbage is evidence. Then, wherever heapgraph is installed: ``heapgraph info /tmp/service.hgd``.
 
 Or run a script and dump its heap when it ends (normally, by exception or by ``sys.exit``)::
 
@@ -45,17 +45,29 @@ Design notes (why it is written this way)
   The GIL is only released by blocking calls, and the walk makes none: output goes into a shared
   ``mmap`` of the file (a memory copy, GIL held), grown with ``mmap.resize`` after reserving disk blocks
   with ``posix_fallocate`` called through ``ctypes.pythonapi`` (which keeps the GIL; ``os.posix_fallocate``
-  would release it). Reserving blocks first turns a full disk into an exception instead of a SIGBUS.
-  Threads waiting for the GIL would still take it after the switch interval, so the interval is raised
-  for the duration of the dump and waiting threads get one chance to run before the snapshot is taken.
+  and ``file.write`` would release it). Reserving blocks first turns a full disk into an exception
+  instead of a SIGBUS. A thread waiting for the GIL still forces a switch after the switch interval,
+  so the interval is raised to a minute for the dump, and threads already waiting get their turn in a
+  short sleep just before the snapshot is taken. The price: a thread that computes without ever
+  blocking and gets the GIL in that sleep delays the dump by up to that minute, and a dump longer than
+  a minute can be interrupted by such a thread. (A forked child would be frozen, but it would have lost
+  the other threads' stacks, i.e. their roots and locals.)
   Written pages are dropped from the process with ``madvise(MADV_DONTNEED)`` as the dump advances (they
   stay in the page cache), so the output does not grow the process's RSS; the file is truncated to its
   exact size at the end. A failed dump removes its partial file and raises ``DumpError``.
 * **Its own memory stays small.** The list from ``gc.get_objects()`` (8 bytes per tracked object) is
   unavoidable. Objects outside it (str, int, float, untracked tuples and dicts) are marked visited in a
   bitmap of one bit per 16 bytes of address space, allocated per MiB region actually used, instead of a
-  set of ids (about 70 bytes per object). Caches hold ints and bytes, never objects of the heap, except
-  class-level descriptors, whose extra references are counted and subtracted from their refcount.
+  set of ids (about 70 bytes per object). Big containers' edges are packed 4096 at a time. Caches are
+  bounded and hold ints and bytes, never objects of the heap (that would change their refcounts),
+  except class-level descriptors, whose extra references are counted and subtracted.
+* **Refcounts are exact.** Every object is visited by the same statements, whose own references were
+  measured at import on a probe object; the snapshot list lets go of each object before it is visited.
+* **Edges follow who really holds a reference.** A split-table dict (an instance dict sharing its
+  class's keys) does not hold its keys: the class's shared-key table does (``<shared key>`` edges from
+  the class); a 3.13 dict of values embedded in an instance holds none of them. A running 3.11+ frame
+  holds its locals and code through its interpreter frame, which gc.get_referents does not show: they
+  are added; its ``f_globals``/``f_builtins`` are borrowed there and are not edges.
 * **It is iterative** (an explicit stack), so million-long linked structures do not overflow the C stack.
 """
 
@@ -116,7 +128,7 @@ _FLUSH_BYTES = 1 << 20  # records are assembled in a buffer of this size, then c
 _CHUNK = 4096  # big containers' edges are made and packed this many at a time
 _RESERVE_MIN = 16 << 20  # disk reserved at a time, at least
 _RELEASE_BYTES = 2 << 20  # written pages are dropped from RSS every this many bytes
-_QUIET_SECONDS = 300.0  # switch interval while dumping: how long a waiting thread waits before forcing a switch
+_QUIET_SECONDS = 60.0  # switch interval while dumping: how long a waiting thread waits before forcing a switch
 
 _PY311 = sys.version_info >= (3, 11)
 _PY312 = sys.version_info >= (3, 12)
@@ -1416,7 +1428,7 @@ def _meta(wall_start, rss, collected):
         "time": wall_start,
         "pointer_size": struct.calcsize("P"),
         "rss_bytes": rss,
-        "attribute_names": _INSTANCES is not None if _PY311 else _DICTS is not None,
+        "attribute_names": _INSTANCES is not None if _PY311 else True,
         "gc_collected": bool(collected),
     }
 
