@@ -49,21 +49,30 @@ impl ShortestPaths {
         let mut parent = vec![UNREACHED; n];
         let mut via = vec![EdgeLabel::PLAIN; n];
         let mut queue: Vec<NodeId> = Vec::new();
-        for root in graph.roots() {
-            if parent[root.node as usize] == UNREACHED {
-                parent[root.node as usize] = FROM_SUPER_ROOT;
-                queue.push(root.node);
-            }
-        }
+        // Recorded roots first, inferred ones after: a chain from "module app" explains more than one
+        // from an object merely "held from outside", so inferred roots only claim what recorded roots
+        // cannot reach.
         let mut head = 0;
-        while let Some(&u) = queue.get(head) {
-            head += 1;
-            let range = offsets[u as usize] as usize..offsets[u as usize + 1] as usize;
-            for (&t, &label) in targets[range.clone()].iter().zip(&labels[range]) {
-                if label.retains() && parent[t as usize] == UNREACHED {
-                    parent[t as usize] = u;
-                    via[t as usize] = label;
-                    queue.push(t);
+        for inferred in [false, true] {
+            for root in graph
+                .roots()
+                .iter()
+                .filter(|r| r.kind.is_inferred() == inferred)
+            {
+                if parent[root.node as usize] == UNREACHED {
+                    parent[root.node as usize] = FROM_SUPER_ROOT;
+                    queue.push(root.node);
+                }
+            }
+            while let Some(&u) = queue.get(head) {
+                head += 1;
+                let range = offsets[u as usize] as usize..offsets[u as usize + 1] as usize;
+                for (&t, &label) in targets[range.clone()].iter().zip(&labels[range]) {
+                    if label.retains() && parent[t as usize] == UNREACHED {
+                        parent[t as usize] = u;
+                        via[t as usize] = label;
+                        queue.push(t);
+                    }
                 }
             }
         }

@@ -127,22 +127,27 @@ pub fn referenced(graph: &Graph) -> Vec<bool> {
     flags.into_iter().map(AtomicBool::into_inner).collect()
 }
 
-/// The class of every root node; an outside kind wins over a frame kind.
+/// The class of every root node. A recorded root kind wins over an inferred one (a running frame that
+/// also has refcount excess is a frame), and among recorded kinds an outside one (module, interpreter)
+/// wins over a frame kind.
 fn root_classes(graph: &Graph) -> std::collections::HashMap<NodeId, Unreferenced> {
-    let mut classes = std::collections::HashMap::new();
+    let rank = |kind: RootKind| match kind {
+        RootKind::Module | RootKind::Interpreter => (0, Unreferenced::HeldFromOutside),
+        RootKind::Local | RootKind::Frame => (1, Unreferenced::FrameLocal),
+        RootKind::External | RootKind::Immortal => (2, Unreferenced::HeldFromOutside),
+    };
+    let mut best: std::collections::HashMap<NodeId, (u8, Unreferenced)> =
+        std::collections::HashMap::new();
     for root in graph.roots() {
-        let class = match root.kind {
-            RootKind::Local | RootKind::Frame => Unreferenced::FrameLocal,
-            RootKind::External | RootKind::Immortal | RootKind::Interpreter | RootKind::Module => {
-                Unreferenced::HeldFromOutside
-            }
-        };
-        let slot = classes.entry(root.node).or_insert(class);
-        if class == Unreferenced::HeldFromOutside {
-            *slot = class;
+        let candidate = rank(root.kind);
+        let slot = best.entry(root.node).or_insert(candidate);
+        if candidate.0 < slot.0 {
+            *slot = candidate;
         }
     }
-    classes
+    best.into_iter()
+        .map(|(node, (_, class))| (node, class))
+        .collect()
 }
 
 fn graph_total_bytes(graph: &Graph) -> u64 {

@@ -21,6 +21,13 @@ pub enum RootKind {
 }
 
 impl RootKind {
+    /// Whether the root was inferred by the loader (from refcounts) rather than recorded by the runtime.
+    /// Reports prefer recorded roots when they explain why an object is alive: "module app" says more
+    /// than "held from outside".
+    pub fn is_inferred(self) -> bool {
+        matches!(self, RootKind::External | RootKind::Immortal)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RootKind::Module => "module",

@@ -1,7 +1,7 @@
 //! How one object and one chain of references read in every report.
 
 use heapgraph_analysis::PathStep;
-use heapgraph_graph::{Graph, NodeId, RootKind};
+use heapgraph_graph::{Graph, NodeId};
 use serde::Serialize;
 
 /// Longest value preview or name shown inline; the dump keeps up to 64 characters.
@@ -102,10 +102,10 @@ fn root_text(graph: &Graph, node: NodeId) -> String {
         .roots()
         .iter()
         .filter(|r| r.node == node)
-        .min_by_key(|r| matches!(r.kind, RootKind::External | RootKind::Immortal));
+        .min_by_key(|r| r.kind.is_inferred());
     let type_name = graph.type_name(graph.type_of(node));
     match best {
-        Some(r) if matches!(r.kind, RootKind::External | RootKind::Immortal) => {
+        Some(r) if r.kind.is_inferred() => {
             format!("{} {type_name}", r.kind.as_str())
         }
         Some(r) => format!("{} {}", r.kind.as_str(), graph.strings().get(r.name)),

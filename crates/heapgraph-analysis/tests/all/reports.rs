@@ -6,23 +6,46 @@ use heapgraph_analysis::{analyze, top_retainers, Histogram, Parent, SortKey, Unr
 use heapgraph_graph::{Graph, NodeId, RootKind};
 use std::collections::VecDeque;
 
-/// BFS distance (in edges) from the super-root; roots are at 0.
-fn distances(graph: &Graph) -> Vec<Option<usize>> {
+/// BFS distance (in edges) from the given roots; roots are at 0.
+fn distances_from(graph: &Graph, roots: &[NodeId]) -> Vec<Option<usize>> {
     let adj = retaining_adjacency(graph);
-    let n = graph.node_count();
-    let mut dist = vec![None; n + 1];
-    let mut queue = VecDeque::from([n]);
-    dist[n] = Some(0);
+    let mut dist = vec![None; graph.node_count()];
+    let mut queue = VecDeque::new();
+    for &r in roots {
+        if dist[r as usize].is_none() {
+            dist[r as usize] = Some(0);
+            queue.push_back(r as usize);
+        }
+    }
     while let Some(u) = queue.pop_front() {
         for &v in &adj[u] {
-            if dist[v].is_none() {
+            if v < dist.len() && dist[v].is_none() {
                 dist[v] = Some(dist[u].unwrap() + 1);
                 queue.push_back(v);
             }
         }
     }
-    dist.truncate(n);
-    dist.into_iter().map(|d| d.map(|d| d - 1)).collect()
+    dist
+}
+
+/// Path length the BFS must find: from recorded roots where they reach, else from inferred roots (an
+/// object they miss cannot be reached from inferred roots through anything they reach).
+fn distances(graph: &Graph) -> Vec<Option<usize>> {
+    let roots = |inferred: bool| -> Vec<NodeId> {
+        graph
+            .roots()
+            .iter()
+            .filter(|r| r.kind.is_inferred() == inferred)
+            .map(|r| r.node)
+            .collect()
+    };
+    let recorded = distances_from(graph, &roots(false));
+    let inferred = distances_from(graph, &roots(true));
+    recorded
+        .into_iter()
+        .zip(inferred)
+        .map(|(r, i)| r.or(i))
+        .collect()
 }
 
 #[test]
@@ -118,13 +141,14 @@ fn unreferenced_objects_are_classified() {
                 .filter(|r| r.node == v)
                 .map(|r| r.kind)
                 .collect();
-            let class = if kinds
-                .iter()
-                .any(|k| !matches!(k, RootKind::Local | RootKind::Frame))
-            {
+            // Recorded outside kinds, then frame kinds, then inferred kinds.
+            let has = |wanted: &[RootKind]| kinds.iter().any(|k| wanted.contains(k));
+            let class = if has(&[RootKind::Module, RootKind::Interpreter]) {
                 Unreferenced::HeldFromOutside
-            } else if !kinds.is_empty() {
+            } else if has(&[RootKind::Local, RootKind::Frame]) {
                 Unreferenced::FrameLocal
+            } else if !kinds.is_empty() {
+                Unreferenced::HeldFromOutside
             } else {
                 Unreferenced::Unreachable
             };
