@@ -4,7 +4,10 @@ Used for benchmarks (large dumps are generated on demand, never committed):
 
     python testdata/python/make_large_heap.py crates/heapgraph-formats/python 10000000 /tmp/large.hgd
 
-Prints one JSON line: objects built, the dump's own summary, and the dumper's time.
+Prints one JSON line: records built, the dump's own summary, the dumper's wall time, the process's RSS
+before dumping and its peak RSS after (VmHWM; building the heap sets the peak before the dump starts, so
+peak after minus RSS before is the dumper's own extra memory), and, when objgraph is installed, how long
+objgraph's live `most_common_types` took on the same heap afterwards: the peer `heapgraph types` replaces.
 """
 import gc
 import json
@@ -33,6 +36,26 @@ def build(objects):
         CACHE[i] = Record(i)
 
 
+def status_kib(key):
+    """A VmRSS/VmHWM line of /proc/self/status, in KiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def objgraph_seconds():
+    """Time of objgraph.most_common_types on this heap, or None without objgraph."""
+    try:
+        import objgraph
+    except ImportError:
+        return None
+    started = time.perf_counter()
+    objgraph.most_common_types(limit=25)
+    return time.perf_counter() - started
+
+
 def main():
     dumper_dir, objects, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     sys.path.insert(0, dumper_dir)
@@ -41,10 +64,23 @@ def main():
     gc.disable()
     build(objects)
     gc.enable()
+    rss_before = status_kib("VmRSS")
+    hwm_before = status_kib("VmHWM")
     started = time.perf_counter()
     summary = heapgraph_dump.dump(out)
     elapsed = time.perf_counter() - started
-    print(json.dumps({"records": len(CACHE), "dump": summary, "seconds": elapsed}))
+    peak_after = status_kib("VmHWM")
+    peer = objgraph_seconds()
+    print(json.dumps({
+        "records": len(CACHE),
+        "dump": summary,
+        "seconds": elapsed,
+        "objects_per_second": summary["objects"] / elapsed,
+        "rss_before_kib": rss_before,
+        "peak_before_kib": hwm_before,
+        "peak_after_kib": peak_after,
+        "objgraph_most_common_types_seconds": peer,
+    }))
 
 
 if __name__ == "__main__":
