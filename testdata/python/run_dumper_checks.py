@@ -3,8 +3,8 @@
     python testdata/python/run_dumper_checks.py [--python PATH ...] [--keep DIR]
 
 Interpreters: the --python ones, else pyenv's ~/.pyenv/versions/3.{8..13}.*/bin/python, else this one.
-For each: the fixtures (fixture_basic, fixture_known_retained, fixture_hostile), the command line, and
-the error path (unwritable path, file-size limit standing in for a full disk). Every dump is validated
+For each: the fixtures (fixture_basic, fixture_known_retained, fixture_hostile), the command line, a
+dump while two threads mutate the heap, and the error path (unwritable path, file-size limit standing in for a full disk). Every dump is validated
 with hgd_check.py. Prints one line per interpreter; exits 1 if any check failed.
 """
 import glob
@@ -240,6 +240,46 @@ print(json.dumps(results))
 """
 
 
+BUSY_THREADS = r"""
+import sys, threading, time
+sys.path.insert(0, sys.argv[1])
+import heapgraph_dump
+data, stop = [], []
+def busy():  # never blocks: only the switch interval can take the GIL from it
+    while not stop:
+        data.append([len(data)])
+        if len(data) > 100000:
+            del data[:50000]
+def sleeper():  # releases the GIL all the time
+    while not stop:
+        time.sleep(0.0001)
+        data.append("s")
+threads = [threading.Thread(target=busy, name="busy"), threading.Thread(target=sleeper, name="sleeper")]
+for thread in threads:
+    thread.start()
+time.sleep(0.2)
+summary = heapgraph_dump.dump(sys.argv[2])
+stop.append(True)
+for thread in threads:
+    thread.join()
+print(summary["seconds"])
+"""
+
+
+def check_threads(checks, directory):
+    """Two threads mutating the heap while it is dumped: the walk must see a consistent heap."""
+    out = os.path.join(directory, "threads.hgd")
+    result = checks.run("-c", BUSY_THREADS, DUMPER_DIR, out)
+    if not checks.expect(result.returncode == 0, "threads: exit %d: %s", result.returncode, result.stderr[-1000:]):
+        return
+    dump = checks.load(out)
+    if dump:
+        checks.expect(dump.dangling() == 0, "threads: %d dangling edges (heap changed mid-walk)", dump.dangling())
+        names = {name.rsplit("[thread ", 1)[-1] for _, kind, name in dump.roots if kind == 3}
+        checks.expect({"busy]", "sleeper]", "MainThread]"} <= names, "threads: thread roots %s", sorted(names))
+        checks.expect(float(result.stdout) < 30, "threads: dump took %s s", result.stdout.strip())
+
+
 def check_errors(checks, directory):
     result = checks.run("-c", FAILING_DUMPS, DUMPER_DIR, directory)
     if not checks.expect(result.returncode == 0, "errors: exit %d: %s", result.returncode, result.stderr[-1000:]):
@@ -272,6 +312,7 @@ def main(argv):
         check_known_retained(checks, directory)
         check_hostile(checks, directory)
         check_command_line(checks, directory)
+        check_threads(checks, directory)
         check_errors(checks, directory)
         status = "ok" if not checks.failures else "FAILED"
         print("%-50s %s (basic dump: %s objects)" % (python, status, objects))

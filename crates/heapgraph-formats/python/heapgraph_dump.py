@@ -47,11 +47,13 @@ Design notes (why it is written this way)
   with ``posix_fallocate`` called through ``ctypes.pythonapi`` (which keeps the GIL; ``os.posix_fallocate``
   and ``file.write`` would release it). Reserving blocks first turns a full disk into an exception
   instead of a SIGBUS. A thread waiting for the GIL still forces a switch after the switch interval,
-  so the interval is raised to a minute for the dump, and threads already waiting get their turn in a
-  short sleep just before the snapshot is taken. The price: a thread that computes without ever
-  blocking and gets the GIL in that sleep delays the dump by up to that minute, and a dump longer than
-  a minute can be interrupted by such a thread. (A forked child would be frozen, but it would have lost
-  the other threads' stacks, i.e. their roots and locals.)
+  so the interval is raised for the walk to twice its expected duration (estimated from the RSS, 0.5 s
+  to 60 s), and threads already waiting get their turn in a short sleep just before the snapshot is
+  taken. The price: a thread that computes without ever blocking and gets the GIL in that sleep keeps
+  it for up to that interval (its fair share anyway), and a walk longer than the interval can be
+  interrupted by such a thread. The interval is restored as soon as the walk ends, before anything
+  that releases the GIL. (A forked child would be frozen, but it would have lost the other threads'
+  stacks, i.e. their roots and locals.)
   Written pages are dropped from the process with ``madvise(MADV_DONTNEED)`` as the dump advances (they
   stay in the page cache), so the output does not grow the process's RSS; the file is truncated to its
   exact size at the end. A failed dump removes its partial file and raises ``DumpError``.
@@ -82,6 +84,7 @@ import struct
 import sys
 import time
 import types
+import weakref
 
 try:
     import ctypes
@@ -128,7 +131,10 @@ _FLUSH_BYTES = 1 << 20  # records are assembled in a buffer of this size, then c
 _CHUNK = 4096  # big containers' edges are made and packed this many at a time
 _RESERVE_MIN = 16 << 20  # disk reserved at a time, at least
 _RELEASE_BYTES = 2 << 20  # written pages are dropped from RSS every this many bytes
-_QUIET_SECONDS = 60.0  # switch interval while dumping: how long a waiting thread waits before forcing a switch
+# Switch interval during the walk (how long a thread waiting for the GIL waits before forcing a switch):
+# twice the walk's expected duration, from the RSS at about 25 MB/s, within these bounds.
+_QUIET_BYTES_PER_SECOND = 12.5e6
+_QUIET_MIN, _QUIET_MAX = 0.5, 60.0
 
 _PY311 = sys.version_info >= (3, 11)
 _PY312 = sys.version_info >= (3, 12)
@@ -514,8 +520,6 @@ class _InstanceLayout:
 
 def _weakref_offset():
     """Offset of PyWeakReference.wr_object, verified on a weakref.ref and a weakref.proxy."""
-    import weakref
-
     target = _Probe()
     ref, proxy = weakref.ref(target), weakref.proxy(target)
     found = _find_word(id(ref), 4, id(target))
@@ -1255,15 +1259,7 @@ def _pack_edges(targets, labels):
     return packed
 
 
-
-
-def _weakref_types():
-    import weakref
-
-    return (weakref.ref, weakref.ProxyType, weakref.CallableProxyType)
-
-
-_WEAKREF_TYPES = _weakref_types()
+_WEAKREF_TYPES = (weakref.ref, weakref.ProxyType, weakref.CallableProxyType)
 
 
 def _name_kind(t, mro):
@@ -1385,7 +1381,8 @@ def dump(path, *, collect=False):
     try:
         meta = _meta(wall_start, rss_start, collect)
         output = _Output(path)
-        sys.setswitchinterval(_QUIET_SECONDS)
+        quiet = min(_QUIET_MAX, max(_QUIET_MIN, rss_start / _QUIET_BYTES_PER_SECOND))
+        sys.setswitchinterval(quiet)
         time.sleep(0.001)  # threads already waiting (with the old interval) run now, not mid-walk
         snapshot = gc.get_objects()
         walk = _Walk(output, meta)
@@ -1393,6 +1390,9 @@ def dump(path, *, collect=False):
         seeds = walk.thread_frames()
         walk.run(snapshot, seeds, output)
         del snapshot, seeds
+        # before anything that releases the GIL: with the long interval, each release could hand it to a
+        # busy thread for that long
+        sys.setswitchinterval(interval)
         walk.write_end(int((time.perf_counter() - started) * 1e9), _rss_bytes())
         output.close()
     except BaseException as error:
