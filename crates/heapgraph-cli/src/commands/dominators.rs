@@ -1,9 +1,9 @@
 //! `heapgraph dominators DUMP [ADDRESS]`
 
+use super::report_args::ReportArgs;
 use crate::load::load_dump;
 use heapgraph_analysis::{Dominators, RetainedSizes};
 use heapgraph_render::dominators::{DominatorReport, TreeBuilder, TreeLimits};
-use std::path::PathBuf;
 
 /// The dominator tree: what each object keeps alive on its own, biggest first.
 ///
@@ -11,8 +11,8 @@ use std::path::PathBuf;
 /// through the first: freeing the dominator frees everything below it.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The dump file (.hgd)
-    dump: PathBuf,
+    #[command(flatten)]
+    report: ReportArgs,
     /// Start at this object (address, hex 0x... or decimal) instead of the roots
     address: Option<String>,
     /// Levels of the tree to show
@@ -21,9 +21,6 @@ pub struct Args {
     /// Fold children retaining less than this percentage of the reachable heap
     #[arg(long, default_value_t = 1.0)]
     min_share: f64,
-    /// Print JSON instead of a tree
-    #[arg(long)]
-    json: bool,
 }
 
 pub fn run(args: Args) -> Result<(), String> {
@@ -33,7 +30,7 @@ pub fn run(args: Args) -> Result<(), String> {
             args.min_share
         ));
     }
-    let dump = load_dump(&args.dump)?;
+    let dump = load_dump(&args.report.dump)?;
     let graph = &dump.graph;
     let start = match &args.address {
         Some(text) => Some(super::node_at(&dump, text)?),
@@ -49,7 +46,7 @@ pub fn run(args: Args) -> Result<(), String> {
             return Err(format!(
                 "{}: object {text} is reachable from no root, so it is in no dominator tree; \
                  `heapgraph unreferenced` lists such objects",
-                args.dump.display(),
+                args.report.dump.display(),
                 text = args.address.as_deref().unwrap_or_default()
             ));
         }
@@ -65,10 +62,10 @@ pub fn run(args: Args) -> Result<(), String> {
     }
     .build(start);
     let report = DominatorReport {
-        file: args.dump.display().to_string(),
+        file: args.report.dump.display().to_string(),
         reachable_bytes: retained.total(),
         unreachable_objects: dominators.unreachable_count() as u64,
         tree,
     };
-    super::print(&report, args.json, DominatorReport::render_text)
+    super::print(&report, args.report.json, DominatorReport::render_text)
 }

@@ -3,6 +3,7 @@
 pub mod dominators;
 pub mod dumper;
 pub mod info;
+mod report_args;
 pub mod top;
 pub mod types;
 pub mod unreferenced;

@@ -1,35 +1,32 @@
 //! `heapgraph top DUMP`
 
+use super::report_args::ReportArgs;
 use crate::load::load_dump;
 use heapgraph_analysis::analyze;
 use heapgraph_render::top::TopReport;
-use std::path::PathBuf;
 
 /// The objects retaining the most memory, with the shortest chain of references from a root to each.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The dump file (.hgd)
-    dump: PathBuf,
+    #[command(flatten)]
+    report: ReportArgs,
     /// How many objects to show
     #[arg(long, default_value_t = 20)]
     top: usize,
-    /// Print JSON instead of a table
-    #[arg(long)]
-    json: bool,
 }
 
 pub fn run(args: Args) -> Result<(), String> {
-    let dump = load_dump(&args.dump)?;
+    let dump = load_dump(&args.report.dump)?;
     let analysis =
         crate::progress::spin("analyzing (dominator tree, retained sizes, paths)", || {
             analyze(&dump.graph)
         });
     let report = TopReport::new(
-        args.dump.display().to_string(),
+        args.report.dump.display().to_string(),
         &dump.graph,
         &analysis.retained,
         &analysis.paths,
         args.top,
     );
-    super::print(&report, args.json, TopReport::render_text)
+    super::print(&report, args.report.json, TopReport::render_text)
 }

@@ -81,29 +81,21 @@ pub(crate) fn load(
     .map_err(located)?;
     drop(in_degrees);
 
-    let resolve::Resolved {
-        types,
-        sizes,
-        refcounts,
-        record_offsets,
-        offsets,
-        targets,
-        labels,
-        dangling_edges,
-    } = resolved;
-    drop(refcounts);
+    // Refcounts are only needed for the roots: free them before the reverse edges are built.
+    drop(resolved.refcounts);
     let details = details::PythonDetails {
         map,
-        record_offsets,
+        record_offsets: resolved.record_offsets,
         string_offsets: std::mem::take(&mut scan.string_offsets),
     };
+    let dangling_edges = resolved.dangling_edges;
     let graph = Graph::from_parts(GraphParts {
         addresses,
-        types,
-        sizes,
-        offsets,
-        targets,
-        labels,
+        types: resolved.types,
+        sizes: resolved.sizes,
+        offsets: resolved.offsets,
+        targets: resolved.targets,
+        labels: resolved.labels,
         roots,
         type_table: std::mem::take(&mut scan.type_table),
         strings: std::mem::take(&mut scan.interner).freeze(),
