@@ -883,15 +883,35 @@ class _Walk:
             size = _object_sizeof(o) + plan.size_overhead
         self.buffer += _OBJECT.pack(TAG_OBJECT, 40 + 12 * count + len(tail), address, id(t), size, refcount,
                                     count, flags)
-        for chunk in chunks:
-            self.buffer += chunk
-            if len(self.buffer) >= _FLUSH_BYTES:
-                self.flush()
+        self.write_edges(count, chunks)
         self.buffer += tail
         if len(self.buffer) >= _FLUSH_BYTES:
             self.flush()
         self.objects += 1
         self.edges += count
+
+    def write_edges(self, count, chunks):
+        """Exactly `count` edges from `chunks`, whatever happens to the container meanwhile.
+
+        A container's chunks are made while its record is written; if another thread changed it in
+        between (the walk ran past the quiet switch interval), its iteration may fail or yield more or
+        fewer items: extra edges are dropped and missing ones written as dangling edges to address 0, so
+        the record keeps the length its header announced.
+        """
+        remaining = 12 * count
+        try:
+            for chunk in chunks:
+                chunk = chunk[:remaining]
+                self.buffer += chunk
+                remaining -= len(chunk)
+                if len(self.buffer) >= _FLUSH_BYTES:
+                    self.flush()
+                if not remaining:
+                    break
+        except Exception:
+            pass
+        if remaining:
+            self.buffer += bytes(remaining)
 
     def optional_fields(self, o, plan):
         """The len, value and name fields of `o` and their flags."""
