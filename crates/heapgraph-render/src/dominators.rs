@@ -1,8 +1,8 @@
 //! `heapgraph dominators`: the dominator tree, biggest retainers first, small ones folded.
 
-use crate::object::ObjectRef;
+use crate::object::{Chain, ObjectRef};
 use crate::{format_bytes, format_count, format_share};
-use heapgraph_analysis::{Dominators, RetainedSizes};
+use heapgraph_analysis::{Dominators, RetainedSizes, ShortestPaths};
 use heapgraph_graph::{Graph, NodeId};
 use serde::Serialize;
 
@@ -11,6 +11,8 @@ use serde::Serialize;
 pub struct TreeNode {
     /// `None` for the super-root above all roots.
     pub object: Option<ObjectRef>,
+    /// How the object is reached from a root, as one line (`module app.__dict__['CACHE']`).
+    pub path: Option<String>,
     pub shallow_bytes: u64,
     pub retained_bytes: u64,
     /// `retained_bytes` as a share of everything reachable.
@@ -39,6 +41,7 @@ pub struct TreeBuilder<'a> {
     pub graph: &'a Graph,
     pub dominators: &'a Dominators,
     pub retained: &'a RetainedSizes,
+    pub paths: &'a ShortestPaths,
     pub limits: TreeLimits,
 }
 
@@ -69,6 +72,9 @@ impl TreeBuilder<'_> {
         });
         TreeNode {
             object: node.map(|n| ObjectRef::new(self.graph, n)),
+            path: node
+                .and_then(|n| self.paths.path_to(n))
+                .map(|p| Chain::new(self.graph, &p).text()),
             shallow_bytes: node.map_or(0, |n| self.graph.shallow_size(n)),
             retained_bytes: retained,
             share: if total == 0 {
@@ -108,9 +114,10 @@ impl DominatorReport {
 }
 
 fn write_node(out: &mut String, node: &TreeNode, total: u64, lead: &str, rest: &str) {
-    let what = match &node.object {
-        Some(o) => o.text(),
-        None => "all roots".to_string(),
+    let what = match (&node.object, &node.path) {
+        (Some(o), Some(p)) => format!("{}  <- {}", o.text(), shorten_left(p, PATH_CHARS)),
+        (Some(o), None) => o.text(),
+        (None, _) => "all roots".to_string(),
     };
     out.push_str(&format!(
         "{:>10} {:>6}  {lead}{what}\n",
@@ -140,5 +147,19 @@ fn write_node(out: &mut String, node: &TreeNode, total: u64, lead: &str, rest: &
             format_count(f.count),
             if f.count == 1 { "object" } else { "objects" }
         ));
+    }
+}
+
+/// Longest path shown beside a tree node; the end of the chain (nearest the object) is what tells.
+const PATH_CHARS: usize = 70;
+
+/// Keeps the last `max` characters of `text`, marking the cut.
+fn shorten_left(text: &str, max: usize) -> String {
+    let count = text.chars().count();
+    if count <= max {
+        text.to_string()
+    } else {
+        let tail: String = text.chars().skip(count - max + 1).collect();
+        format!("…{tail}")
     }
 }

@@ -2,7 +2,7 @@
 
 use super::report_args::ReportArgs;
 use crate::load::load_dump;
-use heapgraph_analysis::{Dominators, RetainedSizes};
+use heapgraph_analysis::{Dominators, RetainedSizes, ShortestPaths};
 use heapgraph_render::dominators::{DominatorReport, TreeBuilder, TreeLimits};
 
 /// The dominator tree: what each object keeps alive on its own, biggest first.
@@ -36,11 +36,17 @@ pub fn run(args: Args) -> Result<(), String> {
         Some(text) => Some(super::node_at(&dump, text)?),
         None => None,
     };
-    let (dominators, retained) = crate::progress::spin("computing the dominator tree", || {
-        let dominators = Dominators::compute(graph);
-        let retained = RetainedSizes::compute(graph, &dominators);
-        (dominators, retained)
-    });
+    let ((dominators, retained), paths) =
+        crate::progress::spin("computing the dominator tree", || {
+            rayon::join(
+                || {
+                    let dominators = Dominators::compute(graph);
+                    let retained = RetainedSizes::compute(graph, &dominators);
+                    (dominators, retained)
+                },
+                || ShortestPaths::compute(graph),
+            )
+        });
     if let Some(node) = start {
         if !dominators.is_reachable(node) {
             return Err(format!(
@@ -55,6 +61,7 @@ pub fn run(args: Args) -> Result<(), String> {
         graph,
         dominators: &dominators,
         retained: &retained,
+        paths: &paths,
         limits: TreeLimits {
             depth: args.depth,
             min_share: args.min_share / 100.0,
