@@ -9,7 +9,8 @@
 //! - [`retained`]: retained sizes per object and per type;
 //! - [`unreferenced`]: objects nothing references, classified, and all unreachable objects;
 //! - [`top`]: the objects retaining the most;
-//! - [`paths`]: shortest retaining chains from the roots (one BFS).
+//! - [`paths`]: shortest retaining chains from the roots (one BFS);
+//! - [`retainer_tree`]: many objects' shortest chains merged into one tree (MAT's merged paths).
 //!
 //! Every analysis follows only edges whose label
 //! [retains](heapgraph_graph::EdgeLabel::retains): weak references keep nothing alive.
@@ -22,6 +23,7 @@ pub mod dominators;
 pub mod histogram;
 pub mod paths;
 pub mod retained;
+pub mod retainer_tree;
 pub mod top;
 pub mod unreferenced;
 
@@ -30,5 +32,6 @@ pub use dominators::{Dominators, Idom};
 pub use histogram::{Histogram, SortKey, TypeRow};
 pub use paths::{Parent, PathStep, ShortestPaths};
 pub use retained::RetainedSizes;
+pub use retainer_tree::{Branch, Folded, Held, RetainerTree, TreeLimits};
 pub use top::{top_retainers, Retainer};
 pub use unreferenced::{ObjectGroup, TypeCount, Unreferenced, UnreferencedReport};

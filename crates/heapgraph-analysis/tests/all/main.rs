@@ -2,5 +2,6 @@
 
 mod dominators;
 mod reports;
+mod retainer_tree;
 mod scale;
 mod support;
