@@ -9,8 +9,12 @@ use super::record::{err, FormatError};
 use super::scan::RawRoot;
 use heapgraph_graph::{AddressIndex, Root, RootKind, StringInterner};
 
-/// Refcount saturation value: immortal objects (CPython 3.12+) report 2^32 - 1 or more.
-const IMMORTAL: u32 = u32::MAX;
+/// Refcounts from here up mark objects that are never freed: CPython 3.12+ immortal objects report
+/// 2^32 - 1 or more (saturated to `u32::MAX` by the loader), and 3.11's statically allocated
+/// ("deep-frozen") code objects and constants report exactly 999,999,999. No real object holds a billion
+/// references, so treating these as held by the interpreter instead of as refcount excess keeps thousands
+/// of static strings and code objects out of the "held from outside" roots.
+const IMMORTAL: u32 = 999_999_999;
 
 pub fn collect(
     raw_roots: &[RawRoot],
@@ -40,7 +44,7 @@ pub fn collect(
     let external_name = interner.intern("held from outside the dump (refcount exceeds references)");
     let immortal_name = interner.intern("immortal, referenced by nothing in the dump");
     for (node, (&refcount, &in_degree)) in refcounts.iter().zip(in_degrees).enumerate() {
-        let kind = if refcount == IMMORTAL {
+        let kind = if refcount >= IMMORTAL {
             (in_degree == 0).then_some((RootKind::Immortal, immortal_name))
         } else {
             (refcount > in_degree).then_some((RootKind::External, external_name))
