@@ -7,6 +7,10 @@ ints and floats, built without temporary peaks. Memory: VmRSS before the dump an
 it, from /proc/self/status; the peak is first reset to the current RSS through /proc/self/clear_refs
 when the kernel allows it ("hwm_reset"), otherwise the dump's peak is only visible if it exceeds the
 build's. "dump_peak_extra_bytes" = peak after - RSS before: what dumping cost in memory.
+
+`--dumper meliae` dumps the same heap with the peer instead, `meliae.scanner.dump_all_objects`
+(`pip install meliae`; it builds only up to CPython 3.8), measured the same way. It runs in its own process
+because meliae aborts on heaps holding ctypes types, which heapgraph's dumper imports.
 """
 import argparse
 import gc
@@ -56,9 +60,9 @@ def main():
     parser.add_argument("--objects", type=int, default=1000000)
     parser.add_argument("--out", default="/tmp/heapgraph-bench.hgd")
     parser.add_argument("--dumper-dir", default=DUMPER_DIR)
+    parser.add_argument("--dumper", choices=["heapgraph", "meliae"], default="heapgraph")
     args = parser.parse_args()
-    sys.path.insert(0, args.dumper_dir)
-    import heapgraph_dump
+    dump, count = heapgraph_dumper(args.dumper_dir) if args.dumper == "heapgraph" else meliae_dumper()
 
     gc.disable()
     accounts = {i: Account(i) for i in range(args.objects // OBJECTS_PER_ACCOUNT)}
@@ -66,26 +70,57 @@ def main():
     gc.collect()
     heap_objects = len(gc.get_objects())
     rss_before = status("VmRSS")
-    hwm_reset = reset_peak()
-    started = time.perf_counter()
-    summary = heapgraph_dump.dump(args.out)
-    seconds = time.perf_counter() - started
-    peak_after = status("VmHWM")
+    result, seconds, peak_extra, hwm_reset = measure(lambda: dump(args.out))
+    objects, edges = count(args.out, result)
     print(json.dumps({
         "python": sys.version.split()[0],
+        "dumper": args.dumper,
         "accounts": len(accounts),
         "tracked_objects": heap_objects,
-        "dumped_objects": summary["objects"],
-        "edges": summary["edges"],
+        "dumped_objects": objects,
+        "edges": edges,
         "seconds": round(seconds, 3),
-        "objects_per_second": int(summary["objects"] / seconds),
-        "file_bytes": summary["bytes"],
+        "objects_per_second": int(objects / seconds),
+        "file_bytes": os.path.getsize(args.out),
         "rss_before_bytes": rss_before,
-        "peak_after_bytes": peak_after,
         "hwm_reset": hwm_reset,
-        "dump_peak_extra_bytes": peak_after - rss_before,
-        "dump_peak_extra_percent": round(100.0 * (peak_after - rss_before) / rss_before, 1),
+        "dump_peak_extra_bytes": peak_extra,
+        "dump_peak_extra_percent": round(100.0 * peak_extra / rss_before, 1),
     }))
+
+
+def heapgraph_dumper(dumper_dir):
+    """heapgraph_dump.dump, and how to count what it wrote: (dump, count)."""
+    sys.path.insert(0, dumper_dir)
+    import heapgraph_dump
+
+    return heapgraph_dump.dump, lambda path, summary: (summary["objects"], summary["edges"])
+
+
+def meliae_dumper():
+    """meliae's dump_all_objects, and how to count what it wrote (one JSON line per object, its refs as
+    edges), outside the measured time: (dump, count)."""
+    from meliae import scanner
+
+    def count(path, _):
+        objects = edges = 0
+        with open(path) as handle:
+            for line in handle:
+                objects += 1
+                edges += len(json.loads(line)["refs"])
+        return objects, edges
+
+    return scanner.dump_all_objects, count
+
+
+def measure(work):
+    """Runs `work`; returns its result, seconds, the peak RSS it added, and whether the peak was reset."""
+    rss_before = status("VmRSS")
+    hwm_reset = reset_peak()
+    started = time.perf_counter()
+    result = work()
+    seconds = time.perf_counter() - started
+    return result, seconds, status("VmHWM") - rss_before, hwm_reset
 
 
 if __name__ == "__main__":
