@@ -81,7 +81,7 @@ pub struct Held {
 }
 
 /// What was left out at one place of the tree.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Folded {
     /// Branches and held groups left out.
     pub groups: u64,
@@ -155,6 +155,19 @@ impl RetainerTree {
         tree.folded = folded;
         tree
     }
+}
+
+/// Every object whose type is one of `types`, in node order: the targets of `heapgraph retainers TYPE`.
+pub fn instances_of(graph: &Graph, types: &[TypeId]) -> Vec<NodeId> {
+    use rayon::prelude::*;
+    let mut wanted = vec![false; graph.type_count()];
+    for &t in types {
+        wanted[t as usize] = true;
+    }
+    (0..graph.node_count() as NodeId)
+        .into_par_iter()
+        .filter(|&n| wanted[graph.type_of(n) as usize])
+        .collect()
 }
 
 /// Each target's retained size, or 0 for a target that another target dominates (its bytes are already in

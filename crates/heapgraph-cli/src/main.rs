@@ -25,6 +25,7 @@ enum Command {
     Top(commands::top::Args),
     Dominators(commands::dominators::Args),
     Unreferenced(commands::unreferenced::Args),
+    Retainers(commands::retainers::Args),
     Dumper(commands::dumper::Args),
 }
 
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         Command::Top(args) => commands::top::run(args),
         Command::Dominators(args) => commands::dominators::run(args),
         Command::Unreferenced(args) => commands::unreferenced::run(args),
+        Command::Retainers(args) => commands::retainers::run(args),
         Command::Dumper(args) => commands::dumper::run(args),
     };
     match result {

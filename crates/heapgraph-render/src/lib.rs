@@ -2,14 +2,16 @@
 //! rendering for people.
 
 pub mod dominators;
+pub mod dot;
 pub mod info;
 mod object;
+pub mod retainers;
 mod table;
 pub mod top;
 pub mod types;
 mod units;
 pub mod unreferenced;
 
-pub use object::{Chain, ChainStep, ObjectRef};
+pub use object::{steps_text, Chain, ChainStep, ObjectRef};
 pub use table::{Align, Table};
 pub use units::{format_bytes, format_count, format_share};

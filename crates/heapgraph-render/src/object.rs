@@ -1,5 +1,6 @@
 //! How one object and one chain of references read in every report.
 
+use crate::format_bytes;
 use heapgraph_analysis::PathStep;
 use heapgraph_graph::{Graph, NodeId};
 use serde::Serialize;
@@ -14,6 +15,7 @@ pub struct ObjectRef {
     pub type_name: String,
     /// A value preview (`'abc'`, `42`) or a name (module, function, class), when the dump has one.
     pub preview: Option<String>,
+    pub shallow_bytes: u64,
 }
 
 impl ObjectRef {
@@ -27,6 +29,7 @@ impl ObjectRef {
             address: format!("{:#x}", graph.address(node)),
             type_name: graph.type_name(graph.type_of(node)),
             preview,
+            shallow_bytes: graph.shallow_size(node),
         }
     }
 
@@ -37,6 +40,11 @@ impl ObjectRef {
             None => format!("{} {}", self.type_name, self.address),
         }
     }
+
+    /// [`ObjectRef::text`] with the shallow size: `list 0x7f.. (8.1 KiB)`.
+    pub fn text_with_size(&self) -> String {
+        format!("{} ({})", self.text(), format_bytes(self.shallow_bytes))
+    }
 }
 
 /// One step of a chain from a root: the object, and the edge that led to it.
@@ -46,6 +54,15 @@ pub struct ChainStep {
     pub object: ObjectRef,
     /// The edge from the previous step (`.attr`, `['key']`, `[3]`); absent on the root.
     pub via: Option<String>,
+}
+
+impl ChainStep {
+    pub fn new(graph: &Graph, step: &PathStep) -> ChainStep {
+        ChainStep {
+            object: ObjectRef::new(graph, step.node),
+            via: step.via.map(|l| l.display(graph.strings()).to_string()),
+        }
+    }
 }
 
 /// A chain of references from a root to an object.
@@ -64,13 +81,7 @@ impl Chain {
             .unwrap_or_default();
         Chain {
             root,
-            steps: steps
-                .iter()
-                .map(|s| ChainStep {
-                    object: ObjectRef::new(graph, s.node),
-                    via: s.via.map(|l| l.display(graph.strings()).to_string()),
-                })
-                .collect(),
+            steps: steps.iter().map(|s| ChainStep::new(graph, s)).collect(),
         }
     }
 
@@ -79,21 +90,28 @@ impl Chain {
     /// an unnamed edge shows the type it reaches.
     pub fn text(&self) -> String {
         let mut out = self.root.clone();
-        for step in self.steps.iter().skip(1) {
-            match step.via.as_deref() {
-                Some(v) if v.starts_with('.') || v.starts_with('[') => out.push_str(v),
-                Some(v) if !v.is_empty() => {
-                    out.push(' ');
-                    out.push_str(v);
-                }
-                _ => {
-                    out.push_str(" -> ");
-                    out.push_str(&step.object.type_name);
-                }
-            }
-        }
+        out.push_str(&steps_text(self.steps.get(1..).unwrap_or_default()));
         out
     }
+}
+
+/// Steps of a chain after its root as they continue a chain's text: `.entries['k'] -> list`.
+pub fn steps_text(steps: &[ChainStep]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        match step.via.as_deref() {
+            Some(v) if v.starts_with('.') || v.starts_with('[') => out.push_str(v),
+            Some(v) if !v.is_empty() => {
+                out.push(' ');
+                out.push_str(v);
+            }
+            _ => {
+                out.push_str(" -> ");
+                out.push_str(&step.object.type_name);
+            }
+        }
+    }
+    out
 }
 
 /// The best description of why `node` is a root: an explicit root kind over a derived one.

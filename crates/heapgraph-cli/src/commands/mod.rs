@@ -4,13 +4,17 @@ pub mod dominators;
 pub mod dumper;
 pub mod info;
 mod report_args;
+pub mod retainers;
+mod retention;
 pub mod top;
 pub mod types;
 pub mod unreferenced;
 
 use heapgraph_formats::Dump;
-use heapgraph_graph::NodeId;
+use heapgraph_graph::{NodeId, TypeId};
+use heapgraph_render::dot::{write_image, DotGraph};
 use serde::Serialize;
+use std::path::Path;
 
 /// Prints a report as pretty JSON or as its text form.
 fn print<R: Serialize>(report: &R, json: bool, text: impl Fn(&R) -> String) -> Result<(), String> {
@@ -38,4 +42,23 @@ fn node_at(dump: &Dump, text: &str) -> Result<NodeId, String> {
             dump.path.display()
         )
     })
+}
+
+/// The types a user's TYPE argument names (short or module-qualified name).
+fn types_named(dump: &Dump, query: &str) -> Result<Vec<TypeId>, String> {
+    let types = dump.graph.find_types(query);
+    if types.is_empty() {
+        return Err(format!(
+            "{}: no type named {query:?}; `heapgraph types` lists the types in this dump",
+            dump.path.display()
+        ));
+    }
+    Ok(types)
+}
+
+/// Writes a drawing to `path` (`.dot`, or `.svg`/`.png` through Graphviz) and says on stderr where it went.
+fn draw(dot: &DotGraph, path: &Path) -> Result<(), String> {
+    let written = write_image(&dot.to_dot(), path)?;
+    eprintln!("{}", written.message());
+    Ok(())
 }
