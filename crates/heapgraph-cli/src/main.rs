@@ -26,6 +26,7 @@ enum Command {
     Dominators(commands::dominators::Args),
     Unreferenced(commands::unreferenced::Args),
     Retainers(commands::retainers::Args),
+    Path(commands::path::Args),
     Dumper(commands::dumper::Args),
 }
 
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         Command::Dominators(args) => commands::dominators::run(args),
         Command::Unreferenced(args) => commands::unreferenced::run(args),
         Command::Retainers(args) => commands::retainers::run(args),
+        Command::Path(args) => commands::path::run(args),
         Command::Dumper(args) => commands::dumper::run(args),
     };
     match result {

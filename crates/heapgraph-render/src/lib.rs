@@ -5,6 +5,7 @@ pub mod dominators;
 pub mod dot;
 pub mod info;
 mod object;
+pub mod path;
 pub mod retainers;
 mod table;
 pub mod top;
