@@ -5,6 +5,8 @@
 //! cargo run --release -p heapgraph-analysis --example dominator_bench -- --nodes 10000000
 //!     [--petgraph-nodes N]   petgraph on its own graph of N nodes (default: min(nodes, 1M); 0 = skip)
 //!     [--seed S]
+//! cargo run --release -p heapgraph-analysis --example dominator_bench -- --dump FILE [--petgraph-nodes 0]
+//!     the graph of a real heap dump instead; petgraph runs on that same graph unless told 0
 //! ```
 //!
 //! The graph imitates a heap in allocation (= address) order: every live object has an allocating
@@ -30,6 +32,7 @@ fn main() {
     let mut nodes = 10_000_000usize;
     let mut petgraph_nodes = None;
     let mut seed = 42u64;
+    let mut dump = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || -> u64 {
@@ -37,6 +40,10 @@ fn main() {
                 .and_then(|v| v.replace('_', "").parse().ok())
                 .unwrap_or_else(|| usage(&format!("{arg} needs a number")))
         };
+        if arg == "--dump" {
+            dump = Some(args.next().unwrap_or_else(|| usage("--dump needs a file")));
+            continue;
+        }
         match arg.as_str() {
             "--nodes" => nodes = value() as usize,
             "--petgraph-nodes" => petgraph_nodes = Some(value() as usize),
@@ -44,9 +51,20 @@ fn main() {
             _ => usage(&format!("unknown argument {arg}")),
         }
     }
-    let petgraph_nodes = petgraph_nodes.unwrap_or(nodes.min(1_000_000));
-
-    let graph = timed("generate graph", || generate(nodes, seed));
+    let from_dump = dump.is_some();
+    let graph = match dump {
+        Some(path) => timed("load dump", || load_dump(&path)),
+        None => timed("generate graph", || generate(nodes, seed)),
+    };
+    let nodes = graph.node_count();
+    let petgraph_nodes = match petgraph_nodes {
+        Some(p) if from_dump && p != 0 && p != nodes => usage(
+            "with --dump, petgraph runs on the dump's own graph: omit --petgraph-nodes or give 0",
+        ),
+        Some(p) => p,
+        None if from_dump => nodes,
+        None => nodes.min(1_000_000),
+    };
     describe(&graph);
     let (dom, ours) = run_ours(&graph);
     timed("analyze() (everything, overlapped)", || analyze(&graph));
@@ -67,8 +85,16 @@ fn main() {
     }
 }
 
+fn load_dump(path: &str) -> Graph {
+    heapgraph_formats::load(std::path::Path::new(path), &heapgraph_formats::NoProgress)
+        .unwrap_or_else(|e| usage(&e.to_string()))
+        .graph
+}
+
 fn usage(problem: &str) -> ! {
-    eprintln!("{problem}\nusage: dominator_bench [--nodes N] [--petgraph-nodes N] [--seed S]");
+    eprintln!(
+        "{problem}\nusage: dominator_bench [--nodes N | --dump FILE] [--petgraph-nodes N] [--seed S]"
+    );
     std::process::exit(2)
 }
 
