@@ -10,6 +10,7 @@
 //! - [`unreferenced`]: objects nothing references, classified, and all unreachable objects;
 //! - [`top`]: the objects retaining the most;
 //! - [`paths`]: shortest retaining chains from the roots (one BFS);
+//! - [`neighbourhood`]: the objects around a few objects, for drawing (objgraph's `show_backrefs`);
 //! - [`retainer_tree`]: many objects' shortest chains merged into one tree (MAT's merged paths).
 //!
 //! Every analysis follows only edges whose label
@@ -21,6 +22,7 @@
 mod analysis;
 pub mod dominators;
 pub mod histogram;
+pub mod neighbourhood;
 pub mod paths;
 pub mod retained;
 pub mod retainer_tree;
@@ -30,6 +32,7 @@ pub mod unreferenced;
 pub use analysis::{analyze, Analysis};
 pub use dominators::{Dominators, Idom};
 pub use histogram::{Histogram, SortKey, TypeRow};
+pub use neighbourhood::{Direction, Neighbourhood, WalkLimits};
 pub use paths::{Parent, PathStep, ShortestPaths};
 pub use retained::RetainedSizes;
 pub use retainer_tree::{instances_of, Branch, Folded, Held, RetainerTree, TreeLimits};

@@ -27,6 +27,7 @@ enum Command {
     Unreferenced(commands::unreferenced::Args),
     Retainers(commands::retainers::Args),
     Path(commands::path::Args),
+    Graph(commands::graph::Args),
     Dumper(commands::dumper::Args),
 }
 
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         Command::Unreferenced(args) => commands::unreferenced::run(args),
         Command::Retainers(args) => commands::retainers::run(args),
         Command::Path(args) => commands::path::run(args),
+        Command::Graph(args) => commands::graph::run(args),
         Command::Dumper(args) => commands::dumper::run(args),
     };
     match result {

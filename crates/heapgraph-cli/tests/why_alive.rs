@@ -206,3 +206,64 @@ fn without_graphviz_the_dot_file_is_written_with_a_hint() {
         "{err}"
     );
 }
+
+/// Runs `heapgraph graph` into a .dot file and returns stdout and the DOT text.
+fn graph_dot(args: &[&str], scratch: &Scratch) -> (String, String) {
+    let dot = scratch.0.join("g.dot");
+    let (dump, dot_arg) = (service_dump(), dot.display().to_string());
+    let mut all = vec!["graph", &dump];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["-o", &dot_arg]);
+    let out = heapgraph(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        std::fs::read_to_string(&dot).unwrap(),
+    )
+}
+
+#[test]
+fn graph_draws_backrefs_to_the_root_refs_folded_filtered_and_highlighted() {
+    let scratch = Scratch::new("graph");
+    // Back from the cached query to its module: every edge named, the root and the start stand out.
+    let (_, dot) = graph_dot(&["Query", "--max-depth", "6"], &scratch);
+    for expected in [
+        "module __main__",
+        "label=\".entries\"",
+        "label=\"['orders-by-users']\"",
+        "label=\"['CACHE']\"",
+        "shape=box3d", // the root
+        "penwidth=2",  // the start object
+        "1.5 MiB retained",
+    ] {
+        assert!(dot.contains(expected), "{expected:?} not in\n{dot}");
+    }
+    // Forward from the IN clause to its list: 3,000 parameters, 5 drawn, the rest one node.
+    let (_, dot) = graph_dot(
+        &["InClause", "--refs", "--max-depth", "2", "--too-many", "5"],
+        &scratch,
+    );
+    assert!(dot.contains("2995 more references"), "{dot}");
+    assert_eq!(dot.matches("__main__.BindParameter").count(), 5, "{dot}");
+    // Only InClause objects besides the start; highlighted.
+    let (summary, dot) = graph_dot(
+        &[
+            "Query",
+            "--refs",
+            "--filter",
+            "InClause",
+            "--highlight",
+            "InClause",
+        ],
+        &scratch,
+    );
+    assert!(summary.starts_with("2 objects, 1 references"), "{summary}");
+    assert!(
+        dot.contains("label=\".where\"") && dot.contains("#b8e6b0"),
+        "{dot}"
+    );
+}

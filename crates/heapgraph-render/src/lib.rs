@@ -3,6 +3,7 @@
 
 pub mod dominators;
 pub mod dot;
+pub mod graph;
 pub mod info;
 mod object;
 pub mod path;

@@ -115,7 +115,7 @@ pub fn steps_text(steps: &[ChainStep]) -> String {
 }
 
 /// The best description of why `node` is a root: an explicit root kind over a derived one.
-fn root_text(graph: &Graph, node: NodeId) -> String {
+pub(crate) fn root_text(graph: &Graph, node: NodeId) -> String {
     let best = graph
         .roots()
         .iter()

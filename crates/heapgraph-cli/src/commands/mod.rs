@@ -2,6 +2,7 @@
 
 pub mod dominators;
 pub mod dumper;
+pub mod graph;
 pub mod info;
 pub mod path;
 mod report_args;
