@@ -4,6 +4,7 @@
 //! Each analysis is its own module and can run alone; [`analyze`] runs them all, overlapping the
 //! sequential dominator computation with the passes that do not depend on it.
 //!
+//! - [`growth`]: per-type deltas between two dumps of one process, and which objects are new;
 //! - [`histogram`]: per-type counts and shallow bytes, with the retained column once it is known;
 //! - [`dominators`]: the dominator tree from a super-root over the roots (simple Lengauer-Tarjan);
 //! - [`retained`]: retained sizes per object and per type;
@@ -21,6 +22,7 @@
 
 mod analysis;
 pub mod dominators;
+pub mod growth;
 pub mod histogram;
 pub mod neighbourhood;
 pub mod paths;
@@ -31,6 +33,7 @@ pub mod unreferenced;
 
 pub use analysis::{analyze, Analysis};
 pub use dominators::{Dominators, Idom};
+pub use growth::{Growth, TypeGrowth};
 pub use histogram::{Histogram, SortKey, TypeRow};
 pub use neighbourhood::{Direction, Neighbourhood, WalkLimits};
 pub use paths::{Parent, PathStep, ShortestPaths};

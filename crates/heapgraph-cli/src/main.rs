@@ -28,6 +28,7 @@ enum Command {
     Retainers(commands::retainers::Args),
     Path(commands::path::Args),
     Graph(commands::graph::Args),
+    Growth(commands::growth::Args),
     Dumper(commands::dumper::Args),
 }
 
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         Command::Retainers(args) => commands::retainers::run(args),
         Command::Path(args) => commands::path::run(args),
         Command::Graph(args) => commands::graph::run(args),
+        Command::Growth(args) => commands::growth::run(args),
         Command::Dumper(args) => commands::dumper::run(args),
     };
     match result {

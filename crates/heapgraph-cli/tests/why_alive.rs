@@ -267,3 +267,65 @@ fn graph_draws_backrefs_to_the_root_refs_folded_filtered_and_highlighted() {
         "{dot}"
     );
 }
+
+#[test]
+fn growth_matches_gc_counts_between_the_dumps() {
+    let scratch = Scratch::new("growth");
+    for python in pythons() {
+        let v = python.label();
+        let old = scratch.0.join(format!("growth-{v}.hgd"));
+        let facts = run_fixture(&python, "fixture_growth.py", &old);
+        let new = facts["new_dump"].as_str().unwrap();
+        let report = json_of(&[
+            "growth",
+            old.to_str().unwrap(),
+            new,
+            "--held",
+            "6",
+            "--json",
+        ]);
+        let types = report["types"].as_array().unwrap();
+        for class in ["Order", "Session", "Plugin"] {
+            let (before, after) = (
+                facts["before"][class].as_i64().unwrap(),
+                facts["after"][class].as_i64().unwrap(),
+            );
+            let row = types
+                .iter()
+                .find(|t| t["type_name"] == format!("__main__.{class}"))
+                .unwrap_or_else(|| panic!("Python {v}: no row for {class}"));
+            assert_eq!(row["old_count"], before, "Python {v}: {class}");
+            assert_eq!(row["new_count"], after, "Python {v}: {class}");
+            assert_eq!(row["count_delta"], after - before, "Python {v}: {class}");
+            // Nothing of these classes was freed and replaced, so the new ones are exactly the growth.
+            assert_eq!(
+                row["new_objects"],
+                (after - before).max(0),
+                "Python {v}: {class}"
+            );
+        }
+        let position = |class: &str| {
+            types
+                .iter()
+                .position(|t| t["type_name"] == format!("__main__.{class}"))
+        };
+        assert!(
+            position("Order") < position("Session") && position("Session") < position("Plugin"),
+            "Python {v}: most grown first"
+        );
+        for (class, chain) in facts["held_by"].as_object().unwrap() {
+            let held = report["held"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|h| h["type_name"] == format!("__main__.{class}"))
+                .unwrap_or_else(|| panic!("Python {v}: no tree for new {class}"));
+            let branch = find_branch(&held["branches"], chain.as_str().unwrap())
+                .unwrap_or_else(|| panic!("Python {v}: {chain} does not hold new {class}"));
+            let grown =
+                facts["after"][class].as_u64().unwrap() - facts["before"][class].as_u64().unwrap();
+            assert_eq!(branch["instances"], grown, "Python {v}: {class}");
+            assert_eq!(branch["held"][0]["via"], "[i]");
+        }
+    }
+}

@@ -4,6 +4,7 @@
 pub mod dominators;
 pub mod dot;
 pub mod graph;
+pub mod growth;
 pub mod info;
 mod object;
 pub mod path;

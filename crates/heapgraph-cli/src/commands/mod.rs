@@ -3,6 +3,7 @@
 pub mod dominators;
 pub mod dumper;
 pub mod graph;
+pub mod growth;
 pub mod info;
 pub mod path;
 mod report_args;

@@ -1,0 +1,66 @@
+//! `heapgraph growth OLD NEW`
+
+use super::retention::retention;
+use crate::load::load_dump;
+use heapgraph_analysis::{Growth, RetainerTree, TreeLimits};
+use heapgraph_render::growth::{most_new, GrowthReport, HeldGrowth};
+use heapgraph_render::retainers::RetainersView;
+use std::path::PathBuf;
+
+/// What grew between two dumps of one process (objgraph's show_growth, offline): per-type count and size
+/// deltas, the objects in NEW that OLD did not have (same address and type), and, for the types with the
+/// most new objects, the merged chains from the roots that hold them.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The earlier dump (.hgd)
+    old: PathBuf,
+    /// The later dump of the same process (.hgd)
+    new: PathBuf,
+    /// Types to list
+    #[arg(long, default_value_t = 20)]
+    top: usize,
+    /// Types whose new objects get a tree of who holds them
+    #[arg(long, default_value_t = 3)]
+    held: usize,
+    /// Print JSON instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    let (old, new) = (load_dump(&args.old)?, load_dump(&args.new)?);
+    let growth = crate::progress::spin("matching objects between the dumps", || {
+        Growth::compute(&old.graph, &new.graph)
+    });
+    drop(old);
+    let graph = &new.graph;
+    let r = retention(graph);
+    let held = most_new(&growth, args.held)
+        .into_iter()
+        .map(|t| {
+            let targets = growth.new_of_type(graph, &t.type_name);
+            let tree = RetainerTree::build(
+                graph,
+                &r.paths,
+                &r.dominators,
+                &r.retained,
+                &targets,
+                TreeLimits {
+                    max_depth: 32,
+                    top: 5,
+                },
+            );
+            HeldGrowth {
+                type_name: t.type_name.clone(),
+                retainers: RetainersView::new(graph, &tree),
+            }
+        })
+        .collect();
+    let report = GrowthReport {
+        old_file: args.old.display().to_string(),
+        new_file: args.new.display().to_string(),
+        growth,
+        held,
+    };
+    super::print(&report, args.json, |r| r.render_text(args.top))
+}
