@@ -67,23 +67,20 @@ impl Growth {
             .collect();
 
         let mut rows_by_name: HashMap<u32, TypeGrowth> = HashMap::new();
-        for r in &old_hist.rows {
-            let e = row(
-                &mut rows_by_name,
-                old_names[r.type_id as usize],
-                &r.type_name,
-            );
-            e.old_count += r.count;
-            e.old_bytes += r.shallow_bytes;
-        }
-        for r in &new_hist.rows {
-            let e = row(
-                &mut rows_by_name,
-                new_names[r.type_id as usize],
-                &r.type_name,
-            );
-            e.new_count += r.count;
-            e.new_bytes += r.shallow_bytes;
+        for (hist, names, is_new) in [
+            (&old_hist, &old_names, false),
+            (&new_hist, &new_names, true),
+        ] {
+            for r in &hist.rows {
+                let e = row(&mut rows_by_name, names[r.type_id as usize], &r.type_name);
+                let (count, bytes) = if is_new {
+                    (&mut e.new_count, &mut e.new_bytes)
+                } else {
+                    (&mut e.old_count, &mut e.old_bytes)
+                };
+                *count += r.count;
+                *bytes += r.shallow_bytes;
+            }
         }
         for &n in &new_nodes {
             let ty = new.type_of(n);

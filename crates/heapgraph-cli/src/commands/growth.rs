@@ -2,7 +2,7 @@
 
 use super::retention::retention;
 use crate::load::load_dump;
-use heapgraph_analysis::{Growth, RetainerTree, TreeLimits};
+use heapgraph_analysis::{Growth, TreeLimits};
 use heapgraph_render::growth::{most_new, GrowthReport, HeldGrowth};
 use heapgraph_render::retainers::RetainersView;
 use std::path::PathBuf;
@@ -39,11 +39,8 @@ pub fn run(args: Args) -> Result<(), String> {
         .into_iter()
         .map(|t| {
             let targets = growth.new_of_type(graph, &t.type_name);
-            let tree = RetainerTree::build(
+            let tree = r.retainer_tree(
                 graph,
-                &r.paths,
-                &r.dominators,
-                &r.retained,
                 &targets,
                 TreeLimits {
                     max_depth: 32,

@@ -3,7 +3,7 @@
 use super::report_args::ReportArgs;
 use super::retention::retention;
 use crate::load::load_dump;
-use heapgraph_analysis::{instances_of, RetainerTree, TreeLimits};
+use heapgraph_analysis::{instances_of, TreeLimits};
 use heapgraph_render::retainers::{RetainersReport, RetainersView};
 use std::path::PathBuf;
 
@@ -35,11 +35,8 @@ pub fn run(args: Args) -> Result<(), String> {
     let types = super::types_named(&dump, &args.type_name)?;
     let targets = instances_of(graph, &types);
     let r = retention(graph);
-    let tree = RetainerTree::build(
+    let tree = r.retainer_tree(
         graph,
-        &r.paths,
-        &r.dominators,
-        &r.retained,
         &targets,
         TreeLimits {
             max_depth: args.max_depth,

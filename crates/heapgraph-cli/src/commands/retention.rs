@@ -1,8 +1,8 @@
 //! What the "why is it alive" commands compute before they print: the dominator tree and retained sizes
 //! on one core, the shortest paths from the roots on the other.
 
-use heapgraph_analysis::{Dominators, RetainedSizes, ShortestPaths};
-use heapgraph_graph::Graph;
+use heapgraph_analysis::{Dominators, RetainedSizes, RetainerTree, ShortestPaths, TreeLimits};
+use heapgraph_graph::{Graph, NodeId};
 
 pub struct Retention {
     pub dominators: Dominators,
@@ -27,4 +27,23 @@ pub fn retention(graph: &Graph) -> Retention {
             paths,
         }
     })
+}
+
+impl Retention {
+    /// The merged chains from the roots to `targets`.
+    pub fn retainer_tree(
+        &self,
+        graph: &Graph,
+        targets: &[NodeId],
+        limits: TreeLimits,
+    ) -> RetainerTree {
+        RetainerTree::build(
+            graph,
+            &self.paths,
+            &self.dominators,
+            &self.retained,
+            targets,
+            limits,
+        )
+    }
 }
