@@ -30,6 +30,7 @@ enum Command {
     Graph(commands::graph::Args),
     Growth(commands::growth::Args),
     Dumper(commands::dumper::Args),
+    Dump(commands::dump::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
         Command::Graph(args) => commands::graph::run(args),
         Command::Growth(args) => commands::growth::run(args),
         Command::Dumper(args) => commands::dumper::run(args),
+        Command::Dump(args) => commands::dump::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

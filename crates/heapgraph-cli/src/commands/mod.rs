@@ -1,6 +1,7 @@
 //! One module per subcommand: its arguments and how it prints.
 
 pub mod dominators;
+pub mod dump;
 pub mod dumper;
 pub mod graph;
 pub mod growth;

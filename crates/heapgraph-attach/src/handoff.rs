@@ -1,0 +1,217 @@
+//! The hand-over directory between heapgraph and a Python target: the dumper, the bootstrap that runs it,
+//! the request, and the status the target writes back (protocol in `python/attach_bootstrap.py`).
+//!
+//! It sits next to the output so that the dump is renamed into place, never copied, and is given to the
+//! target's user when heapgraph runs as root, since the target writes in it.
+
+use crate::process::Process;
+use crate::{AttachError, Progress};
+use heapgraph_formats::python::{DUMPER_FILE_NAME, DUMPER_SOURCE};
+use serde_json::Value;
+use std::fs::OpenOptions;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const BOOTSTRAP: &str = include_str!("../python/attach_bootstrap.py");
+const BOOTSTRAP_FILE: &str = "attach_bootstrap.py";
+const DUMP_FILE: &str = "dump.hgd";
+
+/// What the target reported after a successful dump.
+#[derive(Debug)]
+pub struct TargetReport {
+    /// The dumper's summary: objects, edges, roots, seconds, bytes.
+    pub summary: Value,
+    /// How long the main thread spent in the request (dumper load included), GIL held nearly all along.
+    pub paused: Duration,
+    /// The target's Python version.
+    pub python: String,
+}
+
+/// A hand-over directory; removed on drop.
+pub struct Handoff {
+    dir: PathBuf,
+    pid: u32,
+    /// Whether the target's user may enter every directory above the hand-over directory.
+    readable_by_target: bool,
+}
+
+impl Handoff {
+    pub fn create(output: &Path, process: &Process, collect: bool) -> Result<Handoff, AttachError> {
+        let parent = match output.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let parent = parent
+            .canonicalize()
+            .map_err(|e| AttachError::io_path(&parent, e))?;
+        let dir = parent.join(format!(
+            ".heapgraph-attach-{}-{}",
+            process.pid,
+            std::process::id()
+        ));
+        std::fs::create_dir(&dir).map_err(|e| AttachError::io_path(&dir, e))?;
+        let ours = std::fs::metadata(&dir).map_err(|e| AttachError::io_path(&dir, e))?;
+        let readable_by_target = ours.uid() == process.uid || enterable_by_others(&parent);
+        let handoff = Handoff {
+            readable_by_target,
+            dir,
+            pid: process.pid,
+        };
+        let request = serde_json::json!({
+            "output": handoff.dir.join(DUMP_FILE),
+            "collect": collect,
+            "dumper_version": dumper_version(),
+        });
+        handoff.write(DUMPER_FILE_NAME, DUMPER_SOURCE)?;
+        handoff.write(BOOTSTRAP_FILE, BOOTSTRAP)?;
+        handoff.write("request.json", &request.to_string())?;
+        if ours.uid() == 0 && process.uid != 0 {
+            std::os::unix::fs::chown(&handoff.dir, Some(process.uid), Some(process.gid))
+                .map_err(|e| AttachError::io_path(&handoff.dir, e))?;
+        }
+        Ok(handoff)
+    }
+
+    /// The directory, also a private place for our own helper files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn write(&self, name: &str, text: &str) -> Result<(), AttachError> {
+        let path = self.dir.join(name);
+        std::fs::write(&path, text).map_err(|e| AttachError::io_path(&path, e))
+    }
+
+    /// One Python expression that runs the bootstrap in a fresh namespace, and does nothing once this
+    /// directory is gone (a request that runs after heapgraph gave up).
+    pub fn snippet(&self) -> String {
+        let path =
+            serde_json::to_string(&self.dir.join(BOOTSTRAP_FILE)).expect("a path serializes");
+        format!(
+            "exec(compile(open({path}).read(), {path}, 'exec'), {{'__file__': {path}, '__name__': '__heapgraph_attach__'}}) \
+             if __import__('os').path.exists({path}) else None"
+        )
+    }
+
+    /// Writes the snippet as a script file (for `sys.remote_exec`) and returns its path.
+    pub fn snippet_file(&self) -> Result<PathBuf, AttachError> {
+        self.write("request.py", &self.snippet())?;
+        Ok(self.dir.join("request.py"))
+    }
+
+    /// Waits for the target to run the request: up to `timeout` for it to start, then until it ends or
+    /// the process exits. When it does not start in time, the request is withdrawn.
+    pub fn wait(
+        &self,
+        process: &Process,
+        timeout: Duration,
+        progress: &dyn Progress,
+    ) -> Result<TargetReport, AttachError> {
+        let asked = Instant::now();
+        let mut started = false;
+        let mut shown = Instant::now();
+        loop {
+            if let Some(report) = self.status()? {
+                return report;
+            }
+            if !process.is_alive() {
+                return Err(AttachError::Exited { pid: self.pid });
+            }
+            if !started && self.dir.join("claim").exists() {
+                started = true;
+                progress.step(&format!(
+                    "pid {}: dumping (its main thread reached a safe point after {:.2} s)",
+                    self.pid,
+                    asked.elapsed().as_secs_f64()
+                ));
+            } else if !started && asked.elapsed() >= timeout && self.withdraw() {
+                return Err(AttachError::NoSafePoint {
+                    pid: self.pid,
+                    waited_s: asked.elapsed().as_secs_f64(),
+                    main_thread: process.main_thread_activity(),
+                    readable_by_target: self.readable_by_target,
+                });
+            }
+            if started && shown.elapsed() >= Duration::from_secs(2) {
+                shown = Instant::now();
+                let written = std::fs::metadata(self.dir.join(DUMP_FILE)).map_or(0, |m| m.len());
+                progress.step(&format!(
+                    "pid {}: dumping, {} MiB written",
+                    self.pid,
+                    written >> 20
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Takes the claim before the target does; false when the target has just started the dump.
+    fn withdraw(&self) -> bool {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(self.dir.join("claim"))
+            .is_ok()
+    }
+
+    fn status(&self) -> Result<Option<Result<TargetReport, AttachError>>, AttachError> {
+        let path = self.dir.join("status.json");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(None);
+        };
+        let protocol = |detail: String| AttachError::Protocol {
+            pid: self.pid,
+            detail,
+        };
+        let status: Value = serde_json::from_str(&text)
+            .map_err(|e| protocol(format!("unreadable status {}: {e}", path.display())))?;
+        if status["ok"] != Value::Bool(true) {
+            let message = status["error"].as_str().unwrap_or("no message").to_string();
+            return Ok(Some(Err(AttachError::DumpFailed {
+                pid: self.pid,
+                message,
+            })));
+        }
+        Ok(Some(Ok(TargetReport {
+            summary: status["summary"].clone(),
+            paused: Duration::from_secs_f64(status["paused_seconds"].as_f64().unwrap_or(0.0)),
+            python: status["python"].as_str().unwrap_or("?").to_string(),
+        })))
+    }
+
+    /// Moves the finished dump to `output`.
+    pub fn deliver(&self, output: &Path) -> Result<(), AttachError> {
+        std::fs::rename(self.dir.join(DUMP_FILE), output)
+            .map_err(|e| AttachError::io_path(output, e))
+    }
+}
+
+impl Drop for Handoff {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The embedded dumper's `__version__`, so that the target reuses a dumper it loaded before only when it
+/// is this one.
+fn dumper_version() -> &'static str {
+    DUMPER_SOURCE
+        .lines()
+        .find_map(|l| l.strip_prefix("__version__ = \"")?.strip_suffix('"'))
+        .expect("heapgraph_dump.py sets __version__")
+}
+
+/// Whether users other than the owner may enter `dir` and every directory above it.
+fn enterable_by_others(dir: &Path) -> bool {
+    dir.ancestors()
+        .all(|d| std::fs::metadata(d).is_ok_and(|m| m.mode() & 0o001 != 0))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_dumper_declares_its_version() {
+        assert!(!super::dumper_version().is_empty());
+    }
+}

@@ -1,0 +1,84 @@
+//! Heap dumps of running processes, without changing their code.
+//!
+//! * [`dump_pid`]: `heapgraph dump --pid`. For CPython, the embedded dumper is handed over in a directory
+//!   next to the output and the target's main thread is asked to run it at its next safe point: through
+//!   gdb and `Py_AddPendingCall` on 3.8-3.13, through `sys.remote_exec` on 3.14+. The target writes the
+//!   dump itself and reports back; heapgraph never runs Python code at an arbitrary instruction and never
+//!   leaves a stopped or half-called target behind (see `python/inject_gdb.py` for why).
+//! * [`run`]: `heapgraph run`, a program started with the dumper preloaded, dumping on a signal,
+//!   periodically or at exit.
+
+mod bounded;
+mod error;
+mod gdb;
+mod handoff;
+mod process;
+mod python;
+mod remote_exec;
+
+pub use error::AttachError;
+pub use process::Runtime;
+
+use process::Process;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where progress messages go (the CLI prints them on stderr).
+pub trait Progress {
+    fn step(&self, message: &str);
+}
+
+impl<F: Fn(&str)> Progress for F {
+    fn step(&self, message: &str) {
+        self(message)
+    }
+}
+
+/// How to take the dump.
+pub struct Options {
+    /// How long the target may take to start the dump; after that the request is withdrawn.
+    pub timeout: Duration,
+    /// Run the collector before dumping (off by default: uncollected garbage is evidence).
+    pub collect: bool,
+}
+
+/// A dump taken from a running process.
+#[derive(Debug)]
+pub struct DumpReport {
+    pub output: PathBuf,
+    /// The runtime and its version, e.g. `CPython 3.11.7`.
+    pub runtime: String,
+    /// How long the target did none of its own work: the dump itself, all threads held off.
+    pub paused: Option<Duration>,
+    /// How long a debugger had the whole process stopped (at most), before the dump.
+    pub stopped: Option<Duration>,
+    /// The dumper's summary (for Python: objects, edges, roots, seconds, bytes).
+    pub summary: serde_json::Value,
+}
+
+/// Dumps the heap of process `pid` into `output`.
+pub fn dump_pid(
+    pid: u32,
+    output: &Path,
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<DumpReport, AttachError> {
+    let process = Process::open(pid)?;
+    if let Some(tracer) = process.tracer() {
+        return Err(AttachError::AlreadyTraced { pid, tracer });
+    }
+    if process::ptrace_scope() == Some(3) {
+        return Err(AttachError::NotPermitted {
+            pid,
+            detail: "kernel.yama.ptrace_scope is 3: no process may be traced until reboot".into(),
+        });
+    }
+    match process.runtime() {
+        Runtime::Python(version) => python::dump(&process, version, output, options, progress),
+        other => Err(AttachError::Unsupported {
+            pid,
+            exe: process.exe.clone(),
+            detail: format!("{other:?} processes are not supported: heapgraph dumps CPython 3.8+"),
+        }),
+    }
+}

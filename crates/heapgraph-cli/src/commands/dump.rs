@@ -1,0 +1,79 @@
+//! `heapgraph dump --pid PID [-o FILE]`
+
+use heapgraph_attach::{dump_pid, DumpReport, Options};
+use heapgraph_render::{format_bytes, format_count};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Take a heap dump of a running process, without changing its code.
+///
+/// CPython 3.8-3.13: gdb queues the dump as a pending call, which the main thread runs between two
+/// bytecodes (gdb must be installed and allowed to trace the process). CPython 3.14+: `sys.remote_exec`.
+/// The process keeps running; it is paused while the dump is written.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The process to dump
+    #[arg(long)]
+    pid: u32,
+    /// Where to write the dump [default: heapgraph-PID.hgd]
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Seconds to wait for the process to start the dump; then the request is withdrawn
+    #[arg(long, default_value_t = 10.0)]
+    timeout: f64,
+    /// Run the garbage collector first (by default garbage is kept: it is evidence)
+    #[arg(long)]
+    collect: bool,
+    /// Print the result as JSON
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    let output = args
+        .output
+        .unwrap_or_else(|| PathBuf::from(format!("heapgraph-{}.hgd", args.pid)));
+    let timeout = Duration::try_from_secs_f64(args.timeout)
+        .map_err(|_| format!("--timeout {}: give a number of seconds", args.timeout))?;
+    let options = Options {
+        timeout,
+        collect: args.collect,
+    };
+    let progress = |message: &str| eprintln!("{message}");
+    let report = dump_pid(args.pid, &output, &options, &progress).map_err(|e| e.to_string())?;
+    super::print(&json(&report), args.json, |_| text(&report))
+}
+
+fn json(report: &DumpReport) -> serde_json::Value {
+    serde_json::json!({
+        "output": report.output,
+        "runtime": report.runtime,
+        "paused_seconds": report.paused.map(|d| d.as_secs_f64()),
+        "stopped_seconds": report.stopped.map(|d| d.as_secs_f64()),
+        "summary": report.summary,
+    })
+}
+
+fn text(report: &DumpReport) -> String {
+    let count = |key: &str| format_count(report.summary[key].as_u64().unwrap_or(0));
+    let mut out = format!(
+        "wrote {} ({}, {}): {} objects, {} references\n",
+        report.output.display(),
+        format_bytes(report.summary["bytes"].as_u64().unwrap_or(0)),
+        report.runtime,
+        count("objects"),
+        count("edges"),
+    );
+    if let Some(paused) = report.paused {
+        out += &format!("target paused {:.2} s for the dump", paused.as_secs_f64());
+        if let Some(stopped) = report.stopped {
+            out += &format!(
+                ", and stopped by gdb for at most {:.2} s before it",
+                stopped.as_secs_f64()
+            );
+        }
+        out += "\n";
+    }
+    out += &format!("then: heapgraph top {}\n", report.output.display());
+    out
+}
