@@ -1,0 +1,94 @@
+//! A long-running fixture process driven over stdin/stdout, one JSON answer per line, with every wait
+//! bounded so that a wedged process fails the test instead of hanging it.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+/// Longest wait for one answer.
+const ANSWER_LIMIT: Duration = Duration::from_secs(60);
+
+/// A running fixture service; killed on drop.
+pub struct Service {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    pub pid: u32,
+}
+
+impl Service {
+    /// Starts `command` (stdin and stdout piped) and waits for its first line, `{"ready": PID}`.
+    pub fn start(mut command: Command) -> Service {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = child.stdout.take().expect("piped");
+        let (sender, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut service = Service {
+            pid: child.id(),
+            child,
+            stdin: Some(stdin),
+            lines,
+        };
+        let ready = service.answer();
+        assert_eq!(
+            ready["ready"].as_u64(),
+            Some(service.pid as u64),
+            "first line: {ready}"
+        );
+        service
+    }
+
+    /// Sends one command and returns its answer.
+    pub fn ask(&mut self, command: &str) -> Value {
+        let stdin = self.stdin.as_mut().expect("stdin open until finish");
+        writeln!(stdin, "{command}").expect("service stdin");
+        stdin.flush().expect("service stdin");
+        self.answer()
+    }
+
+    fn answer(&mut self) -> Value {
+        let line = self
+            .lines
+            .recv_timeout(ANSWER_LIMIT)
+            .unwrap_or_else(|e| panic!("service {} did not answer: {e}", self.pid));
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad answer {line:?}: {e}"))
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Closes stdin (the service's signal to exit) and waits for it, at most `limit`.
+    pub fn finish(mut self, limit: Duration) -> bool {
+        drop(self.stdin.take());
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
