@@ -4,9 +4,10 @@
 //! This is Eclipse MAT's "merge shortest paths to GC roots": every target's shortest retaining chain (the
 //! BFS parents of [`ShortestPaths`]) is walked up to its root, and the chains are merged where they pass
 //! through the same object, so each tree node is one real object with the number of targets reached
-//! through it and the bytes they retain. Merging by object rather than by type keeps real edge names
-//! (`['CACHE']`, `.entries`) on every step; what by-type merging would add (ten thousand lists each
-//! holding one instance) is recovered when siblings are folded.
+//! through it and the bytes they retain. Merging by object keeps real edge names (`['CACHE']`,
+//! `.entries`) on every step. Below that, sibling objects of one type reached through one kind of edge
+//! are shown as one step (ten thousand `Record`s, each under its own index of one list, each holding
+//! its `.name`): without that a cache of a million entries would print a million branches.
 //!
 //! For printing, a run of objects that a single chain passes through (same targets, no branching) is one
 //! [`Branch`]: `module __main__.__dict__['CACHE']['k']` is one line, not four. Targets that end a chain
@@ -53,7 +54,7 @@ pub struct RetainerTree {
 pub struct Branch {
     /// The objects of the run; the first one's `via` is the edge from the parent branch's last object
     /// (`None` on a root).
-    pub steps: Vec<PathStep>,
+    pub steps: Vec<MergedStep>,
     /// Targets reached through the run.
     pub targets: u64,
     /// Bytes those targets retain.
@@ -64,6 +65,18 @@ pub struct Branch {
     pub children: Vec<Branch>,
     /// Children and held groups beyond [`TreeLimits::top`] or [`TreeLimits::max_depth`].
     pub folded: Option<Folded>,
+}
+
+/// One step of a run: one object, or several siblings of one type reached through one kind of edge
+/// (ten thousand lists, each under its own key of one dict), shown by the first of them.
+#[derive(Copy, Clone, Debug)]
+pub struct MergedStep {
+    /// The object (the first one, when merged) and the edge that reached it.
+    pub step: PathStep,
+    /// How many objects the step stands for.
+    pub objects: u64,
+    /// Whether their edges differ (`[0]`, `[1]`, ...), so `step.via` is only an example.
+    pub label_varies: bool,
 }
 
 /// Targets of one type that one object holds through one kind of edge.
@@ -150,7 +163,7 @@ impl RetainerTree {
             trie: &trie,
             limits,
         };
-        let (branches, folded) = shaper.branches(&trie.tops, 0);
+        let (branches, folded) = shaper.branches(&trie.tops, 0, false);
         tree.branches = branches;
         tree.folded = folded;
         tree
@@ -282,62 +295,110 @@ struct Shaper<'a> {
     limits: TreeLimits,
 }
 
+/// Trie nodes shown as one: siblings of one type reached through one kind of edge.
+type Group = Vec<u32>;
+
 impl Shaper<'_> {
-    /// Branches starting at trie nodes `starts` (all at `depth` steps from a root), largest first,
-    /// the ones past the top folded.
-    fn branches(&self, starts: &[u32], depth: usize) -> (Vec<Branch>, Option<Folded>) {
-        let mut starts = starts.to_vec();
-        starts.sort_by_key(|&i| self.rank(i));
+    /// Branches starting at the trie nodes `starts` (siblings, `depth` steps from a root), merged by
+    /// [`Shaper::sibling_groups`] (roots are never merged: each is its own reason to be alive), largest
+    /// first, the ones past the top folded.
+    fn branches(&self, starts: &[u32], depth: usize, merge: bool) -> (Vec<Branch>, Option<Folded>) {
+        let mut groups = if merge {
+            self.sibling_groups(starts)
+        } else {
+            starts.iter().map(|&i| vec![i]).collect()
+        };
+        groups.sort_by_key(|g| self.rank(g));
         let mut folded = Folded::default();
         let mut out = Vec::new();
-        for &i in &starts {
+        for g in groups {
             if depth > self.limits.max_depth || out.len() >= self.limits.top {
-                let n = &self.trie.nodes[i as usize];
-                folded.add(n.targets, n.retained);
+                let (targets, retained) = self.totals(&g);
+                folded.add(targets, retained);
             } else {
-                out.push(self.branch(i, depth));
+                out.push(self.branch(g, depth));
             }
         }
         (out, folded.nonempty())
     }
 
-    /// The branch starting at trie node `start`: the run of single-chain objects from it, then its ends and
-    /// children.
-    fn branch(&self, start: u32, depth: usize) -> Branch {
-        let nodes = &self.trie.nodes;
-        let step = |i: u32| PathStep {
-            node: nodes[i as usize].node,
-            via: nodes[i as usize].via,
-        };
-        let mut last = start;
+    /// The branch starting at `start`: the run of groups its chains pass through together, then its ends
+    /// and children.
+    fn branch(&self, start: Group, depth: usize) -> Branch {
         let mut depth = depth;
-        let mut steps = vec![step(start)];
-        // Extend the run while the only way on is one object that is not itself an end.
+        let mut steps = vec![self.step(&start)];
+        let mut group = start;
+        // Extend the run while the only way on is one group that holds all the targets and ends none.
         while depth < self.limits.max_depth {
-            let n = &nodes[last as usize];
-            match n.children[..] {
-                [only] if !self.trie.is_end(only) && nodes[only as usize].targets == n.targets => {
-                    last = only;
-                    depth += 1;
-                    steps.push(step(only));
-                }
-                _ => break,
+            let (ends, onward) = self.children(&group);
+            if !ends.is_empty() {
+                break;
             }
+            let mut next = self.sibling_groups(&onward);
+            if next.len() != 1 || self.totals(&next[0]).0 != self.totals(&group).0 {
+                break;
+            }
+            group = next.pop().expect("one group");
+            depth += 1;
+            steps.push(self.step(&group));
         }
-        let n = &nodes[last as usize];
-        let (ends, onward): (Vec<u32>, Vec<u32>) =
-            n.children.iter().partition(|&&c| self.trie.is_end(c));
-        let (children, folded) = self.branches(&onward, depth + 1);
+        let (ends, onward) = self.children(&group);
+        let (children, folded) = self.branches(&onward, depth + 1, true);
         let mut folded = folded.unwrap_or_default();
         let held = self.held(&ends, depth + 1, &mut folded);
+        let (targets, retained) = self.totals(&group);
         Branch {
             steps,
-            targets: n.targets,
-            retained: n.retained,
+            targets,
+            retained,
             held,
             children,
             folded: folded.nonempty(),
         }
+    }
+
+    /// One step of a run: the group's first object stands for all of them.
+    fn step(&self, group: &Group) -> MergedStep {
+        let nodes = &self.trie.nodes;
+        let first = &nodes[group[0] as usize];
+        let same_label = group.iter().all(|&i| nodes[i as usize].via == first.via);
+        MergedStep {
+            step: PathStep {
+                node: first.node,
+                via: first.via,
+            },
+            objects: group.len() as u64,
+            label_varies: !same_label,
+        }
+    }
+
+    /// The trie children of every member of `group`: `(ends, onward)`.
+    fn children(&self, group: &Group) -> (Vec<u32>, Vec<u32>) {
+        group
+            .iter()
+            .flat_map(|&i| self.trie.nodes[i as usize].children.iter().copied())
+            .partition(|&c| self.trie.is_end(c))
+    }
+
+    /// Siblings grouped by type and edge: by the edge's kind for elements and dict values (indices and
+    /// keys differ from sibling to sibling), by the edge itself for attributes and locals (`.key` and
+    /// `.value` are different reasons). Groups keep the order of their first member.
+    fn sibling_groups(&self, siblings: &[u32]) -> Vec<Group> {
+        let mut groups: Vec<((TypeId, u32), Group)> = Vec::new();
+        for &i in siblings {
+            let n = &self.trie.nodes[i as usize];
+            let label = n.via.unwrap_or_default();
+            let edge = match label.kind() {
+                EdgeKind::Index | EdgeKind::Key => (label.kind() as u32) << EdgeLabel::PAYLOAD_BITS,
+                _ => label.raw(),
+            };
+            let key = (self.graph.type_of(n.node), edge);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, g)) => g.push(i),
+                None => groups.push((key, vec![i])),
+            }
+        }
+        groups.into_iter().map(|(_, g)| g).collect()
     }
 
     /// Groups end targets by type and edge kind; groups past the top or the depth limit go to `folded`.
@@ -387,13 +448,26 @@ impl Shaper<'_> {
         groups
     }
 
+    /// Targets and retained bytes through a group.
+    fn totals(&self, group: &Group) -> (u64, u64) {
+        group.iter().fold((0, 0), |(t, r), &i| {
+            let n = &self.trie.nodes[i as usize];
+            (t + n.targets, r + n.retained)
+        })
+    }
+
     /// Most targets first, then most bytes, then lowest node id: deterministic output.
-    fn rank(&self, i: u32) -> (std::cmp::Reverse<u64>, std::cmp::Reverse<u64>, NodeId) {
-        let n = &self.trie.nodes[i as usize];
+    fn rank(&self, group: &Group) -> (std::cmp::Reverse<u64>, std::cmp::Reverse<u64>, NodeId) {
+        let (targets, retained) = self.totals(group);
+        let first = group
+            .iter()
+            .map(|&i| self.trie.nodes[i as usize].node)
+            .min()
+            .expect("groups are not empty");
         (
-            std::cmp::Reverse(n.targets),
-            std::cmp::Reverse(n.retained),
-            n.node,
+            std::cmp::Reverse(targets),
+            std::cmp::Reverse(retained),
+            first,
         )
     }
 }

@@ -4,7 +4,7 @@
 use crate::dot::{DotGraph, NodeStyle};
 use crate::object::{steps_text, Chain, ChainStep, ObjectRef};
 use crate::{format_bytes, format_count};
-use heapgraph_analysis::{Branch, Folded, Held, RetainerTree};
+use heapgraph_analysis::{Branch, Folded, Held, MergedStep, RetainerTree};
 use heapgraph_graph::{EdgeKind, Graph};
 use serde::Serialize;
 
@@ -53,7 +53,7 @@ pub struct BranchView {
     /// The whole chain from its root to this branch's last object, as one line.
     pub chain: String,
     /// This branch's own objects (the first one's `via` continues the parent branch).
-    pub steps: Vec<ChainStep>,
+    pub steps: Vec<RunStep>,
     /// Instances reached through this branch, and the bytes they retain.
     pub instances: u64,
     pub retained_bytes: u64,
@@ -62,6 +62,43 @@ pub struct BranchView {
     pub children: Vec<BranchView>,
     /// What `--top` and `--max-depth` left out here.
     pub folded: Option<Folded>,
+}
+
+/// One step of a branch: an object, or several siblings of one type shown by the first of them.
+#[derive(Serialize)]
+pub struct RunStep {
+    /// The object (the first one, when merged); `via` is a pattern (`[i]`) when the edges differ.
+    #[serde(flatten)]
+    pub step: ChainStep,
+    /// How many objects the step stands for.
+    pub objects: u64,
+}
+
+impl RunStep {
+    fn new(graph: &Graph, merged: &MergedStep) -> RunStep {
+        let mut step = ChainStep::new(graph, &merged.step);
+        if merged.label_varies {
+            let kind = merged.step.via.map(|l| l.kind()).unwrap_or(EdgeKind::Plain);
+            step.via = Some(edge_pattern(kind).to_string());
+        }
+        RunStep {
+            step,
+            objects: merged.objects,
+        }
+    }
+
+    /// `list 0x7f.. (8.1 KiB)`, or `3,000 × app.Item` for merged objects.
+    fn text(&self) -> String {
+        if self.objects == 1 {
+            self.step.object.text_with_size()
+        } else {
+            format!(
+                "{} × {}",
+                format_count(self.objects),
+                self.step.object.type_name
+            )
+        }
+    }
 }
 
 /// Instances of one type one object holds through one kind of edge.
@@ -142,14 +179,18 @@ impl RetainersView {
 
 impl BranchView {
     fn new(graph: &Graph, branch: &Branch, parent_chain: Option<&str>) -> BranchView {
-        let steps: Vec<ChainStep> = branch
+        let steps: Vec<RunStep> = branch
             .steps
             .iter()
-            .map(|s| ChainStep::new(graph, s))
+            .map(|s| RunStep::new(graph, s))
             .collect();
+        let chain_steps: Vec<ChainStep> = steps.iter().map(|s| s.step.clone()).collect();
         let chain = match parent_chain {
-            Some(parent) => format!("{parent}{}", steps_text(&steps)),
-            None => Chain::new(graph, &branch.steps).text(),
+            Some(parent) => format!("{parent}{}", steps_text(&chain_steps)),
+            None => {
+                let root = Chain::new(graph, &[branch.steps[0].step]).root;
+                format!("{root}{}", steps_text(&chain_steps[1..]))
+            }
         };
         BranchView {
             held: branch
@@ -175,10 +216,10 @@ impl BranchView {
         let own = if is_root {
             self.chain.clone()
         } else {
-            steps_text(&self.steps).trim_start().to_string()
+            self.steps_text(0)
         };
         let last = self.steps.last().expect("a branch has objects");
-        format!("{own}  {}", last.object.text_with_size())
+        format!("{own}  {}", last.text())
     }
 
     fn write_text(&self, out: &mut String, rest: &str, last: bool, is_root: bool) {
@@ -219,6 +260,12 @@ impl BranchView {
         }
     }
 
+    /// The chain text of this branch's steps from `from` on, without a leading space.
+    fn steps_text(&self, from: usize) -> String {
+        let steps: Vec<ChainStep> = self.steps[from..].iter().map(|s| s.step.clone()).collect();
+        steps_text(&steps).trim_start().to_string()
+    }
+
     /// Adds this branch's node, its held groups and its children; returns the node's id.
     fn add_to_dot(&self, dot: &mut DotGraph, depth: usize) -> String {
         let last = self.steps.last().expect("a branch has objects");
@@ -226,9 +273,9 @@ impl BranchView {
         if depth == 0 {
             lines.push(self.chain.clone());
         } else if self.steps.len() > 1 {
-            lines.push(steps_text(&self.steps[1..]).trim_start().to_string());
+            lines.push(self.steps_text(1));
         }
-        lines.push(last.object.text_with_size());
+        lines.push(last.text());
         lines.push(format!(
             "{}, {} retained",
             instances(self.instances),
@@ -252,7 +299,11 @@ impl BranchView {
         }
         for c in &self.children {
             let cid = c.add_to_dot(dot, depth + 1);
-            dot.edge(&id, &cid, c.steps[0].via.as_deref().unwrap_or_default());
+            dot.edge(
+                &id,
+                &cid,
+                c.steps[0].step.via.as_deref().unwrap_or_default(),
+            );
         }
         if let Some(f) = &self.folded {
             let fid = dot.node(&[folded_text(f)], NodeStyle::Folded);
@@ -266,15 +317,7 @@ impl HeldView {
     fn new(graph: &Graph, held: &Held) -> HeldView {
         let via = match held.label {
             Some(label) => label.display(graph.strings()).to_string(),
-            None => match held.kind {
-                EdgeKind::Index => "[i]",
-                EdgeKind::Key => "[…]",
-                EdgeKind::Attribute => ".…",
-                EdgeKind::Local => "local …",
-                EdgeKind::Internal => "<…>",
-                EdgeKind::Plain | EdgeKind::Weak => "",
-            }
-            .to_string(),
+            None => edge_pattern(held.kind).to_string(),
         };
         HeldView {
             via,
@@ -301,6 +344,18 @@ impl HeldView {
         } else {
             format!("{} {}", self.via, self.summary())
         }
+    }
+}
+
+/// How edges of one kind that differ from object to object print: `[i]`, `[…]`, `.…`.
+fn edge_pattern(kind: EdgeKind) -> &'static str {
+    match kind {
+        EdgeKind::Index => "[i]",
+        EdgeKind::Key => "[…]",
+        EdgeKind::Attribute => ".…",
+        EdgeKind::Local => "local …",
+        EdgeKind::Internal => "<…>",
+        EdgeKind::Plain | EdgeKind::Weak => "",
     }
 }
 

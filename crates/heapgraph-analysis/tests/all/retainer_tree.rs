@@ -3,7 +3,7 @@
 
 use crate::support::{oracle, random_spec, Rng};
 use heapgraph_analysis::{
-    Branch, Dominators, Folded, RetainedSizes, RetainerTree, ShortestPaths, TreeLimits,
+    Branch, Dominators, Folded, Parent, RetainedSizes, RetainerTree, ShortestPaths, TreeLimits,
 };
 use heapgraph_graph::{EdgeKind, EdgeLabel, Graph, GraphBuilder, NodeId, RootKind};
 
@@ -65,7 +65,8 @@ fn labels(graph: &Graph, branch: &Branch) -> Vec<String> {
         .steps
         .iter()
         .map(|s| {
-            s.via
+            s.step
+                .via
                 .map_or(String::new(), |l| l.display(graph.strings()).to_string())
         })
         .collect()
@@ -111,7 +112,7 @@ fn chains_merge_by_object_and_ends_group_by_type_and_edge_kind() {
 
     let local = &tree.branches[1];
     assert_eq!(local.steps.len(), 1);
-    assert_eq!(local.steps[0].node, 9);
+    assert_eq!(local.steps[0].step.node, 9);
     assert_eq!((local.targets, local.held.len()), (1, 0));
 }
 
@@ -156,45 +157,60 @@ fn limits_fold_what_they_leave_out() {
     );
 }
 
-/// Checks one branch against the BFS paths; returns the targets it accounts for.
+/// The BFS parent of `node`, which must have one.
+fn parent_of(paths: &ShortestPaths, node: NodeId) -> NodeId {
+    match paths.parent(node) {
+        Parent::Node(p, _) => p,
+        other => panic!("{node} has no parent: {other:?}"),
+    }
+}
+
+/// Checks one branch against the BFS paths (each step's example is reached from an object of the type
+/// of the step before, through an edge of the kind shown); returns the targets it accounts for.
 fn check_branch(
     graph: &Graph,
     paths: &ShortestPaths,
     is_target: &[bool],
-    prefix: &[NodeId],
+    above: Option<NodeId>,
     branch: &Branch,
 ) -> u64 {
-    let mut chain = prefix.to_vec();
-    chain.extend(branch.steps.iter().map(|s| s.node));
-    let last = *chain.last().unwrap();
-    let bfs: Vec<NodeId> = paths
-        .path_to(last)
-        .unwrap()
-        .iter()
-        .map(|s| s.node)
-        .collect();
-    assert_eq!(chain, bfs, "a branch is a piece of the BFS chain");
-    for step in &branch.steps[..branch.steps.len() - 1] {
-        assert!(
-            !is_target[step.node as usize],
-            "only a run's last object may be a target"
-        );
+    let mut above = above;
+    for s in &branch.steps {
+        let node = s.step.node;
+        match above {
+            None => assert_eq!(
+                paths.parent(node),
+                Parent::SuperRoot,
+                "a branch starts at a root"
+            ),
+            Some(a) => {
+                let p = parent_of(paths, node);
+                assert_eq!(graph.type_of(p), graph.type_of(a));
+                assert!(s.objects > 1 || !s.label_varies, "one object has one edge");
+                if s.objects == 1 {
+                    assert_eq!(Some(s.step), paths.path_to(node).unwrap().pop());
+                }
+            }
+        }
+        above = Some(node);
     }
-    let mut counted = u64::from(is_target[last as usize]);
+    let last = above.unwrap();
+    let mut counted = 0;
     for held in &branch.held {
         assert_eq!(graph.type_of(held.example), held.type_id);
-        let via = paths.path_to(held.example).unwrap();
         assert_eq!(
-            via[via.len() - 2].node,
-            last,
-            "held by the run's last object"
+            graph.type_of(parent_of(paths, held.example)),
+            graph.type_of(last)
         );
         counted += held.count;
     }
     for child in &branch.children {
-        counted += check_branch(graph, paths, is_target, &chain, child);
+        counted += check_branch(graph, paths, is_target, Some(last), child);
     }
-    assert_eq!(counted, branch.targets);
+    // The last step's own objects may be targets too (a target holding targets).
+    let own = branch.targets - counted;
+    assert!(own <= branch.steps.last().unwrap().objects);
+    assert!(own == 0 || is_target[last as usize] || branch.steps.last().unwrap().objects > 1);
     branch.targets
 }
 
@@ -215,7 +231,7 @@ fn random_trees_account_for_every_target_once() {
         let reached: u64 = tree
             .branches
             .iter()
-            .map(|b| check_branch(&graph, &paths, &is_target, &[], b))
+            .map(|b| check_branch(&graph, &paths, &is_target, None, b))
             .sum();
         assert_eq!(
             reached + tree.unreachable,
@@ -237,4 +253,60 @@ fn random_trees_account_for_every_target_once() {
             .sum();
         assert_eq!(tree.retained, expected, "seed {seed}");
     }
+}
+
+#[test]
+fn siblings_of_one_type_under_one_kind_of_edge_are_one_step() {
+    // module 0 -.__dict__-> dict 1 -['a'|'b'|'c']-> lists 2, 3, 4 -[0]-> Items 5, 6, 7.
+    let mut b = GraphBuilder::new();
+    let (module, dict) = (
+        b.add_type("builtins", "module", 1),
+        b.add_type("builtins", "dict", 2),
+    );
+    let (list, item) = (
+        b.add_type("builtins", "list", 3),
+        b.add_type("app", "Item", 4),
+    );
+    let a = |i: u64| 0x100 + 16 * i;
+    for (i, ty) in [
+        (0, module),
+        (1, dict),
+        (2, list),
+        (3, list),
+        (4, list),
+        (5, item),
+        (6, item),
+        (7, item),
+    ] {
+        b.add_node(a(i), ty, 10);
+    }
+    let attr = EdgeLabel::named(EdgeKind::Attribute, b.intern("__dict__"));
+    b.add_edge(a(0), a(1), attr);
+    for (n, key) in [(2, "'a'"), (3, "'b'"), (4, "'c'")] {
+        let label = EdgeLabel::named(EdgeKind::Key, b.intern(key));
+        b.add_edge(a(1), a(n), label);
+        b.add_edge(a(n), a(n + 3), EdgeLabel::index(0));
+    }
+    b.add_root(a(0), RootKind::Module, "app");
+    let graph = b.build().unwrap().graph;
+    let tree = tree_of(&graph, &[5, 6, 7], ALL);
+    let root = &tree.branches[0];
+    let objects: Vec<(u64, bool)> = root
+        .steps
+        .iter()
+        .map(|s| (s.objects, s.label_varies))
+        .collect();
+    assert_eq!(
+        objects,
+        [(1, false), (1, false), (3, true)],
+        "module, its dict, three lists as one"
+    );
+    assert_eq!(graph.type_of(root.steps[2].step.node), list);
+    assert!(root.children.is_empty());
+    let held = &root.held[0];
+    assert_eq!(
+        (held.count, held.label),
+        (3, Some(EdgeLabel::index(0))),
+        "all three at [0]"
+    );
 }
