@@ -15,6 +15,7 @@ mod handoff;
 mod process;
 mod python;
 mod remote_exec;
+pub mod run;
 
 pub use error::AttachError;
 pub use process::Runtime;

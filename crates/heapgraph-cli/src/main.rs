@@ -31,6 +31,7 @@ enum Command {
     Growth(commands::growth::Args),
     Dumper(commands::dumper::Args),
     Dump(commands::dump::Args),
+    Run(commands::run::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         Command::Growth(args) => commands::growth::run(args),
         Command::Dumper(args) => commands::dumper::run(args),
         Command::Dump(args) => commands::dump::run(args),
+        Command::Run(args) => commands::run::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

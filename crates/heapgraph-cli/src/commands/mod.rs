@@ -9,6 +9,7 @@ pub mod info;
 pub mod path;
 mod report_args;
 pub mod retainers;
+pub mod run;
 mod retention;
 pub mod top;
 pub mod types;

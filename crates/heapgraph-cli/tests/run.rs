@@ -1,0 +1,104 @@
+//! `heapgraph run`: a growing Python service started with the dumper preloaded, dumped on a signal and at
+//! exit, under every CPython 3.8+ here; the dumps sort in the order they were taken.
+
+use heapgraph_analysis::Histogram;
+use heapgraph_formats::{load, NoProgress};
+use heapgraph_tests::service::Service;
+use heapgraph_tests::{python_testdata, pythons, Scratch};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+fn cache_entries(dump: &Path) -> u64 {
+    let dump = load(dump, &NoProgress).unwrap_or_else(|e| panic!("{}: {e}", dump.display()));
+    Histogram::compute(&dump.graph)
+        .rows
+        .iter()
+        .find(|r| r.type_name == "__main__.CacheEntry")
+        .map_or(0, |r| r.count)
+}
+
+fn dumps_in(dir: &Path) -> Vec<PathBuf> {
+    let mut dumps: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "hgd"))
+        .collect();
+    dumps.sort();
+    dumps
+}
+
+#[test]
+fn run_dumps_on_a_signal_and_at_exit_in_order() {
+    let scratch = Scratch::new("run");
+    for python in pythons() {
+        let v = python.label();
+        let dir = scratch.0.join(&v);
+        let mut command = Command::new(env!("CARGO_BIN_EXE_heapgraph"));
+        command
+            .args(["run", "--dump-on", "usr1", "--at-exit", "-o"])
+            .arg(&dir)
+            .arg("--")
+            .arg(&python.path)
+            .arg(python_testdata().join("service_growing.py"));
+        let mut service = Service::start(command);
+        assert_eq!(service.ask("grow 1000")["cache"], 1000);
+        let kill = Command::new("kill")
+            .args(["-USR1", &service.pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(kill.success());
+        // the handler runs in the main thread before it reads the next command: after the answer, the
+        // dump is complete
+        assert_eq!(service.ask("ping")["pong"], true);
+        assert_eq!(
+            dumps_in(&dir).len(),
+            1,
+            "Python {v}: one dump after the signal"
+        );
+        assert_eq!(service.ask("grow 2000")["cache"], 3000);
+        assert!(
+            service.finish(Duration::from_secs(60)),
+            "Python {v}: exits cleanly"
+        );
+
+        let dumps = dumps_in(&dir);
+        assert_eq!(
+            dumps.len(),
+            2,
+            "Python {v}: signal and exit dumps: {dumps:?}"
+        );
+        let name = dumps[0].file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("heap-") && name.contains("-0001-"),
+            "{name}"
+        );
+        assert_eq!(
+            cache_entries(&dumps[0]),
+            1000,
+            "Python {v}: first dump, on the signal"
+        );
+        assert_eq!(
+            cache_entries(&dumps[1]),
+            3000,
+            "Python {v}: last dump, at exit"
+        );
+    }
+}
+
+#[test]
+fn run_needs_a_trigger_and_a_known_signal() {
+    let scratch = Scratch::new("run-args");
+    let dir = scratch.0.to_str().unwrap();
+    let heapgraph = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_heapgraph"))
+            .args(args)
+            .output()
+            .expect("run heapgraph")
+    };
+    let none = heapgraph(&["run", "-o", dir, "--", "true"]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("say when to dump"));
+    let kill = heapgraph(&["run", "--dump-on", "KILL", "-o", dir, "--", "true"]);
+    assert!(String::from_utf8_lossy(&kill.stderr).contains("choose one of SIGUSR1"));
+}
