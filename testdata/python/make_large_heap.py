@@ -7,7 +7,9 @@ Used for benchmarks (large dumps are generated on demand, never committed):
 Prints one JSON line: records built, the dump's own summary, the dumper's wall time, the process's RSS
 before dumping and its peak RSS after (VmHWM; building the heap sets the peak before the dump starts, so
 peak after minus RSS before is the dumper's own extra memory), and, when objgraph is installed, how long
-objgraph's live `most_common_types` took on the same heap afterwards: the peer `heapgraph types` replaces.
+objgraph's live `most_common_types` and `find_backref_chain` (from one sample record, whose address it
+prints, to a module) took on the same heap afterwards: the peers `heapgraph types` and `heapgraph path`
+replace.
 """
 import gc
 import json
@@ -45,15 +47,23 @@ def status_kib(key):
     return 0
 
 
-def objgraph_seconds():
-    """Time of objgraph.most_common_types on this heap, or None without objgraph."""
+def objgraph_peer(record):
+    """objgraph on this heap, live (the peer): seconds for most_common_types, and for find_backref_chain
+    from `record` to a module (what `heapgraph path` answers from the dump). Empty without objgraph."""
     try:
         import objgraph
     except ImportError:
-        return None
+        return {}
     started = time.perf_counter()
     objgraph.most_common_types(limit=25)
-    return time.perf_counter() - started
+    types_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    chain = objgraph.find_backref_chain(record, objgraph.is_proper_module)
+    return {
+        "objgraph_most_common_types_seconds": types_seconds,
+        "objgraph_find_backref_chain_seconds": time.perf_counter() - started,
+        "objgraph_chain_length": len(chain),
+    }
 
 
 def main():
@@ -70,8 +80,8 @@ def main():
     summary = heapgraph_dump.dump(out)
     elapsed = time.perf_counter() - started
     peak_after = status_kib("VmHWM")
-    peer = objgraph_seconds()
-    print(json.dumps({
+    record = CACHE[len(CACHE) // 2]
+    result = {
         "records": len(CACHE),
         "dump": summary,
         "seconds": elapsed,
@@ -79,8 +89,10 @@ def main():
         "rss_before_kib": rss_before,
         "peak_before_kib": hwm_before,
         "peak_after_kib": peak_after,
-        "objgraph_most_common_types_seconds": peer,
-    }))
+        "sample_record_address": hex(id(record)),
+    }
+    result.update(objgraph_peer(record))
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
