@@ -2,7 +2,6 @@
 
 use super::report_args::ReportArgs;
 use crate::load::load_dump;
-use heapgraph_analysis::{Dominators, RetainedSizes, ShortestPaths};
 use heapgraph_render::dominators::{DominatorReport, TreeBuilder, TreeLimits};
 
 /// The dominator tree: what each object keeps alive on its own, biggest first.
@@ -36,17 +35,11 @@ pub fn run(args: Args) -> Result<(), String> {
         Some(text) => Some(super::node_at(&dump, text)?),
         None => None,
     };
-    let ((dominators, retained), paths) =
-        crate::progress::spin("computing the dominator tree", || {
-            rayon::join(
-                || {
-                    let dominators = Dominators::compute(graph);
-                    let retained = RetainedSizes::compute(graph, &dominators);
-                    (dominators, retained)
-                },
-                || ShortestPaths::compute(graph),
-            )
-        });
+    let super::retention::Retention {
+        dominators,
+        retained,
+        paths,
+    } = super::retention::retention(graph);
     if let Some(node) = start {
         if !dominators.is_reachable(node) {
             return Err(format!(

@@ -15,11 +15,19 @@ pub mod top;
 pub mod types;
 pub mod unreferenced;
 
+use heapgraph_analysis::Analysis;
 use heapgraph_formats::Dump;
 use heapgraph_graph::{NodeId, TypeId};
 use heapgraph_render::dot::{write_image, DotGraph};
 use serde::Serialize;
 use std::path::Path;
+
+/// Every whole-heap analysis, with a spinner on a terminal meanwhile.
+fn analyzed(graph: &heapgraph_graph::Graph) -> Analysis {
+    crate::progress::spin("analyzing (dominator tree, retained sizes, paths)", || {
+        heapgraph_analysis::analyze(graph)
+    })
+}
 
 /// Prints a report as pretty JSON or as its text form.
 fn print<R: Serialize>(report: &R, json: bool, text: impl Fn(&R) -> String) -> Result<(), String> {

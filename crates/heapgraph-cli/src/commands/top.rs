@@ -2,7 +2,6 @@
 
 use super::report_args::ReportArgs;
 use crate::load::load_dump;
-use heapgraph_analysis::analyze;
 use heapgraph_render::top::TopReport;
 
 /// The objects retaining the most memory, with the shortest chain of references from a root to each.
@@ -17,10 +16,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), String> {
     let dump = load_dump(&args.report.dump)?;
-    let analysis =
-        crate::progress::spin("analyzing (dominator tree, retained sizes, paths)", || {
-            analyze(&dump.graph)
-        });
+    let analysis = super::analyzed(&dump.graph);
     let report = TopReport::new(
         args.report.dump.display().to_string(),
         &dump.graph,

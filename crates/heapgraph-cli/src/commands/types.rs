@@ -2,7 +2,7 @@
 
 use super::report_args::ReportArgs;
 use crate::load::load_dump;
-use heapgraph_analysis::{analyze, SortKey};
+use heapgraph_analysis::SortKey;
 use heapgraph_render::types::TypesReport;
 
 /// Objects per type: count, shallow and retained bytes, shares of the heap (objgraph's
@@ -29,8 +29,7 @@ enum Sort {
 
 pub fn run(args: Args) -> Result<(), String> {
     let dump = load_dump(&args.report.dump)?;
-    let mut histogram =
-        crate::progress::spin("computing retained sizes", || analyze(&dump.graph)).histogram;
+    let mut histogram = super::analyzed(&dump.graph).histogram;
     histogram.sort_by(match args.sort {
         Sort::Count => SortKey::Count,
         Sort::Size => SortKey::Size,

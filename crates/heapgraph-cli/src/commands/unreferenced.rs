@@ -2,7 +2,6 @@
 
 use super::report_args::ReportArgs;
 use crate::load::load_dump;
-use heapgraph_analysis::analyze;
 use heapgraph_render::unreferenced::UnreferencedView;
 
 /// Objects nothing in the heap references, told apart: held from outside (C code, the interpreter),
@@ -19,10 +18,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), String> {
     let dump = load_dump(&args.report.dump)?;
-    let analysis =
-        crate::progress::spin("analyzing (dominator tree, retained sizes, paths)", || {
-            analyze(&dump.graph)
-        });
+    let analysis = super::analyzed(&dump.graph);
     let view = UnreferencedView {
         file: args.report.dump.display().to_string(),
         total_bytes: analysis.histogram.total_shallow_bytes,
