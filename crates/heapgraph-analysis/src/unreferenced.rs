@@ -132,8 +132,20 @@ pub fn referenced(graph: &Graph) -> Vec<bool> {
 /// wins over a frame kind.
 fn root_classes(graph: &Graph) -> std::collections::HashMap<NodeId, Unreferenced> {
     let rank = |kind: RootKind| match kind {
-        RootKind::Module | RootKind::Interpreter => (0, Unreferenced::HeldFromOutside),
-        RootKind::Local | RootKind::Frame => (1, Unreferenced::FrameLocal),
+        RootKind::Module
+        | RootKind::Interpreter
+        | RootKind::JniGlobal
+        | RootKind::StickyClass
+        | RootKind::MonitorUsed
+        | RootKind::ThreadObject
+        | RootKind::VmInternal
+        | RootKind::Unknown => (0, Unreferenced::HeldFromOutside),
+        RootKind::Local
+        | RootKind::Frame
+        | RootKind::JavaFrame
+        | RootKind::JniLocal
+        | RootKind::NativeStack
+        | RootKind::ThreadBlock => (1, Unreferenced::FrameLocal),
         RootKind::External | RootKind::Immortal => (2, Unreferenced::HeldFromOutside),
     };
     let mut best: std::collections::HashMap<NodeId, (u8, Unreferenced)> =

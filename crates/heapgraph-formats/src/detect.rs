@@ -5,12 +5,15 @@
 pub enum Format {
     /// heapgraph's own Python dump (`docs/formats.md`).
     PythonHgd,
+    /// Java HPROF heap dump (`JAVA PROFILE 1.0.x`).
+    Hprof,
 }
 
 impl Format {
     pub fn name(self) -> &'static str {
         match self {
             Format::PythonHgd => "heapgraph Python dump (.hgd)",
+            Format::Hprof => "Java HPROF heap dump",
         }
     }
 }
@@ -19,6 +22,8 @@ impl Format {
 pub fn detect(head: &[u8]) -> Option<Format> {
     if head.starts_with(&crate::python::MAGIC) {
         Some(Format::PythonHgd)
+    } else if head.starts_with(crate::hprof::MAGIC_PREFIX) {
+        Some(Format::Hprof)
     } else {
         None
     }

@@ -41,3 +41,17 @@ impl fmt::Display for LoadError {
 }
 
 impl std::error::Error for LoadError {}
+
+/// A problem at a byte offset of the dump; the loader adds the file name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FormatError {
+    pub offset: u64,
+    pub message: String,
+}
+
+pub(crate) fn err<T>(offset: usize, message: impl Into<String>) -> Result<T, FormatError> {
+    Err(FormatError {
+        offset: offset as u64,
+        message: message.into(),
+    })
+}

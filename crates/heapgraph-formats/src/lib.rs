@@ -4,9 +4,13 @@
 //! The format is detected from a file's first bytes, never from its name ([`detect`]).
 
 mod detect;
+mod edges;
 mod error;
+pub mod hprof;
+mod pages;
 mod progress;
 pub mod python;
+mod scatter;
 
 pub use detect::{detect, Format};
 pub use error::LoadError;
@@ -46,15 +50,16 @@ pub fn load(path: &Path, progress: &dyn LoadProgress) -> Result<Dump, LoadError>
             "is a directory; give the path of a dump file",
         ));
     }
-    let mut head = [0u8; 16];
+    let mut head = [0u8; 32];
     let n = read_prefix(&file, &mut head).map_err(|e| LoadError::io(path, e))?;
     match detect(&head[..n]) {
         Some(Format::PythonHgd) => python::load(path, file, progress),
+        Some(Format::Hprof) => hprof::load(path, file, progress),
         None => Err(LoadError::new(
             path,
             Some(0),
             "is not a heap dump heapgraph can read (unknown first bytes); it reads heapgraph Python dumps \
-             (.hgd, made by `heapgraph dumper`)",
+             (.hgd, made by `heapgraph dumper`) and Java HPROF heap dumps",
         )),
     }
 }

@@ -18,6 +18,26 @@ pub enum RootKind {
     External,
     /// An immortal object (CPython 3.12+) that nothing in the dump references.
     Immortal,
+    /// Java: held by a JNI global reference.
+    JniGlobal,
+    /// Java: held by a JNI local reference of a running native frame.
+    JniLocal,
+    /// Java: a local variable or operand of a running Java frame.
+    JavaFrame,
+    /// Java: held by a native stack.
+    NativeStack,
+    /// Java: a class the VM never unloads (boot and platform classes).
+    StickyClass,
+    /// Java: referenced from a thread block.
+    ThreadBlock,
+    /// Java: an object whose monitor is held (`synchronized`).
+    MonitorUsed,
+    /// Java: a live thread object.
+    ThreadObject,
+    /// Java (Android): held by the VM itself (interned strings, debugger, finalizer queue, VM internals).
+    VmInternal,
+    /// Java: a root the dump marks as of unknown kind.
+    Unknown,
 }
 
 impl RootKind {
@@ -36,6 +56,16 @@ impl RootKind {
             RootKind::Local => "local",
             RootKind::External => "external",
             RootKind::Immortal => "immortal",
+            RootKind::JniGlobal => "jni global",
+            RootKind::JniLocal => "jni local",
+            RootKind::JavaFrame => "java frame",
+            RootKind::NativeStack => "native stack",
+            RootKind::StickyClass => "sticky class",
+            RootKind::ThreadBlock => "thread block",
+            RootKind::MonitorUsed => "monitor used",
+            RootKind::ThreadObject => "thread",
+            RootKind::VmInternal => "vm internal",
+            RootKind::Unknown => "unknown",
         }
     }
 }

@@ -13,13 +13,13 @@ mod record;
 mod resolve;
 mod roots;
 mod scan;
-mod scatter;
 
 pub use record::MAGIC;
 
+use crate::pages::release_pages;
 use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
 use heapgraph_graph::{AddressIndex, Graph, GraphParts};
-use memmap2::{Advice, Mmap, UncheckedAdvice};
+use memmap2::{Advice, Mmap};
 use record::FormatError;
 use std::fs::File;
 use std::path::Path;
@@ -123,20 +123,6 @@ pub(crate) fn load(
             load_time: started.elapsed(),
         },
     })
-}
-
-/// Tells the kernel we are done with the whole pages inside `start..end`, so they leave our resident set
-/// (they stay in the page cache; reading them again just maps them back).
-fn release_pages(map: &Mmap, start: usize, end: usize) {
-    const PAGE: usize = 4096;
-    let first = start.div_ceil(PAGE) * PAGE;
-    let last = end / PAGE * PAGE;
-    if last > first {
-        // SAFETY: MADV_DONTNEED on a read-only private file mapping only drops our view of clean page-cache
-        // pages; later reads fault them back in with the same contents.
-        let _ =
-            unsafe { map.unchecked_advise_range(UncheckedAdvice::DontNeed, first, last - first) };
-    }
 }
 
 #[cfg(test)]

@@ -26,19 +26,7 @@ pub const FLAG_VALUE: u8 = 4;
 pub const FLAG_NAME: u8 = 8;
 const KNOWN_FLAGS: u8 = FLAG_GC_TRACKED | FLAG_LEN | FLAG_VALUE | FLAG_NAME;
 
-/// A problem at a byte offset of the dump; the loader adds the file name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FormatError {
-    pub offset: u64,
-    pub message: String,
-}
-
-pub fn err<T>(offset: usize, message: impl Into<String>) -> Result<T, FormatError> {
-    Err(FormatError {
-        offset: offset as u64,
-        message: message.into(),
-    })
-}
+pub(crate) use crate::error::{err, FormatError};
 
 #[inline]
 pub fn u16_at(b: &[u8], at: usize) -> u16 {

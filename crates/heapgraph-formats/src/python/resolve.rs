@@ -4,13 +4,11 @@
 use super::number::Numbering;
 use super::record::*;
 use super::scan::{Scan, CHUNK_OBJECTS};
-use super::scatter::Scatter;
+use crate::edges::{drop_dangling, DANGLING};
+use crate::scatter::Scatter;
 use heapgraph_graph::{AddressIndex, EdgeLabel, NodeId, ShallowSizes, TypeId};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Marks an edge whose target is not in the dump until it is dropped.
-const DANGLING: NodeId = NodeId::MAX;
 
 pub struct Resolved {
     pub types: Vec<TypeId>,
@@ -228,28 +226,6 @@ impl Chunk<'_> {
             ),
         }
     }
-}
-
-/// Removes edges marked [`DANGLING`] in place, fixing the offsets.
-fn drop_dangling(offsets: &mut [u32], targets: &mut Vec<NodeId>, labels: &mut Vec<EdgeLabel>) {
-    let mut write = 0usize;
-    let mut read_start = offsets[0] as usize;
-    for node in 0..offsets.len() - 1 {
-        let read_end = offsets[node + 1] as usize;
-        for i in read_start..read_end {
-            if targets[i] != DANGLING {
-                targets[write] = targets[i];
-                labels[write] = labels[i];
-                write += 1;
-            }
-        }
-        read_start = read_end;
-        offsets[node + 1] = write as u32;
-    }
-    targets.truncate(write);
-    labels.truncate(write);
-    targets.shrink_to_fit();
-    labels.shrink_to_fit();
 }
 
 /// Counts, per node, the edges that hold a reference to it (weak edges do not; self-references do).

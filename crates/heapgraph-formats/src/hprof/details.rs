@@ -1,0 +1,155 @@
+//! Object details read from the mapped dump when a report asks: a `java.lang.String`'s text, a class
+//! object's class name, an array's length.
+
+use super::classes::ClassTable;
+use super::cursor::{read_id, Cursor};
+use super::subrecords::{self, HeapObject, SubRecord};
+use heapgraph_graph::{NodeDetailSource, NodeDetails, NodeId};
+use memmap2::Mmap;
+use std::collections::HashMap;
+
+/// Characters of a string's value shown in previews.
+const PREVIEW_CHARS: usize = 64;
+
+pub struct JavaDetails {
+    pub map: Mmap,
+    pub id_size: usize,
+    /// Node id -> offset of its sub-record. Node `n`'s address is the id right after that tag byte, so
+    /// this array also finds a node by address (binary search) without a second copy of the addresses.
+    pub offsets: Vec<u64>,
+    /// Class id -> Java class name.
+    pub class_names: HashMap<u64, String>,
+    /// `java.lang.String`'s class id and the payload offsets of its `value` and `coder` fields.
+    pub string: Option<StringLayout>,
+}
+
+#[derive(Clone, Copy)]
+pub struct StringLayout {
+    pub class: u64,
+    pub value: usize,
+    pub coder: Option<usize>,
+}
+
+impl StringLayout {
+    pub fn find(classes: &ClassTable, id_size: usize) -> Option<StringLayout> {
+        let c = classes
+            .classes
+            .iter()
+            .find(|c| c.name == "java.lang.String")?;
+        let mut at = 0;
+        let (mut value, mut coder) = (None, None);
+        for &(_, ty) in &c.dump.fields {
+            // String's own fields are all its fields (its superclass, Object, has none).
+            match (ty, value, coder) {
+                (subrecords::TYPE_OBJECT, None, _) => value = Some(at),
+                (8, _, None) => coder = Some(at),
+                _ => {}
+            }
+            at += subrecords::value_size(ty, id_size).unwrap_or(0);
+        }
+        Some(StringLayout {
+            class: c.dump.id,
+            value: value?,
+            coder,
+        })
+    }
+}
+
+impl JavaDetails {
+    fn object(&self, node: usize) -> Option<HeapObject<'_>> {
+        let mut c = Cursor::new(&self.map, *self.offsets.get(node)? as usize, self.id_size);
+        match subrecords::parse(&mut c).ok()? {
+            SubRecord::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    fn node_at(&self, address: u64) -> Option<usize> {
+        let address_of = |n: usize| {
+            let at = self.offsets[n] as usize + 1;
+            self.map
+                .get(at..at + self.id_size)
+                .map_or(0, |b| read_id(b, 0, self.id_size))
+        };
+        let (mut lo, mut hi) = (0, self.offsets.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match address_of(mid).cmp(&address) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// The text of a `java.lang.String` instance's payload: Latin-1 or UTF-16 `byte[]` by `coder`
+    /// (JDK 9+), or a `char[]` (JDK 8).
+    fn string_value(&self, layout: StringLayout, fields: &[u8]) -> Option<(String, u64)> {
+        let value = read_id(
+            fields.get(layout.value..layout.value + self.id_size)?,
+            0,
+            self.id_size,
+        );
+        let coder = layout
+            .coder
+            .and_then(|at| fields.get(at).copied())
+            .unwrap_or(0);
+        let HeapObject::PrimitiveArray { elem, data, .. } = self.object(self.node_at(value)?)?
+        else {
+            return None;
+        };
+        Some(match (elem, coder) {
+            (8, 0) => (
+                data.iter()
+                    .take(PREVIEW_CHARS)
+                    .map(|&b| b as char)
+                    .collect(),
+                data.len() as u64,
+            ),
+            // UTF-16 in the VM's byte order: little-endian on the platforms HotSpot dumps come from.
+            (8, _) => utf16(
+                data.chunks_exact(2)
+                    .map(|p| u16::from_le_bytes([p[0], p[1]])),
+            ),
+            (5, _) => utf16(
+                data.chunks_exact(2)
+                    .map(|p| u16::from_be_bytes([p[0], p[1]])),
+            ),
+            _ => return None,
+        })
+    }
+}
+
+fn utf16(units: impl Iterator<Item = u16> + Clone) -> (String, u64) {
+    let len = units.clone().count() as u64;
+    let text = char::decode_utf16(units.take(PREVIEW_CHARS))
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    (text, len)
+}
+
+impl NodeDetailSource for JavaDetails {
+    fn details(&self, node: NodeId) -> NodeDetails {
+        let Some(object) = self.object(node as usize) else {
+            return NodeDetails::default();
+        };
+        let mut d = NodeDetails::default();
+        match object {
+            HeapObject::Class(dump) => d.name = self.class_names.get(&dump.id).cloned(),
+            HeapObject::Instance { class, fields, .. } => {
+                if let Some(layout) = self.string.filter(|s| s.class == class) {
+                    if let Some((text, len)) = self.string_value(layout, fields) {
+                        d.value = Some(text);
+                        d.length = Some(len);
+                    }
+                }
+            }
+            HeapObject::ObjectArray { elements, .. } => {
+                d.length = Some((elements.len() / self.id_size) as u64)
+            }
+            HeapObject::PrimitiveArray { len, .. } => d.length = Some(len as u64),
+        }
+        d
+    }
+}

@@ -1,0 +1,138 @@
+//! The top-level records: one cheap sequential walk over their 9-byte headers.
+//!
+//! It keeps what the heap sub-records refer to (UTF-8 names, class names, stack frames and traces) and the
+//! byte ranges of the HEAP DUMP / HEAP DUMP SEGMENT bodies, which pass 1 then reads in parallel. Record
+//! order is not relied on: newer JDKs interleave segments with other records.
+
+use super::cursor::Cursor;
+use crate::error::{err, FormatError};
+use std::collections::HashMap;
+use std::ops::Range;
+
+const TAG_UTF8: u8 = 0x01;
+const TAG_LOAD_CLASS: u8 = 0x02;
+const TAG_FRAME: u8 = 0x04;
+const TAG_TRACE: u8 = 0x05;
+const TAG_HEAP_DUMP: u8 = 0x0C;
+const TAG_HEAP_DUMP_SEGMENT: u8 = 0x1C;
+const TAG_HEAP_DUMP_END: u8 = 0x2C;
+
+/// A stack frame: method name and its class's serial.
+pub struct Frame {
+    pub method: u64,
+    pub class_serial: u32,
+}
+
+#[derive(Default)]
+pub struct Records {
+    /// UTF8 string id -> its bytes' range in the file.
+    pub utf8: HashMap<u64, Range<usize>>,
+    /// Class object id -> name string id (JVM internal form, `java/lang/String`).
+    pub class_names: HashMap<u64, u64>,
+    /// Class serial -> class object id.
+    pub class_serials: HashMap<u32, u64>,
+    pub frames: HashMap<u64, Frame>,
+    /// Stack trace serial -> frame ids, innermost first.
+    pub traces: HashMap<u32, Vec<u64>>,
+    /// Bodies of HEAP DUMP and HEAP DUMP SEGMENT records.
+    pub heap_segments: Vec<Range<usize>>,
+    /// Where the last whole record ends.
+    pub end: usize,
+}
+
+impl Records {
+    /// A UTF8 record's text (modified UTF-8, decoded leniently).
+    pub fn text<'a>(&self, data: &'a [u8], id: u64) -> Option<std::borrow::Cow<'a, str>> {
+        let range = self.utf8.get(&id)?;
+        Some(String::from_utf8_lossy(&data[range.clone()]))
+    }
+}
+
+/// Walks every top-level record from `start`.
+pub fn walk(data: &[u8], start: usize, id_size: usize) -> Result<Records, FormatError> {
+    let mut r = Records::default();
+    let mut offset = start;
+    // Segmented dumps end with HEAP DUMP END; a file without it was cut at a record boundary.
+    let mut open_segments = false;
+    while offset < data.len() {
+        let mut c = Cursor::new(data, offset, id_size);
+        let tag = c.u1("a record tag")?;
+        c.u4("a record's time")?;
+        let len = c.u4("a record's length")? as usize;
+        let body_start = c.pos();
+        let left = data.len() - body_start;
+        if len > left {
+            return err(
+                offset,
+                format!(
+                    "truncated: record (tag {tag:#04x}) says it has {len} bytes but only {left} remain; the dump \
+                     was cut short (was the JVM killed while dumping, or the disk full?)"
+                ),
+            );
+        }
+        let body = body_start..body_start + len;
+        let mut b = Cursor::new(&data[..body.end], body_start, id_size);
+        match tag {
+            TAG_UTF8 => {
+                let id = b.id("a UTF8 record's id")?;
+                r.utf8.insert(id, b.pos()..body.end);
+            }
+            TAG_LOAD_CLASS => {
+                let serial = b.u4("LOAD CLASS serial")?;
+                let class = b.id("LOAD CLASS class id")?;
+                b.u4("LOAD CLASS stack trace serial")?;
+                let name = b.id("LOAD CLASS name id")?;
+                r.class_names.insert(class, name);
+                r.class_serials.insert(serial, class);
+            }
+            TAG_FRAME => {
+                let id = b.id("FRAME id")?;
+                let method = b.id("FRAME method name")?;
+                b.id("FRAME signature")?;
+                b.id("FRAME source file")?;
+                let class_serial = b.u4("FRAME class serial")?;
+                r.frames.insert(
+                    id,
+                    Frame {
+                        method,
+                        class_serial,
+                    },
+                );
+            }
+            TAG_TRACE => {
+                let serial = b.u4("TRACE serial")?;
+                b.u4("TRACE thread serial")?;
+                let n = b.u4("TRACE frame count")? as usize;
+                // Bounded by the record's length before anything is allocated.
+                b.bytes(n.saturating_mul(id_size), "TRACE frames")?;
+                let frames = (0..n)
+                    .map(|i| super::cursor::read_id(data, b.pos() - (n - i) * id_size, id_size))
+                    .collect();
+                r.traces.insert(serial, frames);
+            }
+            TAG_HEAP_DUMP => r.heap_segments.push(body.clone()),
+            TAG_HEAP_DUMP_SEGMENT => {
+                r.heap_segments.push(body.clone());
+                open_segments = true;
+            }
+            TAG_HEAP_DUMP_END => open_segments = false,
+            _ => {} // legacy agent records (ALLOC SITES, CPU SAMPLES, ...) carry nothing the graph needs
+        }
+        offset = body.end;
+    }
+    if open_segments {
+        return err(
+            offset,
+            "truncated: the heap dump segments are not followed by HEAP DUMP END; the dump was cut short \
+             (was the JVM killed while dumping, or the disk full?)",
+        );
+    }
+    if r.heap_segments.is_empty() {
+        return err(
+            offset,
+            "the file holds no HEAP DUMP record: it has no objects to read",
+        );
+    }
+    r.end = offset;
+    Ok(r)
+}

@@ -1,0 +1,173 @@
+//! Numbering objects in address order, then pass 2: every object's type, size and references, written in
+//! parallel chunks of node ids straight into the graph's arrays.
+
+use super::decode::Decoder;
+use super::scan::ObjectEntry;
+use crate::edges::{drop_dangling, DANGLING};
+use crate::error::{err, FormatError};
+use heapgraph_graph::{AddressIndex, EdgeLabel, NodeId, ShallowSizes, TypeId};
+use rayon::prelude::*;
+
+/// Nodes per pass-2 task: small enough to balance threads, large enough to amortize a task.
+const CHUNK: usize = 1 << 16;
+
+/// Objects in address order: node id -> address and sub-record offset.
+pub struct Numbering {
+    pub addresses: Vec<u64>,
+    pub offsets: Vec<u64>,
+}
+
+/// Sorts by address (dumps need not be in address order); an address seen twice is an error.
+pub fn number(mut objects: Vec<ObjectEntry>) -> Result<(Vec<ObjectEntry>, Numbering), FormatError> {
+    objects.par_sort_unstable_by_key(|o| o.address);
+    if let Some(w) = objects.windows(2).find(|w| w[0].address == w[1].address) {
+        return err(
+            w[1].offset.max(w[0].offset) as usize,
+            format!(
+                "object id {:#x} is dumped twice (also at byte {}): the dump is corrupt",
+                w[0].address,
+                w[1].offset.min(w[0].offset)
+            ),
+        );
+    }
+    if objects.len() >= NodeId::MAX as usize - 2 {
+        return err(
+            0,
+            format!("{} objects: more than heapgraph's limit", objects.len()),
+        );
+    }
+    let numbering = Numbering {
+        addresses: objects.par_iter().map(|o| o.address).collect(),
+        offsets: objects.par_iter().map(|o| o.offset).collect(),
+    };
+    Ok((objects, numbering))
+}
+
+/// References a format adds beyond the objects' own: a thread's stack locals, sorted by thread node.
+pub type ExtraEdges = Vec<(NodeId, u64, EdgeLabel)>;
+
+/// What one pass-2 task reports: its dangling references and the sizes too big for the dense array.
+type ChunkOutcome = (u64, Vec<(NodeId, u64)>);
+
+pub struct Resolved {
+    pub types: Vec<TypeId>,
+    pub sizes: ShallowSizes,
+    pub offsets: Vec<u32>,
+    pub targets: Vec<NodeId>,
+    pub labels: Vec<EdgeLabel>,
+    pub dangling_edges: u64,
+}
+
+pub fn resolve(
+    decoder: &Decoder<'_>,
+    numbering: &Numbering,
+    index: &AddressIndex,
+    extra: &ExtraEdges,
+    advance: &(dyn Fn(u64) + Sync),
+) -> Result<Resolved, FormatError> {
+    let n = numbering.addresses.len();
+    let extra_range = |node: NodeId| {
+        let start = extra.partition_point(|e| e.0 < node);
+        start..start + extra[start..].partition_point(|e| e.0 == node)
+    };
+    // Edge counts, then their prefix sum.
+    let counts: Vec<u32> = numbering
+        .offsets
+        .par_iter()
+        .enumerate()
+        .map(|(node, &at)| {
+            let mut count = extra_range(node as NodeId).len() as u32;
+            decoder.references(&decoder.object_at(at)?, at, |_, _| count += 1)?;
+            Ok(count)
+        })
+        .collect::<Result<_, FormatError>>()?;
+    let mut offsets = Vec::with_capacity(n + 1);
+    offsets.push(0u32);
+    let mut total = 0u64;
+    for &c in &counts {
+        total += c as u64;
+        if total > u32::MAX as u64 {
+            return err(
+                0,
+                "more than 4,294,967,295 references: more than this heapgraph's limit",
+            );
+        }
+        offsets.push(total as u32);
+    }
+    drop(counts);
+
+    let mut types = vec![0 as TypeId; n];
+    let mut sizes = ShallowSizes::with_len(n);
+    let mut targets = vec![0 as NodeId; total as usize];
+    let mut labels = vec![EdgeLabel::PLAIN; total as usize];
+    // Split every array at chunk boundaries so each task owns its nodes' slots and edge ranges.
+    let mut tasks = Vec::new();
+    {
+        let (mut types, mut sizes) = (&mut types[..], sizes.dense_mut());
+        let (mut targets, mut labels) = (&mut targets[..], &mut labels[..]);
+        for start in (0..n).step_by(CHUNK) {
+            let end = (start + CHUNK).min(n);
+            let edges = (offsets[end] - offsets[start]) as usize;
+            let (t, rest) = types.split_at_mut(end - start);
+            types = rest;
+            let (s, rest) = sizes.split_at_mut(end - start);
+            sizes = rest;
+            let (tg, rest) = targets.split_at_mut(edges);
+            targets = rest;
+            let (l, rest) = labels.split_at_mut(edges);
+            labels = rest;
+            tasks.push((start, t, s, tg, l));
+        }
+    }
+    let results: Vec<Result<ChunkOutcome, FormatError>> = tasks
+        .into_par_iter()
+        .map(|(start, types, sizes, targets, labels)| {
+            let mut dangling = 0u64;
+            let mut big = Vec::new();
+            let mut edge = 0usize;
+            for i in 0..types.len() {
+                let node = (start + i) as NodeId;
+                let at = numbering.offsets[start + i];
+                let object = decoder.object_at(at)?;
+                let (ty, size) = decoder.type_and_size(&object, at)?;
+                types[i] = ty;
+                sizes[i] = if size > ShallowSizes::dense_limit() {
+                    big.push((node, size));
+                    u32::MAX
+                } else {
+                    size as u32
+                };
+                let mut put = |address: u64, label: EdgeLabel| {
+                    let target = index.find(&numbering.addresses, address);
+                    dangling += target.is_none() as u64;
+                    targets[edge] = target.unwrap_or(DANGLING);
+                    labels[edge] = label;
+                    edge += 1;
+                };
+                decoder.references(&object, at, &mut put)?;
+                for &(_, address, label) in &extra[extra_range(node)] {
+                    put(address, label);
+                }
+            }
+            advance(types.len() as u64);
+            Ok((dangling, big))
+        })
+        .collect();
+    let mut dangling_edges = 0;
+    for r in results {
+        let (d, big) = r?;
+        dangling_edges += d;
+        sizes.extend_big(big);
+    }
+    if dangling_edges > 0 {
+        drop_dangling(&mut offsets, &mut targets, &mut labels);
+    }
+    Ok(Resolved {
+        types,
+        sizes,
+        offsets,
+        targets,
+        labels,
+        dangling_edges,
+    })
+}

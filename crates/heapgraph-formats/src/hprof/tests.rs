@@ -1,0 +1,1 @@
+//! HPROF reader tests on dumps written byte by byte, so every rule can be broken on purpose.
