@@ -1,6 +1,7 @@
 //! Shared helpers for heapgraph's end-to-end tests: finding the Python interpreters on the machine and
 //! running the fixture programs in `testdata/python/` to make real dumps.
 
+pub mod java;
 pub mod service;
 
 use std::path::{Path, PathBuf};
