@@ -1,1 +1,326 @@
-//! HPROF reader tests on dumps written byte by byte, so every rule can be broken on purpose.
+//! HPROF reader tests on dumps written byte by byte, so every rule can be broken on purpose. Real dumps
+//! from a real JVM are tested in the workspace's `tests/` crate.
+
+use crate::{load, Format, NoProgress};
+use heapgraph_graph::{EdgeKind, Graph, RootKind};
+use std::path::PathBuf;
+
+/// A minimal HPROF writer: big-endian, ids of 4 or 8 bytes.
+struct Writer {
+    id_size: usize,
+    bytes: Vec<u8>,
+    heap: Vec<u8>,
+}
+
+impl Writer {
+    fn new(version: &str, id_size: usize) -> Writer {
+        let mut bytes = version.as_bytes().to_vec();
+        bytes.push(0);
+        bytes.extend((id_size as u32).to_be_bytes());
+        bytes.extend(1_795_467_723_000u64.to_be_bytes());
+        Writer {
+            id_size,
+            bytes,
+            heap: Vec::new(),
+        }
+    }
+
+    fn id(&self, out: &mut Vec<u8>, v: u64) {
+        out.extend(&v.to_be_bytes()[8 - self.id_size..]);
+    }
+
+    fn record(&mut self, tag: u8, body: &[u8]) {
+        self.bytes.push(tag);
+        self.bytes.extend(0u32.to_be_bytes());
+        self.bytes.extend((body.len() as u32).to_be_bytes());
+        self.bytes.extend(body);
+    }
+
+    fn class_name(&mut self, class: u64, name_id: u64, name: &str) {
+        let mut b = Vec::new();
+        self.id(&mut b, name_id);
+        b.extend(name.as_bytes());
+        self.record(0x01, &b);
+        let mut b = 1u32.to_be_bytes().to_vec();
+        self.id(&mut b, class);
+        b.extend(0u32.to_be_bytes());
+        self.id(&mut b, name_id);
+        self.record(0x02, &b);
+    }
+
+    fn utf8(&mut self, name_id: u64, text: &str) {
+        let mut b = Vec::new();
+        self.id(&mut b, name_id);
+        b.extend(text.as_bytes());
+        self.record(0x01, &b);
+    }
+
+    /// A CLASS DUMP with object statics `statics` and instance fields `(name id, type)`.
+    fn class(&mut self, class: u64, super_id: u64, statics: &[(u64, u64)], fields: &[(u64, u8)]) {
+        let mut h = vec![0x20];
+        self.id(&mut h, class);
+        h.extend(0u32.to_be_bytes());
+        for v in [super_id, 0, 0, 0, 0, 0] {
+            self.id(&mut h, v);
+        }
+        h.extend(0u32.to_be_bytes());
+        h.extend(0u16.to_be_bytes());
+        h.extend((statics.len() as u16).to_be_bytes());
+        for &(name, value) in statics {
+            self.id(&mut h, name);
+            h.push(2);
+            self.id(&mut h, value);
+        }
+        h.extend((fields.len() as u16).to_be_bytes());
+        for &(name, ty) in fields {
+            self.id(&mut h, name);
+            h.push(ty);
+        }
+        self.heap.extend(h);
+    }
+
+    fn instance(&mut self, id: u64, class: u64, fields: &[u8]) {
+        let mut h = vec![0x21];
+        self.id(&mut h, id);
+        h.extend(0u32.to_be_bytes());
+        self.id(&mut h, class);
+        h.extend((fields.len() as u32).to_be_bytes());
+        h.extend(fields);
+        self.heap.extend(h);
+    }
+
+    fn object_array(&mut self, id: u64, class: u64, elements: &[u64]) {
+        let mut h = vec![0x22];
+        self.id(&mut h, id);
+        h.extend(0u32.to_be_bytes());
+        h.extend((elements.len() as u32).to_be_bytes());
+        self.id(&mut h, class);
+        for &e in elements {
+            self.id(&mut h, e);
+        }
+        self.heap.extend(h);
+    }
+
+    fn int_array(&mut self, id: u64, values: &[i32]) {
+        let mut h = vec![0x23];
+        self.id(&mut h, id);
+        h.extend(0u32.to_be_bytes());
+        h.extend((values.len() as u32).to_be_bytes());
+        h.push(10);
+        for v in values {
+            h.extend(v.to_be_bytes());
+        }
+        self.heap.extend(h);
+    }
+
+    fn root(&mut self, tag: u8, id: u64, extra: &[u8]) {
+        let mut h = vec![tag];
+        self.id(&mut h, id);
+        h.extend(extra);
+        self.heap.extend(h);
+    }
+
+    /// Ends the heap as one HEAP DUMP record, or as two segments and HEAP DUMP END.
+    fn finish(mut self, segmented: bool, split_at: usize) -> Vec<u8> {
+        let heap = std::mem::take(&mut self.heap);
+        if segmented {
+            self.record(0x1C, &heap[..split_at]);
+            self.record(0x1C, &heap[split_at..]);
+            self.record(0x2C, &[]);
+        } else {
+            self.record(0x0C, &heap);
+        }
+        self.bytes
+    }
+}
+
+/// Object, Leaf {next: Leaf, value: int}, Reference {referent}, Object[], int[], and objects:
+/// leaf1.next -> leaf2; array [leaf1, null, 0xdead]; ints [1, 2, 3]; ref.referent -> leaf2.
+fn sample(version: &str, id_size: usize, segmented: bool) -> Vec<u8> {
+    let mut w = Writer::new(version, id_size);
+    for (class, name_id, name) in [
+        (0x100, 1, "java/lang/Object"),
+        (0x200, 2, "app/Leaf"),
+        (0x300, 3, "java/lang/ref/Reference"),
+        (0x400, 4, "[Ljava/lang/Object;"),
+        (0x500, 5, "[I"),
+    ] {
+        w.class_name(class, name_id, name);
+    }
+    for (id, text) in [(6, "next"), (7, "value"), (8, "referent"), (9, "LEAF")] {
+        w.utf8(id, text);
+    }
+    w.root(0x05, 0x200, &[]);
+    w.root(0x01, 0x1040, &[0; 8][..id_size]);
+    w.root(0xFF, 0x1088, &[]);
+    w.class(0x100, 0, &[], &[]);
+    w.class(0x200, 0x100, &[(9, 0x1000)], &[(6, 2), (7, 10)]);
+    w.class(0x300, 0x100, &[], &[(8, 2)]);
+    w.class(0x400, 0x100, &[], &[]);
+    w.class(0x500, 0x100, &[], &[]);
+    let split_at = w.heap.len();
+    let leaf = |w: &Writer, next: u64, value: i32| {
+        let mut f = Vec::new();
+        w.id(&mut f, next);
+        f.extend(value.to_be_bytes());
+        f
+    };
+    let f = leaf(&w, 0x1020, 7);
+    w.instance(0x1000, 0x200, &f);
+    let f = leaf(&w, 0, 8);
+    w.instance(0x1020, 0x200, &f);
+    w.object_array(0x1040, 0x400, &[0x1000, 0, 0xdead]);
+    w.int_array(0x1070, &[1, 2, 3]);
+    let mut f = Vec::new();
+    w.id(&mut f, 0x1020);
+    w.instance(0x1088, 0x300, &f);
+    w.finish(segmented, split_at)
+}
+
+fn write_temp(name: &str, bytes: &[u8]) -> PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "heapgraph-unit-{}-{name}.hprof",
+        std::process::id()
+    ));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn label_names(g: &Graph, node: u32) -> Vec<String> {
+    g.out_labels(node)
+        .iter()
+        .map(|l| l.display(g.strings()).to_string())
+        .collect()
+}
+
+#[test]
+fn loads_both_id_sizes_and_both_heap_record_kinds() {
+    for (version, id_size, segmented) in [
+        ("JAVA PROFILE 1.0.1", 4, false),
+        ("JAVA PROFILE 1.0.2", 8, true),
+        ("JAVA PROFILE 1.0.3", 4, true),
+    ] {
+        let path = write_temp("sample", &sample(version, id_size, segmented));
+        let dump = load(&path, &NoProgress).unwrap_or_else(|e| panic!("{version}: {e}"));
+        std::fs::remove_file(&path).unwrap();
+        let g = &dump.graph;
+        assert_eq!(dump.format, Format::Hprof);
+        assert_eq!(g.node_count(), 10, "5 classes and 5 objects");
+        assert_eq!(dump.stats.dangling_edges, 1, "0xdead is not in the dump");
+        let node = |a| g.node_at(a).unwrap();
+        let (leaf1, leaf2, array, ints, reference) = (
+            node(0x1000),
+            node(0x1020),
+            node(0x1040),
+            node(0x1070),
+            node(0x1088),
+        );
+        assert_eq!(g.type_name(g.type_of(leaf1)), "app.Leaf");
+        assert_eq!(g.type_name(g.type_of(array)), "java.lang.Object[]");
+        assert_eq!(g.type_name(g.type_of(ints)), "int[]");
+        assert_eq!(g.type_name(g.type_of(node(0x200))), "java.lang.Class");
+        assert_eq!(label_names(g, leaf1), ["<class>", ".next"]);
+        assert_eq!(g.out_targets(leaf1)[1], leaf2);
+        assert_eq!(label_names(g, array), ["<class>", "[0]"]);
+        assert_eq!(label_names(g, ints), ["<class>"]);
+        assert_eq!(label_names(g, node(0x200)), ["<super>", ".LEAF"]);
+        let referent = g.out_labels(reference)[1];
+        assert_eq!(referent.kind(), EdgeKind::Weak);
+        assert!(!referent.retains());
+        // Without overlapping arrays no compressed references are detected: Leaf is a header of
+        // id + ref, then a reference and an int, aligned to 8.
+        let expected_leaf = if id_size == 8 { 32 } else { 16 };
+        assert_eq!(g.shallow_size(leaf1), expected_leaf, "{version}");
+        assert_eq!(dump.meta["compressed_references"], false);
+        assert_eq!(dump.meta["object_alignment"], 8);
+        assert_eq!(g.details(array).length, Some(3));
+        assert_eq!(g.details(node(0x200)).name.as_deref(), Some("app.Leaf"));
+        let mut kinds: Vec<RootKind> = g.roots().iter().map(|r| r.kind).collect();
+        kinds.sort();
+        assert_eq!(
+            kinds,
+            [
+                RootKind::JniGlobal,
+                RootKind::StickyClass,
+                RootKind::Unknown
+            ]
+        );
+        assert_eq!(g.find_types("Leaf").len(), 1);
+    }
+}
+
+#[test]
+fn compressed_references_are_detected_from_overlapping_arrays() {
+    let mut w = Writer::new("JAVA PROFILE 1.0.2", 8);
+    w.class_name(0x400, 1, "[Ljava/lang/Object;");
+    w.class(0x100, 0, &[], &[]);
+    w.class(0x400, 0x100, &[], &[]);
+    // With 8-byte references the first array would run to 0x1000 + 16 + 4 * 8 = 0x1030.
+    w.object_array(0x1000, 0x400, &[0, 0, 0, 0]);
+    w.object_array(0x1020, 0x400, &[0x1000]);
+    let split = w.heap.len();
+    let path = write_temp("compressed", &w.finish(true, split));
+    let dump = load(&path, &NoProgress).unwrap();
+    std::fs::remove_file(path).unwrap();
+    assert_eq!(dump.meta["compressed_references"], true);
+    let array = dump.graph.node_at(0x1000).unwrap();
+    // Mark word 8, class pointer 4, length 4, four 4-byte references.
+    assert_eq!(dump.graph.shallow_size(array), 32);
+}
+
+#[test]
+fn every_truncation_is_an_error_naming_the_file() {
+    for segmented in [true, false] {
+        let bytes = sample("JAVA PROFILE 1.0.2", 8, segmented);
+        let path = write_temp("cut", &bytes);
+        for cut in 0..bytes.len() {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            let e = load(&path, &NoProgress)
+                .err()
+                .unwrap_or_else(|| panic!("cut at {cut} of {} loaded", bytes.len()));
+            assert!(
+                e.to_string().starts_with(&path.display().to_string()),
+                "{e}"
+            );
+        }
+        std::fs::remove_file(path).unwrap();
+    }
+}
+
+#[test]
+fn flipped_bytes_never_panic() {
+    let bytes = sample("JAVA PROFILE 1.0.2", 8, true);
+    let path = write_temp("flip", &bytes);
+    let mut seed = 0x9e3779b97f4a7c15u64;
+    for _ in 0..3000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut corrupt = bytes.clone();
+        let at = (seed % corrupt.len() as u64) as usize;
+        corrupt[at] ^= 1 << (seed >> 60 & 7);
+        std::fs::write(&path, &corrupt).unwrap();
+        if let Err(e) = load(&path, &NoProgress) {
+            assert!(!e.message.is_empty());
+        }
+    }
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn corrupt_objects_are_explained() {
+    let mut w = Writer::new("JAVA PROFILE 1.0.2", 8);
+    w.class(0x100, 0, &[], &[(1, 10)]);
+    w.instance(0x1000, 0x100, &[0, 0]);
+    let split = w.heap.len();
+    w.instance(0x1008, 0x999, &[]);
+    let path = write_temp("corrupt", &w.finish(true, split));
+    let e = load(&path, &NoProgress).err().unwrap();
+    assert!(
+        e.message.contains("2 bytes of fields") || e.message.contains("no CLASS DUMP"),
+        "{e}"
+    );
+    std::fs::write(&path, b"JAVA PROFILE 9.9\0").unwrap();
+    assert!(load(&path, &NoProgress).is_err());
+    std::fs::remove_file(path).unwrap();
+}
