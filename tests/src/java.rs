@@ -22,7 +22,8 @@ pub fn jdk_available() -> bool {
         })
 }
 
-/// Runs `make_dump.sh` into `dir`: `dir/fixture.hprof` and the histogram taken right after it.
+/// Runs `make_dump.sh` into `dir`: `dir/fixture.hprof` and the histogram taken right after it (the script
+/// also leaves a `-gz=1` dump of the same heap in `dir/fixture.hprof.gz`).
 pub fn make_java_dump(dir: &Path) -> (PathBuf, PathBuf) {
     let output = Command::new("sh")
         .arg(java_testdata().join("make_dump.sh"))

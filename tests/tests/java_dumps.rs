@@ -171,4 +171,17 @@ fn fresh_dump_matches_the_jvm_histogram() {
     let scratch = Scratch::new("java-fixture");
     let (dump, histogram) = make_java_dump(&scratch.0);
     check_fixture(&dump, &histogram);
+
+    // The same heap dumped again with `-gz=1` (HotSpot's independently compressed 1 MiB blocks).
+    let gz =
+        load(&scratch.0.join("fixture.hprof.gz"), &NoProgress).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(gz.format, Format::HprofGzip);
+    let g = &gz.graph;
+    for class in ["HeapFixture$Key", "HeapFixture$Item", "HeapFixture$Payload"] {
+        let ty = g.find_types(class);
+        let count = (0..g.node_count() as NodeId)
+            .filter(|&n| ty.contains(&g.type_of(n)))
+            .count() as u64;
+        assert_eq!(count, ENTRIES, "{class} in the gzipped dump");
+    }
 }

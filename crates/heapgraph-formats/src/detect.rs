@@ -7,6 +7,8 @@ pub enum Format {
     PythonHgd,
     /// Java HPROF heap dump (`JAVA PROFILE 1.0.x`).
     Hprof,
+    /// gzip-compressed data, read as HPROF (`jcmd GC.heap_dump -gz=1`); the loader checks what it inflates.
+    HprofGzip,
 }
 
 impl Format {
@@ -14,6 +16,7 @@ impl Format {
         match self {
             Format::PythonHgd => "heapgraph Python dump (.hgd)",
             Format::Hprof => "Java HPROF heap dump",
+            Format::HprofGzip => "Java HPROF heap dump (gzip)",
         }
     }
 }
@@ -24,6 +27,8 @@ pub fn detect(head: &[u8]) -> Option<Format> {
         Some(Format::PythonHgd)
     } else if head.starts_with(crate::hprof::MAGIC_PREFIX) {
         Some(Format::Hprof)
+    } else if head.starts_with(&crate::hprof::GZIP_MAGIC) {
+        Some(Format::HprofGzip)
     } else {
         None
     }

@@ -54,7 +54,8 @@ pub fn load(path: &Path, progress: &dyn LoadProgress) -> Result<Dump, LoadError>
     let n = read_prefix(&file, &mut head).map_err(|e| LoadError::io(path, e))?;
     match detect(&head[..n]) {
         Some(Format::PythonHgd) => python::load(path, file, progress),
-        Some(Format::Hprof) => hprof::load(path, file, progress),
+        Some(Format::Hprof) => hprof::load(path, file, Format::Hprof, progress),
+        Some(Format::HprofGzip) => hprof::load_gzip(path, file, progress),
         None => Err(LoadError::new(
             path,
             Some(0),

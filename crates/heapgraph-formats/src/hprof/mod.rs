@@ -11,6 +11,7 @@ mod classes;
 mod cursor;
 mod decode;
 mod details;
+mod gzip;
 mod header;
 mod records;
 mod resolve;
@@ -19,6 +20,7 @@ mod scan;
 mod sizes;
 mod subrecords;
 
+pub use gzip::GZIP_MAGIC;
 pub use header::MAGIC_PREFIX;
 
 use crate::error::FormatError;
@@ -32,9 +34,21 @@ use std::path::Path;
 use std::time::Instant;
 use subrecords::HeapObject;
 
+/// Loads a gzip-compressed HPROF dump (see [`gzip`]).
+pub(crate) fn load_gzip(
+    path: &Path,
+    file: File,
+    progress: &dyn LoadProgress,
+) -> Result<Dump, LoadError> {
+    let inflated = gzip::inflate(path, file, progress)?;
+    load(path, inflated, Format::HprofGzip, progress)
+}
+
+/// Loads an HPROF dump from `file` (the dump at `path`, or its inflated copy).
 pub(crate) fn load(
     path: &Path,
     file: File,
+    format: Format,
     progress: &dyn LoadProgress,
 ) -> Result<Dump, LoadError> {
     let started = Instant::now();
@@ -143,7 +157,7 @@ pub(crate) fn load(
     meta.insert("object_alignment".into(), layout.alignment.into());
     Ok(Dump {
         path: path.to_path_buf(),
-        format: Format::Hprof,
+        format,
         graph,
         meta,
         stats: LoadStats {

@@ -324,3 +324,34 @@ fn corrupt_objects_are_explained() {
     assert!(load(&path, &NoProgress).is_err());
     std::fs::remove_file(path).unwrap();
 }
+
+#[test]
+fn gzip_dumps_are_inflated_and_checked() {
+    use flate2::{write::GzEncoder, Compression};
+    use std::io::Write;
+    let gzip = |bytes: &[u8]| {
+        let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    };
+    // Two gzip members, as HotSpot writes them (one per 1 MiB block).
+    let bytes = sample("JAVA PROFILE 1.0.2", 8, true);
+    let (a, b) = bytes.split_at(bytes.len() / 2);
+    let mut members = gzip(a);
+    members.extend(gzip(b));
+    let path = write_temp("gzip", &members);
+    let dump = load(&path, &NoProgress).unwrap();
+    assert_eq!(dump.format, Format::HprofGzip);
+    assert_eq!(dump.graph.node_count(), 10);
+
+    std::fs::write(&path, &members[..members.len() - 20]).unwrap();
+    let e = load(&path, &NoProgress).err().unwrap();
+    assert!(
+        e.to_string().starts_with(&path.display().to_string()),
+        "{e}"
+    );
+    std::fs::write(&path, gzip(b"{\"not\": \"a heap dump\"}")).unwrap();
+    let e = load(&path, &NoProgress).err().unwrap();
+    assert!(e.message.contains("does not hold a heap dump"), "{e}");
+    std::fs::remove_file(path).unwrap();
+}
