@@ -9,8 +9,10 @@ use super::resolve::ExtraEdges;
 use super::sizes::Layout;
 use super::subrecords::{primitive_name, value_size, ClassDump, TYPE_OBJECT};
 use crate::error::{err, FormatError};
+// Class ids are looked up for every instance: hashbrown's default hasher is several times faster than
+// std's DoS-resistant one, and class ids are VM addresses, not attacker-chosen keys that matter.
+use hashbrown::HashMap;
 use heapgraph_graph::{AddressIndex, EdgeKind, EdgeLabel, StringInterner, TypeId, TypeInfo};
-use std::collections::HashMap;
 
 /// Basic type codes run 1..=11; primitive array tables are indexed by them.
 pub const BASIC_TYPES: usize = 12;

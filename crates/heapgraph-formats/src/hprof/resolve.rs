@@ -66,21 +66,19 @@ pub fn resolve(
     advance: &(dyn Fn(u64) + Sync),
 ) -> Result<Resolved, FormatError> {
     let n = numbering.addresses.len();
-    let extra_range = |node: NodeId| {
-        let start = extra.partition_point(|e| e.0 < node);
-        start..start + extra[start..].partition_point(|e| e.0 == node)
-    };
-    // Edge counts, then their prefix sum.
-    let counts: Vec<u32> = numbering
+    // Edge counts (the objects' own references, then the extra ones), then their prefix sum.
+    let mut counts: Vec<u32> = numbering
         .offsets
         .par_iter()
-        .enumerate()
-        .map(|(node, &at)| {
-            let mut count = extra_range(node as NodeId).len() as u32;
+        .map(|&at| {
+            let mut count = 0u32;
             decoder.references(&decoder.object_at(at)?, at, |_, _| count += 1)?;
             Ok(count)
         })
         .collect::<Result<_, FormatError>>()?;
+    for &(node, _, _) in extra {
+        counts[node as usize] += 1;
+    }
     let mut offsets = Vec::with_capacity(n + 1);
     offsets.push(0u32);
     let mut total = 0u64;
@@ -125,6 +123,8 @@ pub fn resolve(
             let mut dangling = 0u64;
             let mut big = Vec::new();
             let mut edge = 0usize;
+            // This chunk's extra edges, consumed in node order.
+            let mut extra_at = extra.partition_point(|e| (e.0 as usize) < start);
             for i in 0..types.len() {
                 let node = (start + i) as NodeId;
                 let at = numbering.offsets[start + i];
@@ -145,8 +145,9 @@ pub fn resolve(
                     edge += 1;
                 };
                 decoder.references(&object, at, &mut put)?;
-                for &(_, address, label) in &extra[extra_range(node)] {
+                while let Some(&(_, address, label)) = extra.get(extra_at).filter(|e| e.0 == node) {
                     put(address, label);
+                    extra_at += 1;
                 }
             }
             advance(types.len() as u64);
