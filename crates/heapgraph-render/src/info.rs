@@ -24,6 +24,7 @@ pub struct InfoReport {
     pub process_rss_bytes: Option<u64>,
     pub objects: u64,
     pub edges: u64,
+    /// Types with at least one object.
     pub types: u64,
     pub total_shallow_bytes: u64,
     pub roots: u64,
@@ -71,7 +72,7 @@ impl InfoReport {
             process_rss_bytes: meta("rss_bytes").and_then(Value::as_u64),
             objects: g.node_count() as u64,
             edges: g.edge_count() as u64,
-            types: g.type_count() as u64,
+            types: types_with_instances(g),
             total_shallow_bytes: (0..g.node_count() as u32)
                 .into_par_iter()
                 .map(|n| g.shallow_size(n))
@@ -154,6 +155,15 @@ impl InfoReport {
         );
         out
     }
+}
+
+/// Types with at least one object in the dump (a JVM's class table also lists classes with no instances).
+fn types_with_instances(g: &heapgraph_graph::Graph) -> u64 {
+    let mut used = vec![false; g.type_count()];
+    for n in 0..g.node_count() as heapgraph_graph::NodeId {
+        used[g.type_of(n) as usize] = true;
+    }
+    used.iter().filter(|&&u| u).count() as u64
 }
 
 /// Unix seconds as `YYYY-MM-DD HH:MM:SS UTC`, without a date library (civil-from-days).
