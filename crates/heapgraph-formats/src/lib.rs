@@ -37,6 +37,8 @@ pub struct LoadStats {
     /// References to addresses that are not objects in the dump; they are dropped.
     pub dangling_edges: u64,
     pub load_time: Duration,
+    /// What loading lost or had to guess, for the user to see (a dump cut short, say).
+    pub warnings: Vec<String>,
 }
 
 /// Loads the dump at `path`, whatever its format.

@@ -56,13 +56,15 @@ pub(crate) fn load(
     // SAFETY: as in the Python reader: a read-only map; a file truncated under us raises SIGBUS.
     let map = unsafe { Mmap::map(&file) }.map_err(|e| LoadError::io(path, e))?;
     let data: &[u8] = &map;
+    let data_len = data.len() as u64;
     let _ = map.advise(Advice::Sequential);
 
     let header = header::parse(data).map_err(located)?;
     let id_size = header.id_size;
     progress.phase("reading records", data.len() as u64);
     let records = records::walk(data, header.body_start, id_size).map_err(located)?;
-    let scan = scan::scan(data, &records.heap_segments, id_size, &|start, end| {
+    let cut = records.cut_short.is_some();
+    let scan = scan::scan(data, &records.heap_segments, cut, id_size, &|start, end| {
         progress.advance((end - start) as u64);
         release_pages(&map, start, end);
     })
@@ -146,6 +148,19 @@ pub(crate) fn load(
         )
     })?;
 
+    let warnings = records
+        .cut_short
+        .iter()
+        .map(|why| {
+            let whole = scan.whole_until.unwrap_or(records.end);
+            format!(
+                "the dump was cut short (was the JVM killed while dumping, or the disk full?): {why}; loaded \
+                 the {} objects in its first {whole} bytes, the last {} bytes are lost",
+                graph.node_count(),
+                data_len - whole as u64
+            )
+        })
+        .collect();
     let mut meta = serde_json::Map::new();
     meta.insert("hprof_version".into(), header.version.into());
     meta.insert("time".into(), (header.timestamp_ms as f64 / 1000.0).into());
@@ -164,6 +179,7 @@ pub(crate) fn load(
             file_bytes: records.end as u64,
             dangling_edges: resolved.dangling_edges,
             load_time: started.elapsed(),
+            warnings,
         },
     })
 }

@@ -16,6 +16,8 @@ const TAG_TRACE: u8 = 0x05;
 const TAG_HEAP_DUMP: u8 = 0x0C;
 const TAG_HEAP_DUMP_SEGMENT: u8 = 0x1C;
 const TAG_HEAP_DUMP_END: u8 = 0x2C;
+/// Tag, time and length.
+const RECORD_HEADER: usize = 9;
 
 /// A stack frame: method name and its class's serial.
 pub struct Frame {
@@ -38,6 +40,9 @@ pub struct Records {
     pub heap_segments: Vec<Range<usize>>,
     /// Where the last whole record ends.
     pub end: usize,
+    /// Set when the file was cut short: why, in words. The last heap segment may then be incomplete, and
+    /// pass 1 reads only its whole sub-records.
+    pub cut_short: Option<String>,
 }
 
 impl Records {
@@ -48,13 +53,22 @@ impl Records {
     }
 }
 
-/// Walks every top-level record from `start`.
+/// Walks every top-level record from `start`. A file cut short is not an error: the walk stops at the
+/// last whole record (keeping the incomplete heap segment, if that is where the cut is) and says why in
+/// `cut_short`.
 pub fn walk(data: &[u8], start: usize, id_size: usize) -> Result<Records, FormatError> {
     let mut r = Records::default();
     let mut offset = start;
     // Segmented dumps end with HEAP DUMP END; a file without it was cut at a record boundary.
     let mut open_segments = false;
     while offset < data.len() {
+        if data.len() - offset < RECORD_HEADER {
+            r.cut_short = Some(format!(
+                "the file ends {} bytes into a record header",
+                data.len() - offset
+            ));
+            break;
+        }
         let mut c = Cursor::new(data, offset, id_size);
         let tag = c.u1("a record tag")?;
         c.u4("a record's time")?;
@@ -62,13 +76,14 @@ pub fn walk(data: &[u8], start: usize, id_size: usize) -> Result<Records, Format
         let body_start = c.pos();
         let left = data.len() - body_start;
         if len > left {
-            return err(
-                offset,
-                format!(
-                    "truncated: record (tag {tag:#04x}) says it has {len} bytes but only {left} remain; the dump \
-                     was cut short (was the JVM killed while dumping, or the disk full?)"
-                ),
-            );
+            r.cut_short = Some(format!(
+                "the record at byte {offset} (tag {tag:#04x}) says it has {len} bytes but only {left} remain"
+            ));
+            if matches!(tag, TAG_HEAP_DUMP | TAG_HEAP_DUMP_SEGMENT) {
+                r.heap_segments.push(body_start..data.len());
+            }
+            offset = data.len();
+            break;
         }
         let body = body_start..body_start + len;
         let mut b = Cursor::new(&data[..body.end], body_start, id_size);
@@ -120,17 +135,14 @@ pub fn walk(data: &[u8], start: usize, id_size: usize) -> Result<Records, Format
         }
         offset = body.end;
     }
-    if open_segments {
-        return err(
-            offset,
-            "truncated: the heap dump segments are not followed by HEAP DUMP END; the dump was cut short \
-             (was the JVM killed while dumping, or the disk full?)",
-        );
+    if open_segments && r.cut_short.is_none() {
+        r.cut_short = Some("the heap dump segments are not followed by HEAP DUMP END".into());
     }
     if r.heap_segments.is_empty() {
+        let why = r.cut_short.map_or(String::new(), |w| format!(" ({w})"));
         return err(
             offset,
-            "the file holds no HEAP DUMP record: it has no objects to read",
+            format!("the file holds no HEAP DUMP record: it has no objects to read{why}"),
         );
     }
     r.end = offset;

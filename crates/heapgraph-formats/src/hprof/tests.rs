@@ -269,22 +269,48 @@ fn compressed_references_are_detected_from_overlapping_arrays() {
 }
 
 #[test]
-fn every_truncation_is_an_error_naming_the_file() {
+fn every_truncation_is_an_error_or_a_partial_load_with_a_warning() {
     for segmented in [true, false] {
         let bytes = sample("JAVA PROFILE 1.0.2", 8, segmented);
         let path = write_temp("cut", &bytes);
+        let mut partial = 0;
         for cut in 0..bytes.len() {
             std::fs::write(&path, &bytes[..cut]).unwrap();
-            let e = load(&path, &NoProgress)
-                .err()
-                .unwrap_or_else(|| panic!("cut at {cut} of {} loaded", bytes.len()));
-            assert!(
-                e.to_string().starts_with(&path.display().to_string()),
-                "{e}"
-            );
+            match load(&path, &NoProgress) {
+                Err(e) => assert!(
+                    e.to_string().starts_with(&path.display().to_string()),
+                    "{e}"
+                ),
+                Ok(dump) => {
+                    partial += 1;
+                    let [warning] = &dump.stats.warnings[..] else {
+                        panic!("cut at {cut} loaded without exactly one warning");
+                    };
+                    assert!(warning.contains("cut short"), "{warning}");
+                    assert!(dump.graph.node_count() <= 10);
+                }
+            }
         }
+        assert!(partial > 0, "no cut loaded the objects before it");
         std::fs::remove_file(path).unwrap();
     }
+}
+
+#[test]
+fn a_dump_cut_in_its_last_segment_loads_the_objects_before_the_cut() {
+    let bytes = sample("JAVA PROFILE 1.0.2", 8, true);
+    // Cut the last object (the Reference, 0x1088) in half: the END record and 30 more bytes go.
+    let path = write_temp("cut-last", &bytes[..bytes.len() - 9 - 12]);
+    let dump = load(&path, &NoProgress).unwrap();
+    std::fs::remove_file(path).unwrap();
+    assert_eq!(dump.graph.node_count(), 9);
+    assert!(dump.graph.node_at(0x1070).is_some());
+    assert!(dump.graph.node_at(0x1088).is_none());
+    assert!(
+        dump.stats.warnings[0].contains("bytes are lost"),
+        "{:?}",
+        dump.stats.warnings
+    );
 }
 
 #[test]

@@ -121,6 +121,7 @@ pub(crate) fn load(
             file_bytes: scan.end_offset as u64,
             dangling_edges,
             load_time: started.elapsed(),
+            warnings: Vec::new(),
         },
     })
 }
