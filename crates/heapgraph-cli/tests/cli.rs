@@ -151,6 +151,27 @@ fn bad_input_gets_a_clear_error() {
     );
 }
 
+/// An unknown type or address is the user's slip, not the dump's: exit 1, and the message names the command
+/// that lists what the dump does hold.
+#[test]
+fn unknown_type_or_address_says_where_to_look() {
+    let dump = service_dump();
+    let dump_path = Path::new(&dump);
+    assert_clear_error(
+        &["retainers", &dump, "NoSuchType"],
+        dump_path,
+        &["no type named \"NoSuchType\"", "heapgraph types"],
+    );
+    assert_clear_error(
+        &["path", &dump, "0xdeadbeef"],
+        dump_path,
+        &["no object at address 0xdeadbeef", "heapgraph top"],
+    );
+    let nonsense = heapgraph(&["path", &dump, "nonsense"]);
+    assert_eq!(nonsense.status.code(), Some(1));
+    assert!(stderr(&nonsense).contains("give one as hex"));
+}
+
 #[test]
 fn wrong_arguments_exit_with_usage() {
     let out = heapgraph(&["types", &service_dump(), "--sort", "nonsense"]);
