@@ -20,6 +20,15 @@ impl LoadError {
         }
     }
 
+    /// A graph the reader built violates the graph's invariants: our bug, never the user's dump.
+    pub(crate) fn graph_bug(path: &Path, e: heapgraph_graph::GraphError) -> LoadError {
+        LoadError::new(
+            path,
+            None,
+            format!("{e} (a heapgraph bug; please report it)"),
+        )
+    }
+
     pub(crate) fn io(path: &Path, err: std::io::Error) -> LoadError {
         let hint = match err.kind() {
             std::io::ErrorKind::NotFound => "; check the path",

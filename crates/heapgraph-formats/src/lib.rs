@@ -67,6 +67,22 @@ pub fn load(path: &Path, progress: &dyn LoadProgress) -> Result<Dump, LoadError>
     }
 }
 
+/// Corrupt copies of a dump for the readers' robustness tests: each with one bit flipped at a
+/// pseudo-random place (xorshift, fixed seed, so failures reproduce).
+#[cfg(test)]
+pub(crate) fn flipped_copies(bytes: &[u8], count: usize) -> impl Iterator<Item = Vec<u8>> + '_ {
+    let mut seed = 0x9e3779b97f4a7c15u64;
+    (0..count).map(move |_| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut corrupt = bytes.to_vec();
+        let at = (seed % corrupt.len() as u64) as usize;
+        corrupt[at] ^= 1 << (seed >> 60 & 7);
+        corrupt
+    })
+}
+
 fn read_prefix(mut file: &std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
     use std::io::Read;
     let mut filled = 0;

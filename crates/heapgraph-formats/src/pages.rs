@@ -1,6 +1,18 @@
-//! Handing pages of a mapped dump back to the kernel once a pass has read them.
+//! Mapping a dump, and handing its pages back to the kernel once a pass has read them.
 
-use memmap2::{Mmap, UncheckedAdvice};
+use crate::LoadError;
+use memmap2::{Advice, Mmap, UncheckedAdvice};
+use std::fs::File;
+use std::path::Path;
+
+/// Maps the dump read-only, for a first pass that reads it front to back.
+pub(crate) fn map_dump(path: &Path, file: &File) -> Result<Mmap, LoadError> {
+    // SAFETY: the map is read-only. If another process truncates the file while we read it, the kernel
+    // raises SIGBUS; every memory-mapping reader shares this risk, and dumps are not rewritten in place.
+    let map = unsafe { Mmap::map(file) }.map_err(|e| LoadError::io(path, e))?;
+    let _ = map.advise(Advice::Sequential);
+    Ok(map)
+}
 
 /// Tells the kernel we are done with the whole pages inside `start..end`, so they leave our resident set
 /// (they stay in the page cache; reading them again just maps them back).

@@ -14,6 +14,10 @@ use crate::error::{err, FormatError};
 use hashbrown::HashMap;
 use heapgraph_graph::{AddressIndex, EdgeKind, EdgeLabel, StringInterner, TypeId, TypeInfo};
 
+/// Superclasses a class may have. Real hierarchies are a few dozen deep; the bound keeps a hostile dump
+/// (a chain of a million classes, or a cycle) from making the flattening quadratic.
+const MAX_HIERARCHY_DEPTH: usize = 1000;
+
 /// Basic type codes run 1..=11; primitive array tables are indexed by them.
 pub const BASIC_TYPES: usize = 12;
 
@@ -98,10 +102,14 @@ impl ClassTable {
             let mut at = 0usize;
             let mut class = i as u32;
             for depth in 0.. {
-                if depth > classes.len() {
+                if depth > MAX_HIERARCHY_DEPTH {
                     return err(
                         0,
-                        format!("class {} is its own superclass", classes[i].name),
+                        format!(
+                            "class {} has more than {MAX_HIERARCHY_DEPTH} superclasses (or is its own \
+                             superclass): the dump is corrupt",
+                            classes[i].name
+                        ),
                     );
                 }
                 let c = &classes[class as usize];
@@ -214,7 +222,7 @@ impl ClassTable {
         let mut class = i;
         while memo[class].is_none() {
             match self.by_id.get(&self.classes[class].dump.super_id) {
-                Some(&s) if chain.len() <= self.classes.len() => {
+                Some(&s) if chain.len() <= MAX_HIERARCHY_DEPTH => {
                     class = s as usize;
                     chain.push(class);
                 }

@@ -24,10 +24,9 @@ pub use gzip::GZIP_MAGIC;
 pub use header::MAGIC_PREFIX;
 
 use crate::error::FormatError;
-use crate::pages::release_pages;
+use crate::pages::{map_dump, release_pages};
 use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
 use heapgraph_graph::{AddressIndex, Graph, GraphParts, NodeId, StringInterner};
-use memmap2::{Advice, Mmap};
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
@@ -53,11 +52,9 @@ pub(crate) fn load(
 ) -> Result<Dump, LoadError> {
     let started = Instant::now();
     let located = |e: FormatError| LoadError::new(path, Some(e.offset), e.message);
-    // SAFETY: as in the Python reader: a read-only map; a file truncated under us raises SIGBUS.
-    let map = unsafe { Mmap::map(&file) }.map_err(|e| LoadError::io(path, e))?;
+    let map = map_dump(path, &file)?;
     let data: &[u8] = &map;
     let data_len = data.len() as u64;
-    let _ = map.advise(Advice::Sequential);
 
     let header = header::parse(data).map_err(located)?;
     let id_size = header.id_size;
@@ -140,13 +137,7 @@ pub(crate) fn load(
         strings: interner.freeze(),
         details: Box::new(details),
     })
-    .map_err(|e| {
-        LoadError::new(
-            path,
-            None,
-            format!("{e} (a heapgraph bug; please report it)"),
-        )
-    })?;
+    .map_err(|e| LoadError::graph_bug(path, e))?;
 
     let warnings = records
         .cut_short

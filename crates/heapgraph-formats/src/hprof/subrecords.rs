@@ -74,8 +74,9 @@ pub struct ClassDump {
     pub loader: u64,
     pub signers: u64,
     pub protection_domain: u64,
-    /// Constant-pool entries (`name` is 0) and static fields.
+    /// Static fields with their values.
     pub statics: Vec<Value>,
+    /// Constant-pool entries (their `name` is 0); HotSpot writes none, the legacy agent did.
     pub constants: Vec<Value>,
     /// Own instance fields: (name string id, basic type), in the order instance payloads store them.
     pub fields: Vec<(u64, u8)>,

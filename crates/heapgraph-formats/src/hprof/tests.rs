@@ -317,14 +317,7 @@ fn a_dump_cut_in_its_last_segment_loads_the_objects_before_the_cut() {
 fn flipped_bytes_never_panic() {
     let bytes = sample("JAVA PROFILE 1.0.2", 8, true);
     let path = write_temp("flip", &bytes);
-    let mut seed = 0x9e3779b97f4a7c15u64;
-    for _ in 0..3000 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let mut corrupt = bytes.clone();
-        let at = (seed % corrupt.len() as u64) as usize;
-        corrupt[at] ^= 1 << (seed >> 60 & 7);
+    for corrupt in crate::flipped_copies(&bytes, 3000) {
         std::fs::write(&path, &corrupt).unwrap();
         if let Err(e) = load(&path, &NoProgress) {
             assert!(!e.message.is_empty());
@@ -346,6 +339,12 @@ fn corrupt_objects_are_explained() {
         e.message.contains("2 bytes of fields") || e.message.contains("no CLASS DUMP"),
         "{e}"
     );
+    let mut w = Writer::new("JAVA PROFILE 1.0.2", 8);
+    w.class(0x100, 0x100, &[], &[]);
+    let split = w.heap.len();
+    std::fs::write(&path, w.finish(true, split)).unwrap();
+    let e = load(&path, &NoProgress).err().unwrap();
+    assert!(e.message.contains("its own superclass"), "{e}");
     std::fs::write(&path, b"JAVA PROFILE 9.9\0").unwrap();
     assert!(load(&path, &NoProgress).is_err());
     std::fs::remove_file(path).unwrap();

@@ -16,10 +16,9 @@ mod scan;
 
 pub use record::MAGIC;
 
-use crate::pages::release_pages;
+use crate::pages::{map_dump, release_pages};
 use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
 use heapgraph_graph::{AddressIndex, Graph, GraphParts};
-use memmap2::{Advice, Mmap};
 use record::FormatError;
 use std::fs::File;
 use std::path::Path;
@@ -38,12 +37,9 @@ pub(crate) fn load(
 ) -> Result<Dump, LoadError> {
     let started = Instant::now();
     let located = |e: FormatError| LoadError::new(path, Some(e.offset), e.message);
-    // SAFETY: the map is read-only. If another process truncates the file while we read it, the kernel
-    // raises SIGBUS; every memory-mapping reader shares this risk, and dumps are not rewritten in place.
-    let map = unsafe { Mmap::map(&file) }.map_err(|e| LoadError::io(path, e))?;
+    let map = map_dump(path, &file)?;
     let data: &[u8] = &map;
     let release = |start: usize, end: usize| release_pages(&map, start, end);
-    let _ = map.advise(Advice::Sequential);
 
     progress.phase("reading records", data.len() as u64);
     let scan = scan::scan(data, &|start, end| {
@@ -101,13 +97,7 @@ pub(crate) fn load(
         strings: std::mem::take(&mut scan.interner).freeze(),
         details: Box::new(details),
     })
-    .map_err(|e| {
-        LoadError::new(
-            path,
-            None,
-            format!("{e} (a heapgraph bug; please report it)"),
-        )
-    })?;
+    .map_err(|e| LoadError::graph_bug(path, e))?;
 
     let mut meta = std::mem::take(&mut scan.meta);
     meta.insert("dump_duration_ns".into(), scan.end.duration_ns.into());

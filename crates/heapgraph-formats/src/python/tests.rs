@@ -201,14 +201,7 @@ fn every_truncation_is_an_error_naming_the_file() {
 fn flipped_bytes_never_panic() {
     let bytes = sample();
     let path = write_temp("flip", &bytes);
-    let mut seed = 0x9e3779b97f4a7c15u64;
-    for _ in 0..3000 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let mut corrupt = bytes.clone();
-        let at = (seed % corrupt.len() as u64) as usize;
-        corrupt[at] ^= 1 << (seed >> 60 & 7);
+    for corrupt in crate::flipped_copies(&bytes, 3000) {
         std::fs::write(&path, &corrupt).unwrap();
         if let Err(e) = load(&path, &NoProgress) {
             assert!(e.offset.is_some() || !e.message.is_empty());
