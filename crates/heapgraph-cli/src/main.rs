@@ -2,6 +2,7 @@
 
 mod commands;
 mod load;
+mod memory;
 mod progress;
 
 use clap::{Parser, Subcommand};
