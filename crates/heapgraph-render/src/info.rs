@@ -48,7 +48,8 @@ impl InfoReport {
         let runtime = match (text("implementation"), text("python_version")) {
             (Some(i), Some(v)) => Some(format!("{i} {v}")),
             (None, Some(v)) => Some(format!("python {v}")),
-            _ => None,
+            // Formats without a Python version describe their runtime in one line.
+            _ => text("runtime"),
         };
         InfoReport {
             file: dump.path.display().to_string(),

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 /// start objects stand out.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The dump file (.hgd)
+    /// The dump file: a heapgraph Python dump (.hgd) or a Java HPROF dump (.hprof, .hprof.gz)
     dump: PathBuf,
     /// An object's address (hex 0x... or decimal), or a type name (its instances retaining the most)
     start: String,

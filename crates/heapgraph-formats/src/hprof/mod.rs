@@ -153,6 +153,23 @@ pub(crate) fn load(
         })
         .collect();
     let mut meta = serde_json::Map::new();
+    let references = match (id_size, layout.ref_size) {
+        (8, 4) => "compressed references",
+        (8, _) => "uncompressed references",
+        _ => "32-bit references",
+    };
+    meta.insert(
+        "runtime".into(),
+        format!(
+            "JVM ({}, {references}, {}-byte object alignment)",
+            header
+                .version
+                .trim_start_matches("JAVA PROFILE ")
+                .replace("1.0", "HPROF 1.0"),
+            layout.alignment
+        )
+        .into(),
+    );
     meta.insert("hprof_version".into(), header.version.into());
     meta.insert("time".into(), (header.timestamp_ms as f64 / 1000.0).into());
     meta.insert("id_size".into(), id_size.into());

@@ -1,0 +1,88 @@
+//! Every command on the committed Java HPROF dump (`testdata/java/fixture.hprof`), unchanged, and the
+//! warning a dump cut short gets.
+
+use heapgraph_tests::java::java_testdata;
+use heapgraph_tests::Scratch;
+use std::process::{Command, Output};
+
+fn heapgraph(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_heapgraph"))
+        .args(args)
+        .output()
+        .expect("run heapgraph")
+}
+
+/// Runs a command that must succeed; returns its stdout.
+fn ok(args: &[&str]) -> String {
+    let out = heapgraph(args);
+    assert!(
+        out.status.success(),
+        "heapgraph {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn fixture() -> String {
+    java_testdata().join("fixture.hprof").display().to_string()
+}
+
+#[test]
+fn every_command_reads_hprof() {
+    let dump = fixture();
+    let info = ok(&["info", &dump]);
+    assert!(info.contains("Java HPROF heap dump"), "{info}");
+    assert!(info.contains("sticky class"), "{info}");
+    assert!(
+        info.contains("JVM (HPROF 1.0.2, compressed references"),
+        "{info}"
+    );
+
+    let types = ok(&["types", &dump, "--top", "1000"]);
+    let item = types
+        .lines()
+        .find(|l| l.starts_with("HeapFixture$Item "))
+        .unwrap_or_else(|| panic!("{types}"));
+    assert!(item.split_whitespace().nth(1) == Some("1,000"), "{item}");
+
+    let top = ok(&["top", &dump, "--top", "5"]);
+    assert!(top.contains(".MAP.table"), "{top}");
+
+    let retainers = ok(&["retainers", &dump, "HeapFixture$LocalHeld"]);
+    assert!(
+        retainers.contains("java frame in HeapFixture.lambda$main$"),
+        "{retainers}"
+    );
+
+    let map_line = top
+        .lines()
+        .find(|l| l.contains("java.util.HashMap 0x"))
+        .unwrap();
+    let address = map_line
+        .split_whitespace()
+        .find(|w| w.starts_with("0x"))
+        .unwrap();
+    let path = ok(&["path", &dump, address]);
+    assert!(path.contains(".MAP"), "{path}");
+    ok(&["dominators", &dump, address]);
+    ok(&["unreferenced", &dump]);
+    let scratch = Scratch::new("java-cli");
+    let dot = scratch.0.join("map.dot");
+    ok(&["graph", &dump, address, "-o", &dot.display().to_string()]);
+    assert!(std::fs::read_to_string(&dot).unwrap().contains("HashMap"));
+}
+
+#[test]
+fn a_dump_cut_short_loads_with_a_warning() {
+    let bytes = std::fs::read(fixture()).unwrap();
+    let scratch = Scratch::new("java-cut");
+    let cut = scratch.0.join("cut.hprof");
+    std::fs::write(&cut, &bytes[..bytes.len() - 100_000]).unwrap();
+    let out = heapgraph(&["info", &cut.display().to_string()]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning") && stderr.contains("bytes are lost"),
+        "{stderr}"
+    );
+}
