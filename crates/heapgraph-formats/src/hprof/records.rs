@@ -4,7 +4,7 @@
 //! byte ranges of the HEAP DUMP / HEAP DUMP SEGMENT bodies, which pass 1 then reads in parallel. Record
 //! order is not relied on: newer JDKs interleave segments with other records.
 
-use super::cursor::Cursor;
+use super::cursor::{read_id, Cursor};
 use crate::error::{err, FormatError};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -118,10 +118,11 @@ pub fn walk(data: &[u8], start: usize, id_size: usize) -> Result<Records, Format
                 let serial = b.u4("TRACE serial")?;
                 b.u4("TRACE thread serial")?;
                 let n = b.u4("TRACE frame count")? as usize;
-                // Bounded by the record's length before anything is allocated.
-                b.bytes(n.saturating_mul(id_size), "TRACE frames")?;
-                let frames = (0..n)
-                    .map(|i| super::cursor::read_id(data, b.pos() - (n - i) * id_size, id_size))
+                // Checked against the record's length before anything is allocated.
+                let frames = b
+                    .bytes(n.saturating_mul(id_size), "TRACE frames")?
+                    .chunks_exact(id_size)
+                    .map(|id| read_id(id, 0, id_size))
                     .collect();
                 r.traces.insert(serial, frames);
             }
