@@ -71,18 +71,18 @@ pub(crate) fn load(
     let mut classes =
         classes::ClassTable::build(scan.classes, &records, data, id_size, &mut interner)
             .map_err(located)?;
-    let (objects, numbering) = resolve::number(scan.objects).map_err(located)?;
-    let object_array_len = |o: &scan::ObjectEntry| {
+    let numbering = resolve::number(scan.objects).map_err(located)?;
+    let object_array_len = |node: usize| {
         // An object array's length sits after its tag, id and stack trace serial.
-        (data.get(o.offset as usize) == Some(&subrecords::TAG_OBJECT_ARRAY)).then(|| {
-            let at = o.offset as usize + 1 + id_size + 4;
+        let offset = numbering.offsets[node] as usize;
+        (data.get(offset) == Some(&subrecords::TAG_OBJECT_ARRAY)).then(|| {
+            let at = offset + 1 + id_size + 4;
             data.get(at..at + 4).map_or(0, |b| {
                 u32::from_be_bytes(b.try_into().expect("4 bytes")) as u64
             })
         })
     };
-    let layout = sizes::detect(id_size, &objects, &object_array_len);
-    drop(objects);
+    let layout = sizes::detect(id_size, &numbering.addresses, &object_array_len);
     classes.apply_layout(&layout);
 
     let index = AddressIndex::new(&numbering.addresses);

@@ -18,7 +18,7 @@ pub struct Numbering {
 }
 
 /// Sorts by address (dumps need not be in address order); an address seen twice is an error.
-pub fn number(mut objects: Vec<ObjectEntry>) -> Result<(Vec<ObjectEntry>, Numbering), FormatError> {
+pub fn number(mut objects: Vec<ObjectEntry>) -> Result<Numbering, FormatError> {
     objects.par_sort_unstable_by_key(|o| o.address);
     if let Some(w) = objects.windows(2).find(|w| w[0].address == w[1].address) {
         return err(
@@ -40,7 +40,7 @@ pub fn number(mut objects: Vec<ObjectEntry>) -> Result<(Vec<ObjectEntry>, Number
         addresses: objects.par_iter().map(|o| o.address).collect(),
         offsets: objects.par_iter().map(|o| o.offset).collect(),
     };
-    Ok((objects, numbering))
+    Ok(numbering)
 }
 
 /// References a format adds beyond the objects' own: a thread's stack locals, sorted by thread node.

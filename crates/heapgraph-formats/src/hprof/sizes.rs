@@ -3,7 +3,6 @@
 //! of 4 bytes when the VM used compressed references, and objects aligned to the VM's object alignment.
 //! Both facts are detected from the dump itself, as MAT does.
 
-use super::scan::ObjectEntry;
 use rayon::prelude::*;
 
 #[derive(Clone, Copy, Debug)]
@@ -55,7 +54,8 @@ impl Layout {
     }
 }
 
-/// Detects reference size and alignment from the objects, sorted by address.
+/// Detects reference size and alignment from the objects' addresses, ascending; `object_array_len`
+/// gives the length of node `i` if it is an object array.
 ///
 /// Compressed references (MAT's rule): with 8-byte ids, an object array whose successor starts before the
 /// array could end with 8-byte references (16 bytes of header, then 8 per element) proves references are
@@ -63,22 +63,21 @@ impl Layout {
 /// 8..=256.
 pub fn detect(
     id_size: usize,
-    objects: &[ObjectEntry],
-    object_array_len: &(dyn Fn(&ObjectEntry) -> Option<u64> + Sync),
+    addresses: &[u64],
+    object_array_len: &(dyn Fn(usize) -> Option<u64> + Sync),
 ) -> Layout {
     let compressed = id_size == 8
-        && objects.par_windows(2).any(|w| {
-            object_array_len(&w[0]).is_some_and(|n| {
-                w[1].address
-                    < w[0]
-                        .address
-                        .saturating_add(16)
-                        .saturating_add(n.saturating_mul(8))
+        && (1..addresses.len()).into_par_iter().any(|i| {
+            object_array_len(i - 1).is_some_and(|n| {
+                let end = addresses[i - 1]
+                    .saturating_add(16)
+                    .saturating_add(n.saturating_mul(8));
+                addresses[i] < end
             })
         });
-    let gcd = objects
+    let gcd = addresses
         .par_windows(2)
-        .map(|w| w[1].address - w[0].address)
+        .map(|w| w[1] - w[0])
         .reduce(|| 0, gcd);
     Layout {
         id_size,
