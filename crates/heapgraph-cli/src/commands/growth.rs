@@ -12,9 +12,9 @@ use std::path::PathBuf;
 /// most new objects, the merged chains from the roots that hold them.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The earlier dump (.hgd)
+    /// The earlier dump (.hgd, .hprof or .hprof.gz)
     old: PathBuf,
-    /// The later dump of the same process (.hgd)
+    /// The later dump of the same process, same format
     new: PathBuf,
     /// Types to list
     #[arg(long, default_value_t = 20)]
