@@ -92,3 +92,14 @@ impl Drop for Service {
         let _ = self.child.wait();
     }
 }
+
+/// Instances of `service_growing.py`'s `__main__.CacheEntry` in the dump at `dump`, as heapgraph counts them.
+pub fn cache_entries(dump: &std::path::Path) -> u64 {
+    let loaded = heapgraph_formats::load(dump, &heapgraph_formats::NoProgress)
+        .unwrap_or_else(|e| panic!("{}: {e}", dump.display()));
+    heapgraph_analysis::Histogram::compute(&loaded.graph)
+        .rows
+        .iter()
+        .find(|r| r.type_name == "__main__.CacheEntry")
+        .map_or(0, |r| r.count)
+}

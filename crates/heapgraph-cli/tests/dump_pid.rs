@@ -1,9 +1,7 @@
 //! `heapgraph dump --pid` on real running processes: a Python service with a growing cache, dumped twice
 //! under every CPython 3.8+ here, must show the growth it reported and keep answering afterwards.
 
-use heapgraph_analysis::Histogram;
-use heapgraph_formats::{load, NoProgress};
-use heapgraph_tests::service::Service;
+use heapgraph_tests::service::{cache_entries, Service};
 use heapgraph_tests::{python_testdata, pythons, Python, Scratch};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -20,16 +18,6 @@ fn start_service(python: &Python) -> Service {
     let mut command = Command::new(&python.path);
     command.arg(python_testdata().join("service_growing.py"));
     Service::start(command)
-}
-
-/// Instances of `__main__.CacheEntry` in a dump.
-fn cache_entries(dump: &Path) -> u64 {
-    let dump = load(dump, &NoProgress).unwrap_or_else(|e| panic!("{}: {e}", dump.display()));
-    Histogram::compute(&dump.graph)
-        .rows
-        .iter()
-        .find(|r| r.type_name == "__main__.CacheEntry")
-        .map_or(0, |r| r.count)
 }
 
 fn dump_pid(pid: u32, out: &Path) -> serde_json::Value {

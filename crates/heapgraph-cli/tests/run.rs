@@ -1,22 +1,11 @@
 //! `heapgraph run`: a growing Python service started with the dumper preloaded, dumped on a signal and at
 //! exit, under every CPython 3.8+ here; the dumps sort in the order they were taken.
 
-use heapgraph_analysis::Histogram;
-use heapgraph_formats::{load, NoProgress};
-use heapgraph_tests::service::Service;
+use heapgraph_tests::service::{cache_entries, Service};
 use heapgraph_tests::{python_testdata, pythons, Scratch};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-
-fn cache_entries(dump: &Path) -> u64 {
-    let dump = load(dump, &NoProgress).unwrap_or_else(|e| panic!("{}: {e}", dump.display()));
-    Histogram::compute(&dump.graph)
-        .rows
-        .iter()
-        .find(|r| r.type_name == "__main__.CacheEntry")
-        .map_or(0, |r| r.count)
-}
 
 fn dumps_in(dir: &Path) -> Vec<PathBuf> {
     let mut dumps: Vec<PathBuf> = std::fs::read_dir(dir)
