@@ -112,8 +112,11 @@ pub(crate) fn load(
     extra_edges.extend(classes.loader_edges(&numbering.addresses, &index));
     extra_edges.sort_by_key(|e| e.0);
     progress.phase("resolving references", numbering.addresses.len() as u64);
-    let resolved = resolve::resolve(&decoder, &numbering, &index, &extra_edges, &|n| {
-        progress.advance(n)
+    let resolved = resolve::resolve(&decoder, &numbering, &index, &extra_edges, &|chunk| {
+        progress.advance(chunk.objects);
+        if chunk.first < chunk.last {
+            release_pages(&map, chunk.first as usize, chunk.last as usize);
+        }
     })
     .map_err(located)?;
     release_pages(&map, 0, data.len());

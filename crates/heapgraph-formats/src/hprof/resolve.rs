@@ -46,6 +46,31 @@ pub fn number(mut objects: Vec<ObjectEntry>) -> Result<Numbering, FormatError> {
 /// References a format adds beyond the objects' own: a thread's stack locals, sorted by thread node.
 pub type ExtraEdges = Vec<(NodeId, u64, EdgeLabel)>;
 
+/// A chunk of objects pass 2 has finished with: for progress, and so the caller can hand the file's pages
+/// under them back to the kernel. Without that, the mapped pages of the whole dump stay in our resident set
+/// until the end of pass 2, on top of the graph being built (2.6 GiB instead of 1.1 GiB on a 1.7 GB dump).
+pub struct ChunkDone {
+    /// Objects in the chunk, counted once they are resolved (the counting pass reports 0).
+    pub objects: u64,
+    /// From the first object's sub-record to the start of the last one. Objects are numbered by address,
+    /// which HotSpot writes in nearly the same order as file offsets, so this span stays short.
+    pub first: u64,
+    pub last: u64,
+}
+
+impl ChunkDone {
+    fn read(offsets: &[u64], counts: bool) -> ChunkDone {
+        let (first, last) = offsets
+            .iter()
+            .fold((u64::MAX, 0), |(lo, hi), &at| (lo.min(at), hi.max(at)));
+        ChunkDone {
+            objects: if counts { offsets.len() as u64 } else { 0 },
+            first,
+            last,
+        }
+    }
+}
+
 /// What one pass-2 task reports: its dangling references and the sizes too big for the dense array.
 type ChunkOutcome = (u64, Vec<(NodeId, u64)>);
 
@@ -63,19 +88,27 @@ pub fn resolve(
     numbering: &Numbering,
     index: &AddressIndex,
     extra: &ExtraEdges,
-    advance: &(dyn Fn(u64) + Sync),
+    done: &(dyn Fn(ChunkDone) + Sync),
 ) -> Result<Resolved, FormatError> {
     let n = numbering.addresses.len();
     // Edge counts (the objects' own references, then the extra ones), then their prefix sum.
-    let mut counts: Vec<u32> = numbering
+    let counts: Vec<Vec<u32>> = numbering
         .offsets
-        .par_iter()
-        .map(|&at| {
-            let mut count = 0u32;
-            decoder.references(&decoder.object_at(at)?, at, |_, _| count += 1)?;
-            Ok(count)
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            let counts = chunk
+                .iter()
+                .map(|&at| {
+                    let mut count = 0u32;
+                    decoder.references(&decoder.object_at(at)?, at, |_, _| count += 1)?;
+                    Ok(count)
+                })
+                .collect::<Result<_, FormatError>>()?;
+            done(ChunkDone::read(chunk, false));
+            Ok(counts)
         })
         .collect::<Result<_, FormatError>>()?;
+    let mut counts = counts.concat();
     for &(node, _, _) in extra {
         counts[node as usize] += 1;
     }
@@ -150,7 +183,10 @@ pub fn resolve(
                     extra_at += 1;
                 }
             }
-            advance(types.len() as u64);
+            done(ChunkDone::read(
+                &numbering.offsets[start..start + types.len()],
+                true,
+            ));
             Ok((dangling, big))
         })
         .collect();
