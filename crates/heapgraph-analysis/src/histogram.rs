@@ -70,15 +70,22 @@ impl Histogram {
                     a
                 },
             );
-        let total_count = graph.node_count() as u64;
-        let total_shallow_bytes = tally.iter().map(|t| t.1).sum();
-        let rows = tally
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.0 > 0)
-            .map(|(ty, &(count, bytes))| TypeRow {
-                type_id: ty as TypeId,
-                type_name: graph.type_name(ty as TypeId),
+        Histogram::from_counts(tally.iter().enumerate().filter(|(_, t)| t.0 > 0).map(
+            |(ty, &(count, bytes))| (ty as TypeId, graph.type_name(ty as TypeId), count, bytes),
+        ))
+    }
+
+    /// The histogram of per-type (type id, name, count, shallow bytes), as a reader can count them without
+    /// a graph; sorted by shallow size.
+    pub fn from_counts(counts: impl Iterator<Item = (TypeId, String, u64, u64)>) -> Histogram {
+        let counts: Vec<_> = counts.collect();
+        let total_count = counts.iter().map(|c| c.2).sum();
+        let total_shallow_bytes = counts.iter().map(|c| c.3).sum();
+        let rows = counts
+            .into_iter()
+            .map(|(type_id, type_name, count, bytes)| TypeRow {
+                type_id,
+                type_name,
                 count,
                 shallow_bytes: bytes,
                 retained_bytes: None,

@@ -1,8 +1,8 @@
 //! `heapgraph types DUMP`
 
 use super::report_args::ReportArgs;
-use crate::load::load_dump;
-use heapgraph_analysis::SortKey;
+use crate::load::{load_dump, shallow_histogram};
+use heapgraph_analysis::{Histogram, SortKey};
 use heapgraph_render::types::TypesReport;
 
 /// Objects per type: count, shallow and retained bytes, shares of the heap (objgraph's
@@ -18,9 +18,13 @@ pub struct Args {
     /// What to rank types by
     #[arg(long, value_enum, default_value_t = Sort::Size)]
     sort: Sort,
+    /// Counts and shallow sizes only, without retained sizes: the fastest first look at a big dump
+    /// (HPROF dumps are counted as they are read, without building the graph)
+    #[arg(long)]
+    shallow: bool,
 }
 
-#[derive(Copy, Clone, clap::ValueEnum)]
+#[derive(Copy, Clone, PartialEq, clap::ValueEnum)]
 enum Sort {
     Count,
     Size,
@@ -28,14 +32,32 @@ enum Sort {
 }
 
 pub fn run(args: Args) -> Result<(), String> {
-    let dump = load_dump(&args.report.dump)?;
-    let mut histogram = super::analyzed(&dump.graph).histogram;
+    let path = &args.report.dump;
+    let mut histogram = if args.shallow {
+        if args.sort == Sort::Retained {
+            return Err(
+                "--sort retained needs retained sizes, which --shallow skips; drop one of them"
+                    .into(),
+            );
+        }
+        match shallow_histogram(path)? {
+            Some(counted) => Histogram::from_counts(
+                counted
+                    .types
+                    .into_iter()
+                    .map(|t| (t.type_id, t.name, t.count, t.bytes)),
+            ),
+            None => Histogram::compute(&load_dump(path)?.graph),
+        }
+    } else {
+        super::analyzed(&load_dump(path)?.graph).histogram
+    };
     histogram.sort_by(match args.sort {
         Sort::Count => SortKey::Count,
         Sort::Size => SortKey::Size,
         Sort::Retained => SortKey::Retained,
     });
-    let report = TypesReport::new(args.report.dump.display().to_string(), &histogram, args.top);
+    let report = TypesReport::new(path.display().to_string(), &histogram, args.top);
     super::print(&report.to_json(), args.report.json, |_| {
         report.render_text()
     })

@@ -6,7 +6,7 @@
 use super::classes::ClassTable;
 use super::cursor::{read_id, Cursor};
 use super::sizes::Layout;
-use super::subrecords::{self, value_size, HeapObject, SubRecord, TYPE_OBJECT};
+use super::subrecords::{self, HeapObject, SubRecord, TYPE_OBJECT};
 use crate::error::{err, FormatError};
 use heapgraph_graph::{EdgeLabel, TypeId};
 
@@ -57,13 +57,10 @@ impl<'a> Decoder<'a> {
                 let len = (elements.len() / self.id_size) as u64;
                 (i as TypeId, self.layout.object_array(len))
             }
-            HeapObject::PrimitiveArray { elem, len, .. } => {
-                let elem_size = value_size(*elem, self.id_size).unwrap_or(0) as u64;
-                (
-                    self.classes.primitive_types[*elem as usize],
-                    self.layout.primitive_array(*len as u64, elem_size),
-                )
-            }
+            HeapObject::PrimitiveArray { elem, len, .. } => (
+                self.classes.primitive_types[*elem as usize],
+                self.layout.primitive_array(*elem, *len as u64),
+            ),
             HeapObject::Class(dump) => {
                 let i = self.class_index(dump.id, "class", dump.id, at)?;
                 (self.classes.class_type, self.classes.classes[i].mirror_size)

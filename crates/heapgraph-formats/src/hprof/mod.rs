@@ -13,6 +13,7 @@ mod decode;
 mod details;
 mod gzip;
 mod header;
+mod histogram;
 mod records;
 mod resolve;
 mod roots;
@@ -27,6 +28,7 @@ use crate::error::FormatError;
 use crate::pages::{map_dump, release_pages};
 use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
 use heapgraph_graph::{AddressIndex, Graph, GraphParts, NodeId, StringInterner};
+use scan::Keep;
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
@@ -43,6 +45,83 @@ pub(crate) fn load_gzip(
     load(path, inflated, Format::HprofGzip, progress)
 }
 
+pub(crate) use gzip::inflate;
+pub(crate) use histogram::histogram;
+
+/// What pass 1 leaves for the rest of a load: the mapped dump, its records, the framed heap and the class
+/// table sized for the VM's layout. Shared by the graph load and the shallow histogram.
+pub(crate) struct FirstPass {
+    map: memmap2::Mmap,
+    header: header::Header,
+    records: records::Records,
+    scan: scan::Scan,
+    classes: classes::ClassTable,
+    interner: StringInterner,
+    layout: sizes::Layout,
+}
+
+impl FirstPass {
+    fn read(
+        path: &Path,
+        file: &File,
+        keep: Keep,
+        progress: &dyn LoadProgress,
+    ) -> Result<FirstPass, LoadError> {
+        let located = |e: FormatError| LoadError::new(path, Some(e.offset), e.message);
+        let map = map_dump(path, file)?;
+        let data: &[u8] = &map;
+        let header = header::parse(data).map_err(located)?;
+        let id_size = header.id_size;
+        progress.phase("reading records", data.len() as u64);
+        let records = records::walk(data, header.body_start, id_size).map_err(located)?;
+        let cut = records.cut_short.is_some();
+        let mut scan = scan::scan(
+            data,
+            &records.heap_segments,
+            cut,
+            id_size,
+            keep,
+            &|start, end| {
+                progress.advance((end - start) as u64);
+                release_pages(&map, start, end);
+            },
+        )
+        .map_err(located)?;
+        let mut interner = StringInterner::default();
+        let classes = std::mem::take(&mut scan.classes);
+        let mut classes =
+            classes::ClassTable::build(classes, &records, data, id_size, &mut interner)
+                .map_err(located)?;
+        let layout = scan.layout.layout(id_size);
+        classes.apply_layout(&layout);
+        Ok(FirstPass {
+            map,
+            header,
+            records,
+            scan,
+            classes,
+            interner,
+            layout,
+        })
+    }
+}
+
+/// The warning for a dump cut short, if it was: what was loaded and how much is lost.
+fn cut_warning(
+    first: &records::Records,
+    whole_until: Option<usize>,
+    len: usize,
+    objects: u64,
+) -> Option<String> {
+    let why = first.cut_short.as_ref()?;
+    let whole = whole_until.unwrap_or(first.end);
+    Some(format!(
+        "the dump was cut short (was the JVM killed while dumping, or the disk full?): {why}; loaded the \
+         {objects} objects in its first {whole} bytes, the last {} bytes are lost",
+        len - whole
+    ))
+}
+
 /// Loads an HPROF dump from `file` (the dump at `path`, or its inflated copy).
 pub(crate) fn load(
     path: &Path,
@@ -52,38 +131,18 @@ pub(crate) fn load(
 ) -> Result<Dump, LoadError> {
     let started = Instant::now();
     let located = |e: FormatError| LoadError::new(path, Some(e.offset), e.message);
-    let map = map_dump(path, &file)?;
+    let FirstPass {
+        map,
+        header,
+        records,
+        scan,
+        classes,
+        mut interner,
+        layout,
+    } = FirstPass::read(path, &file, Keep::Objects, progress)?;
     let data: &[u8] = &map;
-    let data_len = data.len() as u64;
-
-    let header = header::parse(data).map_err(located)?;
     let id_size = header.id_size;
-    progress.phase("reading records", data.len() as u64);
-    let records = records::walk(data, header.body_start, id_size).map_err(located)?;
-    let cut = records.cut_short.is_some();
-    let scan = scan::scan(data, &records.heap_segments, cut, id_size, &|start, end| {
-        progress.advance((end - start) as u64);
-        release_pages(&map, start, end);
-    })
-    .map_err(located)?;
-
-    let mut interner = StringInterner::default();
-    let mut classes =
-        classes::ClassTable::build(scan.classes, &records, data, id_size, &mut interner)
-            .map_err(located)?;
     let numbering = resolve::number(scan.objects).map_err(located)?;
-    let object_array_len = |node: usize| {
-        // An object array's length sits after its tag, id and stack trace serial.
-        let offset = numbering.offsets[node] as usize;
-        (data.get(offset) == Some(&subrecords::TAG_OBJECT_ARRAY)).then(|| {
-            let at = offset + 1 + id_size + 4;
-            data.get(at..at + 4).map_or(0, |b| {
-                u32::from_be_bytes(b.try_into().expect("4 bytes")) as u64
-            })
-        })
-    };
-    let layout = sizes::detect(id_size, &numbering.addresses, &object_array_len);
-    classes.apply_layout(&layout);
 
     let index = AddressIndex::new(&numbering.addresses);
     let class_names: HashMap<u64, String> = classes
@@ -120,6 +179,7 @@ pub(crate) fn load(
     })
     .map_err(located)?;
     release_pages(&map, 0, data.len());
+    let data_len = data.len();
 
     let details = details::JavaDetails {
         id_size,
@@ -142,19 +202,14 @@ pub(crate) fn load(
     })
     .map_err(|e| LoadError::graph_bug(path, e))?;
 
-    let warnings = records
-        .cut_short
-        .iter()
-        .map(|why| {
-            let whole = scan.whole_until.unwrap_or(records.end);
-            format!(
-                "the dump was cut short (was the JVM killed while dumping, or the disk full?): {why}; loaded \
-                 the {} objects in its first {whole} bytes, the last {} bytes are lost",
-                graph.node_count(),
-                data_len - whole as u64
-            )
-        })
-        .collect();
+    let warnings = cut_warning(
+        &records,
+        scan.whole_until,
+        data_len,
+        graph.node_count() as u64,
+    )
+    .into_iter()
+    .collect();
     let mut meta = serde_json::Map::new();
     let references = match (id_size, layout.ref_size) {
         (8, 4) => "compressed references",

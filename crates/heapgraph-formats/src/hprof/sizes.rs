@@ -3,8 +3,6 @@
 //! of 4 bytes when the VM used compressed references, and objects aligned to the VM's object alignment.
 //! Both facts are detected from the dump itself, as MAT does.
 
-use rayon::prelude::*;
-
 #[derive(Clone, Copy, Debug)]
 pub struct Layout {
     pub id_size: usize,
@@ -49,40 +47,81 @@ impl Layout {
         self.align(self.header() + 4 + len * self.ref_size)
     }
 
-    pub fn primitive_array(&self, len: u64, elem_size: u64) -> u64 {
+    /// A primitive array of `len` elements of basic type `elem`.
+    pub fn primitive_array(&self, elem: u8, len: u64) -> u64 {
+        let elem_size = super::subrecords::value_size(elem, self.id_size).unwrap_or(0) as u64;
         self.align(self.align_to_ref(self.header() + 4) + len * elem_size)
     }
 }
 
-/// Detects reference size and alignment from the objects' addresses, ascending; `object_array_len`
-/// gives the length of node `i` if it is an object array.
+/// What pass 1 learns about the VM's layout from the objects' addresses, one segment at a time, so both the
+/// graph and the shallow histogram (which never sorts the objects) size objects by the same rule.
 ///
-/// Compressed references (MAT's rule): with 8-byte ids, an object array whose successor starts before the
-/// array could end with 8-byte references (16 bytes of header, then 8 per element) proves references are
-/// 4 bytes. Alignment: the greatest common divisor of the gaps between neighbouring objects, clamped to
-/// 8..=256.
-pub fn detect(
-    id_size: usize,
-    addresses: &[u64],
-    object_array_len: &(dyn Fn(usize) -> Option<u64> + Sync),
-) -> Layout {
-    let compressed = id_size == 8
-        && (1..addresses.len()).into_par_iter().any(|i| {
-            object_array_len(i - 1).is_some_and(|n| {
-                let end = addresses[i - 1]
-                    .saturating_add(16)
-                    .saturating_add(n.saturating_mul(8));
-                addresses[i] < end
-            })
+/// HotSpot writes each heap space in address order, so an object's neighbour in the file is, nearly always,
+/// its neighbour in memory:
+/// - Compressed references (MAT's rule): with 8-byte ids, an object array followed by an object that
+///   starts before the array could end with 8-byte references (16 bytes of header, then 8 per element)
+///   proves references are 4 bytes.
+/// - Alignment: the greatest common divisor of the differences between addresses, clamped to 8..=256. The
+///   differences between file neighbours generate the same gcd as the gaps in sorted order (every gap is a
+///   sum of such differences, and the reverse), so the file's order does not matter for it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LayoutEvidence {
+    first: Option<u64>,
+    last: u64,
+    /// The last object's end if it is an object array laid out with 8-byte references.
+    wide_array_end: Option<u64>,
+    gcd: u64,
+    compressed: bool,
+}
+
+impl LayoutEvidence {
+    /// Notes the next object in file order; `object_array_len` is its length if it is an object array.
+    pub fn see(&mut self, address: u64, object_array_len: Option<u64>) {
+        if self.first.is_some() {
+            self.gcd = gcd(self.gcd, address.abs_diff(self.last));
+            self.compressed |= self
+                .wide_array_end
+                .is_some_and(|end| address > self.last && address < end);
+        } else {
+            self.first = Some(address);
+        }
+        self.last = address;
+        self.wide_array_end = object_array_len.map(|n| {
+            address
+                .saturating_add(16)
+                .saturating_add(n.saturating_mul(8))
         });
-    let gcd = addresses
-        .par_windows(2)
-        .map(|w| w[1] - w[0])
-        .reduce(|| 0, gcd);
-    Layout {
-        id_size,
-        ref_size: if id_size == 4 || compressed { 4 } else { 8 },
-        alignment: if gcd == 0 { 8 } else { gcd.clamp(8, 256) },
+    }
+
+    /// Joins the evidence of the segment that follows in the file.
+    pub fn merge(&mut self, next: &LayoutEvidence) {
+        let Some(next_first) = next.first else { return };
+        match self.first {
+            None => *self = *next,
+            Some(first) => {
+                self.gcd = gcd(gcd(self.gcd, next.gcd), next_first.abs_diff(first));
+                self.compressed |= next.compressed;
+                self.last = next.last;
+                self.wide_array_end = next.wide_array_end;
+            }
+        }
+    }
+
+    pub fn layout(&self, id_size: usize) -> Layout {
+        Layout {
+            id_size,
+            ref_size: if id_size == 4 || (id_size == 8 && self.compressed) {
+                4
+            } else {
+                8
+            },
+            alignment: if self.gcd == 0 {
+                8
+            } else {
+                self.gcd.clamp(8, 256)
+            },
+        }
     }
 }
 
