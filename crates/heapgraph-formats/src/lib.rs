@@ -7,6 +7,7 @@ mod detect;
 mod edges;
 mod error;
 pub mod hprof;
+pub mod memory;
 mod pages;
 mod progress;
 pub mod python;

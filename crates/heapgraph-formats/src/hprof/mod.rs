@@ -48,6 +48,11 @@ pub(crate) fn load_gzip(
 pub(crate) use gzip::inflate;
 pub(crate) use histogram::histogram;
 
+/// Memory the rest of a load surely takes per object counted in pass 1, edges aside: the numbering (address
+/// and offset, 16 B, made while pass 1's list still exists) and the graph's per-object arrays (type, size,
+/// forward and reverse offsets, 16 B), plus pass 2's edge counts (4 B).
+const GRAPH_BYTES_PER_OBJECT_FLOOR: u64 = 36;
+
 /// What pass 1 leaves for the rest of a load: the mapped dump, its records, the framed heap and the class
 /// table sized for the VM's layout. Shared by the graph load and the shallow histogram.
 pub(crate) struct FirstPass {
@@ -140,6 +145,7 @@ pub(crate) fn load(
         mut interner,
         layout,
     } = FirstPass::read(path, &file, Keep::Objects, progress)?;
+    crate::memory::check_fits(path, scan.object_count * GRAPH_BYTES_PER_OBJECT_FLOOR)?;
     let data: &[u8] = &map;
     let id_size = header.id_size;
     let numbering = resolve::number(scan.objects).map_err(located)?;
