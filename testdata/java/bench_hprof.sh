@@ -1,0 +1,36 @@
+#!/bin/sh
+# Benchmarks heapgraph on an HPROF dump next to the Rust peers, in one run, on the same file and the same
+# warm page cache: the full analysis (histogram, dominators, retained sizes, top retainers: `heapgraph top`)
+# next to hprof-analyzer's default report, and the shallow histogram (`heapgraph types --shallow`) next to
+# hprof-slurp. Prints one markdown row per run: wall seconds and peak RSS from /usr/bin/time.
+#
+# Usage: bench_hprof.sh DUMP [RUNS]      (peers found on PATH; missing ones are skipped)
+#   sh testdata/java/make_big_dump.sh /work/big            # ~20M objects, ~1.7 GB
+#   cargo build --release
+#   cargo install hprof-slurp; cargo install hprof-analyzer --locked
+#   PATH=$PWD/target/release:$PATH sh testdata/java/bench_hprof.sh /work/big/big.hprof 3
+set -eu
+dump=$1
+runs=${2:-3}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+cat "$dump" >/dev/null   # warm the page cache
+echo "| tool | command | wall s | peak RSS MiB |"
+echo "|---|---|---|---|"
+measure() {
+    name=$1
+    shift
+    command -v "$1" >/dev/null || { echo "| $name | $* | not installed | |"; return; }
+    i=0
+    while [ "$i" -lt "$runs" ]; do
+        /usr/bin/time -f "%e %M" -o "$out/time" "$@" >"$out/stdout" 2>"$out/stderr" ||
+            { echo "| $name | $* | failed: $(tail -1 "$out/stderr") | |"; return; }
+        read -r wall kib <"$out/time"
+        echo "| $name | \`$*\` | $wall | $((kib / 1024)) |"
+        i=$((i + 1))
+    done
+}
+measure heapgraph heapgraph top "$dump"
+measure hprof-analyzer hprof-analyzer "$dump" "$out/report.md"
+measure heapgraph heapgraph types --shallow "$dump"
+measure hprof-slurp hprof-slurp "$dump"
