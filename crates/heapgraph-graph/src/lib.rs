@@ -6,8 +6,8 @@
 //! The layout is chosen for heaps of tens of millions of objects:
 //! - node ids are dense `u32`s, assigned in ascending address order, so an address lookup is a search in
 //!   the address array and needs no hash table;
-//! - forward edges (target + label) and reverse edges (source) are compressed sparse rows: 12 bytes per
-//!   edge in all;
+//! - forward edges (target + label) are compressed sparse rows, 8 bytes per edge; reverse edges (source,
+//!   4 bytes per edge) are built on the first call that needs them;
 //! - type names, edge names and root names are interned once in a [`Strings`] table;
 //! - per-object details that reports print for a handful of objects (value previews, names) stay in the
 //!   dump file and are read on demand through [`NodeDetailSource`].
