@@ -139,7 +139,10 @@ fn root_classes(graph: &Graph) -> std::collections::HashMap<NodeId, Unreferenced
         | RootKind::MonitorUsed
         | RootKind::ThreadObject
         | RootKind::VmInternal
-        | RootKind::Unknown => (0, Unreferenced::HeldFromOutside),
+        | RootKind::Unknown
+        | RootKind::GlobalObject
+        | RootKind::GcRoot
+        | RootKind::Embedder => (0, Unreferenced::HeldFromOutside),
         RootKind::Local
         | RootKind::Frame
         | RootKind::JavaFrame

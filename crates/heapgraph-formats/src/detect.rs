@@ -9,6 +9,8 @@ pub enum Format {
     Hprof,
     /// gzip-compressed data, read as HPROF (`jcmd GC.heap_dump -gz=1`); the loader checks what it inflates.
     HprofGzip,
+    /// V8 heap snapshot (`.heapsnapshot`: Node.js, Chrome), JSON starting `{"snapshot":`.
+    V8Snapshot,
 }
 
 impl Format {
@@ -17,6 +19,7 @@ impl Format {
             Format::PythonHgd => "heapgraph Python dump (.hgd)",
             Format::Hprof => "Java HPROF heap dump",
             Format::HprofGzip => "Java HPROF heap dump (gzip)",
+            Format::V8Snapshot => "V8 heap snapshot (Node.js, Chrome)",
         }
     }
 }
@@ -29,6 +32,8 @@ pub fn detect(head: &[u8]) -> Option<Format> {
         Some(Format::Hprof)
     } else if head.starts_with(&crate::hprof::GZIP_MAGIC) {
         Some(Format::HprofGzip)
+    } else if head.trim_ascii_start().starts_with(crate::v8::SIGNATURE) {
+        Some(Format::V8Snapshot)
     } else {
         None
     }

@@ -12,6 +12,7 @@ mod pages;
 mod progress;
 pub mod python;
 mod scatter;
+pub mod v8;
 
 pub use detect::{detect, Format};
 pub use error::LoadError;
@@ -84,6 +85,7 @@ pub fn load(path: &Path, progress: &dyn LoadProgress) -> Result<Dump, LoadError>
         Format::PythonHgd => python::load(path, file, progress),
         Format::Hprof => hprof::load(path, file, Format::Hprof, progress),
         Format::HprofGzip => hprof::load_gzip(path, file, progress),
+        Format::V8Snapshot => v8::load(path, file, progress),
     }
 }
 
@@ -106,7 +108,8 @@ fn open(path: &Path) -> Result<(std::fs::File, Format), LoadError> {
             path,
             Some(0),
             "is not a heap dump heapgraph can read (unknown first bytes); it reads heapgraph Python dumps \
-             (.hgd, made by `heapgraph dumper`) and Java HPROF heap dumps",
+             (.hgd, made by `heapgraph dumper`), Java HPROF heap dumps and V8 heap snapshots \
+             (.heapsnapshot)",
         )),
     }
 }

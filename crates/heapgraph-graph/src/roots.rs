@@ -38,6 +38,12 @@ pub enum RootKind {
     VmInternal,
     /// Java: a root the dump marks as of unknown kind.
     Unknown,
+    /// V8: a global object (Node's `global`, a browser Window): what the program itself holds.
+    GlobalObject,
+    /// V8: held by one of the engine's GC root categories (strong roots, stack, handles, ...).
+    GcRoot,
+    /// V8: held by the embedder (Node's environment, Blink's C++ objects).
+    Embedder,
 }
 
 impl RootKind {
@@ -66,6 +72,9 @@ impl RootKind {
             RootKind::ThreadObject => "thread",
             RootKind::VmInternal => "vm internal",
             RootKind::Unknown => "unknown",
+            RootKind::GlobalObject => "global",
+            RootKind::GcRoot => "gc root",
+            RootKind::Embedder => "embedder",
         }
     }
 }

@@ -1,0 +1,221 @@
+//! The `nodes` and `edges` arrays as columns: one array per field heapgraph uses, filled in parallel.
+//!
+//! Fields are found by name in `meta`; the others (trace node ids, detachedness) are skipped. Values that
+//! do not fit their column are kept as an out-of-range marker and reported by [`Nodes::check`] and
+//! [`Edges::check`], with the index of the first bad node or edge, before anything relies on them.
+
+use super::header::{Header, Sections};
+use super::numbers;
+use crate::error::{err, FormatError};
+use crate::scatter::Scatter;
+
+/// Marks a value that does not fit its column.
+const BAD: u32 = u32::MAX;
+
+pub struct Nodes {
+    pub types: Vec<u8>,
+    /// Index into the strings table: the class name of objects, the text of strings, a function's name.
+    pub names: Vec<u32>,
+    /// Stable across snapshots of one process.
+    pub ids: Vec<u64>,
+    pub sizes: Vec<u64>,
+    pub edge_counts: Vec<u32>,
+}
+
+pub struct Edges {
+    pub types: Vec<u8>,
+    /// A string index for named edges, a number for element and hidden edges.
+    pub names: Vec<u32>,
+    /// Target node's ordinal (position in `nodes`).
+    pub to: Vec<u32>,
+}
+
+impl Nodes {
+    pub fn read(data: &[u8], header: &Header, s: &Sections) -> Result<Nodes, FormatError> {
+        let n = header.node_count;
+        let width = header.node_fields.len();
+        let cols = [
+            header.node_field("type")?,
+            header.node_field("name")?,
+            header.node_field("id")?,
+            header.node_field("self_size")?,
+            header.node_field("edge_count")?,
+        ];
+        fits(n, width, &s.nodes, "node_count")?;
+        let mut nodes = Nodes {
+            types: vec![0; n],
+            names: vec![0; n],
+            ids: vec![0; n],
+            sizes: vec![0; n],
+            edge_counts: vec![0; n],
+        };
+        {
+            let types = Scatter::new(&mut nodes.types);
+            let names = Scatter::new(&mut nodes.names);
+            let ids = Scatter::new(&mut nodes.ids);
+            let sizes = Scatter::new(&mut nodes.sizes);
+            let edge_counts = Scatter::new(&mut nodes.edge_counts);
+            let expected = n.saturating_mul(width);
+            let count = numbers::parse(data, s.nodes.clone(), &|i, v| {
+                let (row, col) = (i / width, i % width);
+                if row >= n {
+                    return;
+                }
+                // SAFETY: each index `i` is put once, so each (row, column) cell is written once.
+                unsafe {
+                    match col {
+                        c if c == cols[0] => types.write(row, u8::try_from(v).unwrap_or(u8::MAX)),
+                        c if c == cols[1] => names.write(row, narrow(v)),
+                        c if c == cols[2] => ids.write(row, v),
+                        c if c == cols[3] => sizes.write(row, v),
+                        c if c == cols[4] => edge_counts.write(row, narrow(v)),
+                        _ => {}
+                    }
+                }
+            })?;
+            if count != expected {
+                return err(
+                    s.nodes.start,
+                    format!(
+                        "the nodes array holds {count} numbers; {n} nodes of {width} fields (snapshot.node_count) \
+                         need {expected}"
+                    ),
+                );
+            }
+        }
+        Ok(nodes)
+    }
+
+    /// Every node's type names a node type and its name a string.
+    pub fn check(&self, header: &Header, strings: usize, at: usize) -> Result<(), FormatError> {
+        if let Some(i) = self
+            .types
+            .iter()
+            .position(|&t| t as usize >= header.node_types.len())
+        {
+            return err(
+                at,
+                format!(
+                    "node {i} has type {}, which meta.node_types does not list",
+                    self.types[i]
+                ),
+            );
+        }
+        if let Some(i) = self.names.iter().position(|&s| s as usize >= strings) {
+            return err(
+                at,
+                format!(
+                    "node {i} is named by string {}, beyond the {strings} strings",
+                    self.names[i]
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Edges {
+    pub fn read(data: &[u8], header: &Header, s: &Sections) -> Result<Edges, FormatError> {
+        let m = header.edge_count;
+        let width = header.edge_fields.len();
+        let node_width = header.node_fields.len() as u64;
+        let node_count = header.node_count as u64;
+        let cols = [
+            header.edge_field("type")?,
+            header.edge_field("name_or_index")?,
+            header.edge_field("to_node")?,
+        ];
+        fits(m, width, &s.edges, "edge_count")?;
+        let mut edges = Edges {
+            types: vec![0; m],
+            names: vec![0; m],
+            to: vec![0; m],
+        };
+        {
+            let types = Scatter::new(&mut edges.types);
+            let names = Scatter::new(&mut edges.names);
+            let to = Scatter::new(&mut edges.to);
+            let expected = m.saturating_mul(width);
+            let count = numbers::parse(data, s.edges.clone(), &|i, v| {
+                let (row, col) = (i / width, i % width);
+                if row >= m {
+                    return;
+                }
+                // `to_node` indexes the flat nodes array: a multiple of the node width.
+                let ordinal = if v % node_width == 0 && v / node_width < node_count {
+                    (v / node_width) as u32
+                } else {
+                    BAD
+                };
+                // SAFETY: each index `i` is put once, so each (row, column) cell is written once.
+                unsafe {
+                    match col {
+                        c if c == cols[0] => types.write(row, u8::try_from(v).unwrap_or(u8::MAX)),
+                        c if c == cols[1] => names.write(row, narrow(v)),
+                        c if c == cols[2] => to.write(row, ordinal),
+                        _ => {}
+                    }
+                }
+            })?;
+            if count != expected {
+                return err(
+                    s.edges.start,
+                    format!(
+                        "the edges array holds {count} numbers; {m} edges of {width} fields (snapshot.edge_count) \
+                         need {expected}"
+                    ),
+                );
+            }
+        }
+        Ok(edges)
+    }
+
+    /// Every edge's type names an edge type and its target is a node.
+    pub fn check(&self, header: &Header, at: usize) -> Result<(), FormatError> {
+        if let Some(i) = self
+            .types
+            .iter()
+            .position(|&t| t as usize >= header.edge_types.len())
+        {
+            return err(
+                at,
+                format!(
+                    "edge {i} has type {}, which meta.edge_types does not list",
+                    self.types[i]
+                ),
+            );
+        }
+        if let Some(i) = self.to.iter().position(|&t| t == BAD) {
+            return err(
+                at,
+                format!("edge {i} points to no node (to_node is not the index of a node in the nodes array)"),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Whether `count` rows of `width` numbers can be in `body` at all (each number takes at least two bytes
+/// with its comma), checked before allocating columns sized by a count the file states.
+fn fits(
+    count: usize,
+    width: usize,
+    body: &std::ops::Range<usize>,
+    what: &str,
+) -> Result<(), FormatError> {
+    let least = count.checked_mul(width).and_then(|n| n.checked_mul(2));
+    if least.is_none_or(|least| least > body.len() + 1) {
+        return err(
+            body.start,
+            format!(
+                "snapshot.{what} is {count}, more than the {} bytes of its array can hold",
+                body.len()
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn narrow(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(BAD)
+}

@@ -1,0 +1,384 @@
+//! V8 heap snapshots (`.heapsnapshot`), as Node's `v8.writeHeapSnapshot()`, `node --heapsnapshot-signal`
+//! and Chrome DevTools write them. `docs/formats.md` says how they map to the graph.
+//!
+//! The file is JSON, but only its small header is parsed as JSON ([`header`]): the `nodes` and `edges`
+//! integer arrays are parsed in parallel straight into columns ([`numbers`], [`columns`]), the `strings`
+//! array is indexed and its strings decoded when needed ([`strings`]). The synthetic root and its groups
+//! become roots, and DevTools' rules decide which edges retain ([`structure`]). Nodes are numbered by
+//! V8's object id, which stays the same across snapshots of one process, so `growth` matches objects
+//! between two snapshots and addresses in reports are those ids (`@1234` in DevTools).
+
+mod columns;
+mod details;
+mod header;
+mod numbers;
+mod strings;
+mod structure;
+
+pub use header::SIGNATURE;
+
+use crate::error::FormatError;
+use crate::pages::map_dump;
+use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
+use columns::{Edges, Nodes};
+use details::{NameIs, V8Details};
+use hashbrown::HashMap;
+use heapgraph_graph::{
+    EdgeKind, EdgeLabel, Graph, GraphParts, NodeId, Root, ShallowSizes, StrId, StringInterner,
+    TypeId, TypeInfo,
+};
+use rayon::prelude::*;
+use std::fs::File;
+use std::path::Path;
+use std::time::Instant;
+use strings::StringTable;
+use structure::{EdgeType, Structure, View};
+
+/// Marks a snapshot node that is not a graph node (a synthetic group).
+const NONE: NodeId = NodeId::MAX;
+
+/// Element indices up to this fit an [`EdgeLabel::index`]; larger ones are named by their digits.
+const MAX_INDEX_LABEL: u32 = (1 << 29) - 1;
+
+pub(crate) fn load(
+    path: &Path,
+    file: File,
+    progress: &dyn LoadProgress,
+) -> Result<Dump, LoadError> {
+    let started = Instant::now();
+    let located = |e: FormatError| LoadError::new(path, Some(e.offset), e.message);
+    let map = map_dump(path, &file)?;
+    let data: &[u8] = &map;
+    progress.phase("reading the snapshot", data.len() as u64);
+    let (header, sections) = header::parse(data).map_err(located)?;
+    let ((nodes, edges), strings) = rayon::join(
+        || {
+            rayon::join(
+                || Nodes::read(data, &header, &sections),
+                || Edges::read(data, &header, &sections),
+            )
+        },
+        || StringTable::index(data, sections.strings.clone()),
+    );
+    let (nodes, edges, strings) = (
+        nodes.map_err(located)?,
+        edges.map_err(located)?,
+        strings.map_err(located)?,
+    );
+    progress.advance(data.len() as u64);
+    nodes
+        .check(&header, strings.len(), sections.nodes.start)
+        .map_err(located)?;
+    edges
+        .check(&header, sections.edges.start)
+        .map_err(located)?;
+    let first_edge =
+        edge_ranges(&nodes, header.edge_count, sections.nodes.start).map_err(located)?;
+    let width = header.node_fields.len();
+    if header.root_index % width != 0 || header.root_index / width >= header.node_count {
+        return Err(located(FormatError {
+            offset: 0,
+            message: format!(
+                "snapshot.root_index {} is not the index of a node",
+                header.root_index
+            ),
+        }));
+    }
+
+    progress.phase("finding roots", 0);
+    let edge_types = EdgeType::table(&header.edge_types);
+    let view = View {
+        nodes: &nodes,
+        edges: &edges,
+        first_edge: &first_edge,
+        edge_types: &edge_types,
+        synthetic_type: header
+            .node_types
+            .iter()
+            .position(|t| t == "synthetic")
+            .and_then(|i| u8::try_from(i).ok()),
+        root: (header.root_index / width) as u32,
+    };
+    let name = |o: u32| {
+        strings
+            .get(data, nodes.names[o as usize] as usize)
+            .map(|s| s.into_owned())
+            .unwrap_or_default()
+    };
+    let structure = structure::analyze(&view, &name);
+
+    // Graph nodes in ascending V8 id; the synthetic groups are left out.
+    let mut order: Vec<u32> = (0..header.node_count as u32)
+        .into_par_iter()
+        .filter(|&o| !structure.structural[o as usize])
+        .collect();
+    order.par_sort_unstable_by_key(|&o| nodes.ids[o as usize]);
+    if let Some(w) = order
+        .windows(2)
+        .find(|w| nodes.ids[w[0] as usize] == nodes.ids[w[1] as usize])
+    {
+        return Err(located(FormatError {
+            offset: sections.nodes.start as u64,
+            message: format!(
+                "nodes {} and {} have the same id {}: the snapshot is corrupt",
+                w[0], w[1], nodes.ids[w[0] as usize]
+            ),
+        }));
+    }
+    let mut node_of = vec![NONE; header.node_count];
+    for (id, &o) in order.iter().enumerate() {
+        node_of[o as usize] = id as NodeId;
+    }
+
+    progress.phase("resolving references", order.len() as u64);
+    let mut interner = StringInterner::default();
+    let (types, type_table) = node_types(
+        &header.node_types,
+        &nodes,
+        &order,
+        data,
+        &strings,
+        &mut interner,
+    );
+    let mut sizes = ShallowSizes::with_len(order.len());
+    let mut big = Vec::new();
+    for (id, &o) in order.iter().enumerate() {
+        let size = nodes.sizes[o as usize];
+        if size > ShallowSizes::dense_limit() {
+            big.push((id as NodeId, size));
+            sizes.dense_mut()[id] = u32::MAX;
+        } else {
+            sizes.dense_mut()[id] = size as u32;
+        }
+    }
+    sizes.extend_big(big);
+
+    let mut labeler = Labeler {
+        view: &view,
+        structure: &structure,
+        data,
+        strings: &strings,
+        names: vec![StrId(u32::MAX); strings.len()],
+        weakmap_tables: HashMap::new(),
+        interner: &mut interner,
+    };
+    let mut offsets = Vec::with_capacity(order.len() + 1);
+    let mut targets = Vec::with_capacity(edges.to.len());
+    let mut labels = Vec::with_capacity(edges.to.len());
+    let mut dangling = 0u64;
+    offsets.push(0u32);
+    for &o in &order {
+        for e in view.edges_of(o) {
+            let t = edges.to[e];
+            match node_of[t as usize] {
+                NONE => dangling += 1,
+                target => {
+                    targets.push(target);
+                    labels.push(labeler.label(e, o, t));
+                }
+            }
+        }
+        offsets.push(targets.len() as u32);
+    }
+    progress.advance(order.len() as u64);
+
+    let roots = structure
+        .roots
+        .iter()
+        .map(|r| Root {
+            node: node_of[r.ordinal as usize],
+            kind: r.kind,
+            name: interner.intern(&r.name),
+        })
+        .collect();
+    let name_is: Vec<NameIs> = header.node_types.iter().map(|t| NameIs::of(t)).collect();
+    let details = V8Details {
+        names: order.iter().map(|&o| nodes.names[o as usize]).collect(),
+        kinds: order.iter().map(|&o| nodes.types[o as usize]).collect(),
+        name_is,
+        strings,
+        map,
+    };
+    let node_count = order.len();
+    let graph = Graph::from_parts(GraphParts {
+        addresses: order.iter().map(|&o| nodes.ids[o as usize]).collect(),
+        types,
+        sizes,
+        offsets,
+        targets,
+        labels,
+        roots,
+        type_table,
+        strings: interner.freeze(),
+        details: Box::new(details),
+    })
+    .map_err(|e| LoadError::graph_bug(path, e))?;
+
+    let mut meta = serde_json::Map::new();
+    meta.insert("runtime".into(), "V8 (Node.js or Chrome)".into());
+    meta.insert("snapshot_nodes".into(), header.node_count.into());
+    meta.insert(
+        "synthetic_nodes".into(),
+        (header.node_count - node_count).into(),
+    );
+    Ok(Dump {
+        path: path.to_path_buf(),
+        format: Format::V8Snapshot,
+        graph,
+        meta,
+        stats: LoadStats {
+            file_bytes: data_len(path),
+            dangling_edges: dangling,
+            load_time: started.elapsed(),
+            warnings: Vec::new(),
+        },
+    })
+}
+
+fn data_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// `first_edge[o]..first_edge[o + 1]` are node `o`'s edges: the running sum of edge counts, which must
+/// come to the snapshot's edge count.
+fn edge_ranges(nodes: &Nodes, edge_count: usize, at: usize) -> Result<Vec<u64>, FormatError> {
+    let mut first = Vec::with_capacity(nodes.edge_counts.len() + 1);
+    let mut sum = 0u64;
+    first.push(0);
+    for &c in &nodes.edge_counts {
+        sum += c as u64;
+        first.push(sum);
+    }
+    if sum != edge_count as u64 {
+        return crate::error::err(
+            at,
+            format!(
+                "the nodes' edge counts add up to {sum}, but the snapshot has {edge_count} edges"
+            ),
+        );
+    }
+    if sum > u32::MAX as u64 {
+        return crate::error::err(
+            at,
+            "more than 4,294,967,295 edges: more than heapgraph's limit",
+        );
+    }
+    Ok(first)
+}
+
+/// Each graph node's type, named as DevTools' class names: objects and natives by their constructor,
+/// strings as `(string)`, closures as `(closure)`, code as `(compiled code)`, hidden objects as `(system)`.
+fn node_types(
+    node_types: &[String],
+    nodes: &Nodes,
+    order: &[u32],
+    data: &[u8],
+    strings: &StringTable,
+    interner: &mut StringInterner,
+) -> (Vec<TypeId>, Vec<TypeInfo>) {
+    let mut table = Vec::new();
+    let mut new_type = |name: &str, interner: &mut StringInterner| {
+        table.push(TypeInfo {
+            module: interner.intern(""),
+            name: interner.intern(name),
+            object: 0,
+        });
+        (table.len() - 1) as TypeId
+    };
+    let fixed: Vec<Option<TypeId>> = node_types
+        .iter()
+        .map(|t| match t.as_str() {
+            "object" | "native" => None,
+            "hidden" => Some(new_type("(system)", interner)),
+            "code" => Some(new_type("(compiled code)", interner)),
+            other => Some(new_type(&format!("({other})"), interner)),
+        })
+        .collect();
+    let mut by_name: HashMap<u32, TypeId> = HashMap::new();
+    let types = order
+        .iter()
+        .map(|&o| {
+            let o = o as usize;
+            fixed[nodes.types[o] as usize].unwrap_or_else(|| {
+                let name = nodes.names[o];
+                *by_name.entry(name).or_insert_with(|| {
+                    let text = strings.get(data, name as usize).unwrap_or_default();
+                    new_type(&text, interner)
+                })
+            })
+        })
+        .collect();
+    (types, table)
+}
+
+/// Edge labels, with the V8 strings they name interned once each.
+struct Labeler<'a, 'i> {
+    view: &'a View<'a>,
+    structure: &'a Structure,
+    data: &'a [u8],
+    strings: &'a StringTable,
+    /// V8 string index -> interned id, `u32::MAX` until first use.
+    names: Vec<StrId>,
+    /// V8 string index -> table id, for the names of WeakMap entries.
+    weakmap_tables: HashMap<u32, u64>,
+    interner: &'i mut StringInterner,
+}
+
+impl Labeler<'_, '_> {
+    fn label(&mut self, e: usize, from: u32, to: u32) -> EdgeLabel {
+        let ty = self.view.edge_type(e);
+        let raw = self.view.edges.names[e];
+        let page = &self.structure.page_owned;
+        // An edge into what the page owns retains only from what the page owns.
+        let into_page_from_outside = page[to as usize] && !page[from as usize];
+        let mut retains =
+            !matches!(ty, EdgeType::Weak | EdgeType::Shortcut) && !into_page_from_outside;
+        if ty.is_indexed() {
+            if retains && ty == EdgeType::Element && raw <= MAX_INDEX_LABEL {
+                return EdgeLabel::index(raw as u64);
+            }
+            let text = if ty == EdgeType::Element {
+                format!("[{raw}]")
+            } else {
+                raw.to_string()
+            };
+            let kind = if retains {
+                EdgeKind::Internal
+            } else {
+                EdgeKind::Weak
+            };
+            return EdgeLabel::named(kind, self.interner.intern(&text));
+        }
+        let name = self.name(raw);
+        if ty == EdgeType::Internal {
+            let table = self.weakmap_tables.get(&raw).copied();
+            retains &= table != Some(self.view.nodes.ids[from as usize]);
+        }
+        let kind = match ty {
+            _ if !retains => EdgeKind::Weak,
+            EdgeType::Context => EdgeKind::Local,
+            EdgeType::Property => EdgeKind::Attribute,
+            _ => EdgeKind::Internal,
+        };
+        EdgeLabel::named(kind, name)
+    }
+
+    fn name(&mut self, raw: u32) -> StrId {
+        let Some(&id) = self.names.get(raw as usize) else {
+            return self.interner.intern("");
+        };
+        if id.0 != u32::MAX {
+            return id;
+        }
+        let text = self
+            .strings
+            .get(self.data, raw as usize)
+            .unwrap_or_default();
+        if let Some(table) = structure::weakmap_table(&text) {
+            self.weakmap_tables.insert(raw, table);
+        }
+        let id = self.interner.intern(&text);
+        self.names[raw as usize] = id;
+        id
+    }
+}

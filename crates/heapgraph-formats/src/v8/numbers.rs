@@ -1,0 +1,131 @@
+//! The `nodes` and `edges` arrays: hundreds of millions of unsigned integers in JSON, parsed in parallel.
+//!
+//! The body is cut into chunks at commas; a first parallel pass counts the numbers in each chunk, so each
+//! chunk knows the index of its first number; a second pass parses every chunk and hands each number to
+//! `put(index, value)`. Each index is put exactly once, which lets callers scatter the values into
+//! per-field arrays from all threads.
+
+use crate::error::{err, FormatError};
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// Bytes per parsing task.
+const CHUNK: usize = 1 << 20;
+
+/// Parses `data[body]` (an array's contents: numbers, commas, whitespace) and returns how many numbers it
+/// holds, after calling `put` for each. Anything else in the array, a missing or doubled comma, or a
+/// number beyond `u64` is an error at its offset.
+pub fn parse(
+    data: &[u8],
+    body: Range<usize>,
+    put: &(dyn Fn(usize, u64) + Sync),
+) -> Result<usize, FormatError> {
+    let chunks = split(data, body);
+    let counts: Vec<usize> = chunks
+        .par_iter()
+        .map(|c| count_numbers(&data[c.clone()]))
+        .collect();
+    let mut first = Vec::with_capacity(chunks.len());
+    let mut total = 0usize;
+    for c in &counts {
+        first.push(total);
+        total += c;
+    }
+    let last = chunks.len().saturating_sub(1);
+    chunks
+        .par_iter()
+        .zip(first)
+        .enumerate()
+        .try_for_each(|(k, (chunk, first))| {
+            parse_chunk(data, chunk.clone(), first, k == last, put)
+        })?;
+    Ok(total)
+}
+
+/// Chunks of about [`CHUNK`] bytes, each but the first starting at a comma.
+fn split(data: &[u8], body: Range<usize>) -> Vec<Range<usize>> {
+    let mut chunks = Vec::new();
+    let mut start = body.start;
+    while start < body.end {
+        let mut end = (start + CHUNK).min(body.end);
+        if end < body.end {
+            end = memchr::memchr(b',', &data[end..body.end]).map_or(body.end, |k| end + k);
+        }
+        chunks.push(start..end);
+        start = end;
+    }
+    chunks
+}
+
+fn count_numbers(bytes: &[u8]) -> usize {
+    let mut count = 0;
+    let mut in_number = false;
+    for &b in bytes {
+        let digit = b.is_ascii_digit();
+        count += (digit && !in_number) as usize;
+        in_number = digit;
+    }
+    count
+}
+
+fn parse_chunk(
+    data: &[u8],
+    chunk: Range<usize>,
+    first: usize,
+    last: bool,
+    put: &(dyn Fn(usize, u64) + Sync),
+) -> Result<(), FormatError> {
+    let mut index = first;
+    let mut value: Option<u64> = None;
+    // Commas since the last number, and how many the next number needs: none before the array's first
+    // number, exactly one before every other. A chunk after the first starts at the comma it needs.
+    let mut commas = 0usize;
+    let mut need = usize::from(first > 0);
+    for i in chunk {
+        let b = data[i];
+        match b {
+            b'0'..=b'9' => {
+                if value.is_none() && commas != need {
+                    return err(
+                        i,
+                        if need == 0 {
+                            "a comma before the array's first number"
+                        } else {
+                            "expected exactly one comma between numbers"
+                        },
+                    );
+                }
+                let v = value.unwrap_or(0);
+                value = Some(
+                    v.checked_mul(10)
+                        .and_then(|v| v.checked_add((b - b'0') as u64))
+                        .ok_or_else(|| FormatError {
+                            offset: i as u64,
+                            message: "a number too large for 64 bits".into(),
+                        })?,
+                );
+            }
+            b',' | b' ' | b'\n' | b'\r' | b'\t' => {
+                if let Some(v) = value.take() {
+                    put(index, v);
+                    index += 1;
+                    commas = 0;
+                    need = 1;
+                }
+                commas += usize::from(b == b',');
+            }
+            _ => {
+                return err(
+                    i,
+                    format!("unexpected byte {b:#04x} in an array of numbers"),
+                )
+            }
+        }
+    }
+    if let Some(v) = value {
+        put(index, v);
+    } else if last && commas > 0 {
+        return err(0, "an array of numbers ends with a comma");
+    }
+    Ok(())
+}
