@@ -1,5 +1,7 @@
-// Writes a small V8 heap snapshot of known structures, for heapgraph's tests:
-//   node testdata/v8/make_fixture.js OUT.heapsnapshot [LEAKY]
+// Writes small V8 heap snapshots of known structures, for heapgraph's tests:
+//   node testdata/v8/make_fixture.js OUT.heapsnapshot [LEAKY] [LATER.heapsnapshot]
+// With LATER, the same process then adds LEAKY / 2 more Leaky objects and writes a second snapshot, for
+// `growth` between two snapshots of one process.
 // - globalThis.holder: a LeakHolder whose Map holds LEAKY (default 1000) Leaky objects, each with an Array
 //   payload of 10 small integers (Smis, which make no nodes): the holder retains all of them;
 // - a WeakMap whose key is held strongly and whose value is held only through the WeakMap entry;
@@ -38,4 +40,9 @@ globalThis.greet = (() => {
 globalThis.text = ['héllo wörld ✓', 'plain'].join(' / ');
 
 const file = v8.writeHeapSnapshot(process.argv[2]);
-console.log(JSON.stringify({ file, leaky, node: process.version }));
+const added = Math.floor(leaky / 2);
+if (process.argv[4]) {
+  for (let i = leaky; i < leaky + added; i++) globalThis.holder.items.set(i, new Leaky(i));
+  v8.writeHeapSnapshot(process.argv[4]);
+}
+console.log(JSON.stringify({ file, leaky, added, node: process.version }));

@@ -130,3 +130,31 @@ pub fn run_fixture(python: &Python, fixture: &str, out: &Path) -> serde_json::Va
     serde_json::from_str(line)
         .unwrap_or_else(|e| panic!("{fixture} printed bad JSON ({e}): {line}"))
 }
+
+/// V8 fixtures: snapshots written by `testdata/v8/make_fixture.js` under the `node` on the machine.
+pub mod v8 {
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+
+    pub fn v8_testdata() -> PathBuf {
+        crate::workspace_root().join("testdata/v8")
+    }
+
+    /// Runs the fixture with `leaky` Leaky objects: `dir/first.heapsnapshot`, then, after `leaky / 2`
+    /// more, `dir/later.heapsnapshot`. Returns the JSON facts the script printed.
+    pub fn make_snapshots(dir: &Path, leaky: u32) -> serde_json::Value {
+        let output = Command::new("node")
+            .arg(v8_testdata().join("make_fixture.js"))
+            .arg(dir.join("first.heapsnapshot"))
+            .arg(leaky.to_string())
+            .arg(dir.join("later.heapsnapshot"))
+            .output()
+            .expect("run node (install Node.js: .ci/run does)");
+        assert!(
+            output.status.success(),
+            "make_fixture.js failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("make_fixture.js prints JSON facts")
+    }
+}

@@ -135,10 +135,8 @@ pub fn analyze(view: &View<'_>, name: &dyn Fn(u32) -> String) -> Structure {
             if structural[t as usize] || ty == EdgeType::Weak {
                 continue;
             }
-            if page_owned[t as usize]
-                && !page_owned[s as usize]
-                && !(s == view.root && ty == EdgeType::Shortcut)
-            {
+            // DevTools exempts the root's own edges from the page rule.
+            if s != view.root && page_owned[t as usize] && !page_owned[s as usize] {
                 continue;
             }
             if s == view.root && ty == EdgeType::Shortcut {
