@@ -75,6 +75,15 @@ impl StringInterner {
         id
     }
 
+    /// Makes room for `additional` more distinct strings at once: growing the table step by step re-hashes
+    /// every string interned so far at each step, which a reader that knows its count can avoid.
+    pub fn reserve(&mut self, additional: usize) {
+        let (strings, hasher) = (&self.strings, &self.hasher);
+        self.ids
+            .reserve(additional, |&id| hasher.hash_one(strings.get(id)));
+        self.strings.ends.reserve(additional);
+    }
+
     /// The table so far, for lookups while building.
     pub fn strings(&self) -> &Strings {
         &self.strings

@@ -132,6 +132,8 @@ pub(crate) fn load(
 
     progress.phase("resolving references", order.len() as u64);
     let mut interner = StringInterner::default();
+    // Edge and type names are V8 strings, each interned once: room for all of them up front.
+    interner.reserve(strings.len());
     let (types, type_table) = node_types(
         &header.node_types,
         &nodes,

@@ -191,6 +191,10 @@ fn reachable(view: &View<'_>, seeds: &[u32]) -> Vec<bool> {
 /// The table id in a WeakMap entry's edge name
 /// (`"12 / part of key (Key @6163) -> value (Val @78231) pair in WeakMap (table @78221)"`), if it is one.
 pub fn weakmap_table(edge_name: &str) -> Option<u64> {
+    // Most internal edges are named by a number (a hash table's slots): rule them out cheaply.
+    if !edge_name.ends_with(')') {
+        return None;
+    }
     let (index, rest) = edge_name.split_once(" / part of key (")?;
     if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
         return None;
