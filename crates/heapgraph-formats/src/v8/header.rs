@@ -169,7 +169,9 @@ pub(super) fn skip_string(data: &[u8], at: usize) -> Result<usize, FormatError> 
     }
     let mut i = at + 1;
     loop {
-        match memchr::memchr2(b'"', b'\\', &data[i..]) {
+        // A backslash as the file's last byte leaves `i` past the end.
+        let rest = data.get(i..).unwrap_or_default();
+        match memchr::memchr2(b'"', b'\\', rest) {
             Some(k) if data[i + k] == b'\\' => i += k + 2,
             Some(k) => return Ok(i + k + 1),
             None => return err(at, "a string runs to the end of the file: it was cut short"),

@@ -11,6 +11,7 @@
 mod columns;
 mod details;
 mod header;
+mod labels;
 mod numbers;
 mod strings;
 mod structure;
@@ -24,21 +25,17 @@ use columns::{Edges, Nodes};
 use details::{NameIs, V8Details};
 use hashbrown::HashMap;
 use heapgraph_graph::{
-    EdgeKind, EdgeLabel, Graph, GraphParts, NodeId, Root, ShallowSizes, StrId, StringInterner,
-    TypeId, TypeInfo,
+    Graph, GraphParts, NodeId, Root, ShallowSizes, StringInterner, TypeId, TypeInfo,
 };
 use rayon::prelude::*;
 use std::fs::File;
 use std::path::Path;
 use std::time::Instant;
 use strings::StringTable;
-use structure::{EdgeType, Structure, View};
+use structure::{EdgeType, View};
 
 /// Marks a snapshot node that is not a graph node (a synthetic group).
 const NONE: NodeId = NodeId::MAX;
-
-/// Element indices up to this fit an [`EdgeLabel::index`]; larger ones are named by their digits.
-const MAX_INDEX_LABEL: u32 = (1 << 29) - 1;
 
 pub(crate) fn load(
     path: &Path,
@@ -132,8 +129,6 @@ pub(crate) fn load(
 
     progress.phase("resolving references", order.len() as u64);
     let mut interner = StringInterner::default();
-    // Edge and type names are V8 strings, each interned once: room for all of them up front.
-    interner.reserve(strings.len());
     let (types, type_table) = node_types(
         &header.node_types,
         &nodes,
@@ -155,33 +150,13 @@ pub(crate) fn load(
     }
     sizes.extend_big(big);
 
-    let mut labeler = Labeler {
+    let names = labels::EdgeNames::intern(&view, data, &strings, &mut interner);
+    let labeler = labels::Labeler {
         view: &view,
-        structure: &structure,
-        data,
-        strings: &strings,
-        names: vec![StrId(u32::MAX); strings.len()],
-        weakmap_tables: HashMap::new(),
-        interner: &mut interner,
+        page_owned: &structure.page_owned,
+        names: &names,
     };
-    let mut offsets = Vec::with_capacity(order.len() + 1);
-    let mut targets = Vec::with_capacity(edges.to.len());
-    let mut labels = Vec::with_capacity(edges.to.len());
-    let mut dangling = 0u64;
-    offsets.push(0u32);
-    for &o in &order {
-        for e in view.edges_of(o) {
-            let t = edges.to[e];
-            match node_of[t as usize] {
-                NONE => dangling += 1,
-                target => {
-                    targets.push(target);
-                    labels.push(labeler.label(e, o, t));
-                }
-            }
-        }
-        offsets.push(targets.len() as u32);
-    }
+    let resolved = labels::resolve(&labeler, &order, &node_of, &mut interner);
     progress.advance(order.len() as u64);
 
     let roots = structure
@@ -206,9 +181,9 @@ pub(crate) fn load(
         addresses: order.iter().map(|&o| nodes.ids[o as usize]).collect(),
         types,
         sizes,
-        offsets,
-        targets,
-        labels,
+        offsets: resolved.offsets,
+        targets: resolved.targets,
+        labels: resolved.labels,
         roots,
         type_table,
         strings: interner.freeze(),
@@ -230,7 +205,7 @@ pub(crate) fn load(
         meta,
         stats: LoadStats {
             file_bytes: data_len(path),
-            dangling_edges: dangling,
+            dangling_edges: resolved.dangling,
             load_time: started.elapsed(),
             warnings: Vec::new(),
         },
@@ -313,74 +288,5 @@ fn node_types(
     (types, table)
 }
 
-/// Edge labels, with the V8 strings they name interned once each.
-struct Labeler<'a, 'i> {
-    view: &'a View<'a>,
-    structure: &'a Structure,
-    data: &'a [u8],
-    strings: &'a StringTable,
-    /// V8 string index -> interned id, `u32::MAX` until first use.
-    names: Vec<StrId>,
-    /// V8 string index -> table id, for the names of WeakMap entries.
-    weakmap_tables: HashMap<u32, u64>,
-    interner: &'i mut StringInterner,
-}
-
-impl Labeler<'_, '_> {
-    fn label(&mut self, e: usize, from: u32, to: u32) -> EdgeLabel {
-        let ty = self.view.edge_type(e);
-        let raw = self.view.edges.names[e];
-        let page = &self.structure.page_owned;
-        // An edge into what the page owns retains only from what the page owns.
-        let into_page_from_outside = page[to as usize] && !page[from as usize];
-        let mut retains =
-            !matches!(ty, EdgeType::Weak | EdgeType::Shortcut) && !into_page_from_outside;
-        if ty.is_indexed() {
-            if retains && ty == EdgeType::Element && raw <= MAX_INDEX_LABEL {
-                return EdgeLabel::index(raw as u64);
-            }
-            let text = if ty == EdgeType::Element {
-                format!("[{raw}]")
-            } else {
-                raw.to_string()
-            };
-            let kind = if retains {
-                EdgeKind::Internal
-            } else {
-                EdgeKind::Weak
-            };
-            return EdgeLabel::named(kind, self.interner.intern(&text));
-        }
-        let name = self.name(raw);
-        if ty == EdgeType::Internal {
-            let table = self.weakmap_tables.get(&raw).copied();
-            retains &= table != Some(self.view.nodes.ids[from as usize]);
-        }
-        let kind = match ty {
-            _ if !retains => EdgeKind::Weak,
-            EdgeType::Context => EdgeKind::Local,
-            EdgeType::Property => EdgeKind::Attribute,
-            _ => EdgeKind::Internal,
-        };
-        EdgeLabel::named(kind, name)
-    }
-
-    fn name(&mut self, raw: u32) -> StrId {
-        let Some(&id) = self.names.get(raw as usize) else {
-            return self.interner.intern("");
-        };
-        if id.0 != u32::MAX {
-            return id;
-        }
-        let text = self
-            .strings
-            .get(self.data, raw as usize)
-            .unwrap_or_default();
-        if let Some(table) = structure::weakmap_table(&text) {
-            self.weakmap_tables.insert(raw, table);
-        }
-        let id = self.interner.intern(&text);
-        self.names[raw as usize] = id;
-        id
-    }
-}
+#[cfg(test)]
+mod tests;
