@@ -69,6 +69,20 @@ pub(crate) fn load(
     edges
         .check(&header, sections.edges.start)
         .map_err(located)?;
+    let edge_types = EdgeType::table(&header.edge_types);
+    if let Some(e) = (0..edges.names.len()).into_par_iter().find_first(|&e| {
+        !edge_types[edges.types[e] as usize].is_indexed()
+            && edges.names[e] as usize >= strings.len()
+    }) {
+        return Err(located(FormatError {
+            offset: sections.edges.start as u64,
+            message: format!(
+                "edge {e} is named by string {}, beyond the {} strings",
+                edges.names[e],
+                strings.len()
+            ),
+        }));
+    }
     let first_edge =
         edge_ranges(&nodes, header.edge_count, sections.nodes.start).map_err(located)?;
     let width = header.node_fields.len();
@@ -83,7 +97,6 @@ pub(crate) fn load(
     }
 
     progress.phase("finding roots", 0);
-    let edge_types = EdgeType::table(&header.edge_types);
     let view = View {
         nodes: &nodes,
         edges: &edges,
