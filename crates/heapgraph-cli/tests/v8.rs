@@ -1,0 +1,74 @@
+//! Every command on V8 heap snapshots that a real Node program writes, unchanged.
+
+use heapgraph_tests::v8::make_snapshots;
+use heapgraph_tests::Scratch;
+use std::process::Command;
+
+/// Runs a command that must succeed; returns its stdout.
+fn ok(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_heapgraph"))
+        .args(args)
+        .output()
+        .expect("run heapgraph");
+    assert!(
+        out.status.success(),
+        "heapgraph {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn every_command_reads_v8_snapshots() {
+    let scratch = Scratch::new("cli-v8");
+    make_snapshots(&scratch.0, 300);
+    let first = scratch.0.join("first.heapsnapshot").display().to_string();
+    let later = scratch.0.join("later.heapsnapshot").display().to_string();
+
+    let info = ok(&["info", &first]);
+    assert!(info.contains("V8 heap snapshot"), "{info}");
+    assert!(
+        info.contains("global") && info.contains("gc root"),
+        "{info}"
+    );
+
+    let types = ok(&["types", &first, "--top", "0", "--json"]);
+    let types: serde_json::Value = serde_json::from_str(&types).unwrap();
+    let leaky = types["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type_name"] == "Leaky")
+        .expect("a Leaky row");
+    assert_eq!(leaky["count"], 300);
+
+    let retainers = ok(&["retainers", &first, "Leaky"]);
+    assert!(retainers.contains("global.holder.items"), "{retainers}");
+
+    let top = ok(&["top", &first, "--json"]);
+    let top: serde_json::Value = serde_json::from_str(&top).unwrap();
+    let holder = top["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type_name"] == "LeakHolder")
+        .unwrap_or_else(|| panic!("{top}"));
+    // V8 ids are the addresses: `path` takes one in decimal, as DevTools shows `@id`.
+    let id = u64::from_str_radix(
+        holder["address"].as_str().unwrap().trim_start_matches("0x"),
+        16,
+    )
+    .unwrap();
+    let path = ok(&["path", &first, &id.to_string()]);
+    assert!(path.contains("holder"), "{path}");
+
+    let growth = ok(&["growth", &first, &later]);
+    let line = growth
+        .lines()
+        .find(|l| l.contains("Leaky"))
+        .unwrap_or_else(|| panic!("{growth}"));
+    assert!(line.contains("+150"), "{line}");
+
+    ok(&["unreferenced", &first]);
+    ok(&["dominators", &first, "--depth", "2"]);
+}
