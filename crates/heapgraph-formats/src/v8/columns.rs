@@ -56,12 +56,11 @@ impl Nodes {
             let sizes = Scatter::new(&mut nodes.sizes);
             let edge_counts = Scatter::new(&mut nodes.edge_counts);
             let expected = n.saturating_mul(width);
-            let count = numbers::parse(data, s.nodes.clone(), &|i, v| {
-                let (row, col) = (i / width, i % width);
+            let count = numbers::parse(data, s.nodes.clone(), width, &|row, col, v| {
                 if row >= n {
                     return;
                 }
-                // SAFETY: each index `i` is put once, so each (row, column) cell is written once.
+                // SAFETY: each (row, column) cell is put once, so each is written once.
                 unsafe {
                     match col {
                         c if c == cols[0] => types.write(row, u8::try_from(v).unwrap_or(u8::MAX)),
@@ -136,23 +135,24 @@ impl Edges {
             let names = Scatter::new(&mut edges.names);
             let to = Scatter::new(&mut edges.to);
             let expected = m.saturating_mul(width);
-            let count = numbers::parse(data, s.edges.clone(), &|i, v| {
-                let (row, col) = (i / width, i % width);
+            let count = numbers::parse(data, s.edges.clone(), width, &|row, col, v| {
                 if row >= m {
                     return;
                 }
-                // `to_node` indexes the flat nodes array: a multiple of the node width.
-                let ordinal = if v % node_width == 0 && v / node_width < node_count {
-                    (v / node_width) as u32
-                } else {
-                    BAD
-                };
-                // SAFETY: each index `i` is put once, so each (row, column) cell is written once.
+                // SAFETY: each (row, column) cell is put once, so each is written once.
                 unsafe {
                     match col {
                         c if c == cols[0] => types.write(row, u8::try_from(v).unwrap_or(u8::MAX)),
                         c if c == cols[1] => names.write(row, narrow(v)),
-                        c if c == cols[2] => to.write(row, ordinal),
+                        // `to_node` indexes the flat nodes array: a multiple of the node width.
+                        c if c == cols[2] => to.write(
+                            row,
+                            if v % node_width == 0 && v / node_width < node_count {
+                                (v / node_width) as u32
+                            } else {
+                                BAD
+                            },
+                        ),
                         _ => {}
                     }
                 }
