@@ -1,7 +1,9 @@
 //! Edges into the graph: targets renumbered to node ids, and labels, in parallel.
 //!
-//! A big snapshot names millions of edges (a Map's backing table names each slot by its number), so every
-//! V8 string an edge names is interned once, up front, in string order; then chunks of nodes label their
+//! A big snapshot names millions of edges (a Map's backing table names each slot by its number, as an
+//! internal edge named "65540"), so every V8 string an edge names is interned once, up front, in string
+//! order, except the numbers that only internal edges use: those label the edge as the index it is,
+//! `[65540]`, and interning millions of them took a third of loading. Then chunks of nodes label their
 //! edges on all threads. The few labels that need a new string (hidden edges, which V8 names by number,
 //! and element edges that do not retain) are made afterwards, in order.
 
@@ -23,6 +25,8 @@ const MAX_INDEX_LABEL: u32 = (1 << 29) - 1;
 /// The interned id of every V8 string an edge names, and which of them name WeakMap entries.
 pub struct EdgeNames {
     ids: Vec<StrId>,
+    /// V8 string index -> its value + 1 when it is a number that only internal edges use (0: it is not).
+    numbers: Vec<u32>,
     /// V8 string index -> the WeakMap table id its name gives.
     weakmap_tables: HashMap<u32, u64>,
 }
@@ -34,23 +38,38 @@ impl EdgeNames {
         strings: &StringTable,
         interner: &mut StringInterner,
     ) -> EdgeNames {
-        let used: Vec<AtomicU64> = (0..strings.len().div_ceil(64))
-            .map(|_| AtomicU64::new(0))
-            .collect();
+        let words = strings.len().div_ceil(64);
+        let bitset = || (0..words).map(|_| AtomicU64::new(0)).collect::<Vec<_>>();
+        let (by_internal, by_others) = (bitset(), bitset());
         (0..view.edges.names.len()).into_par_iter().for_each(|e| {
             let raw = view.edges.names[e] as usize;
-            if !view.edge_type(e).is_indexed() && raw < strings.len() {
+            let ty = view.edge_type(e);
+            if !ty.is_indexed() && raw < strings.len() {
+                let used = if ty == EdgeType::Internal {
+                    &by_internal
+                } else {
+                    &by_others
+                };
                 used[raw / 64].fetch_or(1 << (raw % 64), Ordering::Relaxed);
             }
         });
         let mut ids = vec![StrId(u32::MAX); strings.len()];
+        let mut numbers = vec![0u32; strings.len()];
         let mut weakmap_tables = HashMap::new();
-        interner.reserve(strings.len());
-        for (word, bits) in used.iter().enumerate() {
-            let mut bits = bits.load(Ordering::Relaxed);
+        for word in 0..words {
+            let internal = by_internal[word].load(Ordering::Relaxed);
+            let others = by_others[word].load(Ordering::Relaxed);
+            let mut bits = internal | others;
             while bits != 0 {
-                let raw = word * 64 + bits.trailing_zeros() as usize;
+                let bit = bits.trailing_zeros();
                 bits &= bits - 1;
+                let raw = word * 64 + bit as usize;
+                if others & (1 << bit) == 0 {
+                    if let Some(n) = strings.raw(data, raw).and_then(small_number) {
+                        numbers[raw] = n + 1;
+                        continue;
+                    }
+                }
                 let text = strings.get(data, raw).unwrap_or_default();
                 if let Some(table) = structure::weakmap_table(&text) {
                     weakmap_tables.insert(raw as u32, table);
@@ -60,8 +79,16 @@ impl EdgeNames {
         }
         EdgeNames {
             ids,
+            numbers,
             weakmap_tables,
         }
+    }
+
+    /// The number V8 string `raw` spells, if only internal edges use it.
+    fn number(&self, raw: u32) -> Option<u32> {
+        self.numbers
+            .get(raw as usize)
+            .and_then(|&n| n.checked_sub(1))
     }
 
     /// The interned name of V8 string `raw` (an edge names it, so it was interned).
@@ -71,6 +98,16 @@ impl EdgeNames {
             .copied()
             .filter(|id| id.0 != u32::MAX)
     }
+}
+
+/// The value of a string of at most nine decimal digits without leading zeros that fits an index label.
+fn small_number(raw: &[u8]) -> Option<u32> {
+    let plain = !raw.is_empty() && raw.len() <= 9 && (raw.len() == 1 || raw[0] != b'0');
+    if !plain || !raw.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = raw.iter().fold(0u32, |n, &d| n * 10 + (d - b'0') as u32);
+    (n <= MAX_INDEX_LABEL).then_some(n)
 }
 
 /// What decides an edge's label: its type and name, and the page-ownership of its ends.
@@ -91,6 +128,7 @@ impl Labeler<'_> {
         }
         let raw = self.view.edges.names[e];
         ty != EdgeType::Internal
+            || self.names.weakmap_tables.is_empty()
             || self.names.weakmap_tables.get(&raw) != Some(&self.view.nodes.ids[from as usize])
     }
 
@@ -102,6 +140,10 @@ impl Labeler<'_> {
         if ty.is_indexed() {
             return (retains && ty == EdgeType::Element && raw <= MAX_INDEX_LABEL)
                 .then(|| EdgeLabel::index(raw as u64));
+        }
+        if let (EdgeType::Internal, Some(n)) = (ty, self.names.number(raw)) {
+            // Not interned: a weak one is named when deferred.
+            return retains.then(|| EdgeLabel::index(n as u64));
         }
         let kind = match ty {
             _ if !retains => EdgeKind::Weak,
@@ -220,4 +262,27 @@ fn edges_from_groups(view: &View<'_>, node_of: &[NodeId]) -> u64 {
         .filter(|&o| node_of[o as usize] == NONE)
         .map(|o| view.edges_of(o).len() as u64)
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::small_number;
+
+    #[test]
+    fn only_plain_small_numbers_become_indices() {
+        assert_eq!(small_number(b"0"), Some(0));
+        assert_eq!(small_number(b"65540"), Some(65540));
+        assert_eq!(small_number(b"536870911"), Some(536_870_911));
+        for not in [
+            &b""[..],
+            b"007",
+            b"536870912",
+            b"1234567890",
+            b"12a",
+            b"-1",
+            b"1 / part of key",
+        ] {
+            assert_eq!(small_number(not), None, "{}", String::from_utf8_lossy(not));
+        }
+    }
 }

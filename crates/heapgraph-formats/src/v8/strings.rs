@@ -45,12 +45,17 @@ impl StringTable {
         self.starts.len()
     }
 
+    /// String `i` as written, between its quotes (escapes not decoded).
+    pub fn raw<'a>(&self, data: &'a [u8], i: usize) -> Option<&'a [u8]> {
+        let start = *self.starts.get(i)? as usize + 1;
+        let end = skip_string(data, start - 1).ok()? - 1;
+        Some(&data[start..end])
+    }
+
     /// String `i`, JSON escapes decoded; escapes that do not make valid text (a lone UTF-16 surrogate,
     /// which JavaScript strings may hold) become U+FFFD. `None` if there is no string `i`.
     pub fn get<'a>(&self, data: &'a [u8], i: usize) -> Option<Cow<'a, str>> {
-        let start = *self.starts.get(i)? as usize + 1;
-        let end = skip_string(data, start - 1).ok()? - 1;
-        Some(decode(&data[start..end]))
+        self.raw(data, i).map(decode)
     }
 }
 
