@@ -17,19 +17,7 @@ trap 'rm -rf "$out"' EXIT
 cat "$dump" >/dev/null   # warm the page cache
 echo "| tool | command | wall s | peak RSS MiB |"
 echo "|---|---|---|---|"
-measure() {
-    name=$1
-    shift
-    command -v "$1" >/dev/null || { echo "| $name | $* | not installed | |"; return; }
-    i=0
-    while [ "$i" -lt "$runs" ]; do
-        /usr/bin/time -f "%e %M" -o "$out/time" "$@" >"$out/stdout" 2>"$out/stderr" ||
-            { echo "| $name | $* | failed: $(tail -1 "$out/stderr") | |"; return; }
-        read -r wall kib <"$out/time"
-        echo "| $name | \`$*\` | $wall | $((kib / 1024)) |"
-        i=$((i + 1))
-    done
-}
+. "$(dirname "$0")/../measure.sh"
 measure heapgraph heapgraph top "$dump"
 measure hprof-analyzer hprof-analyzer "$dump" "$out/report.md"
 measure heapgraph heapgraph types --shallow "$dump"

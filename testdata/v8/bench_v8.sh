@@ -18,17 +18,6 @@ trap 'rm -rf "$out"' EXIT
 cat "$snapshot" >/dev/null   # warm the page cache
 echo "| tool | command | wall s | peak RSS MiB |"
 echo "|---|---|---|---|"
-measure() {
-    name=$1
-    shift
-    i=0
-    while [ "$i" -lt "$runs" ]; do
-        /usr/bin/time -f "%e %M" -o "$out/time" "$@" >"$out/stdout" 2>"$out/stderr" ||
-            { echo "| $name | $* | failed: $(tail -1 "$out/stderr") | |"; return; }
-        read -r wall kib <"$out/time"
-        echo "| $name | \`$*\` | $wall | $((kib / 1024)) |"
-        i=$((i + 1))
-    done
-}
+. "$(dirname "$0")/../measure.sh"
 measure heapgraph heapgraph top "$snapshot"
 NODE_PATH=$modules measure memlab node --max-old-space-size=16384 "$here/memlab_top.js" "$snapshot"
