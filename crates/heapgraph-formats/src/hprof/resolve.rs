@@ -59,12 +59,12 @@ pub struct ChunkDone {
 }
 
 impl ChunkDone {
-    fn read(offsets: &[u64], counts: bool) -> ChunkDone {
+    fn read(offsets: &[u64], resolved: bool) -> ChunkDone {
         let (first, last) = offsets
             .iter()
             .fold((u64::MAX, 0), |(lo, hi), &at| (lo.min(at), hi.max(at)));
         ChunkDone {
-            objects: if counts { offsets.len() as u64 } else { 0 },
+            objects: if resolved { offsets.len() as u64 } else { 0 },
             first,
             last,
         }

@@ -46,7 +46,8 @@ pub(crate) fn load(
     let located = |e: FormatError| LoadError::new(path, Some(e.offset), e.message);
     let map = map_dump(path, &file)?;
     let data: &[u8] = &map;
-    progress.phase("reading the snapshot", data.len() as u64);
+    let file_bytes = data.len() as u64;
+    progress.phase("reading the snapshot", file_bytes);
     let (header, sections) = header::parse(data).map_err(located)?;
     let ((nodes, edges), strings) = rayon::join(
         || {
@@ -217,16 +218,12 @@ pub(crate) fn load(
         graph,
         meta,
         stats: LoadStats {
-            file_bytes: data_len(path),
+            file_bytes,
             dangling_edges: resolved.dangling,
             load_time: started.elapsed(),
             warnings: Vec::new(),
         },
     })
-}
-
-fn data_len(path: &Path) -> u64 {
-    std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
 /// `first_edge[o]..first_edge[o + 1]` are node `o`'s edges: the running sum of edge counts, which must
