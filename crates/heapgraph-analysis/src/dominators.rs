@@ -22,7 +22,8 @@
 //! Only edges whose label [retains](heapgraph_graph::EdgeLabel::retains) are followed. Nodes no root reaches have no dominator;
 //! they stay in the graph and are reported as unreachable.
 
-use heapgraph_graph::{Graph, NodeId};
+use heapgraph_graph::{Column, Graph, NodeId};
+use rayon::prelude::*;
 use std::sync::OnceLock;
 
 /// Where a node sits in the dominator tree.
@@ -46,11 +47,11 @@ const SUPER: u32 = 0;
 /// The dominator tree of a graph, kept in DFS-preorder space (see the module docs).
 pub struct Dominators {
     /// Node -> preorder number; [`NONE`] for unreachable nodes.
-    pre: Vec<u32>,
+    pre: Column<u32>,
     /// Preorder number -> node; entry 0 (the super-root) holds a placeholder.
-    vertex: Vec<NodeId>,
+    vertex: Column<NodeId>,
     /// Preorder number -> preorder number of the immediate dominator; `idom[v] < v`, entry 0 is 0.
-    idom: Vec<u32>,
+    idom: Column<u32>,
     /// The children of each vertex, built on first use.
     children: OnceLock<ChildIndex>,
 }
@@ -58,8 +59,8 @@ pub struct Dominators {
 /// Dominator-tree children by counting sort of `(idom, vertex)`: the children of preorder vertex `v` are
 /// `kids[offsets[v]..offsets[v + 1]]`, in ascending preorder.
 struct ChildIndex {
-    offsets: Vec<u32>,
-    kids: Vec<u32>,
+    offsets: Column<u32>,
+    kids: Column<u32>,
 }
 
 impl Dominators {
@@ -70,10 +71,77 @@ impl Dominators {
         drop(dfs.pairs);
         let idom = semidominators_to_idoms(dfs.records, &pred_offsets, &preds);
         Dominators {
-            pre: dfs.pre,
-            vertex: dfs.vertex,
-            idom,
+            pre: dfs.pre.into(),
+            vertex: dfs.vertex.into(),
+            idom: idom.into(),
             children: OnceLock::new(),
+        }
+    }
+
+    /// A tree as [`Dominators::saved`] gave it (an index file's), checked so that no query can index out
+    /// of bounds: `pre` has one entry per node of a graph of `node_count` nodes, every preorder number and
+    /// node is in range, every immediate dominator precedes its vertex, and the child index is a CSR over
+    /// the vertices.
+    pub fn from_saved(saved: SavedDominators, node_count: usize) -> Result<Dominators, String> {
+        let SavedDominators {
+            pre,
+            vertex,
+            idom,
+            child_offsets,
+            kids,
+        } = saved;
+        let vertices = vertex.len();
+        if pre.len() != node_count
+            || vertices == 0
+            || vertices > node_count + 1
+            || idom.len() != vertices
+        {
+            return Err(format!(
+                "dominator arrays disagree: {} preorder numbers for {node_count} nodes, {vertices} vertices, {} dominators",
+                pre.len(),
+                idom.len()
+            ));
+        }
+        if child_offsets.len() != vertices + 1 || kids.len() != vertices - 1 {
+            return Err("the dominator tree's child index does not match its vertices".into());
+        }
+        let checks = [
+            pre.par_iter()
+                .all(|&v| v == NONE || (v as usize) < vertices),
+            vertex[1..].par_iter().all(|&n| (n as usize) < node_count),
+            idom.par_iter()
+                .enumerate()
+                .all(|(v, &d)| (d as usize) < v.max(1)),
+            child_offsets[0] == 0
+                && child_offsets[vertices] as usize == kids.len()
+                && child_offsets.par_windows(2).all(|w| w[0] <= w[1]),
+            kids.par_iter().all(|&k| k != 0 && (k as usize) < vertices),
+        ];
+        if checks.contains(&false) {
+            return Err("the dominator tree has a number out of range".into());
+        }
+        let children = OnceLock::new();
+        let _ = children.set(ChildIndex {
+            offsets: child_offsets,
+            kids,
+        });
+        Ok(Dominators {
+            pre,
+            vertex,
+            idom,
+            children,
+        })
+    }
+
+    /// The tree's arrays, for an index file to keep (the child index is built if it was not yet).
+    pub fn saved(&self) -> SavedDominators {
+        let children = self.child_index();
+        SavedDominators {
+            pre: self.pre.clone(),
+            vertex: self.vertex.clone(),
+            idom: self.idom.clone(),
+            child_offsets: children.offsets.clone(),
+            kids: children.kids.clone(),
         }
     }
 
@@ -145,10 +213,23 @@ impl Dominators {
 
     /// Children of preorder vertex `v`, as preorder numbers.
     pub(crate) fn kid_slice(&self, v: u32) -> &[u32] {
-        let index = self.children.get_or_init(|| ChildIndex::build(&self.idom));
+        let index = self.child_index();
         let v = v as usize;
         &index.kids[index.offsets[v] as usize..index.offsets[v + 1] as usize]
     }
+
+    fn child_index(&self) -> &ChildIndex {
+        self.children.get_or_init(|| ChildIndex::build(&self.idom))
+    }
+}
+
+/// The arrays of a [`Dominators`], as an index file keeps them (see [`Dominators::from_saved`]).
+pub struct SavedDominators {
+    pub pre: Column<u32>,
+    pub vertex: Column<NodeId>,
+    pub idom: Column<u32>,
+    pub child_offsets: Column<u32>,
+    pub kids: Column<u32>,
 }
 
 impl ChildIndex {
@@ -171,7 +252,10 @@ impl ChildIndex {
             *slot -= 1;
             kids[*slot as usize] = v as u32;
         }
-        ChildIndex { offsets, kids }
+        ChildIndex {
+            offsets: offsets.into(),
+            kids: kids.into(),
+        }
     }
 }
 

@@ -6,10 +6,10 @@
 use crate::retained::RetainedSizes;
 use heapgraph_graph::{Graph, NodeId, TypeId};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One type's line in the histogram.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TypeRow {
     pub type_id: TypeId,
     pub type_name: String,
@@ -35,7 +35,7 @@ pub enum SortKey {
 }
 
 /// Per-type counts and sizes of one graph. Only types with at least one instance have a row.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Histogram {
     pub rows: Vec<TypeRow>,
     pub total_count: u64,

@@ -8,7 +8,8 @@
 //! The BFS is sequential and deterministic: roots in the graph's root order, edges in the dump's order.
 //! It runs beside the dominator computation, on the other core.
 
-use heapgraph_graph::{EdgeLabel, Graph, NodeId};
+use heapgraph_graph::{Column, EdgeLabel, Graph, NodeId};
+use rayon::prelude::*;
 
 /// Marks a node reached by no root.
 const UNREACHED: NodeId = NodeId::MAX;
@@ -36,9 +37,9 @@ pub struct PathStep {
 /// BFS parents of every node, from the super-root over retaining edges.
 pub struct ShortestPaths {
     /// Node -> BFS parent, or [`FROM_SUPER_ROOT`], or [`UNREACHED`].
-    parent: Vec<NodeId>,
+    parent: Column<NodeId>,
     /// Node -> label of the edge from its parent (meaningless for roots and unreached nodes).
-    via: Vec<EdgeLabel>,
+    via: Column<EdgeLabel>,
     reached: usize,
 }
 
@@ -77,10 +78,44 @@ impl ShortestPaths {
             }
         }
         ShortestPaths {
-            parent,
-            via,
+            parent: parent.into(),
+            via: via.into(),
             reached: queue.len(),
         }
+    }
+
+    /// Parents as [`ShortestPaths::saved`] gave them (an index file's), checked: one parent and one label
+    /// per node of a graph of `node_count` nodes, each parent a node or a mark. A walk up forged parents
+    /// could still loop; [`ShortestPaths::path_to`] stops after `node_count` steps.
+    pub fn from_saved(
+        parent: Column<NodeId>,
+        via: Column<EdgeLabel>,
+        node_count: usize,
+    ) -> Result<ShortestPaths, String> {
+        if parent.len() != node_count || via.len() != node_count {
+            return Err(format!(
+                "{} parents and {} labels for {node_count} nodes",
+                parent.len(),
+                via.len()
+            ));
+        }
+        if !parent
+            .par_iter()
+            .all(|&p| p >= FROM_SUPER_ROOT || (p as usize) < node_count)
+        {
+            return Err("a shortest-path parent is not a node".into());
+        }
+        let reached = parent.par_iter().filter(|&&p| p != UNREACHED).count();
+        Ok(ShortestPaths {
+            parent,
+            via,
+            reached,
+        })
+    }
+
+    /// The parent and label arrays, for an index file to keep.
+    pub fn saved(&self) -> (&Column<NodeId>, &Column<EdgeLabel>) {
+        (&self.parent, &self.via)
     }
 
     /// How the BFS reached `node`.
@@ -117,6 +152,8 @@ impl ShortestPaths {
                     });
                     break;
                 }
+                // More steps than nodes: the parents loop, which only a forged index file can make.
+                Parent::Node(_, _) if steps.len() > self.parent.len() => return None,
                 Parent::Node(p, label) => {
                     steps.push(PathStep {
                         node: at,

@@ -9,13 +9,13 @@
 //! otherwise a linked list of 1000 nodes would count its tail 1000 times.
 
 use crate::dominators::Dominators;
-use heapgraph_graph::{Graph, NodeId, TypeId};
+use heapgraph_graph::{Column, Graph, NodeId, TypeId};
 use rayon::prelude::*;
 
 /// Retained sizes of every node, of the whole heap and of every type.
 pub struct RetainedSizes {
     /// Per node; 0 for unreachable nodes, which nothing in the dominator tree retains.
-    by_node: Vec<u64>,
+    by_node: Column<u64>,
     /// The super-root's retained size: the shallow size of every reachable object.
     total: u64,
     /// Per type, counting only instances not dominated by another instance of the same type.
@@ -42,13 +42,24 @@ impl RetainedSizes {
                             .preorder_number(n)
                             .map_or(0, |v| by_vertex[v as usize])
                     })
-                    .collect()
+                    .collect::<Vec<u64>>()
+                    .into()
             },
             || per_type(graph, dominators, &by_vertex),
         );
         RetainedSizes {
             by_node,
             total: by_vertex[0],
+            by_type,
+        }
+    }
+
+    /// Sizes as an index file keeps them: per node, per type, and the whole reachable heap. `by_node` must
+    /// have one entry per node and `by_type` one per type of the graph they belong to.
+    pub fn from_saved(by_node: Column<u64>, by_type: Vec<u64>, total: u64) -> RetainedSizes {
+        RetainedSizes {
+            by_node,
+            total,
             by_type,
         }
     }

@@ -9,7 +9,7 @@
 use crate::histogram::share;
 use heapgraph_graph::{Graph, NodeId, RootKind, TypeId};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -28,7 +28,7 @@ pub enum Unreferenced {
 }
 
 /// Objects of one type in a group.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypeCount {
     pub type_id: TypeId,
     pub type_name: String,
@@ -38,7 +38,7 @@ pub struct TypeCount {
 
 /// A set of objects, by type (most bytes first). The node list itself is kept for reports that show
 /// examples, but is not serialized.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ObjectGroup {
     pub count: u64,
     pub bytes: u64,
@@ -50,7 +50,7 @@ pub struct ObjectGroup {
 }
 
 /// Unreferenced objects by [`Unreferenced`] class, plus every unreachable object.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UnreferencedReport {
     /// Unreferenced roots held from outside the heap.
     pub held_from_outside: ObjectGroup,

@@ -11,6 +11,7 @@
 //! - Sparse, when they do not (CPython objects sit in arenas spread over the whole address space): one
 //!   entry per non-empty 64 KiB bucket, found by binary search over a directory small enough for the cache.
 
+use crate::column::Column;
 use crate::NodeId;
 
 /// Log2 of the sparse directory's bucket size: 64 KiB of address space per bucket.
@@ -24,17 +25,22 @@ pub struct AddressIndex {
     directory: Directory,
 }
 
+/// An address index's directory, as an index file keeps it.
 #[derive(Debug, Clone)]
-enum Directory {
+pub enum Directory {
     /// `starts[k]` is the index of the first address at or above `base + (k << shift)`; one more slot
     /// than buckets, so bucket `k` is `starts[k]..starts[k + 1]`.
     Dense {
         base: u64,
         shift: u32,
-        starts: Vec<u32>,
+        starts: Column<u32>,
     },
-    /// One entry per non-empty bucket: (bucket key, index of its first address), ascending.
-    Sparse(Vec<(u64, u32)>),
+    /// One entry per non-empty bucket: its key (address >> 16) and the index of its first address, both
+    /// ascending.
+    Sparse {
+        keys: Column<u64>,
+        starts: Column<u32>,
+    },
 }
 
 impl Default for AddressIndex {
@@ -53,6 +59,16 @@ impl AddressIndex {
         AddressIndex { directory }
     }
 
+    /// An index whose directory was built earlier (by [`AddressIndex::directory`]). A directory that does not
+    /// belong to the addresses it is used with finds wrong nodes or none, but never reads out of bounds.
+    pub fn from_directory(directory: Directory) -> AddressIndex {
+        AddressIndex { directory }
+    }
+
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
     /// The node whose address is `addr`, if any. `addresses` must be the array the index was built from.
     #[inline]
     pub fn find(&self, addresses: &[u64], addr: u64) -> Option<NodeId> {
@@ -62,23 +78,22 @@ impl AddressIndex {
                 shift,
                 starts,
             } => {
-                let key = usize::try_from(addr.checked_sub(*base)? >> shift).ok()?;
+                let key = usize::try_from(addr.checked_sub(*base)?.checked_shr(*shift)?).ok()?;
                 (*starts.get(key)?, *starts.get(key + 1)? as usize)
             }
-            Directory::Sparse(directory) => {
+            Directory::Sparse { keys, starts } => {
                 let key = addr >> SPARSE_SHIFT;
-                let slot = directory.partition_point(|&(k, _)| k < key);
-                let &(k, start) = directory.get(slot)?;
-                if k != key {
+                let slot = keys.partition_point(|&k| k < key);
+                if keys.get(slot) != Some(&key) {
                     return None;
                 }
-                let end = directory
+                let end = starts
                     .get(slot + 1)
-                    .map_or(addresses.len(), |&(_, s)| s as usize);
-                (start, end)
+                    .map_or(addresses.len(), |&s| s as usize);
+                (*starts.get(slot)?, end)
             }
         };
-        let bucket = &addresses[start as usize..end];
+        let bucket = addresses.get(start as usize..end)?;
         bucket
             .binary_search(&addr)
             .ok()
@@ -87,8 +102,8 @@ impl AddressIndex {
 
     pub fn heap_bytes(&self) -> usize {
         match &self.directory {
-            Directory::Dense { starts, .. } => starts.capacity() * std::mem::size_of::<u32>(),
-            Directory::Sparse(d) => d.capacity() * std::mem::size_of::<(u64, u32)>(),
+            Directory::Dense { starts, .. } => starts.heap_bytes(),
+            Directory::Sparse { keys, starts } => keys.heap_bytes() + starts.heap_bytes(),
         }
     }
 }
@@ -114,22 +129,25 @@ fn dense(addresses: &[u64], shift: u32) -> Directory {
     Directory::Dense {
         base,
         shift,
-        starts,
+        starts: starts.into(),
     }
 }
 
 fn sparse(addresses: &[u64]) -> Directory {
-    let mut directory = Vec::new();
-    let mut last_key = None;
+    let (mut keys, mut starts) = (Vec::new(), Vec::new());
     for (i, &addr) in addresses.iter().enumerate() {
         let key = addr >> SPARSE_SHIFT;
-        if last_key != Some(key) {
-            directory.push((key, i as u32));
-            last_key = Some(key);
+        if keys.last() != Some(&key) {
+            keys.push(key);
+            starts.push(i as u32);
         }
     }
-    directory.shrink_to_fit();
-    Directory::Sparse(directory)
+    keys.shrink_to_fit();
+    starts.shrink_to_fit();
+    Directory::Sparse {
+        keys: keys.into(),
+        starts: starts.into(),
+    }
 }
 
 #[cfg(test)]

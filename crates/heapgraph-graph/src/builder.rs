@@ -122,14 +122,14 @@ impl GraphBuilder {
         let graph = Graph::from_parts(GraphParts {
             types: self.nodes.iter().map(|n| n.1).collect(),
             sizes,
-            offsets,
+            offsets: offsets.into(),
             targets: resolved.iter().map(|e| e.1).collect(),
             labels: resolved.iter().map(|e| e.2).collect(),
             roots,
             type_table: self.types,
             strings: self.strings.freeze(),
             details,
-            addresses,
+            addresses: addresses.into(),
         })?;
         Ok(Built {
             graph,

@@ -1,6 +1,7 @@
 //! The graph itself and its invariants.
 
 use crate::address::AddressIndex;
+use crate::column::Column;
 use crate::details::NodeDetailSource;
 use crate::label::EdgeLabel;
 use crate::reverse::reverse_csr;
@@ -16,14 +17,14 @@ use std::sync::OnceLock;
 /// What a format hands over to become a [`Graph`]. [`Graph::from_parts`] checks every invariant.
 pub struct GraphParts {
     /// Node addresses, strictly ascending (node id = position).
-    pub addresses: Vec<u64>,
+    pub addresses: Column<u64>,
     /// Type of each node, an index into `type_table`.
-    pub types: Vec<TypeId>,
+    pub types: Column<TypeId>,
     pub sizes: ShallowSizes,
     /// Forward CSR: edges of node `n` are `offsets[n]..offsets[n + 1]` of `targets` and `labels`.
-    pub offsets: Vec<u32>,
-    pub targets: Vec<NodeId>,
-    pub labels: Vec<EdgeLabel>,
+    pub offsets: Column<u32>,
+    pub targets: Column<NodeId>,
+    pub labels: Column<EdgeLabel>,
     pub roots: Vec<Root>,
     pub type_table: Vec<TypeInfo>,
     pub strings: Strings,
@@ -50,13 +51,13 @@ struct Reverse {
 
 /// The reference graph of one dump. See the crate docs for the layout.
 pub struct Graph {
-    addresses: Vec<u64>,
+    addresses: Column<u64>,
     address_index: AddressIndex,
-    types: Vec<TypeId>,
+    types: Column<TypeId>,
     sizes: ShallowSizes,
-    offsets: Vec<u32>,
-    targets: Vec<NodeId>,
-    labels: Vec<EdgeLabel>,
+    offsets: Column<u32>,
+    targets: Column<NodeId>,
+    labels: Column<EdgeLabel>,
     /// Built on first use: only the commands that follow references backwards (`graph --backrefs`) need
     /// it, and it costs 4 bytes per object and per reference (267 MB on a 20M-object Java heap).
     reverse: OnceLock<Reverse>,
@@ -69,6 +70,16 @@ pub struct Graph {
 impl Graph {
     /// Checks the parts and builds the address index.
     pub fn from_parts(parts: GraphParts) -> Result<Graph, GraphError> {
+        let address_index = AddressIndex::new(&parts.addresses);
+        Graph::with_address_index(parts, address_index)
+    }
+
+    /// Checks the parts and takes an address index built earlier from the same addresses (an index file
+    /// keeps it, so that opening one does not sweep every address again).
+    pub fn with_address_index(
+        parts: GraphParts,
+        address_index: AddressIndex,
+    ) -> Result<Graph, GraphError> {
         check_parts(&parts)?;
         let GraphParts {
             addresses,
@@ -82,7 +93,6 @@ impl Graph {
             strings,
             details,
         } = parts;
-        let address_index = AddressIndex::new(&addresses);
         Ok(Graph {
             addresses,
             address_index,
@@ -190,6 +200,33 @@ impl Graph {
         (&reverse.offsets, &reverse.sources)
     }
 
+    /// Every node's address, ascending.
+    pub fn addresses(&self) -> &[u64] {
+        &self.addresses
+    }
+
+    pub fn address_index(&self) -> &AddressIndex {
+        &self.address_index
+    }
+
+    /// Every node's type, by node id.
+    pub fn types(&self) -> &[TypeId] {
+        &self.types
+    }
+
+    pub fn sizes(&self) -> &ShallowSizes {
+        &self.sizes
+    }
+
+    pub fn type_table(&self) -> &[TypeInfo] {
+        &self.type_table
+    }
+
+    /// Where [`Graph::details`] reads from, for an index to save what it needs.
+    pub fn detail_source(&self) -> &dyn NodeDetailSource {
+        &*self.details
+    }
+
     pub fn roots(&self) -> &[Root] {
         &self.roots
     }
@@ -203,19 +240,19 @@ impl Graph {
         self.details.details(node)
     }
 
-    /// Bytes held by the graph's arrays (not counting the dump file it may read details from, nor the
-    /// reverse edges until something has asked for them).
+    /// Bytes held by the graph's arrays (not counting the dump file it may read details from, arrays read
+    /// in place from an index file, nor the reverse edges until something has asked for them).
     pub fn heap_bytes(&self) -> usize {
         fn bytes<T>(v: &[T]) -> usize {
             std::mem::size_of_val(v)
         }
-        bytes(&self.addresses)
+        self.addresses.heap_bytes()
             + self.address_index.heap_bytes()
-            + bytes(&self.types)
+            + self.types.heap_bytes()
             + self.sizes.heap_bytes()
-            + bytes(&self.offsets)
-            + bytes(&self.targets)
-            + bytes(&self.labels)
+            + self.offsets.heap_bytes()
+            + self.targets.heap_bytes()
+            + self.labels.heap_bytes()
             + self
                 .reverse
                 .get()

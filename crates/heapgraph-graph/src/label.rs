@@ -47,6 +47,9 @@ impl EdgeKind {
 #[repr(transparent)]
 pub struct EdgeLabel(u32);
 
+// SAFETY: a transparent `u32`; every bit pattern is a label (an unknown kind reads as plain).
+unsafe impl crate::column::Plain for EdgeLabel {}
+
 impl EdgeLabel {
     /// Bits available for the payload.
     pub const PAYLOAD_BITS: u32 = 29;

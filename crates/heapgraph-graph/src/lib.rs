@@ -14,6 +14,7 @@
 
 mod address;
 mod builder;
+mod column;
 mod details;
 mod graph;
 mod label;
@@ -23,8 +24,9 @@ mod sizes;
 mod strings;
 mod types;
 
-pub use address::AddressIndex;
+pub use address::{AddressIndex, Directory};
 pub use builder::{Built, GraphBuilder};
+pub use column::{plain_bytes, Backing, Column, ColumnError, Plain};
 pub use details::{NoDetails, NodeDetailSource, NodeDetails};
 pub use graph::{Graph, GraphError, GraphParts};
 pub use label::{EdgeKind, EdgeLabel};

@@ -47,6 +47,38 @@ pub enum RootKind {
 }
 
 impl RootKind {
+    /// Every kind, in the order of their codes ([`RootKind::code`]).
+    pub const ALL: [RootKind; 19] = [
+        RootKind::Module,
+        RootKind::Interpreter,
+        RootKind::Frame,
+        RootKind::Local,
+        RootKind::External,
+        RootKind::Immortal,
+        RootKind::JniGlobal,
+        RootKind::JniLocal,
+        RootKind::JavaFrame,
+        RootKind::NativeStack,
+        RootKind::StickyClass,
+        RootKind::ThreadBlock,
+        RootKind::MonitorUsed,
+        RootKind::ThreadObject,
+        RootKind::VmInternal,
+        RootKind::Unknown,
+        RootKind::GlobalObject,
+        RootKind::GcRoot,
+        RootKind::Embedder,
+    ];
+
+    /// A number for the kind, as files store it.
+    pub fn code(self) -> u32 {
+        RootKind::ALL.iter().position(|&k| k == self).unwrap_or(0) as u32
+    }
+
+    pub fn from_code(code: u32) -> Option<RootKind> {
+        RootKind::ALL.get(code as usize).copied()
+    }
+
     /// Whether the root was inferred by the loader (from refcounts) rather than recorded by the runtime.
     /// Reports prefer recorded roots when they explain why an object is alive: "module app" says more
     /// than "held from outside".
@@ -85,4 +117,20 @@ pub struct Root {
     pub node: NodeId,
     pub kind: RootKind,
     pub name: StrId,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for kind in RootKind::ALL {
+            assert_eq!(RootKind::from_code(kind.code()), Some(kind));
+        }
+        let names: std::collections::HashSet<_> =
+            RootKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), RootKind::ALL.len(), "kinds are distinct");
+        assert_eq!(RootKind::from_code(RootKind::ALL.len() as u32), None);
+    }
 }

@@ -3,12 +3,13 @@
 //! Almost every object is smaller than 4 GiB; the rare bigger one (a huge `bytes`, a giant array) is kept in
 //! a side table so that the common case costs half of a `u64` array.
 
+use crate::column::Column;
 use crate::NodeId;
 use std::collections::HashMap;
 
 #[derive(Debug, Default, Clone)]
 pub struct ShallowSizes {
-    small: Vec<u32>,
+    small: Column<u32>,
     big: HashMap<NodeId, u64>,
 }
 
@@ -18,24 +19,48 @@ impl ShallowSizes {
 
     pub fn with_len(len: usize) -> ShallowSizes {
         ShallowSizes {
-            small: vec![0; len],
+            small: vec![0; len].into(),
             big: HashMap::new(),
         }
     }
 
+    /// Sizes as [`ShallowSizes::dense`] and [`ShallowSizes::big_entries`] gave them (an index file's).
+    pub fn from_saved(
+        small: Column<u32>,
+        big: impl IntoIterator<Item = (NodeId, u64)>,
+    ) -> ShallowSizes {
+        ShallowSizes {
+            small,
+            big: big.into_iter().collect(),
+        }
+    }
+
+    /// The 4-byte slot of every node; [`ShallowSizes::dense_limit`] + 1 marks a size in the side table.
+    pub fn dense(&self) -> &[u32] {
+        &self.small
+    }
+
+    /// The sizes too big for a dense slot, by node id.
+    pub fn big_entries(&self) -> Vec<(NodeId, u64)> {
+        let mut big: Vec<(NodeId, u64)> = self.big.iter().map(|(&n, &s)| (n, s)).collect();
+        big.sort_unstable();
+        big
+    }
+
     pub fn set(&mut self, node: NodeId, size: u64) {
         if size >= Self::BIG as u64 {
-            self.small[node as usize] = Self::BIG;
+            self.small.to_mut()[node as usize] = Self::BIG;
             self.big.insert(node, size);
         } else {
-            self.small[node as usize] = size as u32;
+            self.small.to_mut()[node as usize] = size as u32;
             self.big.remove(&node);
         }
     }
 
     pub fn get(&self, node: NodeId) -> u64 {
         match self.small[node as usize] {
-            Self::BIG => self.big[&node],
+            // A slot marked big always has its entry, unless an index file was forged: read it as the mark.
+            Self::BIG => self.big.get(&node).copied().unwrap_or(Self::BIG as u64),
             size => size as u64,
         }
     }
@@ -51,7 +76,7 @@ impl ShallowSizes {
     /// Splits into the dense part and a setter for oversized entries, so parallel loaders can fill
     /// disjoint chunks of the dense part and report the rare big sizes afterwards.
     pub fn dense_mut(&mut self) -> &mut [u32] {
-        &mut self.small
+        self.small.to_mut()
     }
 
     /// Records sizes that did not fit the dense part (their dense slot must already hold `u32::MAX`).
@@ -65,7 +90,7 @@ impl ShallowSizes {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.small.capacity() * 4 + self.big.capacity() * 16
+        self.small.heap_bytes() + self.big.capacity() * 16
     }
 }
 

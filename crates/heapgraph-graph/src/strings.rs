@@ -30,6 +30,34 @@ impl Strings {
         self.ends.len()
     }
 
+    /// The table as [`Strings::text`] and [`Strings::ends`] gave it (an index file's), checked: every end
+    /// ascending, within the text and on a character boundary.
+    pub fn from_saved(text: String, ends: &[u64]) -> Result<Strings, String> {
+        let mut last = 0;
+        let ends = ends
+            .iter()
+            .map(|&end| {
+                let end = usize::try_from(end).map_err(|e| e.to_string())?;
+                if end < last || !text.is_char_boundary(end) {
+                    return Err(format!("string end {end} is not a boundary after {last}"));
+                }
+                last = end;
+                Ok(end)
+            })
+            .collect::<Result<Vec<usize>, String>>()?;
+        Ok(Strings { text, ends })
+    }
+
+    /// All texts, one after another.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Where each string ends in [`Strings::text`].
+    pub fn ends(&self) -> impl Iterator<Item = u64> + '_ {
+        self.ends.iter().map(|&e| e as u64)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }

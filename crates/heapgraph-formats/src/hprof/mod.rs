@@ -195,12 +195,12 @@ pub(crate) fn load(
         map,
     };
     let graph = Graph::from_parts(GraphParts {
-        addresses: numbering.addresses,
-        types: resolved.types,
+        addresses: numbering.addresses.into(),
+        types: resolved.types.into(),
         sizes: resolved.sizes,
-        offsets: resolved.offsets,
-        targets: resolved.targets,
-        labels: resolved.labels,
+        offsets: resolved.offsets.into(),
+        targets: resolved.targets.into(),
+        labels: resolved.labels.into(),
         roots: roots.roots,
         type_table: classes.types,
         strings: interner.freeze(),

@@ -86,12 +86,12 @@ pub(crate) fn load(
     };
     let dangling_edges = resolved.dangling_edges;
     let graph = Graph::from_parts(GraphParts {
-        addresses,
-        types: resolved.types,
+        addresses: addresses.into(),
+        types: resolved.types.into(),
         sizes: resolved.sizes,
-        offsets: resolved.offsets,
-        targets: resolved.targets,
-        labels: resolved.labels,
+        offsets: resolved.offsets.into(),
+        targets: resolved.targets.into(),
+        labels: resolved.labels.into(),
         roots,
         type_table: std::mem::take(&mut scan.type_table),
         strings: std::mem::take(&mut scan.interner).freeze(),

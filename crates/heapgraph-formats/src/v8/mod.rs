@@ -193,11 +193,11 @@ pub(crate) fn load(
     let node_count = order.len();
     let graph = Graph::from_parts(GraphParts {
         addresses: order.iter().map(|&o| nodes.ids[o as usize]).collect(),
-        types,
+        types: types.into(),
         sizes,
-        offsets: resolved.offsets,
-        targets: resolved.targets,
-        labels: resolved.labels,
+        offsets: resolved.offsets.into(),
+        targets: resolved.targets.into(),
+        labels: resolved.labels.into(),
         roots,
         type_table,
         strings: interner.freeze(),
