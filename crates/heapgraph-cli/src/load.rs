@@ -1,16 +1,61 @@
-//! Loading a dump for a command, with a progress bar when a person is watching.
+//! Loading a dump for a command, with a progress bar when a person is watching: from its index when it
+//! has a good one, otherwise read, analysed and indexed for the next command.
 
+use crate::commands::report_args::IndexArgs;
 use crate::progress::TerminalProgress;
+use heapgraph_analysis::Analysis;
 use heapgraph_formats::{Dump, ShallowHistogram};
+use heapgraph_index::Analyzed;
 use std::path::Path;
 
 /// Loads `path` unless it surely cannot fit in memory, showing progress on stderr if it is a terminal, and
 /// what loading lost (a dump cut short) as warnings on stderr. Errors come back as the message to print.
 pub fn load_dump(path: &Path) -> Result<Dump, String> {
-    crate::memory::check_fits(path)?;
-    let dump = with_progress(|p| heapgraph_formats::load(path, p))?;
+    let dump = read_dump(path)?;
     warn(path, &dump.stats.warnings);
     Ok(dump)
+}
+
+/// The dump at `path` with every analysis, from its index or computed (and then indexed), as `index`
+/// says. What loading lost is shown as for [`load_dump`], what happened to the index as notes.
+pub fn analyzed_dump(path: &Path, index: &IndexArgs) -> Result<(Dump, Analysis), String> {
+    let progress = TerminalProgress::new();
+    let analyzed = heapgraph_index::analyzed(
+        path,
+        &index.options(),
+        &progress,
+        || read_dump(path),
+        analyze,
+    );
+    progress.finish();
+    let Analyzed {
+        dump,
+        analysis,
+        notes,
+    } = analyzed?;
+    warn(path, &dump.stats.warnings);
+    for note in notes {
+        eprintln!("heapgraph: note: {note}");
+    }
+    Ok((dump, analysis))
+}
+
+/// The dump's every analysis, and only if its index is already there and good: for commands that
+/// answer from less when there is none.
+pub fn indexed_dump(path: &Path, index: &IndexArgs) -> Option<(Dump, Analysis)> {
+    heapgraph_index::open_fresh(path, &index.options())
+}
+
+/// Every whole-heap analysis, with a spinner on a terminal meanwhile.
+pub fn analyze(graph: &heapgraph_graph::Graph) -> Analysis {
+    crate::progress::spin("analyzing (dominator tree, retained sizes, paths)", || {
+        heapgraph_analysis::analyze(graph)
+    })
+}
+
+fn read_dump(path: &Path) -> Result<Dump, String> {
+    crate::memory::check_fits(path)?;
+    with_progress(|p| heapgraph_formats::load(path, p))
 }
 
 /// The shallow histogram of `path` read without building its graph, for the formats that can (see

@@ -18,8 +18,6 @@ impl TerminalProgress {
                     .expect("valid template")
                     .progress_chars("=> "),
             );
-            // Loads that finish quickly never draw.
-            bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
         TerminalProgress { bar }
@@ -35,6 +33,8 @@ impl TerminalProgress {
 impl LoadProgress for TerminalProgress {
     fn phase(&self, name: &str, total: u64) {
         if let Some(bar) = &self.bar {
+            // Ticking starts with the first phase, so a bar made for work that never comes never draws.
+            bar.enable_steady_tick(Duration::from_millis(200));
             bar.set_message(name.to_string());
             bar.set_length(total);
             bar.set_position(0);

@@ -14,6 +14,14 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, for files that store one by its position here (index files).
+    pub const ALL: [Format; 4] = [
+        Format::PythonHgd,
+        Format::Hprof,
+        Format::HprofGzip,
+        Format::V8Snapshot,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Format::PythonHgd => "heapgraph Python dump (.hgd)",

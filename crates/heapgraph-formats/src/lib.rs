@@ -4,6 +4,7 @@
 //! The format is detected from a file's first bytes, never from its name ([`detect`]).
 
 mod detect;
+mod dump_bytes;
 mod edges;
 mod error;
 pub mod hprof;
@@ -18,7 +19,8 @@ pub use detect::{detect, Format};
 pub use error::LoadError;
 pub use progress::{LoadProgress, NoProgress};
 
-use heapgraph_graph::{Graph, TypeId};
+use dump_bytes::DumpBytes;
+use heapgraph_graph::{Graph, NodeDetailSource, SavedDetails, TypeId};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -87,6 +89,24 @@ pub fn load(path: &Path, progress: &dyn LoadProgress) -> Result<Dump, LoadError>
         Format::HprofGzip => hprof::load_gzip(path, file, progress),
         Format::V8Snapshot => v8::load(path, file, progress),
     }
+}
+
+/// Rebuilds the detail source of the `format` dump at `path` from what an index file kept of it
+/// ([`NodeDetailSource::saved`]), reading the dump itself only when a report first asks for a detail.
+/// `None` if the saved parts do not fit the format.
+pub fn reopen_details(
+    path: &Path,
+    format: Format,
+    saved: SavedDetails,
+) -> Option<Box<dyn NodeDetailSource>> {
+    let bytes = DumpBytes::reopen(path.to_path_buf(), format == Format::HprofGzip);
+    Some(match format {
+        Format::PythonHgd => Box::new(python::details::PythonDetails::reopen(bytes, saved)?),
+        Format::Hprof | Format::HprofGzip => {
+            Box::new(hprof::details::JavaDetails::reopen(bytes, saved)?)
+        }
+        Format::V8Snapshot => Box::new(v8::details::V8Details::reopen(bytes, saved)?),
+    })
 }
 
 /// Opens the dump at `path` and tells its format from its first bytes.

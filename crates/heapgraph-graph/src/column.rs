@@ -38,7 +38,8 @@ pub struct Column<T: Plain> {
 }
 
 enum Repr<T: Plain> {
-    Owned(Vec<T>),
+    /// Shared, so that handing a column to an index writer (or cloning it) copies nothing.
+    Owned(Arc<Vec<T>>),
     Mapped {
         _backing: Backing,
         ptr: *const T,
@@ -92,13 +93,14 @@ impl<T: Plain> Column<T> {
         plain_bytes(self)
     }
 
-    /// The values as an owned vector, copying a mapped column first (copy on write).
+    /// The values as an owned vector of this column's own, copying them first if they are mapped or
+    /// shared with a clone (copy on write).
     pub fn to_mut(&mut self) -> &mut Vec<T> {
         if let Repr::Mapped { .. } = self.repr {
-            self.repr = Repr::Owned(self.to_vec());
+            self.repr = Repr::Owned(Arc::new(self.to_vec()));
         }
         match &mut self.repr {
-            Repr::Owned(values) => values,
+            Repr::Owned(values) => Arc::make_mut(values),
             Repr::Mapped { .. } => unreachable!("just made owned"),
         }
     }
@@ -108,7 +110,7 @@ impl<T: Plain> Column<T> {
         matches!(self.repr, Repr::Mapped { .. })
     }
 
-    /// Heap bytes the column owns: 0 for a mapped one, whose pages belong to the kernel's cache.
+    /// Heap bytes the column holds: 0 for a mapped one, whose pages belong to the kernel's cache.
     pub fn heap_bytes(&self) -> usize {
         match &self.repr {
             Repr::Owned(values) => values.capacity() * std::mem::size_of::<T>(),
@@ -134,7 +136,7 @@ impl<T: Plain> Deref for Column<T> {
 impl<T: Plain> From<Vec<T>> for Column<T> {
     fn from(values: Vec<T>) -> Column<T> {
         Column {
-            repr: Repr::Owned(values),
+            repr: Repr::Owned(Arc::new(values)),
         }
     }
 }
@@ -154,7 +156,9 @@ impl<T: Plain> Default for Column<T> {
 impl<T: Plain> Clone for Column<T> {
     fn clone(&self) -> Column<T> {
         match &self.repr {
-            Repr::Owned(values) => values.clone().into(),
+            Repr::Owned(values) => Column {
+                repr: Repr::Owned(Arc::clone(values)),
+            },
             Repr::Mapped { _backing, ptr, len } => Column {
                 repr: Repr::Mapped {
                     _backing: Arc::clone(_backing),

@@ -3,6 +3,7 @@
 //! Keeping them out of the graph arrays saves tens of bytes per object; a report prints details for a few
 //! hundred objects, which a format reads from its dump file on demand.
 
+use crate::column::Column;
 use crate::NodeId;
 
 /// What a dump knows about one object beyond its type, size and references.
@@ -21,6 +22,22 @@ pub struct NodeDetails {
 /// Reads [`NodeDetails`] for a node, lazily, from wherever the format keeps them.
 pub trait NodeDetailSource: Send + Sync {
     fn details(&self, node: NodeId) -> NodeDetails;
+
+    /// What an index file must keep so that the format can rebuild this source from the dump without
+    /// reading all of it again (see `heapgraph_formats::reopen_details`). Empty when there is nothing.
+    fn saved(&self) -> SavedDetails {
+        SavedDetails::default()
+    }
+}
+
+/// A detail source's own arrays (offsets of records in the dump, per node) and a short text, in the
+/// format's own encoding, for everything else.
+#[derive(Default, Debug, Clone, PartialEq)]
+pub struct SavedDetails {
+    pub text: String,
+    pub u64s: Vec<Column<u64>>,
+    pub u32s: Vec<Column<u32>>,
+    pub u8s: Vec<Column<u8>>,
 }
 
 /// For graphs built without details (tests, synthetic graphs).

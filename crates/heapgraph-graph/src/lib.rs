@@ -27,7 +27,7 @@ mod types;
 pub use address::{AddressIndex, Directory};
 pub use builder::{Built, GraphBuilder};
 pub use column::{plain_bytes, Backing, Column, ColumnError, Plain};
-pub use details::{NoDetails, NodeDetailSource, NodeDetails};
+pub use details::{NoDetails, NodeDetailSource, NodeDetails, SavedDetails};
 pub use graph::{Graph, GraphError, GraphParts};
 pub use label::{EdgeKind, EdgeLabel};
 pub use roots::{Root, RootKind};

@@ -1,7 +1,7 @@
 //! `heapgraph dominators DUMP [ADDRESS]`
 
 use super::report_args::ReportArgs;
-use crate::load::load_dump;
+use crate::load::analyzed_dump;
 use heapgraph_render::dominators::{DominatorReport, TreeBuilder, TreeLimits};
 
 /// The dominator tree: what each object keeps alive on its own, biggest first.
@@ -29,17 +29,18 @@ pub fn run(args: Args) -> Result<(), String> {
             args.min_share
         ));
     }
-    let dump = load_dump(&args.report.dump)?;
+    let (dump, analysis) = analyzed_dump(&args.report.dump, &args.report.index)?;
     let graph = &dump.graph;
     let start = match &args.address {
         Some(text) => Some(super::node_at(&dump, text)?),
         None => None,
     };
-    let super::retention::Retention {
+    let heapgraph_analysis::Analysis {
         dominators,
         retained,
         paths,
-    } = super::retention::retention(graph);
+        ..
+    } = &analysis;
     if let Some(node) = start {
         if !dominators.is_reachable(node) {
             return Err(format!(
@@ -52,9 +53,9 @@ pub fn run(args: Args) -> Result<(), String> {
     }
     let tree = TreeBuilder {
         graph,
-        dominators: &dominators,
-        retained: &retained,
-        paths: &paths,
+        dominators,
+        retained,
+        paths,
         limits: TreeLimits {
             depth: args.depth,
             min_share: args.min_share / 100.0,

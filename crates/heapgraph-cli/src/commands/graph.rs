@@ -1,7 +1,7 @@
 //! `heapgraph graph DUMP (ADDRESS|TYPE) -o FILE`
 
-use super::retention::retention;
-use crate::load::load_dump;
+use super::report_args::IndexArgs;
+use crate::load::analyzed_dump;
 use heapgraph_analysis::{instances_of, Direction, Neighbourhood, WalkLimits};
 use heapgraph_render::graph::Drawing;
 use std::path::PathBuf;
@@ -12,7 +12,8 @@ use std::path::PathBuf;
 /// start objects stand out.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The dump file: a heapgraph Python dump (.hgd) or a Java HPROF dump (.hprof, .hprof.gz)
+    /// The dump file: a heapgraph Python dump (.hgd), a Java HPROF dump (.hprof, .hprof.gz) or a V8 heap
+    /// snapshot (.heapsnapshot)
     dump: PathBuf,
     /// An object's address (hex 0x... or decimal), or a type name (its instances retaining the most)
     start: String,
@@ -37,12 +38,13 @@ pub struct Args {
     /// Where to draw: FILE.dot, FILE.svg or FILE.png (SVG and PNG need Graphviz)
     #[arg(short, long, value_name = "FILE")]
     output: PathBuf,
+    #[command(flatten)]
+    index: IndexArgs,
 }
 
 pub fn run(args: Args) -> Result<(), String> {
-    let dump = load_dump(&args.dump)?;
+    let (dump, r) = analyzed_dump(&args.dump, &args.index)?;
     let graph = &dump.graph;
-    let r = retention(graph);
     let starts = if looks_like_address(&args.start) {
         vec![super::node_at(&dump, &args.start)?]
     } else {

@@ -1,7 +1,7 @@
 //! `heapgraph growth OLD NEW`
 
-use super::retention::retention;
-use crate::load::load_dump;
+use super::report_args::IndexArgs;
+use crate::load::{analyzed_dump, indexed_dump, load_dump};
 use heapgraph_analysis::{Growth, TreeLimits};
 use heapgraph_render::growth::{most_new, GrowthReport, HeldGrowth};
 use heapgraph_render::retainers::RetainersView;
@@ -25,22 +25,30 @@ pub struct Args {
     /// Print JSON instead of text
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    index: IndexArgs,
 }
 
 pub fn run(args: Args) -> Result<(), String> {
-    let (old, new) = (load_dump(&args.old)?, load_dump(&args.new)?);
+    // Only the new dump needs its analyses; the old one is read from its index if it has one, but none is
+    // built for it.
+    let old = match indexed_dump(&args.old, &args.index) {
+        Some((dump, _)) => dump,
+        None => load_dump(&args.old)?,
+    };
+    let (new, analysis) = analyzed_dump(&args.new, &args.index)?;
     let growth = crate::progress::spin("matching objects between the dumps", || {
         Growth::compute(&old.graph, &new.graph)
     });
     drop(old);
     let graph = &new.graph;
-    let r = retention(graph);
     let held = most_new(&growth, args.held)
         .into_iter()
         .map(|t| {
             let targets = growth.new_of_type(graph, &t.type_name);
-            let tree = r.retainer_tree(
+            let tree = super::retainer_tree(
                 graph,
+                &analysis,
                 &targets,
                 TreeLimits {
                     max_depth: 32,

@@ -1,7 +1,7 @@
 //! `heapgraph info DUMP`
 
 use super::report_args::ReportArgs;
-use crate::load::load_dump;
+use crate::load::{indexed_dump, load_dump};
 use heapgraph_render::info::InfoReport;
 
 /// What a dump is: format, runtime, process, objects, references, roots, load time.
@@ -12,7 +12,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), String> {
-    let dump = load_dump(&args.report.dump)?;
+    // Info needs no analysis: an index answers at once if there is one, but none is built for it.
+    let dump = match indexed_dump(&args.report.dump, &args.report.index) {
+        Some((dump, _)) => dump,
+        None => load_dump(&args.report.dump)?,
+    };
     let report = InfoReport::new(&dump);
     super::print(&report, args.report.json, InfoReport::render_text)
 }

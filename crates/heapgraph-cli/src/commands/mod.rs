@@ -7,26 +7,35 @@ pub mod graph;
 pub mod growth;
 pub mod info;
 pub mod path;
-mod report_args;
+pub mod report_args;
 pub mod retainers;
-mod retention;
 pub mod run;
 pub mod top;
 pub mod types;
 pub mod unreferenced;
 
-use heapgraph_analysis::Analysis;
+use heapgraph_analysis::{Analysis, RetainerTree, TreeLimits};
 use heapgraph_formats::Dump;
-use heapgraph_graph::{NodeId, TypeId};
+use heapgraph_graph::{Graph, NodeId, TypeId};
 use heapgraph_render::dot::{write_image, DotGraph};
 use serde::Serialize;
 use std::path::Path;
 
-/// Every whole-heap analysis, with a spinner on a terminal meanwhile.
-fn analyzed(graph: &heapgraph_graph::Graph) -> Analysis {
-    crate::progress::spin("analyzing (dominator tree, retained sizes, paths)", || {
-        heapgraph_analysis::analyze(graph)
-    })
+/// The merged chains from the roots to `targets` (MAT's merged shortest paths).
+fn retainer_tree(
+    graph: &Graph,
+    analysis: &Analysis,
+    targets: &[NodeId],
+    limits: TreeLimits,
+) -> RetainerTree {
+    RetainerTree::build(
+        graph,
+        &analysis.paths,
+        &analysis.dominators,
+        &analysis.retained,
+        targets,
+        limits,
+    )
 }
 
 /// Prints a report as pretty JSON or as its text form.

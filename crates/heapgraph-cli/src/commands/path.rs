@@ -1,15 +1,15 @@
 //! `heapgraph path DUMP ADDRESS`
 
 use super::report_args::ReportArgs;
-use crate::load::load_dump;
+use crate::load::{analyzed_dump, load_dump};
 use heapgraph_analysis::ShortestPaths;
 use heapgraph_render::path::PathReport;
 use heapgraph_render::{Chain, ObjectRef};
 use std::path::PathBuf;
 
 /// Why one object is alive: its shortest chain of references from a root (objgraph's
-/// find_backref_chain, offline). Only a breadth-first search: no dominator tree, so it is quick on big
-/// dumps.
+/// find_backref_chain, offline). From the dump's index, or with --no-index only a breadth-first search
+/// (no dominator tree, so it is quick on a big dump asked just once).
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -22,12 +22,18 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), String> {
-    let dump = load_dump(&args.report.dump)?;
+    let (dump, paths) = if args.report.index.no_index {
+        let dump = load_dump(&args.report.dump)?;
+        let paths = crate::progress::spin("finding the shortest chains from the roots", || {
+            ShortestPaths::compute(&dump.graph)
+        });
+        (dump, paths)
+    } else {
+        let (dump, analysis) = analyzed_dump(&args.report.dump, &args.report.index)?;
+        (dump, analysis.paths)
+    };
     let graph = &dump.graph;
     let node = super::node_at(&dump, &args.address)?;
-    let paths = crate::progress::spin("finding the shortest chains from the roots", || {
-        ShortestPaths::compute(graph)
-    });
     let report = PathReport {
         file: args.report.dump.display().to_string(),
         object: ObjectRef::new(graph, node),

@@ -1,8 +1,7 @@
 //! `heapgraph retainers DUMP TYPE`
 
 use super::report_args::ReportArgs;
-use super::retention::retention;
-use crate::load::load_dump;
+use crate::load::analyzed_dump;
 use heapgraph_analysis::{instances_of, TreeLimits};
 use heapgraph_render::retainers::{RetainersReport, RetainersView};
 use std::path::PathBuf;
@@ -30,13 +29,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), String> {
-    let dump = load_dump(&args.report.dump)?;
+    let (dump, analysis) = analyzed_dump(&args.report.dump, &args.report.index)?;
     let graph = &dump.graph;
     let types = super::types_named(&dump, &args.type_name)?;
     let targets = instances_of(graph, &types);
-    let r = retention(graph);
-    let tree = r.retainer_tree(
+    let tree = super::retainer_tree(
         graph,
+        &analysis,
         &targets,
         TreeLimits {
             max_depth: args.max_depth,

@@ -1,7 +1,7 @@
 //! `heapgraph top DUMP`
 
 use super::report_args::ReportArgs;
-use crate::load::load_dump;
+use crate::load::analyzed_dump;
 use heapgraph_render::top::TopReport;
 
 /// The objects retaining the most memory, with the shortest chain of references from a root to each.
@@ -15,8 +15,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), String> {
-    let dump = load_dump(&args.report.dump)?;
-    let analysis = super::analyzed(&dump.graph);
+    let (dump, analysis) = analyzed_dump(&args.report.dump, &args.report.index)?;
     let report = TopReport::new(
         args.report.dump.display().to_string(),
         &dump.graph,

@@ -1,7 +1,7 @@
 //! `heapgraph types DUMP`
 
 use super::report_args::ReportArgs;
-use crate::load::{load_dump, shallow_histogram};
+use crate::load::{analyzed_dump, load_dump, shallow_histogram};
 use heapgraph_analysis::{Histogram, SortKey};
 use heapgraph_render::types::TypesReport;
 
@@ -50,7 +50,7 @@ pub fn run(args: Args) -> Result<(), String> {
             None => Histogram::compute(&load_dump(path)?.graph),
         }
     } else {
-        super::analyzed(&load_dump(path)?.graph).histogram
+        analyzed_dump(path, &args.report.index)?.1.histogram
     };
     histogram.sort_by(match args.sort {
         Sort::Count => SortKey::Count,

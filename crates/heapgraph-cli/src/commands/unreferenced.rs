@@ -1,7 +1,7 @@
 //! `heapgraph unreferenced DUMP`
 
 use super::report_args::ReportArgs;
-use crate::load::load_dump;
+use crate::load::analyzed_dump;
 use heapgraph_render::unreferenced::UnreferencedView;
 
 /// Objects nothing in the heap references, told apart: held from outside (C code, the interpreter),
@@ -17,8 +17,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), String> {
-    let dump = load_dump(&args.report.dump)?;
-    let analysis = super::analyzed(&dump.graph);
+    let (_, analysis) = analyzed_dump(&args.report.dump, &args.report.index)?;
     let view = UnreferencedView {
         file: args.report.dump.display().to_string(),
         total_bytes: analysis.histogram.total_shallow_bytes,

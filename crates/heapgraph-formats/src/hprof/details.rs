@@ -4,26 +4,33 @@
 use super::classes::ClassTable;
 use super::cursor::{read_id, Cursor};
 use super::subrecords::{self, HeapObject, SubRecord};
-use heapgraph_graph::{NodeDetailSource, NodeDetails, NodeId};
-use memmap2::Mmap;
+use crate::dump_bytes::DumpBytes;
+use heapgraph_graph::{Column, NodeDetailSource, NodeDetails, NodeId, SavedDetails};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Characters of a string's value shown in previews.
 const PREVIEW_CHARS: usize = 64;
 
 pub struct JavaDetails {
-    pub map: Mmap,
-    pub id_size: usize,
+    pub bytes: DumpBytes,
     /// Node id -> offset of its sub-record. Node `n`'s address is the id right after that tag byte, so
     /// this array also finds a node by address (binary search) without a second copy of the addresses.
-    pub offsets: Vec<u64>,
+    pub offsets: Column<u64>,
+    pub classes: JavaClasses,
+}
+
+/// What details need beyond per-object offsets; an index file keeps it as JSON.
+#[derive(Serialize, Deserialize)]
+pub struct JavaClasses {
+    pub id_size: usize,
     /// Class id -> Java class name.
     pub class_names: HashMap<u64, String>,
     /// `java.lang.String`'s class id and the payload offsets of its `value` and `coder` fields.
     pub string: Option<StringLayout>,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Serialize, Deserialize)]
 pub struct StringLayout {
     pub class: u64,
     pub value: usize,
@@ -56,8 +63,23 @@ impl StringLayout {
 }
 
 impl JavaDetails {
+    /// Rebuilds the source from what [`NodeDetailSource::saved`] kept, reading the dump at `bytes`.
+    pub fn reopen(bytes: DumpBytes, mut saved: SavedDetails) -> Option<JavaDetails> {
+        let classes: JavaClasses = serde_json::from_str(&saved.text).ok()?;
+        // Ids are 4 or 8 bytes in every HPROF dump; anything else would make the cursor misread.
+        if ![4, 8].contains(&classes.id_size) {
+            return None;
+        }
+        Some(JavaDetails {
+            bytes,
+            offsets: saved.u64s.pop()?,
+            classes,
+        })
+    }
+
     fn object(&self, node: usize) -> Option<HeapObject<'_>> {
-        let mut c = Cursor::new(&self.map, *self.offsets.get(node)? as usize, self.id_size);
+        let id_size = self.classes.id_size;
+        let mut c = Cursor::new(self.bytes.get(), *self.offsets.get(node)? as usize, id_size);
         match subrecords::parse(&mut c).ok()? {
             SubRecord::Object(o) => Some(o),
             _ => None,
@@ -67,9 +89,11 @@ impl JavaDetails {
     fn node_at(&self, address: u64) -> Option<usize> {
         let address_of = |n: usize| {
             let at = self.offsets[n] as usize + 1;
-            self.map
-                .get(at..at + self.id_size)
-                .map_or(0, |b| read_id(b, 0, self.id_size))
+            let id_size = self.classes.id_size;
+            self.bytes
+                .get()
+                .get(at..at + id_size)
+                .map_or(0, |b| read_id(b, 0, id_size))
         };
         let (mut lo, mut hi) = (0, self.offsets.len());
         while lo < hi {
@@ -87,9 +111,9 @@ impl JavaDetails {
     /// (JDK 9+), or a `char[]` (JDK 8).
     fn string_value(&self, layout: StringLayout, fields: &[u8]) -> Option<(String, u64)> {
         let value = read_id(
-            fields.get(layout.value..layout.value + self.id_size)?,
+            fields.get(layout.value..layout.value + self.classes.id_size)?,
             0,
-            self.id_size,
+            self.classes.id_size,
         );
         let coder = layout
             .coder
@@ -130,15 +154,23 @@ fn utf16(units: impl Iterator<Item = u16> + Clone) -> (String, u64) {
 }
 
 impl NodeDetailSource for JavaDetails {
+    fn saved(&self) -> SavedDetails {
+        SavedDetails {
+            text: serde_json::to_string(&self.classes).unwrap_or_default(),
+            u64s: vec![self.offsets.clone()],
+            ..SavedDetails::default()
+        }
+    }
+
     fn details(&self, node: NodeId) -> NodeDetails {
         let Some(object) = self.object(node as usize) else {
             return NodeDetails::default();
         };
         let mut d = NodeDetails::default();
         match object {
-            HeapObject::Class(dump) => d.name = self.class_names.get(&dump.id).cloned(),
+            HeapObject::Class(dump) => d.name = self.classes.class_names.get(&dump.id).cloned(),
             HeapObject::Instance { class, fields, .. } => {
-                if let Some(layout) = self.string.filter(|s| s.class == class) {
+                if let Some(layout) = self.classes.string.filter(|s| s.class == class) {
                     if let Some((text, len)) = self.string_value(layout, fields) {
                         d.value = Some(text);
                         d.length = Some(len);
@@ -146,7 +178,7 @@ impl NodeDetailSource for JavaDetails {
                 }
             }
             HeapObject::ObjectArray { elements, .. } => {
-                d.length = Some((elements.len() / self.id_size) as u64)
+                d.length = Some((elements.len() / self.classes.id_size) as u64)
             }
             HeapObject::PrimitiveArray { len, .. } => d.length = Some(len as u64),
         }

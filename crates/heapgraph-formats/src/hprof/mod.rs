@@ -10,7 +10,7 @@
 mod classes;
 mod cursor;
 mod decode;
-mod details;
+pub(crate) mod details;
 mod gzip;
 mod header;
 mod histogram;
@@ -24,6 +24,7 @@ mod subrecords;
 pub use gzip::GZIP_MAGIC;
 pub use header::MAGIC_PREFIX;
 
+use crate::dump_bytes::DumpBytes;
 use crate::error::FormatError;
 use crate::pages::{map_dump, release_pages};
 use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
@@ -188,11 +189,13 @@ pub(crate) fn load(
     let data_len = data.len();
 
     let details = details::JavaDetails {
-        id_size,
-        offsets: numbering.offsets,
-        class_names,
-        string: details::StringLayout::find(&classes, id_size),
-        map,
+        offsets: numbering.offsets.into(),
+        classes: details::JavaClasses {
+            id_size,
+            class_names,
+            string: details::StringLayout::find(&classes, id_size),
+        },
+        bytes: DumpBytes::loaded(map),
     };
     let graph = Graph::from_parts(GraphParts {
         addresses: numbering.addresses.into(),

@@ -2,34 +2,55 @@
 //! asks for them.
 
 use super::record::*;
+use crate::dump_bytes::DumpBytes;
+use heapgraph_graph::{Column, SavedDetails};
 use heapgraph_graph::{NodeDetailSource, NodeDetails, NodeId};
-use memmap2::Mmap;
 
 pub struct PythonDetails {
-    pub map: Mmap,
+    pub bytes: DumpBytes,
     /// Node id -> offset of its OBJECT record.
-    pub record_offsets: Vec<u64>,
+    pub record_offsets: Column<u64>,
     /// File string id -> offset of its STRING record.
-    pub string_offsets: Vec<u64>,
+    pub string_offsets: Column<u64>,
 }
 
 impl PythonDetails {
     fn string(&self, id: u32) -> Option<String> {
         let offset = *self.string_offsets.get(id as usize)? as usize;
-        let rec = record_at(&self.map, offset).ok()?;
+        let rec = record_at(self.bytes.get(), offset).ok()?;
         std::str::from_utf8(rec.payload.get(4..)?)
             .ok()
             .map(str::to_string)
     }
 }
 
+impl PythonDetails {
+    /// Rebuilds the source from what [`NodeDetailSource::saved`] kept, reading the dump at `bytes`.
+    pub fn reopen(bytes: DumpBytes, mut saved: SavedDetails) -> Option<PythonDetails> {
+        let string_offsets = saved.u64s.pop()?;
+        let record_offsets = saved.u64s.pop()?;
+        Some(PythonDetails {
+            bytes,
+            record_offsets,
+            string_offsets,
+        })
+    }
+}
+
 impl NodeDetailSource for PythonDetails {
+    fn saved(&self) -> SavedDetails {
+        SavedDetails {
+            u64s: vec![self.record_offsets.clone(), self.string_offsets.clone()],
+            ..SavedDetails::default()
+        }
+    }
+
     fn details(&self, node: NodeId) -> NodeDetails {
         let Some(&offset) = self.record_offsets.get(node as usize) else {
             return NodeDetails::default();
         };
         // The loader validated this record; a failure here means the file changed under us.
-        let Ok(rec) = record_at(&self.map, offset as usize) else {
+        let Ok(rec) = record_at(self.bytes.get(), offset as usize) else {
             return NodeDetails::default();
         };
         let Ok(header) = ObjectHeader::parse(&rec) else {

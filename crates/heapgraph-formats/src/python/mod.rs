@@ -7,7 +7,7 @@
 //! read are handed back to the kernel as the passes go, so a dump much larger than the graph does not
 //! inflate the process's resident memory.
 
-mod details;
+pub(crate) mod details;
 mod number;
 mod record;
 mod resolve;
@@ -16,6 +16,7 @@ mod scan;
 
 pub use record::MAGIC;
 
+use crate::dump_bytes::DumpBytes;
 use crate::pages::{map_dump, release_pages};
 use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
 use heapgraph_graph::{AddressIndex, Graph, GraphParts};
@@ -80,9 +81,9 @@ pub(crate) fn load(
     // Refcounts are only needed for the roots: free them before the reverse edges are built.
     drop(resolved.refcounts);
     let details = details::PythonDetails {
-        map,
-        record_offsets: resolved.record_offsets,
-        string_offsets: std::mem::take(&mut scan.string_offsets),
+        bytes: DumpBytes::loaded(map),
+        record_offsets: resolved.record_offsets.into(),
+        string_offsets: std::mem::take(&mut scan.string_offsets).into(),
     };
     let dangling_edges = resolved.dangling_edges;
     let graph = Graph::from_parts(GraphParts {

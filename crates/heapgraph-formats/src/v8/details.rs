@@ -3,21 +3,22 @@
 //! instant, decoding millions up front would not be.
 
 use super::strings::StringTable;
-use heapgraph_graph::{NodeDetailSource, NodeDetails, NodeId};
-use memmap2::Mmap;
+use crate::dump_bytes::DumpBytes;
+use heapgraph_graph::{Column, NodeDetailSource, NodeDetails, NodeId, SavedDetails};
 
 /// Longest value preview, in characters.
 const PREVIEW: usize = 200;
 
 /// How a node's name reads, by its node type.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum NameIs {
     /// Strings and numbers: the name is the value.
-    Value,
+    Value = 0,
     /// Objects and natives: the name is the class, already the node's type.
-    Class,
+    Class = 1,
     /// Closures, code, regexps, hidden objects: the name is the object's own.
-    Name,
+    Name = 2,
 }
 
 impl NameIs {
@@ -30,18 +31,54 @@ impl NameIs {
             _ => NameIs::Name,
         }
     }
+
+    fn from_code(code: u8) -> NameIs {
+        match code {
+            0 => NameIs::Value,
+            1 => NameIs::Class,
+            _ => NameIs::Name,
+        }
+    }
 }
 
 pub struct V8Details {
-    pub map: Mmap,
+    pub bytes: DumpBytes,
     pub strings: StringTable,
-    /// Per node id: its name's index in the strings table and how that name reads.
-    pub names: Vec<u32>,
+    /// Per node id: its name's index in the strings table and its V8 node type.
+    pub names: Column<u32>,
+    pub kinds: Column<u8>,
+    /// How a name reads, per V8 node type.
     pub name_is: Vec<NameIs>,
-    pub kinds: Vec<u8>,
+}
+
+impl V8Details {
+    /// Rebuilds the source from what [`NodeDetailSource::saved`] kept, reading the dump at `bytes`.
+    pub fn reopen(bytes: DumpBytes, mut saved: SavedDetails) -> Option<V8Details> {
+        let name_is = saved.u8s.pop()?;
+        let kinds = saved.u8s.pop()?;
+        Some(V8Details {
+            bytes,
+            strings: StringTable::from_starts(saved.u64s.pop()?),
+            names: saved.u32s.pop()?,
+            kinds,
+            name_is: name_is.iter().map(|&c| NameIs::from_code(c)).collect(),
+        })
+    }
 }
 
 impl NodeDetailSource for V8Details {
+    fn saved(&self) -> SavedDetails {
+        SavedDetails {
+            u64s: vec![self.strings.starts().clone()],
+            u32s: vec![self.names.clone()],
+            u8s: vec![
+                self.kinds.clone(),
+                self.name_is.iter().map(|&n| n as u8).collect(),
+            ],
+            ..SavedDetails::default()
+        }
+    }
+
     fn details(&self, node: NodeId) -> NodeDetails {
         let mut d = NodeDetails::default();
         let (Some(&name), Some(&kind)) =
@@ -49,10 +86,15 @@ impl NodeDetailSource for V8Details {
         else {
             return d;
         };
-        let Some(text) = self.strings.get(&self.map, name as usize) else {
+        let Some(text) = self.strings.get(self.bytes.get(), name as usize) else {
             return d;
         };
-        match self.name_is[kind as usize] {
+        match self
+            .name_is
+            .get(kind as usize)
+            .copied()
+            .unwrap_or(NameIs::Name)
+        {
             // No length: V8 cuts names at 1024 characters, so the name's length is not the string's.
             NameIs::Value => d.value = Some(text.chars().take(PREVIEW).collect()),
             NameIs::Name if !text.is_empty() => d.name = Some(text.into_owned()),

@@ -9,7 +9,7 @@
 //! between two snapshots and addresses in reports are those ids (`@1234` in DevTools).
 
 mod columns;
-mod details;
+pub(crate) mod details;
 mod header;
 mod labels;
 mod numbers;
@@ -18,6 +18,7 @@ mod structure;
 
 pub use header::SIGNATURE;
 
+use crate::dump_bytes::DumpBytes;
 use crate::error::FormatError;
 use crate::pages::map_dump;
 use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
@@ -153,13 +154,14 @@ pub(crate) fn load(
     );
     let mut sizes = ShallowSizes::with_len(order.len());
     let mut big = Vec::new();
+    let dense = sizes.dense_mut();
     for (id, &o) in order.iter().enumerate() {
         let size = nodes.sizes[o as usize];
         if size > ShallowSizes::dense_limit() {
             big.push((id as NodeId, size));
-            sizes.dense_mut()[id] = u32::MAX;
+            dense[id] = u32::MAX;
         } else {
-            sizes.dense_mut()[id] = size as u32;
+            dense[id] = size as u32;
         }
     }
     sizes.extend_big(big);
@@ -188,7 +190,7 @@ pub(crate) fn load(
         kinds: order.iter().map(|&o| nodes.types[o as usize]).collect(),
         name_is,
         strings,
-        map,
+        bytes: DumpBytes::loaded(map),
     };
     let node_count = order.len();
     let graph = Graph::from_parts(GraphParts {

@@ -6,12 +6,13 @@
 
 use super::header::skip_string;
 use crate::error::{err, FormatError};
+use heapgraph_graph::Column;
 use std::borrow::Cow;
 use std::ops::Range;
 
 pub struct StringTable {
     /// Offset of each string's opening quote in the file.
-    starts: Vec<u64>,
+    starts: Column<u64>,
 }
 
 impl StringTable {
@@ -38,11 +39,23 @@ impl StringTable {
         if expect_value && !starts.is_empty() {
             return err(body.end, "the strings array ends with a comma");
         }
-        Ok(StringTable { starts })
+        Ok(StringTable {
+            starts: starts.into(),
+        })
     }
 
     pub fn len(&self) -> usize {
         self.starts.len()
+    }
+
+    /// The table as [`StringTable::starts`] gave it (an index file's).
+    pub fn from_starts(starts: Column<u64>) -> StringTable {
+        StringTable { starts }
+    }
+
+    /// Where each string's opening quote is in the file.
+    pub fn starts(&self) -> &Column<u64> {
+        &self.starts
     }
 
     /// String `i` as written, between its quotes (escapes not decoded).

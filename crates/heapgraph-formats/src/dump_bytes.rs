@@ -1,0 +1,52 @@
+//! The dump's bytes as detail sources read them: the map a reader made while loading, or, when the graph
+//! came from an index file, the dump mapped again (decompressed again, if gzipped) on the first report
+//! that asks for a detail. Commands that print no value previews never touch the dump at all.
+
+use crate::{hprof, pages, NoProgress};
+use memmap2::Mmap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+pub struct DumpBytes {
+    map: OnceLock<Option<Mmap>>,
+    /// Where to find the bytes again, for a source rebuilt from an index; `None` once loaded.
+    reopen: Option<Reopen>,
+}
+
+struct Reopen {
+    path: PathBuf,
+    gzip: bool,
+}
+
+impl DumpBytes {
+    /// The map a reader has just read the dump through.
+    pub fn loaded(map: Mmap) -> DumpBytes {
+        DumpBytes {
+            map: OnceLock::from(Some(map)),
+            reopen: None,
+        }
+    }
+
+    /// The dump at `path`, mapped on first use.
+    pub fn reopen(path: PathBuf, gzip: bool) -> DumpBytes {
+        DumpBytes {
+            map: OnceLock::new(),
+            reopen: Some(Reopen { path, gzip }),
+        }
+    }
+
+    /// The bytes; empty if the dump can no longer be read (details then come back empty, as for a record
+    /// that no longer parses).
+    pub fn get(&self) -> &[u8] {
+        let map = self.map.get_or_init(|| {
+            let Reopen { path, gzip } = self.reopen.as_ref()?;
+            let file = std::fs::File::open(path).ok()?;
+            let file = match gzip {
+                true => hprof::inflate(path, file, &NoProgress).ok()?,
+                false => file,
+            };
+            pages::map_dump(path, &file).ok()
+        });
+        map.as_deref().unwrap_or(&[])
+    }
+}
