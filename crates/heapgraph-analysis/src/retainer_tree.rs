@@ -17,7 +17,6 @@ use crate::dominators::Dominators;
 use crate::paths::{Parent, PathStep, ShortestPaths};
 use crate::retained::RetainedSizes;
 use heapgraph_graph::{EdgeKind, EdgeLabel, Graph, NodeId, TypeId};
-use std::collections::HashMap;
 
 /// How much of the merged tree to keep.
 #[derive(Copy, Clone, Debug)]
@@ -132,7 +131,7 @@ impl RetainerTree {
         targets: &[NodeId],
         limits: TreeLimits,
     ) -> RetainerTree {
-        let weight = outermost_retained(graph, dominators, retained, targets);
+        let weight = outermost_retained(dominators, retained, targets);
         let mut tree = RetainerTree {
             targets: targets.len() as u64,
             ..RetainerTree::default()
@@ -141,7 +140,7 @@ impl RetainerTree {
             nodes: Vec::new(),
             tops: Vec::new(),
         };
-        let mut index: HashMap<NodeId, u32> = HashMap::new();
+        let mut index = TrieIndex::new(graph.node_count());
         for (&t, &w) in targets.iter().zip(&weight) {
             if !paths.is_reached(t) {
                 tree.unreachable += 1;
@@ -177,37 +176,65 @@ pub fn instances_of(graph: &Graph, types: &[TypeId]) -> Vec<NodeId> {
     for &t in types {
         wanted[t as usize] = true;
     }
-    (0..graph.node_count() as NodeId)
-        .into_par_iter()
-        .filter(|&n| wanted[graph.type_of(n) as usize])
+    graph
+        .types()
+        .par_iter()
+        .enumerate()
+        .with_min_len(1 << 16)
+        .filter(|&(_, &ty)| wanted[ty as usize])
+        .map(|(n, _)| n as NodeId)
         .collect()
 }
 
 /// Each target's retained size, or 0 for a target that another target dominates (its bytes are already in
-/// that one's). One sweep in dominator preorder, where every vertex comes after its dominator.
+/// that one's). One sweep in dominator preorder, where every vertex comes after its dominator; targets
+/// are marked by preorder number, so the sweep reads only preorder-space arrays.
 fn outermost_retained(
-    graph: &Graph,
     dominators: &Dominators,
     retained: &RetainedSizes,
     targets: &[NodeId],
 ) -> Vec<u64> {
-    let mut is_target = vec![false; graph.node_count()];
-    for &t in targets {
-        is_target[t as usize] = true;
-    }
+    const TARGET: u8 = 1;
+    const COVERED: u8 = 2;
     let (vertex, idom) = dominators.preorder_arrays();
-    let mut covered = vec![false; vertex.len()];
+    let mut flags = vec![0u8; vertex.len()];
+    for &t in targets {
+        if let Some(v) = dominators.preorder_number(t) {
+            flags[v as usize] = TARGET;
+        }
+    }
     for v in 1..vertex.len() {
         let d = idom[v] as usize;
-        covered[v] = covered[d] || (d != 0 && is_target[vertex[d] as usize]);
+        if flags[d] != 0 {
+            flags[v] |= COVERED;
+        }
     }
     targets
         .iter()
         .map(|&t| match dominators.preorder_number(t) {
-            Some(v) if !covered[v as usize] => retained.of(t),
+            Some(v) if flags[v as usize] & COVERED == 0 => retained.of(t),
             _ => 0,
         })
         .collect()
+}
+
+/// Object -> its trie node. A dense array rather than a hash table: a type with a million instances
+/// walks millions of objects, and zeroed memory costs only the pages those objects' ids fall in.
+struct TrieIndex(Vec<u32>);
+
+impl TrieIndex {
+    fn new(nodes: usize) -> TrieIndex {
+        TrieIndex(vec![0; nodes])
+    }
+
+    /// Stored plus one, so that the zeroed array means "not in the trie".
+    fn get(&self, node: NodeId) -> Option<u32> {
+        self.0[node as usize].checked_sub(1)
+    }
+
+    fn insert(&mut self, node: NodeId, trie_node: u32) {
+        self.0[node as usize] = trie_node + 1;
+    }
 }
 
 impl Trie {
@@ -216,14 +243,14 @@ impl Trie {
     fn insert_chain(
         &mut self,
         paths: &ShortestPaths,
-        index: &mut HashMap<NodeId, u32>,
+        index: &mut TrieIndex,
         target: NodeId,
     ) -> u32 {
         let mut below: Option<u32> = None;
         let mut at = target;
         let mut first = None;
         loop {
-            let existing = index.get(&at).copied();
+            let existing = index.get(at);
             let idx = existing.unwrap_or_else(|| {
                 let parent = paths.parent(at);
                 self.nodes.push(TrieNode {
