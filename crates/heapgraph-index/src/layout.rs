@@ -145,6 +145,36 @@ impl Header {
     }
 }
 
+#[cfg(test)]
+impl Header {
+    /// The header as written, without checking anything: for tests that forge files.
+    pub fn decode_unchecked(file: &[u8]) -> Header {
+        let word = |at: usize| u64::from_ne_bytes(file[at..at + 8].try_into().unwrap());
+        let half = |at: usize| u32::from_ne_bytes(file[at..at + 4].try_into().unwrap());
+        let count = half(40) as usize;
+        let sections = (0..count)
+            .map(|i| {
+                let at = FIXED + i * ENTRY;
+                Section {
+                    tag: half(at),
+                    elem_size: half(at + 4),
+                    offset: word(at + 8),
+                    count: word(at + 16),
+                    checksum: word(at + 24),
+                }
+            })
+            .collect();
+        Header {
+            identity: DumpIdentity {
+                size: word(16),
+                modified_ns: word(24),
+                head_checksum: word(32),
+            },
+            sections,
+        }
+    }
+}
+
 struct Reader<'a> {
     file: &'a [u8],
     at: usize,

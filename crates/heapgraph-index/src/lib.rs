@@ -16,6 +16,8 @@ mod identity;
 mod layout;
 mod read;
 mod sections;
+#[cfg(test)]
+mod tests;
 mod write;
 
 pub use identity::DumpIdentity;

@@ -1,0 +1,149 @@
+//! The index file: the second command on a dump answers from it exactly as the first did from the dump,
+//! and a damaged, stale or foreign index is rebuilt, with a note, never trusted.
+
+use heapgraph_tests::java::java_testdata;
+use heapgraph_tests::v8::make_snapshots;
+use heapgraph_tests::{python_testdata, Scratch};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn heapgraph(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_heapgraph"))
+        .args(args)
+        .output()
+        .expect("run heapgraph")
+}
+
+/// Runs a command that must succeed; returns its stdout and stderr.
+fn ok(args: &[&str]) -> (String, String) {
+    let out = heapgraph(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "heapgraph {args:?}: {stderr}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+fn index_of(dump: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.hgi", dump.display()))
+}
+
+/// The reports compared with and without an index, for a dump, one of its types and one address.
+fn queries(dump: &str, ty: &str, addr: &str) -> Vec<Vec<String>> {
+    let q = |args: &[&str]| args.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    vec![
+        q(&["types", dump, "--json", "--top", "0"]),
+        q(&["top", dump, "--json", "--top", "50"]),
+        q(&["retainers", dump, ty, "--json"]),
+        q(&["path", dump, addr, "--json"]),
+        q(&["unreferenced", dump, "--json"]),
+        q(&["dominators", dump, "--json", "--min-share", "0"]),
+    ]
+}
+
+fn run(args: &[String], extra: &[&str]) -> (String, String) {
+    let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+    all.extend_from_slice(extra);
+    ok(&all)
+}
+
+/// Checks the whole life of an index on `dump`: none with --no-index, written by the first command,
+/// answers equal to the dump's, rebuilt after every kind of damage.
+fn check_index_life(dump: &Path) {
+    let d = dump.display().to_string();
+    let index = index_of(dump);
+    let (top, _) = ok(&["top", &d, "--json", "--no-index"]);
+    let top: serde_json::Value = serde_json::from_str(&top).unwrap();
+    let row = &top["rows"][0];
+    let (ty, addr) = (
+        row["type_name"].as_str().unwrap(),
+        row["address"].as_str().unwrap(),
+    );
+    let queries = queries(&d, ty, addr);
+    let expected: Vec<String> = queries.iter().map(|q| run(q, &["--no-index"]).0).collect();
+    assert!(!index.exists(), "--no-index writes no index");
+
+    let (_, stderr) = run(&queries[0], &[]);
+    assert!(stderr.contains("wrote index"), "{stderr}");
+    assert!(index.exists());
+    for (q, want) in queries.iter().zip(&expected) {
+        let (got, stderr) = run(q, &[]);
+        assert_eq!(&got, want, "{q:?} from the index");
+        assert!(!stderr.contains("note"), "{q:?}: {stderr}");
+    }
+    let (info, _) = ok(&["info", &d]);
+    assert!(info.contains("objects"), "{info}");
+
+    let good = std::fs::read(&index).unwrap();
+    let len = good.len();
+    let mut damaged: Vec<(String, Vec<u8>)> = [0, 7, 100, len / 3, len - 1]
+        .into_iter()
+        .map(|cut| (format!("cut at {cut}"), good[..cut].to_vec()))
+        .collect();
+    for at in [9, 60, len / 2, len - 3] {
+        let mut bytes = good.clone();
+        bytes[at] ^= 0x10;
+        damaged.push((format!("byte {at} flipped"), bytes));
+    }
+    damaged.push(("foreign".into(), b"not an index at all".repeat(100)));
+    for (what, bytes) in damaged {
+        std::fs::write(&index, &bytes).unwrap();
+        let (got, stderr) = run(&queries[1], &[]);
+        assert_eq!(got, expected[1], "{what}: answers stay right");
+        assert!(
+            stderr.contains("is not usable") && stderr.contains("rebuilding"),
+            "{what}: {stderr}"
+        );
+        let (_, stderr) = run(&queries[1], &[]);
+        assert!(!stderr.contains("note"), "{what}: rebuilt once: {stderr}");
+    }
+
+    // A dump rewritten in place (here: only its time changes) makes its index stale.
+    let file = std::fs::File::options().write(true).open(dump).unwrap();
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    file.set_modified(later).unwrap();
+    let (got, stderr) = run(&queries[2], &[]);
+    assert_eq!(got, expected[2]);
+    assert!(stderr.contains("another version of the dump"), "{stderr}");
+}
+
+#[test]
+fn python_dump_index_answers_like_the_dump_and_survives_damage() {
+    let scratch = Scratch::new("index-python");
+    let dump = scratch.0.join("service.hgd");
+    std::fs::copy(python_testdata().join("service.hgd"), &dump).unwrap();
+    check_index_life(&dump);
+}
+
+#[test]
+fn hprof_index_answers_like_the_dump_and_survives_damage() {
+    let scratch = Scratch::new("index-hprof");
+    let dump = scratch.0.join("fixture.hprof");
+    std::fs::copy(java_testdata().join("fixture.hprof"), &dump).unwrap();
+    check_index_life(&dump);
+}
+
+#[test]
+fn v8_index_answers_like_the_dump_and_survives_damage() {
+    let scratch = Scratch::new("index-v8");
+    make_snapshots(&scratch.0, 100);
+    check_index_life(&scratch.0.join("first.heapsnapshot"));
+}
+
+#[test]
+fn index_dir_keeps_indexes_away_from_the_dump() {
+    let scratch = Scratch::new("index-dir");
+    let dump = scratch.0.join("service.hgd");
+    std::fs::copy(python_testdata().join("service.hgd"), &dump).unwrap();
+    let cache = scratch.0.join("cache");
+    let d = dump.display().to_string();
+    let c = cache.display().to_string();
+    let (first, stderr) = ok(&["types", &d, "--index-dir", &c]);
+    assert!(stderr.contains("wrote index"), "{stderr}");
+    assert!(!index_of(&dump).exists());
+    let kept: Vec<_> = std::fs::read_dir(&cache).unwrap().collect();
+    assert_eq!(kept.len(), 1, "one index in the cache directory");
+    let (again, stderr) = ok(&["types", &d, "--index-dir", &c]);
+    assert_eq!(first, again);
+    assert!(stderr.is_empty(), "{stderr}");
+    let clash = heapgraph(&["types", &d, "--index-dir", &c, "--no-index"]);
+    assert!(!clash.status.success());
+}

@@ -1,0 +1,181 @@
+//! Damage to an index file, at the library level where thousands of cases run in seconds: every cut
+//! and every flipped bit is caught before anything is trusted, and a file forged to pass the checksums
+//! is either refused by the structural checks or answers queries without panicking.
+
+use crate::identity::DumpIdentity;
+use crate::layout::Header;
+use heapgraph_analysis::{analyze, instances_of, top_retainers, RetainerTree, TreeLimits};
+use heapgraph_formats::NoProgress;
+use std::path::{Path, PathBuf};
+
+/// A Python dump, its identity and its index bytes, written in a scratch directory.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    dump: PathBuf,
+    identity: DumpIdentity,
+    index: Vec<u8>,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("service.hgd");
+    std::fs::copy(
+        heapgraph_tests::python_testdata().join("service.hgd"),
+        &dump,
+    )
+    .unwrap();
+    let loaded = heapgraph_formats::load(&dump, &NoProgress).unwrap();
+    let analysis = analyze(&loaded.graph);
+    let identity = DumpIdentity::of(&dump).unwrap();
+    let path = dir.path().join("index.hgi");
+    crate::write_index(&path, identity, &loaded, &analysis, &NoProgress).unwrap();
+    let index = std::fs::read(&path).unwrap();
+    Fixture {
+        _dir: dir,
+        dump,
+        identity,
+        index,
+    }
+}
+
+impl Fixture {
+    /// Opens `bytes` as this dump's index (through a file, so the map is page-aligned as in use).
+    fn open(
+        &self,
+        bytes: &[u8],
+    ) -> Result<(heapgraph_formats::Dump, heapgraph_analysis::Analysis), String> {
+        let path = self.dump.with_extension("damaged");
+        std::fs::write(&path, bytes).unwrap();
+        crate::open(&path, &self.dump, self.identity).expect("the file exists")
+    }
+}
+
+/// xorshift: the same pseudo-random positions on every run, so failures reproduce.
+fn positions(len: usize, count: usize) -> impl Iterator<Item = (usize, u8)> {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    (0..count).map(move |_| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        ((seed % len as u64) as usize, 1 << (seed >> 61))
+    })
+}
+
+#[test]
+fn the_index_reads_back_what_was_written() {
+    let f = fixture();
+    let (dump, analysis) = f.open(&f.index).unwrap();
+    let loaded = heapgraph_formats::load(&f.dump, &NoProgress).unwrap();
+    let fresh = analyze(&loaded.graph);
+    let (g, h) = (&dump.graph, &loaded.graph);
+    assert_eq!(g.node_count(), h.node_count());
+    assert_eq!(g.addresses(), h.addresses());
+    assert_eq!(g.forward_csr(), h.forward_csr());
+    assert_eq!(g.types(), h.types());
+    assert_eq!(g.roots(), h.roots());
+    assert_eq!(analysis.retained.all(), fresh.retained.all());
+    assert_eq!(analysis.histogram, fresh.histogram);
+    assert_eq!(analysis.unreferenced, fresh.unreferenced);
+    for n in 0..g.node_count() as u32 {
+        assert_eq!(g.shallow_size(n), h.shallow_size(n));
+        assert_eq!(g.details(n), h.details(n), "details of node {n}");
+        assert_eq!(analysis.dominators.idom(n), fresh.dominators.idom(n));
+        assert_eq!(analysis.paths.parent(n), fresh.paths.parent(n));
+        assert_eq!(g.node_at(g.address(n)), Some(n));
+    }
+}
+
+#[test]
+fn every_cut_and_flipped_bit_is_refused() {
+    let f = fixture();
+    let header = Header::decode(&f.index).unwrap();
+    let mut cuts: Vec<usize> = header
+        .sections
+        .iter()
+        .flat_map(|s| {
+            let (start, end) = (s.offset as usize, (s.offset + s.byte_len()) as usize);
+            [start, start + 1, end.saturating_sub(1)]
+        })
+        .chain(positions(f.index.len(), 60).map(|(at, _)| at))
+        .chain([0, 8, 47, 48, 100])
+        .filter(|&c| c < f.index.len())
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    for cut in cuts {
+        assert!(
+            f.open(&f.index[..cut]).is_err(),
+            "cut at {cut} was accepted"
+        );
+    }
+    for (at, bit) in positions(f.index.len(), 300) {
+        let mut bytes = f.index.clone();
+        bytes[at] ^= bit;
+        // Padding between sections is covered by no checksum and may change freely.
+        let in_padding = header
+            .sections
+            .iter()
+            .all(|s| !(s.offset as usize..(s.offset + s.byte_len()) as usize).contains(&at))
+            && at >= Header::encoded_len(header.sections.len()) as usize;
+        if !in_padding {
+            assert!(f.open(&bytes).is_err(), "byte {at} ^ {bit:#x} was accepted");
+        }
+    }
+}
+
+/// Rewrites every checksum so that they match `bytes` again: what someone forging a file would do.
+fn reseal(bytes: &mut [u8]) {
+    let mut header = Header::decode_unchecked(bytes);
+    for s in &mut header.sections {
+        let range = s.offset as usize..(s.offset + s.byte_len()) as usize;
+        s.checksum = crate::checksum::checksum(&bytes[range]);
+    }
+    let encoded = header.encode();
+    bytes[..encoded.len()].copy_from_slice(&encoded);
+}
+
+#[test]
+fn forged_files_are_refused_or_answer_without_panicking() {
+    let f = fixture();
+    let header_len = Header::encoded_len(Header::decode(&f.index).unwrap().sections.len()) as usize;
+    let (mut accepted, mut refused) = (0, 0);
+    for (at, bit) in positions(f.index.len() - header_len, 400) {
+        let mut bytes = f.index.clone();
+        bytes[header_len + at] ^= bit;
+        reseal(&mut bytes);
+        match f.open(&bytes) {
+            Err(_) => refused += 1,
+            Ok((dump, analysis)) => {
+                accepted += 1;
+                exercise(&dump.graph, &analysis, &dump.path);
+            }
+        }
+    }
+    assert!(
+        refused > 0 && accepted > 0,
+        "{refused} refused, {accepted} accepted"
+    );
+}
+
+/// Runs the queries the commands run, on whatever a forged file produced.
+fn exercise(graph: &heapgraph_graph::Graph, analysis: &heapgraph_analysis::Analysis, _: &Path) {
+    for r in top_retainers(&analysis.retained, 20) {
+        let _ = analysis.paths.path_to(r.node);
+        let _ = analysis.dominators.children(r.node).count();
+        let _ = graph.details(r.node);
+    }
+    let ty = graph.type_of(0);
+    let targets = instances_of(graph, &[ty]);
+    let _ = RetainerTree::build(
+        graph,
+        &analysis.paths,
+        &analysis.dominators,
+        &analysis.retained,
+        &targets,
+        TreeLimits {
+            max_depth: 32,
+            top: 10,
+        },
+    );
+    let _ = graph.node_at(graph.address(graph.node_count() as u32 - 1));
+}
