@@ -16,9 +16,9 @@ const BYTE_ORDER: u32 = 0x0102_0304;
 pub const ALIGN: u64 = 64;
 
 /// Magic, version, byte order, the dump's identity (3 x u64), the section count and a reserved word.
-const FIXED: usize = 8 + 4 + 4 + 24 + 4 + 4;
+pub(crate) const FIXED: usize = 8 + 4 + 4 + 24 + 4 + 4;
 /// Tag, element size, offset, element count, checksum.
-const ENTRY: usize = 4 + 4 + 8 + 8 + 8;
+pub(crate) const ENTRY: usize = 4 + 4 + 8 + 8 + 8;
 
 /// One array in the file.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -142,36 +142,6 @@ impl Header {
             }
         }
         Ok(Header { identity, sections })
-    }
-}
-
-#[cfg(test)]
-impl Header {
-    /// The header as written, without checking anything: for tests that forge files.
-    pub fn decode_unchecked(file: &[u8]) -> Header {
-        let word = |at: usize| u64::from_ne_bytes(file[at..at + 8].try_into().unwrap());
-        let half = |at: usize| u32::from_ne_bytes(file[at..at + 4].try_into().unwrap());
-        let count = half(40) as usize;
-        let sections = (0..count)
-            .map(|i| {
-                let at = FIXED + i * ENTRY;
-                Section {
-                    tag: half(at),
-                    elem_size: half(at + 4),
-                    offset: word(at + 8),
-                    count: word(at + 16),
-                    checksum: word(at + 24),
-                }
-            })
-            .collect();
-        Header {
-            identity: DumpIdentity {
-                size: word(16),
-                modified_ns: word(24),
-                head_checksum: word(32),
-            },
-            sections,
-        }
     }
 }
 

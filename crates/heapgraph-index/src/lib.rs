@@ -12,6 +12,8 @@
 //! mismatch rebuilds it, and says why.
 
 mod checksum;
+#[cfg(any(test, feature = "fuzzing"))]
+mod forge;
 mod identity;
 mod layout;
 mod read;
@@ -20,6 +22,8 @@ mod sections;
 mod tests;
 mod write;
 
+#[cfg(feature = "fuzzing")]
+pub use forge::{exercise, reseal};
 pub use identity::DumpIdentity;
 pub use read::read_index;
 pub use write::write_index;

@@ -4,9 +4,9 @@
 
 use crate::identity::DumpIdentity;
 use crate::layout::Header;
-use heapgraph_analysis::{analyze, instances_of, top_retainers, RetainerTree, TreeLimits};
+use heapgraph_analysis::analyze;
 use heapgraph_formats::NoProgress;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A Python dump, its identity and its index bytes, written in a scratch directory.
 struct Fixture {
@@ -123,17 +123,6 @@ fn every_cut_and_flipped_bit_is_refused() {
     }
 }
 
-/// Rewrites every checksum so that they match `bytes` again: what someone forging a file would do.
-fn reseal(bytes: &mut [u8]) {
-    let mut header = Header::decode_unchecked(bytes);
-    for s in &mut header.sections {
-        let range = s.offset as usize..(s.offset + s.byte_len()) as usize;
-        s.checksum = crate::checksum::checksum(&bytes[range]);
-    }
-    let encoded = header.encode();
-    bytes[..encoded.len()].copy_from_slice(&encoded);
-}
-
 #[test]
 fn forged_files_are_refused_or_answer_without_panicking() {
     let f = fixture();
@@ -142,12 +131,12 @@ fn forged_files_are_refused_or_answer_without_panicking() {
     for (at, bit) in positions(f.index.len() - header_len, 400) {
         let mut bytes = f.index.clone();
         bytes[header_len + at] ^= bit;
-        reseal(&mut bytes);
+        crate::forge::reseal(&mut bytes, f.identity);
         match f.open(&bytes) {
             Err(_) => refused += 1,
             Ok((dump, analysis)) => {
                 accepted += 1;
-                exercise(&dump.graph, &analysis, &dump.path);
+                crate::forge::exercise(&dump.graph, &analysis);
             }
         }
     }
@@ -157,25 +146,31 @@ fn forged_files_are_refused_or_answer_without_panicking() {
     );
 }
 
-/// Runs the queries the commands run, on whatever a forged file produced.
-fn exercise(graph: &heapgraph_graph::Graph, analysis: &heapgraph_analysis::Analysis, _: &Path) {
-    for r in top_retainers(&analysis.retained, 20) {
-        let _ = analysis.paths.path_to(r.node);
-        let _ = analysis.dominators.children(r.node).count();
-        let _ = graph.details(r.node);
+/// Every input the `index` fuzz target crashed on (`testdata/index/regressions/`), for the seed dump
+/// `fuzz/seeds/hgd/small.hgd` the fuzz target indexes: opened behind forged checksums and asked what the
+/// commands ask.
+#[test]
+fn fuzz_regressions_open_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = heapgraph_tests::workspace_root();
+    let dump = dir.path().join("small.hgd");
+    std::fs::copy(root.join("fuzz/seeds/hgd/small.hgd"), &dump).unwrap();
+    let identity = DumpIdentity::of(&dump).unwrap();
+    let regressions = root.join("testdata/index/regressions");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&regressions).unwrap() {
+        let mut bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        crate::forge::reseal(&mut bytes, identity);
+        let index = dir.path().join("small.hgi");
+        std::fs::write(&index, &bytes).unwrap();
+        if let Some(Ok((loaded, analysis))) = crate::open(&index, &dump, identity) {
+            crate::forge::exercise(&loaded.graph, &analysis);
+        }
+        seen += 1;
     }
-    let ty = graph.type_of(0);
-    let targets = instances_of(graph, &[ty]);
-    let _ = RetainerTree::build(
-        graph,
-        &analysis.paths,
-        &analysis.dominators,
-        &analysis.retained,
-        &targets,
-        TreeLimits {
-            max_depth: 32,
-            top: 10,
-        },
+    assert!(
+        seen > 0,
+        "no regression inputs in {}",
+        regressions.display()
     );
-    let _ = graph.node_at(graph.address(graph.node_count() as u32 - 1));
 }

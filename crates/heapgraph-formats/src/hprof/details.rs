@@ -88,11 +88,11 @@ impl JavaDetails {
 
     fn node_at(&self, address: u64) -> Option<usize> {
         let address_of = |n: usize| {
-            let at = self.offsets[n] as usize + 1;
+            // Offsets from an index file may be forged: out of the dump reads as address 0.
             let id_size = self.classes.id_size;
-            self.bytes
-                .get()
-                .get(at..at + id_size)
+            let at = (self.offsets[n] as usize).saturating_add(1);
+            at.checked_add(id_size)
+                .and_then(|end| self.bytes.get().get(at..end))
                 .map_or(0, |b| read_id(b, 0, id_size))
         };
         let (mut lo, mut hi) = (0, self.offsets.len());

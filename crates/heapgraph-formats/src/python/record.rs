@@ -86,6 +86,13 @@ pub fn check_header(data: &[u8]) -> Result<usize, FormatError> {
 /// The record starting at `offset`, or an error if it runs past the end of the file.
 #[inline]
 pub fn record_at(data: &[u8], offset: usize) -> Result<Record<'_>, FormatError> {
+    // Offsets come from the reader's own scan, or from an index file that may be forged.
+    if offset > data.len() {
+        return err(
+            offset,
+            "no record here: the offset is past the end of the file",
+        );
+    }
     if data.len() - offset < RECORD_PREFIX {
         return err(
             offset,

@@ -60,7 +60,7 @@ impl StringTable {
 
     /// String `i` as written, between its quotes (escapes not decoded).
     pub fn raw<'a>(&self, data: &'a [u8], i: usize) -> Option<&'a [u8]> {
-        let start = *self.starts.get(i)? as usize + 1;
+        let start = (*self.starts.get(i)? as usize).checked_add(1)?;
         let end = skip_string(data, start - 1).ok()? - 1;
         Some(&data[start..end])
     }
