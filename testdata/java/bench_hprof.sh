@@ -18,7 +18,7 @@ cat "$dump" >/dev/null   # warm the page cache
 echo "| tool | command | wall s | peak RSS MiB |"
 echo "|---|---|---|---|"
 . "$(dirname "$0")/../measure.sh"
-measure heapgraph heapgraph top "$dump"
+measure heapgraph heapgraph top --no-index "$dump"
 measure hprof-analyzer hprof-analyzer "$dump" "$out/report.md"
 measure heapgraph heapgraph types --shallow "$dump"
 measure hprof-slurp hprof-slurp "$dump"

@@ -19,5 +19,5 @@ cat "$snapshot" >/dev/null   # warm the page cache
 echo "| tool | command | wall s | peak RSS MiB |"
 echo "|---|---|---|---|"
 . "$(dirname "$0")/../measure.sh"
-measure heapgraph heapgraph top "$snapshot"
+measure heapgraph heapgraph top --no-index "$snapshot"
 NODE_PATH=$modules measure memlab node --max-old-space-size=16384 "$here/memlab_top.js" "$snapshot"

@@ -144,13 +144,16 @@ impl RetainerTree {
         for (&t, &w) in targets.iter().zip(&weight) {
             if !paths.is_reached(t) {
                 tree.unreachable += 1;
-                tree.unreachable_bytes += graph.shallow_size(t);
+                tree.unreachable_bytes =
+                    tree.unreachable_bytes.saturating_add(graph.shallow_size(t));
                 continue;
             }
             let at = trie.insert_chain(paths, &mut index, t);
             trie.nodes[at as usize].targets += 1;
-            trie.nodes[at as usize].retained += w;
-            tree.retained += w;
+            // Saturating: sizes read from an index file may be forged, and must not overflow.
+            let node = &mut trie.nodes[at as usize];
+            node.retained = node.retained.saturating_add(w);
+            tree.retained = tree.retained.saturating_add(w);
         }
         trie.sum_up();
         let limits = TreeLimits {
@@ -304,8 +307,9 @@ impl Trie {
                 (n.parent, n.targets, n.retained)
             };
             if parent != NO_PARENT {
-                self.nodes[parent as usize].targets += targets;
-                self.nodes[parent as usize].retained += retained;
+                let parent = &mut self.nodes[parent as usize];
+                parent.targets += targets;
+                parent.retained = parent.retained.saturating_add(retained);
             }
         }
     }
@@ -441,7 +445,7 @@ impl Shaper<'_> {
             {
                 Some(g) => {
                     g.count += n.targets;
-                    g.retained += n.retained;
+                    g.retained = g.retained.saturating_add(n.retained);
                     g.example = g.example.min(n.node);
                     if g.label != Some(label) {
                         g.label = None;
@@ -479,7 +483,7 @@ impl Shaper<'_> {
     fn totals(&self, group: &Group) -> (u64, u64) {
         group.iter().fold((0, 0), |(t, r), &i| {
             let n = &self.trie.nodes[i as usize];
-            (t + n.targets, r + n.retained)
+            (t + n.targets, r.saturating_add(n.retained))
         })
     }
 
@@ -503,7 +507,7 @@ impl Folded {
     fn add(&mut self, targets: u64, retained: u64) {
         self.groups += 1;
         self.targets += targets;
-        self.retained += retained;
+        self.retained = self.retained.saturating_add(retained);
     }
 
     fn nonempty(self) -> Option<Folded> {

@@ -120,9 +120,9 @@ pub fn analyzed(
     }
     match write_index(&path, identity, &dump, &analysis, progress) {
         Ok(bytes) => notes.push(format!(
-            "wrote index {} ({} MB): later commands on this dump read it instead (--no-index skips it)",
+            "wrote index {} ({:.1} MB): later commands on this dump read it instead (--no-index skips it)",
             path.display(),
-            bytes.div_ceil(1 << 20)
+            bytes as f64 / 1e6
         )),
         Err(e) => notes.push(format!(
             "{e}; later commands will read the dump again (--index-dir DIR keeps indexes elsewhere)"

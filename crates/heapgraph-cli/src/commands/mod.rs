@@ -38,15 +38,25 @@ fn retainer_tree(
     )
 }
 
-/// Prints a report as pretty JSON or as its text form.
+/// Prints a report as pretty JSON or as its text form. A reader that stops early (`| head`) is not an
+/// error: the rest of the report is simply not written.
 fn print<R: Serialize>(report: &R, json: bool, text: impl Fn(&R) -> String) -> Result<(), String> {
-    if json {
-        let out = serde_json::to_string_pretty(report).map_err(|e| e.to_string())?;
-        println!("{out}");
+    use std::io::Write;
+    let out = if json {
+        serde_json::to_string_pretty(report).map_err(|e| e.to_string())? + "\n"
     } else {
-        print!("{}", text(report));
+        text(report)
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write the report to stdout: {e}"))
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// The node at an address typed by the user (`0x7f3a...` or decimal).
