@@ -2,7 +2,10 @@
 //! running the fixture programs in `testdata/python/` to make real dumps.
 
 pub mod java;
+mod json;
 pub mod service;
+
+pub use json::parse_strict;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -104,21 +104,33 @@ pub struct Folded {
 /// Marks a trie node without a parent (a root).
 const NO_PARENT: u32 = u32::MAX;
 
-/// One object on some target's chain.
+/// One object on some target's chain: 32 bytes, since a type with a million instances makes a million of
+/// them and the time goes into faulting in their pages.
 struct TrieNode {
     node: NodeId,
-    via: Option<EdgeLabel>,
+    /// The trie node above, or [`NO_PARENT`] for a root's object.
     parent: u32,
-    children: Vec<u32>,
+    /// The edge from the parent's object; meaningless without a parent.
+    via: EdgeLabel,
     /// Targets through this object, itself included; own counts until [`Trie::sum_up`].
     targets: u64,
     retained: u64,
+}
+
+impl TrieNode {
+    fn via(&self) -> Option<EdgeLabel> {
+        (self.parent != NO_PARENT).then_some(self.via)
+    }
 }
 
 /// The merged chains, one node per object, before limits are applied.
 struct Trie {
     nodes: Vec<TrieNode>,
     tops: Vec<u32>,
+    /// Children of trie node `i`: `kids[child_offsets[i]..child_offsets[i + 1]]`, in the order they were
+    /// made (filled by [`Trie::index_children`] once every chain is in).
+    child_offsets: Vec<u32>,
+    kids: Vec<u32>,
 }
 
 impl RetainerTree {
@@ -137,8 +149,10 @@ impl RetainerTree {
             ..RetainerTree::default()
         };
         let mut trie = Trie {
-            nodes: Vec::new(),
+            nodes: Vec::with_capacity(targets.len()),
             tops: Vec::new(),
+            child_offsets: Vec::new(),
+            kids: Vec::new(),
         };
         let mut index = TrieIndex::new(graph.node_count());
         for (&t, &w) in targets.iter().zip(&weight) {
@@ -155,6 +169,7 @@ impl RetainerTree {
             node.retained = node.retained.saturating_add(w);
             tree.retained = tree.retained.saturating_add(w);
         }
+        trie.index_children();
         trie.sum_up();
         let limits = TreeLimits {
             max_depth: limits.max_depth.min(MAX_DEPTH),
@@ -174,16 +189,16 @@ impl RetainerTree {
 
 /// Every object whose type is one of `types`, in node order: the targets of `heapgraph retainers TYPE`.
 pub fn instances_of(graph: &Graph, types: &[TypeId]) -> Vec<NodeId> {
-    use rayon::prelude::*;
     let mut wanted = vec![false; graph.type_count()];
     for &t in types {
         wanted[t as usize] = true;
     }
+    // Sequential: one pass over 4 bytes an object runs at memory speed, and was measured 3x faster than
+    // rayon's filtered collect (10 ms against 35 ms at 10M objects), which gathers pieces and copies them.
     graph
         .types()
-        .par_iter()
+        .iter()
         .enumerate()
-        .with_min_len(1 << 16)
         .filter(|&(_, &ty)| wanted[ty as usize])
         .map(|(n, _)| n as NodeId)
         .collect()
@@ -255,15 +270,13 @@ impl Trie {
         loop {
             let existing = index.get(at);
             let idx = existing.unwrap_or_else(|| {
-                let parent = paths.parent(at);
                 self.nodes.push(TrieNode {
                     node: at,
-                    via: match parent {
-                        Parent::Node(_, label) => Some(label),
-                        _ => None,
-                    },
                     parent: NO_PARENT,
-                    children: Vec::new(),
+                    via: match paths.parent(at) {
+                        Parent::Node(_, label) => label,
+                        _ => EdgeLabel::default(),
+                    },
                     targets: 0,
                     retained: 0,
                 });
@@ -274,7 +287,6 @@ impl Trie {
             first.get_or_insert(idx);
             if let Some(b) = below {
                 self.nodes[b as usize].parent = idx;
-                self.nodes[idx as usize].children.push(b);
             }
             if existing.is_some() {
                 break;
@@ -293,13 +305,43 @@ impl Trie {
         first.expect("the loop visits the target")
     }
 
+    /// Builds the child lists from the parent links. A node is linked to its parent right after it is
+    /// made, so node order is the order each parent gained its children.
+    fn index_children(&mut self) {
+        let mut offsets = vec![0u32; self.nodes.len() + 1];
+        for n in &self.nodes {
+            if n.parent != NO_PARENT {
+                offsets[n.parent as usize + 1] += 1;
+            }
+        }
+        for i in 1..offsets.len() {
+            offsets[i] += offsets[i - 1];
+        }
+        let mut next = offsets.clone();
+        let mut kids = vec![0u32; offsets[self.nodes.len()] as usize];
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.parent != NO_PARENT {
+                let at = &mut next[n.parent as usize];
+                kids[*at as usize] = i as u32;
+                *at += 1;
+            }
+        }
+        self.child_offsets = offsets;
+        self.kids = kids;
+    }
+
+    fn children(&self, i: u32) -> &[u32] {
+        let i = i as usize;
+        &self.kids[self.child_offsets[i] as usize..self.child_offsets[i + 1] as usize]
+    }
+
     /// Turns own counts into totals: children before parents (reverse preorder).
     fn sum_up(&mut self) {
         let mut order = Vec::with_capacity(self.nodes.len());
         let mut stack = self.tops.clone();
         while let Some(i) = stack.pop() {
             order.push(i);
-            stack.extend_from_slice(&self.nodes[i as usize].children);
+            stack.extend_from_slice(self.children(i));
         }
         for &i in order.iter().rev() {
             let (parent, targets, retained) = {
@@ -315,7 +357,7 @@ impl Trie {
     }
 
     fn is_end(&self, i: u32) -> bool {
-        self.nodes[i as usize].children.is_empty()
+        self.children(i).is_empty()
     }
 }
 
@@ -392,11 +434,13 @@ impl Shaper<'_> {
     fn step(&self, group: &Group) -> MergedStep {
         let nodes = &self.trie.nodes;
         let first = &nodes[group[0] as usize];
-        let same_label = group.iter().all(|&i| nodes[i as usize].via == first.via);
+        let same_label = group
+            .iter()
+            .all(|&i| nodes[i as usize].via() == first.via());
         MergedStep {
             step: PathStep {
                 node: first.node,
-                via: first.via,
+                via: first.via(),
             },
             objects: group.len() as u64,
             label_varies: !same_label,
@@ -407,7 +451,7 @@ impl Shaper<'_> {
     fn children(&self, group: &Group) -> (Vec<u32>, Vec<u32>) {
         group
             .iter()
-            .flat_map(|&i| self.trie.nodes[i as usize].children.iter().copied())
+            .flat_map(|&i| self.trie.children(i).iter().copied())
             .partition(|&c| self.trie.is_end(c))
     }
 
@@ -418,7 +462,7 @@ impl Shaper<'_> {
         let mut groups: Vec<((TypeId, u32), Group)> = Vec::new();
         for &i in siblings {
             let n = &self.trie.nodes[i as usize];
-            let label = n.via.unwrap_or_default();
+            let label = n.via().unwrap_or_default();
             let edge = match label.kind() {
                 EdgeKind::Index | EdgeKind::Key => (label.kind() as u32) << EdgeLabel::PAYLOAD_BITS,
                 _ => label.raw(),
@@ -437,7 +481,7 @@ impl Shaper<'_> {
         let mut groups: Vec<Held> = Vec::new();
         for &e in ends {
             let n = &self.trie.nodes[e as usize];
-            let label = n.via.unwrap_or_default();
+            let label = n.via().unwrap_or_default();
             let type_id = self.graph.type_of(n.node);
             match groups
                 .iter_mut()

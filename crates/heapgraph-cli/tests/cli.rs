@@ -38,7 +38,8 @@ fn info_describes_the_committed_dump() {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
     let json: serde_json::Value =
-        serde_json::from_slice(&heapgraph(&["info", &service_dump(), "--json"]).stdout).unwrap();
+        heapgraph_tests::parse_strict(&heapgraph(&["info", &service_dump(), "--json"]).stdout)
+            .unwrap();
     assert!(json["objects"].as_u64().unwrap() > 10_000);
     assert!(json["roots_by_kind"]["module"].as_u64().unwrap() > 10);
     assert_eq!(json["dangling_edges"], 0);
@@ -48,7 +49,7 @@ fn info_describes_the_committed_dump() {
 fn types_counts_the_classes_the_service_built() {
     let out = heapgraph(&["types", &service_dump(), "--top", "0", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json: serde_json::Value = heapgraph_tests::parse_strict(&out.stdout).unwrap();
     let rows = json["rows"].as_array().unwrap();
     let count = |name: &str| {
         rows.iter()
@@ -182,7 +183,7 @@ fn wrong_arguments_exit_with_usage() {
 fn json_of(args: &[&str]) -> serde_json::Value {
     let out = heapgraph(args);
     assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
+    heapgraph_tests::parse_strict(&out.stdout).unwrap()
 }
 
 #[test]

@@ -28,7 +28,7 @@ fn dump_pid(pid: u32, out: &Path) -> serde_json::Value {
         "dump --pid {pid} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).expect("--json prints JSON")
+    heapgraph_tests::parse_strict(&output.stdout).expect("--json prints JSON")
 }
 
 #[test]
@@ -90,7 +90,7 @@ fn two_dumps_by_pid_show_the_cache_growth_and_the_service_keeps_answering() {
             String::from_utf8_lossy(&growth.stderr)
         );
         let growth: serde_json::Value =
-            serde_json::from_slice(&growth.stdout).expect("growth --json");
+            heapgraph_tests::parse_strict(&growth.stdout).expect("growth --json");
         let entries = growth["types"]
             .as_array()
             .and_then(|t| t.iter().find(|r| r["type_name"] == "__main__.CacheEntry"))

@@ -51,7 +51,7 @@ fn check_index_life(dump: &Path) {
     let d = dump.display().to_string();
     let index = index_of(dump);
     let (top, _) = ok(&["top", &d, "--json", "--no-index"]);
-    let top: serde_json::Value = serde_json::from_str(&top).unwrap();
+    let top: serde_json::Value = heapgraph_tests::parse_strict(top.as_bytes()).unwrap();
     let row = &top["rows"][0];
     let (ty, addr) = (
         row["type_name"].as_str().unwrap(),

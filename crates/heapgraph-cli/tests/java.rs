@@ -98,7 +98,7 @@ fn shallow_rows(dump: &str, shallow: bool) -> Vec<(u64, String, u64, u64)> {
     if shallow {
         args.push("--shallow");
     }
-    let report: serde_json::Value = serde_json::from_str(&ok(&args)).unwrap();
+    let report: serde_json::Value = heapgraph_tests::parse_strict(ok(&args).as_bytes()).unwrap();
     report["rows"]
         .as_array()
         .unwrap()

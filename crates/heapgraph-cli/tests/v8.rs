@@ -33,7 +33,7 @@ fn every_command_reads_v8_snapshots() {
     );
 
     let types = ok(&["types", &first, "--top", "0", "--json"]);
-    let types: serde_json::Value = serde_json::from_str(&types).unwrap();
+    let types: serde_json::Value = heapgraph_tests::parse_strict(types.as_bytes()).unwrap();
     let leaky = types["rows"]
         .as_array()
         .unwrap()
@@ -46,7 +46,7 @@ fn every_command_reads_v8_snapshots() {
     assert!(retainers.contains("global.holder.items"), "{retainers}");
 
     let top = ok(&["top", &first, "--json"]);
-    let top: serde_json::Value = serde_json::from_str(&top).unwrap();
+    let top: serde_json::Value = heapgraph_tests::parse_strict(top.as_bytes()).unwrap();
     let holder = top["rows"]
         .as_array()
         .unwrap()

@@ -20,7 +20,7 @@ fn json_of(args: &[&str]) -> Value {
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    heapgraph_tests::parse_strict(&out.stdout).unwrap()
 }
 
 /// The branch whose whole chain reads `chain`, anywhere in the tree.

@@ -159,7 +159,9 @@ pub fn open_fresh(dump_path: &Path, options: &IndexOptions) -> Option<(Dump, Ana
 fn map(path: &Path, file: &std::fs::File) -> Result<Backing, String> {
     // SAFETY: the map is read-only and private. An index is only ever replaced by renaming a new file
     // over it, which leaves this mapping's file intact; only truncating it in place would fault.
-    let map = unsafe { memmap2::Mmap::map(file) }
+    // Populated: opening checks every section's checksum, so every page is read anyway, and mapping them
+    // all in one call costs less than a page fault for each.
+    let map = unsafe { memmap2::MmapOptions::new().populate().map(file) }
         .map_err(|e| format!("cannot map {}: {e}", path.display()))?;
     Ok(Arc::new(map))
 }

@@ -10,7 +10,6 @@ use serde::Serialize;
 pub struct TopRow {
     #[serde(flatten)]
     pub object: ObjectRef,
-    pub shallow_bytes: u64,
     pub retained_bytes: u64,
     /// `retained_bytes` as a share of everything reachable from the roots.
     pub share: f64,
@@ -38,7 +37,6 @@ impl TopReport {
             .into_iter()
             .map(|r| TopRow {
                 object: ObjectRef::new(graph, r.node),
-                shallow_bytes: graph.shallow_size(r.node),
                 retained_bytes: r.retained,
                 share: if total == 0 {
                     0.0
@@ -67,7 +65,7 @@ impl TopReport {
             table.row(vec![
                 format_bytes(row.retained_bytes),
                 format_share(row.retained_bytes, self.reachable_bytes),
-                format_bytes(row.shallow_bytes),
+                format_bytes(row.object.shallow_bytes),
                 row.object.text(),
                 row.path.as_ref().map(Chain::text).unwrap_or_default(),
             ]);

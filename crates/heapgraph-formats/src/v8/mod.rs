@@ -38,6 +38,12 @@ use structure::{EdgeType, View};
 /// Marks a snapshot node that is not a graph node (a synthetic group).
 const NONE: NodeId = NodeId::MAX;
 
+/// Memory a load surely takes per snapshot node: its parsed columns (type, name, id, size, edge count:
+/// 25 B), the numbering (4 B) and the graph's per-node arrays (address, type, size, edge offset: 16 B).
+const BYTES_PER_NODE_FLOOR: u64 = 45;
+/// Per snapshot edge: its parsed columns (type, name, target: 9 B) and the graph's target and label (8 B).
+const BYTES_PER_EDGE_FLOOR: u64 = 17;
+
 pub(crate) fn load(
     path: &Path,
     file: File,
@@ -50,6 +56,14 @@ pub(crate) fn load(
     let file_bytes = data.len() as u64;
     progress.phase("reading the snapshot", file_bytes);
     let (header, sections) = header::parse(data).map_err(located)?;
+    // The header's counts are checked against the arrays later; here a forged count is capped by what
+    // the file could hold (a number and its comma take 2 bytes), so it cannot inflate the floor.
+    let counted = |count: usize| (count as u64).min(file_bytes / 2);
+    crate::memory::check_fits(
+        path,
+        counted(header.node_count) * BYTES_PER_NODE_FLOOR
+            + counted(header.edge_count) * BYTES_PER_EDGE_FLOOR,
+    )?;
     let ((nodes, edges), strings) = rayon::join(
         || {
             rayon::join(
