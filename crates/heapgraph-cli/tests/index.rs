@@ -105,20 +105,24 @@ fn check_index_life(dump: &Path) {
     assert!(stderr.contains("another version of the dump"), "{stderr}");
 }
 
-#[test]
-fn python_dump_index_answers_like_the_dump_and_survives_damage() {
-    let scratch = Scratch::new("index-python");
-    let dump = scratch.0.join("service.hgd");
-    std::fs::copy(python_testdata().join("service.hgd"), &dump).unwrap();
+/// [`check_index_life`] on a copy of the committed dump `source`, in a scratch directory of its own (the
+/// test touches and damages files beside the dump).
+fn check_copy_of(source: &Path) {
+    let name = source.file_name().unwrap();
+    let scratch = Scratch::new(&format!("index-{}", name.to_string_lossy()));
+    let dump = scratch.0.join(name);
+    std::fs::copy(source, &dump).unwrap();
     check_index_life(&dump);
 }
 
 #[test]
+fn python_dump_index_answers_like_the_dump_and_survives_damage() {
+    check_copy_of(&python_testdata().join("service.hgd"));
+}
+
+#[test]
 fn hprof_index_answers_like_the_dump_and_survives_damage() {
-    let scratch = Scratch::new("index-hprof");
-    let dump = scratch.0.join("fixture.hprof");
-    std::fs::copy(java_testdata().join("fixture.hprof"), &dump).unwrap();
-    check_index_life(&dump);
+    check_copy_of(&java_testdata().join("fixture.hprof"));
 }
 
 #[test]

@@ -76,14 +76,8 @@ impl Spec {
     }
 }
 
-const ROOT_KINDS: [RootKind; 6] = [
-    RootKind::Module,
-    RootKind::Interpreter,
-    RootKind::Frame,
-    RootKind::Local,
-    RootKind::External,
-    RootKind::Immortal,
-];
+/// The Python root kinds: the first six.
+const ROOT_KINDS: &[RootKind] = RootKind::ALL.split_at(6).0;
 
 /// A random graph mixing the shapes dominator bugs hide in: long chains, diamonds, cycles, unreachable
 /// islands, self-loops, multi-edges, weak edges, several roots, roots that are also referenced.
