@@ -79,7 +79,10 @@ impl FirstPass {
         let header = header::parse(data).map_err(located)?;
         let id_size = header.id_size;
         progress.phase("reading records", data.len() as u64);
-        let records = records::walk(data, header.body_start, id_size).map_err(located)?;
+        let records = records::walk(data, header.body_start, id_size, &|start, end| {
+            release_pages(&map, start, end)
+        })
+        .map_err(located)?;
         let cut = records.cut_short.is_some();
         let mut scan = scan::scan(
             data,

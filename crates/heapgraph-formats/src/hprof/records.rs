@@ -55,10 +55,19 @@ impl Records {
 
 /// Walks every top-level record from `start`. A file cut short is not an error: the walk stops at the
 /// last whole record (keeping the incomplete heap segment, if that is where the cut is) and says why in
-/// `cut_short`.
-pub fn walk(data: &[u8], start: usize, id_size: usize) -> Result<Records, FormatError> {
+/// `cut_short`. `walked(from, to)` is told every few megabytes how far the walk got, so the caller can hand
+/// those pages back: reading one record header faults in the whole page-cache folio around it, and on a
+/// recent kernel a walk over a 1.7 GB dump's headers left 870 MB of it mapped.
+pub fn walk(
+    data: &[u8],
+    start: usize,
+    id_size: usize,
+    walked: &dyn Fn(usize, usize),
+) -> Result<Records, FormatError> {
+    const RELEASE_EVERY: usize = 16 << 20;
     let mut r = Records::default();
     let mut offset = start;
+    let mut released = 0;
     // Segmented dumps end with HEAP DUMP END; a file without it was cut at a record boundary.
     let mut open_segments = false;
     while offset < data.len() {
@@ -135,6 +144,10 @@ pub fn walk(data: &[u8], start: usize, id_size: usize) -> Result<Records, Format
             _ => {} // legacy agent records (ALLOC SITES, CPU SAMPLES, ...) carry nothing the graph needs
         }
         offset = body.end;
+        if offset - released >= RELEASE_EVERY {
+            walked(released, offset);
+            released = offset;
+        }
     }
     if open_segments && r.cut_short.is_none() {
         r.cut_short = Some("the heap dump segments are not followed by HEAP DUMP END".into());
