@@ -1,5 +1,5 @@
 //! Measures whether renumbering a graph's nodes for cache locality speeds up the heavy passes (issue 7):
-//! loads a dump, rebuilds its graph in three numberings, and times the dominator tree, retained sizes,
+//! loads a dump, rebuilds its graph in four numberings, and times the dominator tree, retained sizes,
 //! the shortest-path BFS and `analyze` (all of them, overlapped) on each, best of three runs.
 //!
 //! ```sh
@@ -8,8 +8,9 @@
 //!
 //! The numberings: the dump's own (rebuilt through the same code as the others, so that only the order
 //! differs), breadth-first from the roots, depth-first preorder from the roots (nodes no root reaches
-//! follow in their old order), and a random shuffle: the worst case, which shows what locality is worth. Every numbering must give the same reachable count and retained total, which
-//! the example checks before it prints a row.
+//! follow in their old order), and a random shuffle: the worst case, which shows what locality is worth.
+//! Every numbering must give the same reachable count and retained total, which the example checks before
+//! it prints a row.
 
 use heapgraph_analysis::{analyze, Dominators, RetainedSizes, ShortestPaths};
 use heapgraph_formats::{load, NoProgress};
