@@ -22,6 +22,7 @@
 //! Only edges whose label [retains](heapgraph_graph::EdgeLabel::retains) are followed. Nodes no root reaches have no dominator;
 //! they stay in the graph and are reported as unreachable.
 
+use crate::child_lists::child_lists;
 use heapgraph_graph::{Column, Graph, NodeId};
 use rayon::prelude::*;
 use std::sync::OnceLock;
@@ -233,25 +234,9 @@ pub struct SavedDominators {
 }
 
 impl ChildIndex {
-    /// Counting sort of `(idom[v], v)`. Placing vertices from the last down, each at the end of its
-    /// parent's range, keeps children ascending and needs no cursor array.
+    /// Counting sort of `(idom[v], v)`; vertex 0, the super-root, has no parent.
     fn build(idom: &[u32]) -> ChildIndex {
-        let n = idom.len();
-        let mut offsets = vec![0u32; n + 1];
-        for &d in &idom[1..] {
-            offsets[d as usize] += 1;
-        }
-        let mut running = 0u32;
-        for slot in offsets.iter_mut() {
-            running += *slot;
-            *slot = running;
-        }
-        let mut kids = vec![0u32; n.saturating_sub(1)];
-        for v in (1..n).rev() {
-            let slot = &mut offsets[idom[v] as usize];
-            *slot -= 1;
-            kids[*slot as usize] = v as u32;
-        }
+        let (offsets, kids) = child_lists(idom.len(), |v| (v > 0).then(|| idom[v]));
         ChildIndex {
             offsets: offsets.into(),
             kids: kids.into(),

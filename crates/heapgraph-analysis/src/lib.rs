@@ -21,6 +21,7 @@
 //! so graphs must have fewer than `u32::MAX - 1` nodes (about 2^32 objects: ~100 GB of graph alone).
 
 mod analysis;
+mod child_lists;
 pub mod dominators;
 pub mod growth;
 pub mod histogram;

@@ -13,6 +13,7 @@
 //! [`Branch`]: `module __main__.__dict__['CACHE']['k']` is one line, not four. Targets that end a chain
 //! are grouped per holder by type and edge kind into [`Held`] lines (`[i] 1,000 × app.Item`).
 
+use crate::child_lists::child_lists;
 use crate::dominators::Dominators;
 use crate::paths::{Parent, PathStep, ShortestPaths};
 use crate::retained::RetainedSizes;
@@ -268,35 +269,38 @@ impl Trie {
         let mut at = target;
         let mut first = None;
         loop {
-            let existing = index.get(at);
-            let idx = existing.unwrap_or_else(|| {
-                self.nodes.push(TrieNode {
-                    node: at,
-                    parent: NO_PARENT,
-                    via: match paths.parent(at) {
-                        Parent::Node(_, label) => label,
-                        _ => EdgeLabel::default(),
-                    },
-                    targets: 0,
-                    retained: 0,
-                });
-                let idx = (self.nodes.len() - 1) as u32;
-                index.insert(at, idx);
-                idx
-            });
+            // A new object reads its BFS parent once, for its edge label and for the next step up; an
+            // object already in the trie ends the walk, since the rest of its chain is there too.
+            let (idx, parent) = match index.get(at) {
+                Some(idx) => (idx, None),
+                None => {
+                    let parent = paths.parent(at);
+                    self.nodes.push(TrieNode {
+                        node: at,
+                        parent: NO_PARENT,
+                        via: match parent {
+                            Parent::Node(_, label) => label,
+                            _ => EdgeLabel::default(),
+                        },
+                        targets: 0,
+                        retained: 0,
+                    });
+                    let idx = (self.nodes.len() - 1) as u32;
+                    index.insert(at, idx);
+                    (idx, Some(parent))
+                }
+            };
             first.get_or_insert(idx);
             if let Some(b) = below {
                 self.nodes[b as usize].parent = idx;
             }
-            if existing.is_some() {
-                break;
-            }
-            match paths.parent(at) {
-                Parent::Node(p, _) => {
+            match parent {
+                None => break,
+                Some(Parent::Node(p, _)) => {
                     below = Some(idx);
                     at = p;
                 }
-                Parent::SuperRoot | Parent::Unreached => {
+                Some(Parent::SuperRoot | Parent::Unreached) => {
                     self.tops.push(idx);
                     break;
                 }
@@ -306,26 +310,12 @@ impl Trie {
     }
 
     /// Builds the child lists from the parent links. A node is linked to its parent right after it is
-    /// made, so node order is the order each parent gained its children.
+    /// made, so ascending node order is the order each parent gained its children.
     fn index_children(&mut self) {
-        let mut offsets = vec![0u32; self.nodes.len() + 1];
-        for n in &self.nodes {
-            if n.parent != NO_PARENT {
-                offsets[n.parent as usize + 1] += 1;
-            }
-        }
-        for i in 1..offsets.len() {
-            offsets[i] += offsets[i - 1];
-        }
-        let mut next = offsets.clone();
-        let mut kids = vec![0u32; offsets[self.nodes.len()] as usize];
-        for (i, n) in self.nodes.iter().enumerate() {
-            if n.parent != NO_PARENT {
-                let at = &mut next[n.parent as usize];
-                kids[*at as usize] = i as u32;
-                *at += 1;
-            }
-        }
+        let nodes = &self.nodes;
+        let (offsets, kids) = child_lists(nodes.len(), |i| {
+            Some(nodes[i].parent).filter(|&p| p != NO_PARENT)
+        });
         self.child_offsets = offsets;
         self.kids = kids;
     }
