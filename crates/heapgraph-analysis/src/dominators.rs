@@ -12,11 +12,18 @@
 //! What made it fast there, and is done here:
 //! - everything after the DFS runs in **DFS-preorder space**: vertex `w` is the `w`-th node the DFS
 //!   visited, so the reverse-preorder main loop reads its arrays sequentially;
-//! - the DFS itself emits the predecessors the main loop needs, already numbered in preorder, and
-//!   counting-sorts them into a small CSR: the graph's node-space reverse edges are never read;
+//! - the DFS counts the predecessors the main loop needs, and a parallel sweep over the forward edges
+//!   places them, already numbered in preorder, into a small CSR: the graph's node-space reverse edges
+//!   are never built, and the DFS stores no edge lists;
 //! - forward edges (`u` an ancestor of `v` in the DFS tree) only ever lower `semi(v)` to `u`, so the DFS
 //!   applies them on the spot and stores only cross and back edges;
-//! - the four per-vertex fields the path compression touches share one 16-byte record;
+//! - the four per-vertex fields the path compression touches share one 16-byte record, whose label
+//!   slot doubles as the bucket head until the main loop reaches the vertex;
+//! - the node-to-preorder map is dropped during the main loop and rebuilt after it.
+//!
+//! Memory at the peak (the main loop) is about 33 bytes per reachable object plus 4 per cross or back
+//! edge: the records (16), the predecessor offsets (4), `idom` (4), preorder-to-node (4) and the prefetch
+//! path, where it was 49 plus 12 per such edge before the last three items above.
 //! - the DFS, the compression and the tree walks are iterative: heap dumps have chains millions long.
 //!
 //! Only edges whose label [retains](heapgraph_graph::EdgeLabel::retains) are followed. Nodes no root reaches have no dominator;
@@ -25,6 +32,7 @@
 use crate::child_lists::child_lists;
 use heapgraph_graph::{Column, Graph, NodeId};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 /// Where a node sits in the dominator tree.
@@ -67,13 +75,22 @@ struct ChildIndex {
 impl Dominators {
     /// Computes the dominator tree of `graph` from the super-root over retaining edges.
     pub fn compute(graph: &Graph) -> Dominators {
-        let dfs = depth_first(graph);
-        let (pred_offsets, preds) = preorder_predecessors(dfs.records.len(), &dfs.pairs);
-        drop(dfs.pairs);
-        let idom = semidominators_to_idoms(dfs.records, &pred_offsets, &preds);
+        let DepthFirst {
+            pre,
+            vertex,
+            records,
+            pred_counts,
+        } = depth_first(graph);
+        let (pred_offsets, preds) = preorder_predecessors(graph, &pre, pred_counts);
+        // The main loop works in preorder space only: the node-to-preorder map is rebuilt after it
+        // rather than held through it (4 bytes per object at the peak).
+        drop(pre);
+        let idom = semidominators_to_idoms(records, &pred_offsets, &preds);
+        drop((pred_offsets, preds));
+        let pre = node_to_preorder(graph.node_count(), &vertex);
         Dominators {
-            pre: dfs.pre.into(),
-            vertex: dfs.vertex.into(),
+            pre: pre.into(),
+            vertex: vertex.into(),
             idom: idom.into(),
             children: OnceLock::new(),
         }
@@ -212,6 +229,12 @@ impl Dominators {
         }
     }
 
+    /// The node-to-preorder and preorder-to-node maps, shared (not copied) with an analysis that
+    /// keeps its own results in preorder space.
+    pub(crate) fn shared_maps(&self) -> (Column<u32>, Column<NodeId>) {
+        (self.pre.clone(), self.vertex.clone())
+    }
+
     /// Children of preorder vertex `v`, as preorder numbers.
     pub(crate) fn kid_slice(&self, v: u32) -> &[u32] {
         let index = self.child_index();
@@ -250,7 +273,11 @@ impl ChildIndex {
 struct Record {
     /// The DFS-tree parent until the vertex is linked; then its ancestor in the compressed forest.
     ancestor: u32,
-    /// The vertex of minimum semidominator on the compressed path above this one.
+    /// The vertex of minimum semidominator on the compressed path above this one, once the main loop
+    /// has reached the vertex. Before that the label would only be the vertex itself, so the slot
+    /// holds something else: the head of the vertex's bucket (the vertices waiting for it to be linked
+    /// as their semidominator), or [`NONE`]. That saves the main loop a bucket array of 4 bytes per
+    /// vertex.
     label: u32,
     /// `semi[label]`, kept here so that comparisons need no second lookup.
     label_semi: u32,
@@ -263,27 +290,29 @@ struct DepthFirst {
     pre: Vec<u32>,
     vertex: Vec<NodeId>,
     records: Vec<Record>,
-    /// Cross and back edges as `(preorder of target, preorder of source)`; the source is always larger.
-    pairs: Vec<(u32, u32)>,
+    /// For each preorder vertex, how many cross and back edges enter it (edges from a vertex numbered
+    /// later); one slot more than vertices, for [`preorder_predecessors`] to turn into CSR offsets.
+    pred_counts: Vec<u32>,
 }
 
 /// Iterative DFS from the super-root over retaining edges, numbering vertices in preorder.
 ///
 /// Every retaining edge `u -> v` between reachable nodes is seen exactly once, when `u`'s turn comes:
 /// it is the tree edge if `v` is new; a forward edge if `v` was numbered after `u` (then `u` is an
-/// ancestor, and lowers `semi(v)` at once); a cross or back edge if `v` was numbered before `u` (stored
-/// for the main loop); or a self-loop (ignored: it never matters for dominance).
+/// ancestor, and lowers `semi(v)` at once); a cross or back edge if `v` was numbered before `u` (counted
+/// here, collected by [`preorder_predecessors`] for the main loop); or a self-loop (ignored: it never
+/// matters for dominance).
 fn depth_first(graph: &Graph) -> DepthFirst {
     let (offsets, targets, labels) = graph.forward_csr();
     let n = graph.node_count();
     let mut pre = vec![NONE; n];
     let mut vertex = Vec::with_capacity(n + 1);
     let mut records = Vec::with_capacity(n + 1);
-    let mut pairs = Vec::new();
+    let mut pred_counts = vec![0u32; n + 2];
     vertex.push(NodeId::MAX);
     records.push(Record {
         ancestor: NONE,
-        label: SUPER,
+        label: NONE,
         label_semi: SUPER,
         semi: SUPER,
     });
@@ -300,7 +329,7 @@ fn depth_first(graph: &Graph) -> DepthFirst {
         vertex.push(node);
         records.push(Record {
             ancestor: parent,
-            label: number,
+            label: NONE,
             label_semi: parent,
             semi: parent,
         });
@@ -333,7 +362,7 @@ fn depth_first(graph: &Graph) -> DepthFirst {
                     let semi = &mut records[v as usize].semi;
                     *semi = (*semi).min(u);
                 } else if v < u {
-                    pairs.push((v, u));
+                    pred_counts[v as usize] += 1;
                 }
             }
             match descend {
@@ -359,32 +388,71 @@ fn depth_first(graph: &Graph) -> DepthFirst {
             }
         }
     }
+    pred_counts.truncate(vertex.len() + 1);
     DepthFirst {
         pre,
         vertex,
         records,
-        pairs,
+        pred_counts,
     }
 }
 
-/// Counting-sorts `(target, source)` pairs into a preorder-space predecessor CSR.
-fn preorder_predecessors(vertices: usize, pairs: &[(u32, u32)]) -> (Vec<u32>, Vec<u32>) {
-    let mut offsets = vec![0u32; vertices + 1];
-    for &(t, _) in pairs {
-        offsets[t as usize] += 1;
-    }
+/// The cross and back edges [`depth_first`] counted, as a preorder-space predecessor CSR: the sources
+/// of the edges entering vertex `v` are `preds[offsets[v]..offsets[v + 1]]`.
+///
+/// An edge `u -> v` is one of them exactly when both ends are numbered and `v` was numbered before `u`,
+/// so a second sweep over the forward edges finds them again without the DFS having stored them (8
+/// bytes per such edge, 200 MB on a 20M-object Java heap where every object's class edge is one). The
+/// sweep reads the edges in node order, on every core, each placing its edges through atomic cursors.
+fn preorder_predecessors(graph: &Graph, pre: &[u32], mut counts: Vec<u32>) -> (Vec<u32>, Vec<u32>) {
+    // Inclusive prefix sums: `counts[v]` becomes the end of `v`'s range; the sweep then moves each
+    // cursor down to the range's start, which is the end of the range before it.
     let mut running = 0u32;
-    for slot in offsets.iter_mut() {
+    for slot in counts.iter_mut() {
         running += *slot;
         *slot = running;
     }
-    let mut preds = vec![0u32; pairs.len()];
-    for &(t, s) in pairs.iter().rev() {
-        let slot = &mut offsets[t as usize];
-        *slot -= 1;
-        preds[*slot as usize] = s;
+    let mut preds = vec![0u32; running as usize];
+    let cursors = as_atomic(&mut counts);
+    let slots = as_atomic(&mut preds);
+    let (offsets, targets, labels) = graph.forward_csr();
+    const CHUNK: usize = 1 << 14;
+    (0..pre.len().div_ceil(CHUNK))
+        .into_par_iter()
+        .for_each(|chunk| {
+            let nodes = chunk * CHUNK..((chunk + 1) * CHUNK).min(pre.len());
+            for node in nodes {
+                let u = pre[node];
+                if u == NONE {
+                    continue;
+                }
+                let edges = offsets[node] as usize..offsets[node + 1] as usize;
+                for (&t, &label) in targets[edges.clone()].iter().zip(&labels[edges]) {
+                    let v = pre[t as usize];
+                    if v < u && label.retains() {
+                        let slot = cursors[v as usize].fetch_sub(1, Ordering::Relaxed) - 1;
+                        slots[slot as usize].store(u, Ordering::Relaxed);
+                    }
+                }
+            }
+        });
+    (counts, preds)
+}
+
+/// A slice of `u32` viewed as atomics, for sweeps that fill it from several threads.
+fn as_atomic(values: &mut [u32]) -> &[AtomicU32] {
+    // SAFETY: `AtomicU32` has the same size, alignment and bit validity as `u32`, and the exclusive
+    // borrow guarantees nothing else reads the values non-atomically while the view lives.
+    unsafe { &*(values as *mut [u32] as *const [AtomicU32]) }
+}
+
+/// The node-to-preorder map of `vertex` (preorder -> node, entry 0 the super-root's placeholder).
+fn node_to_preorder(nodes: usize, vertex: &[NodeId]) -> Vec<u32> {
+    let mut pre = vec![NONE; nodes];
+    for (v, &node) in vertex.iter().enumerate().skip(1) {
+        pre[node as usize] = v as u32;
     }
-    (offsets, preds)
+    pre
 }
 
 /// The Lengauer-Tarjan main loop: semidominators in reverse preorder, immediate dominators through the
@@ -395,9 +463,9 @@ fn preorder_predecessors(vertices: usize, pairs: &[(u32, u32)]) -> (Vec<u32>, Ve
 /// `ancestor` field can hold the DFS parent from the start.
 fn semidominators_to_idoms(mut rec: Vec<Record>, pred_offsets: &[u32], preds: &[u32]) -> Vec<u32> {
     let n = rec.len();
-    // While a vertex waits in a bucket, its `idom` slot links it to the next one in the same bucket.
+    // While a vertex waits in a bucket, its `idom` slot links it to the next one in the same bucket;
+    // the bucket's head is the `label` of its semidominator, which the loop has not reached yet.
     let mut idom = vec![SUPER; n];
-    let mut bucket = vec![NONE; n];
     let mut path = Vec::new();
     for w in (1..n).rev() {
         // Predecessors of the next few vertices are scattered over the records: fetch ahead.
@@ -405,6 +473,10 @@ fn semidominators_to_idoms(mut rec: Vec<Record>, pred_offsets: &[u32], preds: &[
         for &v in &preds[first.saturating_sub(16)..first.saturating_sub(8)] {
             prefetch(&rec[v as usize]);
         }
+        // Every vertex that named `w` its semidominator is a descendant of one of `w`'s children, and
+        // was settled when that child's step emptied `w`'s bucket: the slot is free for the label.
+        debug_assert_eq!(rec[w].label, NONE, "bucket of {w} not empty");
+        rec[w].label = w as u32;
         let parent = rec[w].ancestor;
         let mut semi = rec[w].semi;
         for &v in &preds[pred_offsets[w] as usize..pred_offsets[w + 1] as usize] {
@@ -416,11 +488,11 @@ fn semidominators_to_idoms(mut rec: Vec<Record>, pred_offsets: &[u32], preds: &[
         if semi == parent {
             idom[w] = parent;
         } else {
-            idom[w] = bucket[semi as usize];
-            bucket[semi as usize] = w as u32;
+            idom[w] = rec[semi as usize].label;
+            rec[semi as usize].label = w as u32;
         }
         // `w` is now linked under `parent`: settle the vertices whose semidominator is `parent`.
-        let mut v = std::mem::replace(&mut bucket[parent as usize], NONE);
+        let mut v = std::mem::replace(&mut rec[parent as usize].label, NONE);
         while v != NONE {
             let next = idom[v as usize];
             let (u, s) = eval(&mut rec, v, parent, &mut path);

@@ -33,13 +33,11 @@ pub fn top_retainers(retained: &RetainedSizes, n: usize) -> Vec<Retainer> {
         }
     };
     let best = retained
-        .all()
-        .par_iter()
-        .enumerate()
+        .reachable()
         .with_min_len(1 << 14)
-        .fold(BinaryHeap::new, |mut heap, (node, &bytes)| {
+        .fold(BinaryHeap::new, |mut heap, (node, bytes)| {
             if bytes > 0 {
-                push(&mut heap, Reverse((bytes, Reverse(node as NodeId))));
+                push(&mut heap, Reverse((bytes, Reverse(node))));
             }
             heap
         })

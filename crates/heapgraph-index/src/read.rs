@@ -112,11 +112,10 @@ pub fn read_index(
         warnings,
         histogram,
         unreferenced,
-        retained_total,
         ..
     } = meta;
     let unreferenced = with_nodes(&sections, unreferenced, graph.node_count())?;
-    let analysis = read_analysis(&sections, retained_total, histogram, unreferenced, &graph)?;
+    let analysis = read_analysis(&sections, histogram, unreferenced, &graph)?;
     let dump = Dump {
         path: dump_path.to_path_buf(),
         format,
@@ -247,7 +246,6 @@ fn with_nodes(
 
 fn read_analysis(
     sections: &Sections<'_>,
-    retained_total: u64,
     histogram: Histogram,
     unreferenced: UnreferencedReport,
     graph: &Graph,
@@ -263,12 +261,13 @@ fn read_analysis(
         },
         n,
     )?;
-    let by_node: Column<u64> = sections.column(RETAINED)?;
     let by_type: Column<u64> = sections.column(RETAINED_BY_TYPE)?;
-    if by_node.len() != n || by_type.len() != graph.type_count() {
-        return Err("its retained sizes do not match the graph".into());
-    }
-    let retained = RetainedSizes::from_saved(by_node, by_type.to_vec(), retained_total);
+    let retained = RetainedSizes::from_saved(
+        &dominators,
+        sections.column(RETAINED)?,
+        by_type.to_vec(),
+        graph.type_count(),
+    )?;
     let paths = ShortestPaths::from_saved(
         sections.column(PATH_PARENTS)?,
         sections.column(PATH_VIA)?,

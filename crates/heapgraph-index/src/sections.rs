@@ -58,7 +58,6 @@ pub struct Meta {
     pub warnings: Vec<String>,
     /// The address directory's kind and parameters (its arrays are sections).
     pub dense_directory: Option<DenseDirectory>,
-    pub retained_total: u64,
     pub histogram: Histogram,
     /// Without node lists, which are sections.
     pub unreferenced: UnreferencedReport,
