@@ -12,6 +12,7 @@ pub mod memory;
 mod pages;
 mod progress;
 pub mod python;
+mod record_offsets;
 mod scatter;
 pub mod v8;
 

@@ -5,7 +5,8 @@ use super::classes::ClassTable;
 use super::cursor::{read_id, Cursor};
 use super::subrecords::{self, HeapObject, SubRecord};
 use crate::dump_bytes::DumpBytes;
-use heapgraph_graph::{Column, NodeDetailSource, NodeDetails, NodeId, SavedDetails};
+use crate::record_offsets::RecordOffsets;
+use heapgraph_graph::{NodeDetailSource, NodeDetails, NodeId, SavedDetails};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -16,7 +17,7 @@ pub struct JavaDetails {
     pub bytes: DumpBytes,
     /// Node id -> offset of its sub-record. Node `n`'s address is the id right after that tag byte, so
     /// this array also finds a node by address (binary search) without a second copy of the addresses.
-    pub offsets: Column<u64>,
+    pub offsets: RecordOffsets,
     pub classes: JavaClasses,
 }
 
@@ -72,14 +73,14 @@ impl JavaDetails {
         }
         Some(JavaDetails {
             bytes,
-            offsets: saved.u64s.pop()?,
+            offsets: RecordOffsets::reopen(&mut saved)?,
             classes,
         })
     }
 
     fn object(&self, node: usize) -> Option<HeapObject<'_>> {
         let id_size = self.classes.id_size;
-        let mut c = Cursor::new(self.bytes.get(), *self.offsets.get(node)? as usize, id_size);
+        let mut c = Cursor::new(self.bytes.get(), self.offsets.get(node)? as usize, id_size);
         match subrecords::parse(&mut c).ok()? {
             SubRecord::Object(o) => Some(o),
             _ => None,
@@ -90,7 +91,7 @@ impl JavaDetails {
         let address_of = |n: usize| {
             // Offsets from an index file may be forged: out of the dump reads as address 0.
             let id_size = self.classes.id_size;
-            let at = (self.offsets[n] as usize).saturating_add(1);
+            let at = (self.offsets.get(n).unwrap_or(u64::MAX) as usize).saturating_add(1);
             at.checked_add(id_size)
                 .and_then(|end| self.bytes.get().get(at..end))
                 .map_or(0, |b| read_id(b, 0, id_size))
@@ -155,11 +156,12 @@ fn utf16(units: impl Iterator<Item = u16> + Clone) -> (String, u64) {
 
 impl NodeDetailSource for JavaDetails {
     fn saved(&self) -> SavedDetails {
-        SavedDetails {
+        let mut saved = SavedDetails {
             text: serde_json::to_string(&self.classes).unwrap_or_default(),
-            u64s: vec![self.offsets.clone()],
             ..SavedDetails::default()
-        }
+        };
+        self.offsets.save(&mut saved);
+        saved
     }
 
     fn details(&self, node: NodeId) -> NodeDetails {

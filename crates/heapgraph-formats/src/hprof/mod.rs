@@ -152,7 +152,7 @@ pub(crate) fn load(
     crate::memory::check_fits(path, scan.object_count * GRAPH_BYTES_PER_OBJECT_FLOOR)?;
     let data: &[u8] = &map;
     let id_size = header.id_size;
-    let numbering = resolve::number(scan.objects).map_err(located)?;
+    let numbering = resolve::number(scan.objects, map.len() as u64).map_err(located)?;
 
     let index = AddressIndex::new(&numbering.addresses);
     let class_names: HashMap<u64, String> = classes
@@ -166,8 +166,13 @@ pub(crate) fn load(
         classes: &classes,
         layout,
     };
-    let describe =
-        |node: NodeId| describe(&decoder, &class_names, numbering.offsets[node as usize]);
+    let describe = |node: NodeId| {
+        describe(
+            &decoder,
+            &class_names,
+            numbering.offsets.get(node as usize).unwrap_or(u64::MAX),
+        )
+    };
     let mut roots = roots::collect(
         &scan.roots,
         &records,
@@ -192,7 +197,7 @@ pub(crate) fn load(
     let data_len = data.len();
 
     let details = details::JavaDetails {
-        offsets: numbering.offsets.into(),
+        offsets: numbering.offsets,
         classes: details::JavaClasses {
             id_size,
             class_names,

@@ -5,8 +5,10 @@ use super::decode::Decoder;
 use super::scan::ObjectEntry;
 use crate::edges::{drop_dangling, DANGLING};
 use crate::error::{err, FormatError};
+use crate::record_offsets::RecordOffsets;
 use heapgraph_graph::{AddressIndex, EdgeLabel, NodeId, ShallowSizes, TypeId};
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// Nodes per pass-2 task: small enough to balance threads, large enough to amortize a task.
 const CHUNK: usize = 1 << 16;
@@ -14,11 +16,12 @@ const CHUNK: usize = 1 << 16;
 /// Objects in address order: node id -> address and sub-record offset.
 pub struct Numbering {
     pub addresses: Vec<u64>,
-    pub offsets: Vec<u64>,
+    pub offsets: RecordOffsets,
 }
 
-/// Sorts by address (dumps need not be in address order); an address seen twice is an error.
-pub fn number(mut objects: Vec<ObjectEntry>) -> Result<Numbering, FormatError> {
+/// Sorts by address (dumps need not be in address order); an address seen twice is an error. The objects'
+/// sub-records lie in a dump of `dump_len` bytes.
+pub fn number(mut objects: Vec<ObjectEntry>, dump_len: u64) -> Result<Numbering, FormatError> {
     objects.par_sort_unstable_by_key(|o| o.address);
     if let Some(w) = objects.windows(2).find(|w| w[0].address == w[1].address) {
         return err(
@@ -38,7 +41,7 @@ pub fn number(mut objects: Vec<ObjectEntry>) -> Result<Numbering, FormatError> {
     }
     let numbering = Numbering {
         addresses: objects.par_iter().map(|o| o.address).collect(),
-        offsets: objects.par_iter().map(|o| o.offset).collect(),
+        offsets: RecordOffsets::new(dump_len, objects.len(), |i| objects[i].offset),
     };
     Ok(numbering)
 }
@@ -59,12 +62,11 @@ pub struct ChunkDone {
 }
 
 impl ChunkDone {
-    fn read(offsets: &[u64], resolved: bool) -> ChunkDone {
-        let (first, last) = offsets
-            .iter()
-            .fold((u64::MAX, 0), |(lo, hi), &at| (lo.min(at), hi.max(at)));
+    fn read(offsets: &RecordOffsets, nodes: Range<usize>, resolved: bool) -> ChunkDone {
+        let objects = if resolved { nodes.len() as u64 } else { 0 };
+        let (first, last) = offsets.span(nodes);
         ChunkDone {
-            objects: if resolved { offsets.len() as u64 } else { 0 },
+            objects,
             first,
             last,
         }
@@ -92,19 +94,20 @@ pub fn resolve(
 ) -> Result<Resolved, FormatError> {
     let n = numbering.addresses.len();
     // Edge counts (the objects' own references, then the extra ones), then their prefix sum.
-    let counts: Vec<Vec<u32>> = numbering
-        .offsets
-        .par_chunks(CHUNK)
+    let counts: Vec<Vec<u32>> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
         .map(|chunk| {
-            let counts = chunk
-                .iter()
-                .map(|&at| {
+            let nodes = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
+            let counts = nodes
+                .clone()
+                .map(|i| {
+                    let at = numbering.offsets.get(i).unwrap_or(u64::MAX);
                     let mut count = 0u32;
                     decoder.references(&decoder.object_at(at)?, at, |_, _| count += 1)?;
                     Ok(count)
                 })
                 .collect::<Result<_, FormatError>>()?;
-            done(ChunkDone::read(chunk, false));
+            done(ChunkDone::read(&numbering.offsets, nodes, false));
             Ok(counts)
         })
         .collect::<Result<_, FormatError>>()?;
@@ -160,7 +163,7 @@ pub fn resolve(
             let mut extra_at = extra.partition_point(|e| (e.0 as usize) < start);
             for i in 0..types.len() {
                 let node = (start + i) as NodeId;
-                let at = numbering.offsets[start + i];
+                let at = numbering.offsets.get(start + i).unwrap_or(u64::MAX);
                 let object = decoder.object_at(at)?;
                 let (ty, size) = decoder.type_and_size(&object, at)?;
                 types[i] = ty;
@@ -184,7 +187,8 @@ pub fn resolve(
                 }
             }
             done(ChunkDone::read(
-                &numbering.offsets[start..start + types.len()],
+                &numbering.offsets,
+                start..start + types.len(),
                 true,
             ));
             Ok((dangling, big))
