@@ -21,9 +21,10 @@
 //!   slot doubles as the bucket head until the main loop reaches the vertex;
 //! - the node-to-preorder map is dropped during the main loop and rebuilt after it.
 //!
-//! Memory at the peak (the main loop) is about 33 bytes per reachable object plus 4 per cross or back
-//! edge: the records (16), the predecessor offsets (4), `idom` (4), preorder-to-node (4) and the prefetch
-//! path, where it was 49 plus 12 per such edge before the last three items above.
+//! Memory at the peak is 28 bytes per reachable object plus 4 per cross or back edge: the records (16),
+//! the predecessor offsets (4), preorder-to-node (4) and either node-to-preorder (the sweep) or `idom`
+//! (the main loop). Before the last three items above it was 36 plus 4 in the main loop, and 28 plus 12
+//! while sorting stored edges.
 //! - the DFS, the compression and the tree walks are iterative: heap dumps have chains millions long.
 //!
 //! Only edges whose label [retains](heapgraph_graph::EdgeLabel::retains) are followed. Nodes no root reaches have no dominator;
