@@ -7,6 +7,8 @@
 ///
 /// Placing nodes from the last down, each at the end of its parent's range, keeps children ascending and
 /// needs no cursor array.
+use heapgraph_graph::counts_to_ends;
+
 pub(crate) fn child_lists(n: usize, parent: impl Fn(usize) -> Option<u32>) -> (Vec<u32>, Vec<u32>) {
     let mut offsets = vec![0u32; n + 1];
     for i in 0..n {
@@ -14,11 +16,7 @@ pub(crate) fn child_lists(n: usize, parent: impl Fn(usize) -> Option<u32>) -> (V
             offsets[p as usize] += 1;
         }
     }
-    let mut running = 0u32;
-    for slot in offsets.iter_mut() {
-        running += *slot;
-        *slot = running;
-    }
+    let running = counts_to_ends(&mut offsets);
     let mut kids = vec![0u32; running as usize];
     for i in (0..n).rev() {
         if let Some(p) = parent(i) {

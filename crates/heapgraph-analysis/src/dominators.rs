@@ -31,7 +31,7 @@
 //! they stay in the graph and are reported as unreachable.
 
 use crate::child_lists::child_lists;
-use heapgraph_graph::{Column, Graph, NodeId};
+use heapgraph_graph::{counts_to_ends, Column, Graph, NodeId};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
@@ -408,11 +408,7 @@ fn depth_first(graph: &Graph) -> DepthFirst {
 fn preorder_predecessors(graph: &Graph, pre: &[u32], mut counts: Vec<u32>) -> (Vec<u32>, Vec<u32>) {
     // Inclusive prefix sums: `counts[v]` becomes the end of `v`'s range; the sweep then moves each
     // cursor down to the range's start, which is the end of the range before it.
-    let mut running = 0u32;
-    for slot in counts.iter_mut() {
-        running += *slot;
-        *slot = running;
-    }
+    let running = counts_to_ends(&mut counts);
     let mut preds = vec![0u32; running as usize];
     let cursors = as_atomic(&mut counts);
     let slots = as_atomic(&mut preds);

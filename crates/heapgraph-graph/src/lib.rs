@@ -15,6 +15,7 @@
 mod address;
 mod builder;
 mod column;
+mod csr;
 mod details;
 mod graph;
 mod label;
@@ -27,6 +28,7 @@ mod types;
 pub use address::{AddressIndex, Directory};
 pub use builder::{Built, GraphBuilder};
 pub use column::{plain_bytes, Backing, Column, ColumnError, Plain};
+pub use csr::counts_to_ends;
 pub use details::{NoDetails, NodeDetailSource, NodeDetails, SavedDetails};
 pub use graph::{Graph, GraphError, GraphParts};
 pub use label::{EdgeKind, EdgeLabel};

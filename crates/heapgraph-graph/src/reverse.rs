@@ -3,6 +3,7 @@
 //! Measured on 2 cores: building a CSR is memory-bound, and a sequential counting sort beat every rayon
 //! variant (see `shared/research/algo.md`), so this stays sequential.
 
+use crate::csr::counts_to_ends;
 use crate::NodeId;
 
 /// Builds the reverse CSR of a forward CSR: `(offsets, sources)`, sources of each node in ascending order.
@@ -15,11 +16,7 @@ pub(crate) fn reverse_csr(offsets: &[u32], targets: &[NodeId]) -> (Vec<u32>, Vec
     for &t in targets {
         rev_offsets[t as usize] += 1;
     }
-    let mut running = 0u32;
-    for slot in rev_offsets.iter_mut() {
-        running += *slot;
-        *slot = running;
-    }
+    counts_to_ends(&mut rev_offsets);
     let mut sources = vec![0 as NodeId; targets.len()];
     for source in (0..nodes).rev() {
         let (start, end) = (offsets[source] as usize, offsets[source + 1] as usize);
