@@ -2,13 +2,13 @@
 //! trie): a counting sort, sequential because building a CSR is memory-bound (the graph's reverse edges
 //! measured the same).
 
+use heapgraph_graph::counts_to_ends;
+
 /// The children of each of `n` nodes given each node's parent (`None` for a root): the children of `p`
 /// are `kids[offsets[p]..offsets[p + 1]]`, in ascending order.
 ///
 /// Placing nodes from the last down, each at the end of its parent's range, keeps children ascending and
 /// needs no cursor array.
-use heapgraph_graph::counts_to_ends;
-
 pub(crate) fn child_lists(n: usize, parent: impl Fn(usize) -> Option<u32>) -> (Vec<u32>, Vec<u32>) {
     let mut offsets = vec![0u32; n + 1];
     for i in 0..n {

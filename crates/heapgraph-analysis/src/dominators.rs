@@ -16,16 +16,16 @@
 //!   places them, already numbered in preorder, into a small CSR: the graph's node-space reverse edges
 //!   are never built, and the DFS stores no edge lists;
 //! - forward edges (`u` an ancestor of `v` in the DFS tree) only ever lower `semi(v)` to `u`, so the DFS
-//!   applies them on the spot and stores only cross and back edges;
+//!   applies them on the spot and leaves only cross and back edges to the main loop;
 //! - the four per-vertex fields the path compression touches share one 16-byte record, whose label
 //!   slot doubles as the bucket head until the main loop reaches the vertex;
-//! - the node-to-preorder map is dropped during the main loop and rebuilt after it.
+//! - the node-to-preorder map is dropped during the main loop and rebuilt after it;
+//! - the DFS, the compression and the tree walks are iterative: heap dumps have chains millions long.
 //!
 //! Memory at the peak is 28 bytes per reachable object plus 4 per cross or back edge: the records (16),
 //! the predecessor offsets (4), preorder-to-node (4) and either node-to-preorder (the sweep) or `idom`
-//! (the main loop). Before the last three items above it was 36 plus 4 in the main loop, and 28 plus 12
-//! while sorting stored edges.
-//! - the DFS, the compression and the tree walks are iterative: heap dumps have chains millions long.
+//! (the main loop). Before the sweep, the bucket heads in the label slot and the dropped map, it was 36
+//! plus 4 in the main loop, and 28 plus 12 while sorting stored edges.
 //!
 //! Only edges whose label [retains](heapgraph_graph::EdgeLabel::retains) are followed. Nodes no root reaches have no dominator;
 //! they stay in the graph and are reported as unreachable.
