@@ -50,6 +50,14 @@ impl RecordOffsets {
         }
     }
 
+    /// The offset of object `i`'s record, for `i` known to be an object (indexing like a slice).
+    pub fn at(&self, i: usize) -> u64 {
+        match self {
+            RecordOffsets::Narrow(c) => c[i] as u64,
+            RecordOffsets::Wide(c) => c[i],
+        }
+    }
+
     /// The smallest and the largest offset of objects `range` (`(u64::MAX, 0)` for none).
     pub fn span(&self, range: std::ops::Range<usize>) -> (u64, u64) {
         range
@@ -88,6 +96,7 @@ mod tests {
             assert_eq!(offsets.len(), 4);
             assert_eq!(offsets.get(2), Some(4_000_000_000));
             assert_eq!(offsets.get(4), None);
+            assert_eq!(offsets.at(3), 12);
             assert_eq!(offsets.span(0..2), (3, 7));
             assert_eq!(offsets.span(1..1), (u64::MAX, 0));
             let mut saved = SavedDetails::default();

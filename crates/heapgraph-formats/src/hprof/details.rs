@@ -91,7 +91,7 @@ impl JavaDetails {
         let address_of = |n: usize| {
             // Offsets from an index file may be forged: out of the dump reads as address 0.
             let id_size = self.classes.id_size;
-            let at = (self.offsets.get(n).unwrap_or(u64::MAX) as usize).saturating_add(1);
+            let at = (self.offsets.at(n) as usize).saturating_add(1);
             at.checked_add(id_size)
                 .and_then(|end| self.bytes.get().get(at..end))
                 .map_or(0, |b| read_id(b, 0, id_size))

@@ -166,13 +166,8 @@ pub(crate) fn load(
         classes: &classes,
         layout,
     };
-    let describe = |node: NodeId| {
-        describe(
-            &decoder,
-            &class_names,
-            numbering.offsets.get(node as usize).unwrap_or(u64::MAX),
-        )
-    };
+    let describe =
+        |node: NodeId| describe(&decoder, &class_names, numbering.offsets.at(node as usize));
     let mut roots = roots::collect(
         &scan.roots,
         &records,

@@ -101,7 +101,7 @@ pub fn resolve(
             let counts = nodes
                 .clone()
                 .map(|i| {
-                    let at = numbering.offsets.get(i).unwrap_or(u64::MAX);
+                    let at = numbering.offsets.at(i);
                     let mut count = 0u32;
                     decoder.references(&decoder.object_at(at)?, at, |_, _| count += 1)?;
                     Ok(count)
@@ -163,7 +163,7 @@ pub fn resolve(
             let mut extra_at = extra.partition_point(|e| (e.0 as usize) < start);
             for i in 0..types.len() {
                 let node = (start + i) as NodeId;
-                let at = numbering.offsets.get(start + i).unwrap_or(u64::MAX);
+                let at = numbering.offsets.at(start + i);
                 let object = decoder.object_at(at)?;
                 let (ty, size) = decoder.type_and_size(&object, at)?;
                 types[i] = ty;
