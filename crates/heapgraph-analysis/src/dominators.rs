@@ -19,6 +19,9 @@
 //!   applies them on the spot and leaves only cross and back edges to the main loop;
 //! - the four per-vertex fields the path compression touches share one 16-byte record, whose label
 //!   slot doubles as the bucket head until the main loop reaches the vertex;
+//! - edges into roots are left out of the predecessor lists: the super-root reaches a root directly, so
+//!   any path through an edge `u -> root` has a shortcut through fewer nodes, and such an edge never
+//!   changes a dominator;
 //! - the node-to-preorder map is dropped during the main loop and rebuilt after it;
 //! - the DFS, the compression and the tree walks are iterative: heap dumps have chains millions long.
 //!
@@ -81,8 +84,10 @@ impl Dominators {
             vertex,
             records,
             pred_counts,
+            roots,
         } = depth_first(graph);
-        let (pred_offsets, preds) = preorder_predecessors(graph, &pre, pred_counts);
+        let (pred_offsets, preds) = preorder_predecessors(graph, &pre, &roots, pred_counts);
+        drop(roots);
         // The main loop works in preorder space only: the node-to-preorder map is rebuilt after it
         // rather than held through it (4 bytes per object at the peak).
         drop(pre);
@@ -291,9 +296,29 @@ struct DepthFirst {
     pre: Vec<u32>,
     vertex: Vec<NodeId>,
     records: Vec<Record>,
-    /// For each preorder vertex, how many cross and back edges enter it (edges from a vertex numbered
-    /// later); one slot more than vertices, for [`preorder_predecessors`] to turn into CSR offsets.
+    /// For each preorder vertex other than a root, how many cross and back edges enter it (edges from a
+    /// vertex numbered later); one slot more than vertices, for [`preorder_predecessors`] to turn into
+    /// CSR offsets.
     pred_counts: Vec<u32>,
+    roots: RootSet,
+}
+
+/// Which nodes are roots, one bit each: the edges into them never matter for dominance (module docs).
+struct RootSet(Vec<u64>);
+
+impl RootSet {
+    fn new(graph: &Graph) -> RootSet {
+        let mut words = vec![0u64; graph.node_count().div_ceil(64)];
+        for root in graph.roots() {
+            words[root.node as usize / 64] |= 1 << (root.node % 64);
+        }
+        RootSet(words)
+    }
+
+    #[inline]
+    fn contains(&self, node: NodeId) -> bool {
+        self.0[node as usize / 64] & (1 << (node % 64)) != 0
+    }
 }
 
 /// Iterative DFS from the super-root over retaining edges, numbering vertices in preorder.
@@ -301,11 +326,12 @@ struct DepthFirst {
 /// Every retaining edge `u -> v` between reachable nodes is seen exactly once, when `u`'s turn comes:
 /// it is the tree edge if `v` is new; a forward edge if `v` was numbered after `u` (then `u` is an
 /// ancestor, and lowers `semi(v)` at once); a cross or back edge if `v` was numbered before `u` (counted
-/// here, collected by [`preorder_predecessors`] for the main loop); or a self-loop (ignored: it never
-/// matters for dominance).
+/// here, collected by [`preorder_predecessors`] for the main loop, unless `v` is a root); or a self-loop
+/// (ignored: it never matters for dominance).
 fn depth_first(graph: &Graph) -> DepthFirst {
     let (offsets, targets, labels) = graph.forward_csr();
     let n = graph.node_count();
+    let roots = RootSet::new(graph);
     let mut pre = vec![NONE; n];
     let mut vertex = Vec::with_capacity(n + 1);
     let mut records = Vec::with_capacity(n + 1);
@@ -362,7 +388,7 @@ fn depth_first(graph: &Graph) -> DepthFirst {
                 } else if v > u {
                     let semi = &mut records[v as usize].semi;
                     *semi = (*semi).min(u);
-                } else if v < u {
+                } else if v < u && !roots.contains(t) {
                     pred_counts[v as usize] += 1;
                 }
             }
@@ -395,17 +421,23 @@ fn depth_first(graph: &Graph) -> DepthFirst {
         vertex,
         records,
         pred_counts,
+        roots,
     }
 }
 
 /// The cross and back edges [`depth_first`] counted, as a preorder-space predecessor CSR: the sources
 /// of the edges entering vertex `v` are `preds[offsets[v]..offsets[v + 1]]`.
 ///
-/// An edge `u -> v` is one of them exactly when both ends are numbered and `v` was numbered before `u`,
-/// so a second sweep over the forward edges finds them again without the DFS having stored them (8
+/// An edge `u -> v` is one of them exactly when both ends are numbered, `v` was numbered before `u` and
+/// is not a root, so a second sweep over the forward edges finds them again without the DFS having stored them (8
 /// bytes per such edge, 200 MB on a 20M-object Java heap where every object's class edge is one). The
 /// sweep reads the edges in node order, on every core, each placing its edges through atomic cursors.
-fn preorder_predecessors(graph: &Graph, pre: &[u32], mut counts: Vec<u32>) -> (Vec<u32>, Vec<u32>) {
+fn preorder_predecessors(
+    graph: &Graph,
+    pre: &[u32],
+    roots: &RootSet,
+    mut counts: Vec<u32>,
+) -> (Vec<u32>, Vec<u32>) {
     // Inclusive prefix sums: `counts[v]` becomes the end of `v`'s range; the sweep then moves each
     // cursor down to the range's start, which is the end of the range before it.
     let running = counts_to_ends(&mut counts);
@@ -426,7 +458,7 @@ fn preorder_predecessors(graph: &Graph, pre: &[u32], mut counts: Vec<u32>) -> (V
                 let edges = offsets[node] as usize..offsets[node + 1] as usize;
                 for (&t, &label) in targets[edges.clone()].iter().zip(&labels[edges]) {
                     let v = pre[t as usize];
-                    if v < u && label.retains() {
+                    if v < u && label.retains() && !roots.contains(t) {
                         let slot = cursors[v as usize].fetch_sub(1, Ordering::Relaxed) - 1;
                         slots[slot as usize].store(u, Ordering::Relaxed);
                     }
