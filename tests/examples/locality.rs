@@ -14,7 +14,7 @@
 
 use heapgraph_analysis::{analyze, Dominators, RetainedSizes, ShortestPaths};
 use heapgraph_formats::{load, NoProgress};
-use heapgraph_graph::{Graph, GraphParts, NoDetails, NodeId, Root, ShallowSizes};
+use heapgraph_graph::{Addresses, Graph, GraphParts, NoDetails, NodeId, Root, ShallowSizes};
 use std::time::{Duration, Instant};
 
 const UNSET: NodeId = NodeId::MAX;
@@ -168,7 +168,8 @@ fn renumber(graph: &Graph, order: &[NodeId]) -> Graph {
         offsets.push(targets.len() as u32);
     }
     let parts = GraphParts {
-        addresses: (0..order.len() as u64).map(|i| 16 * i).collect(),
+        addresses: Addresses::new(&(0..order.len() as u64).map(|i| 16 * i).collect::<Vec<_>>())
+            .expect("ascending addresses"),
         types: order.iter().map(|&old| graph.type_of(old)).collect(),
         sizes,
         offsets: offsets.into(),

@@ -21,8 +21,8 @@
 
 use heapgraph_analysis::{analyze, Dominators, Idom, RetainedSizes};
 use heapgraph_graph::{
-    EdgeKind, EdgeLabel, Graph, GraphParts, NoDetails, NodeId, Root, RootKind, ShallowSizes,
-    StringInterner, TypeInfo,
+    Addresses, EdgeKind, EdgeLabel, Graph, GraphParts, NoDetails, NodeId, Root, RootKind,
+    ShallowSizes, StringInterner, TypeInfo,
 };
 use petgraph::algo::dominators::simple_fast;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -361,7 +361,12 @@ fn generate(n: usize, seed: u64) -> Graph {
         .map(|_| (1000.0 * rng.unit().powi(3)) as u32)
         .collect();
     Graph::from_parts(GraphParts {
-        addresses: (0..n as u64).map(|k| 0x10_0000 + 32 * k).collect(),
+        addresses: Addresses::new(
+            &(0..n as u64)
+                .map(|k| 0x10_0000 + 32 * k)
+                .collect::<Vec<_>>(),
+        )
+        .expect("ascending addresses"),
         types,
         sizes,
         offsets: offsets.into(),

@@ -56,13 +56,22 @@ impl Growth {
         let new_names: Vec<u32> = (0..new.type_count() as TypeId)
             .map(|t| name_of(new.type_name(t)))
             .collect();
-        let new_nodes: Vec<NodeId> = (0..new.node_count() as NodeId)
+        // Addresses are decoded a chunk at a time: looking up each node's alone costs a directory search.
+        const CHUNK: usize = 1 << 16;
+        let new_nodes: Vec<NodeId> = (0..new.node_count().div_ceil(CHUNK))
             .into_par_iter()
-            .filter(|&n| {
-                let same = old.node_at(new.address(n)).is_some_and(|o| {
-                    old_names[old.type_of(o) as usize] == new_names[new.type_of(n) as usize]
-                });
-                !same
+            .flat_map_iter(|chunk| {
+                let first = chunk * CHUNK;
+                let nodes = first as NodeId..(first + CHUNK).min(new.node_count()) as NodeId;
+                nodes
+                    .zip(new.addresses().iter_from(first))
+                    .filter(|&(n, address)| {
+                        let same = old.node_at(address).is_some_and(|o| {
+                            old_names[old.type_of(o) as usize] == new_names[new.type_of(n) as usize]
+                        });
+                        !same
+                    })
+                    .map(|(n, _)| n)
             })
             .collect();
 

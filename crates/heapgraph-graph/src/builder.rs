@@ -10,7 +10,7 @@ use crate::roots::{Root, RootKind};
 use crate::sizes::ShallowSizes;
 use crate::strings::{StrId, StringInterner};
 use crate::types::{TypeId, TypeInfo};
-use crate::{AddressIndex, NodeId};
+use crate::{Addresses, NodeId};
 use std::collections::HashMap;
 
 #[derive(Default)]
@@ -84,8 +84,8 @@ impl GraphBuilder {
             return Err(GraphError(format!("two nodes at address {:#x}", w[0].0)));
         }
         let addresses: Vec<u64> = self.nodes.iter().map(|n| n.0).collect();
-        let index = AddressIndex::new(&addresses);
-        let find = |addr| index.find(&addresses, addr);
+        let addresses = Addresses::new(&addresses)?;
+        let find = |addr| addresses.find(addr);
 
         let mut resolved: Vec<(NodeId, NodeId, EdgeLabel)> = Vec::with_capacity(self.edges.len());
         let mut dangling = 0u64;
@@ -129,7 +129,7 @@ impl GraphBuilder {
             type_table: self.types,
             strings: self.strings.freeze(),
             details,
-            addresses: addresses.into(),
+            addresses,
         })?;
         Ok(Built {
             graph,

@@ -19,6 +19,8 @@ pub unsafe trait Plain: Copy + Send + Sync + 'static {}
 // SAFETY: primitive integers: no padding, every bit pattern valid.
 unsafe impl Plain for u8 {}
 // SAFETY: as above.
+unsafe impl Plain for u16 {}
+// SAFETY: as above.
 unsafe impl Plain for u32 {}
 // SAFETY: as above.
 unsafe impl Plain for u64 {}

@@ -1,6 +1,6 @@
 //! The graph itself and its invariants.
 
-use crate::address::AddressIndex;
+use crate::address::Addresses;
 use crate::column::Column;
 use crate::details::NodeDetailSource;
 use crate::label::EdgeLabel;
@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 /// What a format hands over to become a [`Graph`]. [`Graph::from_parts`] checks every invariant.
 pub struct GraphParts {
     /// Node addresses, strictly ascending (node id = position).
-    pub addresses: Column<u64>,
+    pub addresses: Addresses,
     /// Type of each node, an index into `type_table`.
     pub types: Column<TypeId>,
     pub sizes: ShallowSizes,
@@ -51,8 +51,7 @@ struct Reverse {
 
 /// The reference graph of one dump. See the crate docs for the layout.
 pub struct Graph {
-    addresses: Column<u64>,
-    address_index: AddressIndex,
+    addresses: Addresses,
     types: Column<TypeId>,
     sizes: ShallowSizes,
     offsets: Column<u32>,
@@ -68,18 +67,8 @@ pub struct Graph {
 }
 
 impl Graph {
-    /// Checks the parts and builds the address index.
+    /// Checks the parts.
     pub fn from_parts(parts: GraphParts) -> Result<Graph, GraphError> {
-        let address_index = AddressIndex::new(&parts.addresses);
-        Graph::with_address_index(parts, address_index)
-    }
-
-    /// Checks the parts and takes an address index built earlier from the same addresses (an index file
-    /// keeps it, so that opening one does not sweep every address again).
-    pub fn with_address_index(
-        parts: GraphParts,
-        address_index: AddressIndex,
-    ) -> Result<Graph, GraphError> {
         check_parts(&parts)?;
         let GraphParts {
             addresses,
@@ -95,7 +84,6 @@ impl Graph {
         } = parts;
         Ok(Graph {
             addresses,
-            address_index,
             types,
             sizes,
             offsets,
@@ -118,12 +106,12 @@ impl Graph {
     }
 
     pub fn address(&self, node: NodeId) -> u64 {
-        self.addresses[node as usize]
+        self.addresses.get(node)
     }
 
     /// The node at `addr`, if the dump has one.
     pub fn node_at(&self, addr: u64) -> Option<NodeId> {
-        self.address_index.find(&self.addresses, addr)
+        self.addresses.find(addr)
     }
 
     pub fn type_of(&self, node: NodeId) -> TypeId {
@@ -201,12 +189,8 @@ impl Graph {
     }
 
     /// Every node's address, ascending.
-    pub fn addresses(&self) -> &[u64] {
+    pub fn addresses(&self) -> &Addresses {
         &self.addresses
-    }
-
-    pub fn address_index(&self) -> &AddressIndex {
-        &self.address_index
     }
 
     /// Every node's type, by node id.
@@ -247,7 +231,6 @@ impl Graph {
             std::mem::size_of_val(v)
         }
         self.addresses.heap_bytes()
-            + self.address_index.heap_bytes()
             + self.types.heap_bytes()
             + self.sizes.heap_bytes()
             + self.offsets.heap_bytes()
@@ -292,9 +275,6 @@ fn check_parts(p: &GraphParts) -> Result<(), GraphError> {
     }
     if p.offsets[0] != 0 || p.offsets.par_windows(2).any(|w| w[0] > w[1]) {
         return fail("edge offsets are not ascending from 0".into());
-    }
-    if p.addresses.par_windows(2).any(|w| w[0] >= w[1]) {
-        return fail("addresses are not strictly ascending".into());
     }
     if p.targets.par_iter().any(|&t| t as usize >= n) {
         return fail("an edge targets a node that does not exist".into());

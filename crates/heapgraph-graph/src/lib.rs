@@ -5,7 +5,7 @@
 //!
 //! The layout is chosen for heaps of tens of millions of objects:
 //! - node ids are dense `u32`s, assigned in ascending address order, so an address lookup is a search in
-//!   the address array and needs no hash table;
+//!   a bucket of the address array and needs no hash table, and an address is kept in 2 bytes;
 //! - forward edges (target + label) are compressed sparse rows, 8 bytes per edge; reverse edges (source,
 //!   4 bytes per edge) are built on the first call that needs them;
 //! - type names, edge names and root names are interned once in a [`Strings`] table;
@@ -25,7 +25,7 @@ mod sizes;
 mod strings;
 mod types;
 
-pub use address::{AddressIndex, Directory};
+pub use address::{Addresses, Directory};
 pub use builder::{Built, GraphBuilder};
 pub use column::{plain_bytes, Backing, Column, ColumnError, Plain};
 pub use csr::counts_to_ends;

@@ -16,8 +16,8 @@ use heapgraph_analysis::{
 };
 use heapgraph_formats::{Dump, Format, LoadStats};
 use heapgraph_graph::{
-    AddressIndex, Backing, Column, Directory, Graph, GraphParts, Plain, Root, RootKind,
-    SavedDetails, ShallowSizes, StrId, Strings, TypeInfo,
+    Addresses, Backing, Column, Directory, Graph, GraphParts, Plain, Root, RootKind, SavedDetails,
+    ShallowSizes, StrId, Strings, TypeInfo,
 };
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -207,7 +207,7 @@ fn read_graph(
     let details = heapgraph_formats::reopen_details(dump_path, format, details)
         .ok_or("its object details do not fit the dump's format")?;
     let parts = GraphParts {
-        addresses: sections.column(ADDRESSES)?,
+        addresses: Addresses::from_saved(directory, sections.column(ADDRESSES)?)?,
         types: sections.column(TYPES)?,
         sizes,
         offsets: sections.column(EDGE_OFFSETS)?,
@@ -218,8 +218,7 @@ fn read_graph(
         strings,
         details,
     };
-    Graph::with_address_index(parts, AddressIndex::from_directory(directory))
-        .map_err(|e| e.to_string())
+    Graph::from_parts(parts).map_err(|e| e.to_string())
 }
 
 /// The unreferenced report of the summary section with its groups' node lists put back.

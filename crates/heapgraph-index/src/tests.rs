@@ -69,7 +69,7 @@ fn the_index_reads_back_what_was_written() {
     let fresh = analyze(&loaded.graph);
     let (g, h) = (&dump.graph, &loaded.graph);
     assert_eq!(g.node_count(), h.node_count());
-    assert_eq!(g.addresses(), h.addresses());
+    assert!(g.addresses().iter_from(0).eq(h.addresses().iter_from(0)));
     assert_eq!(g.forward_csr(), h.forward_csr());
     assert_eq!(g.types(), h.types());
     assert_eq!(g.roots(), h.roots());

@@ -66,7 +66,8 @@ pub fn write_index(
         &unreferenced.garbage,
         &unreferenced.unreachable,
     ];
-    let (dense_directory, directory_arrays) = match graph.address_index().directory() {
+    let (directory, address_offsets) = graph.addresses().saved();
+    let (dense_directory, directory_arrays) = match directory {
         Directory::Dense {
             base,
             shift,
@@ -112,7 +113,7 @@ pub fn write_index(
     let (_, idom) = analysis.dominators.preorder_arrays();
     let mut arrays = vec![
         array(META, &meta),
-        array(ADDRESSES, graph.addresses()),
+        array(ADDRESSES, address_offsets),
         array(TYPES, graph.types()),
         array(SIZES, graph.sizes().dense()),
         array(BIG_SIZE_NODES, &big_nodes),

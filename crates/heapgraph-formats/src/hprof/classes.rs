@@ -12,7 +12,7 @@ use crate::error::{err, FormatError};
 // Class ids are looked up for every instance: hashbrown's default hasher is several times faster than
 // std's DoS-resistant one, and class ids are VM addresses, not attacker-chosen keys that matter.
 use hashbrown::HashMap;
-use heapgraph_graph::{AddressIndex, EdgeKind, EdgeLabel, StringInterner, TypeId, TypeInfo};
+use heapgraph_graph::{Addresses, EdgeKind, EdgeLabel, StringInterner, TypeId, TypeInfo};
 
 /// Superclasses a class may have. Real hierarchies are a few dozen deep; the bound keeps a hostile dump
 /// (a chain of a million classes, or a cycle) from making the flattening quadratic.
@@ -186,11 +186,11 @@ impl ClassTable {
 
     /// An edge from each class loader to every class it defined: the VM keeps a class alive as long as
     /// its loader (the loader's class loader data holds it), but no field in the dump says so.
-    pub fn loader_edges(&self, addresses: &[u64], index: &AddressIndex) -> ExtraEdges {
+    pub fn loader_edges(&self, addresses: &Addresses) -> ExtraEdges {
         self.classes
             .iter()
             .filter_map(|c| {
-                let loader = index.find(addresses, c.dump.loader)?;
+                let loader = addresses.find(c.dump.loader)?;
                 Some((loader, c.dump.id, self.labels.defined_class))
             })
             .collect()

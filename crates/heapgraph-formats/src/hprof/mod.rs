@@ -28,7 +28,7 @@ use crate::dump_bytes::DumpBytes;
 use crate::error::FormatError;
 use crate::pages::{map_dump, release_pages};
 use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
-use heapgraph_graph::{AddressIndex, Graph, GraphParts, NodeId, StringInterner};
+use heapgraph_graph::{Graph, GraphParts, NodeId, StringInterner};
 use scan::Keep;
 use std::collections::HashMap;
 use std::fs::File;
@@ -154,7 +154,6 @@ pub(crate) fn load(
     let id_size = header.id_size;
     let numbering = resolve::number(scan.objects, map.len() as u64).map_err(located)?;
 
-    let index = AddressIndex::new(&numbering.addresses);
     let class_names: HashMap<u64, String> = classes
         .classes
         .iter()
@@ -173,15 +172,14 @@ pub(crate) fn load(
         &records,
         data,
         &numbering.addresses,
-        &index,
         &describe,
         &mut interner,
     );
     let mut extra_edges = std::mem::take(&mut roots.thread_locals);
-    extra_edges.extend(classes.loader_edges(&numbering.addresses, &index));
+    extra_edges.extend(classes.loader_edges(&numbering.addresses));
     extra_edges.sort_by_key(|e| e.0);
     progress.phase("resolving references", numbering.addresses.len() as u64);
-    let resolved = resolve::resolve(&decoder, &numbering, &index, &extra_edges, &|chunk| {
+    let resolved = resolve::resolve(&decoder, &numbering, &extra_edges, &|chunk| {
         progress.advance(chunk.objects);
         if chunk.first < chunk.last {
             release_pages(&map, chunk.first as usize, chunk.last as usize);
@@ -201,7 +199,7 @@ pub(crate) fn load(
         bytes: DumpBytes::loaded(map),
     };
     let graph = Graph::from_parts(GraphParts {
-        addresses: numbering.addresses.into(),
+        addresses: numbering.addresses,
         types: resolved.types.into(),
         sizes: resolved.sizes,
         offsets: resolved.offsets.into(),

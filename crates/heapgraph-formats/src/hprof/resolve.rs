@@ -6,7 +6,7 @@ use super::scan::ObjectEntry;
 use crate::edges::{drop_dangling, DANGLING};
 use crate::error::{err, FormatError};
 use crate::record_offsets::RecordOffsets;
-use heapgraph_graph::{AddressIndex, EdgeLabel, NodeId, ShallowSizes, TypeId};
+use heapgraph_graph::{Addresses, EdgeLabel, NodeId, ShallowSizes, TypeId};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -15,7 +15,7 @@ const CHUNK: usize = 1 << 16;
 
 /// Objects in address order: node id -> address and sub-record offset.
 pub struct Numbering {
-    pub addresses: Vec<u64>,
+    pub addresses: Addresses,
     pub offsets: RecordOffsets,
 }
 
@@ -39,8 +39,9 @@ pub fn number(mut objects: Vec<ObjectEntry>, dump_len: u64) -> Result<Numbering,
             format!("{} objects: more than heapgraph's limit", objects.len()),
         );
     }
+    let addresses: Vec<u64> = objects.par_iter().map(|o| o.address).collect();
     let numbering = Numbering {
-        addresses: objects.par_iter().map(|o| o.address).collect(),
+        addresses: Addresses::new(&addresses).or_else(|e| err(0, e.0))?,
         offsets: RecordOffsets::new(dump_len, objects.len(), |i| objects[i].offset),
     };
     Ok(numbering)
@@ -88,7 +89,6 @@ pub struct Resolved {
 pub fn resolve(
     decoder: &Decoder<'_>,
     numbering: &Numbering,
-    index: &AddressIndex,
     extra: &ExtraEdges,
     done: &(dyn Fn(ChunkDone) + Sync),
 ) -> Result<Resolved, FormatError> {
@@ -174,7 +174,7 @@ pub fn resolve(
                     size as u32
                 };
                 let mut put = |address: u64, label: EdgeLabel| {
-                    let target = index.find(&numbering.addresses, address);
+                    let target = numbering.addresses.find(address);
                     dangling += target.is_none() as u64;
                     targets[edge] = target.unwrap_or(DANGLING);
                     labels[edge] = label;

@@ -6,7 +6,7 @@ use super::classes::java_name;
 use super::records::Records;
 use super::resolve::ExtraEdges;
 use super::subrecords::RawRoot;
-use heapgraph_graph::{AddressIndex, EdgeKind, EdgeLabel, NodeId, Root, RootKind, StringInterner};
+use heapgraph_graph::{Addresses, EdgeKind, EdgeLabel, NodeId, Root, RootKind, StringInterner};
 use std::collections::HashMap;
 
 pub struct Roots {
@@ -21,8 +21,7 @@ pub fn collect(
     raw: &[RawRoot],
     records: &Records,
     data: &[u8],
-    addresses: &[u64],
-    index: &AddressIndex,
+    addresses: &Addresses,
     describe: &dyn Fn(NodeId) -> String,
     interner: &mut StringInterner,
 ) -> Roots {
@@ -44,7 +43,7 @@ pub fn collect(
     let mut roots = Vec::with_capacity(raw.len());
     let mut thread_locals = Vec::new();
     for r in raw {
-        let Some(node) = index.find(addresses, r.address) else {
+        let Some(node) = addresses.find(r.address) else {
             continue;
         };
         let name = match r.thread_serial {
@@ -62,7 +61,7 @@ pub fn collect(
         });
         if matches!(r.kind, RootKind::JavaFrame | RootKind::JniLocal) {
             let thread = r.thread_serial.and_then(|t| threads.get(&t));
-            if let Some(thread) = thread.and_then(|&(a, _)| index.find(addresses, a)) {
+            if let Some(thread) = thread.and_then(|&(a, _)| addresses.find(a)) {
                 let local = match r.thread_serial.zip(r.frame).and_then(|(t, d)| method(t, d)) {
                     Some(m) => format!("in {m}"),
                     None => "in a running frame".to_string(),

@@ -19,7 +19,7 @@ pub use record::MAGIC;
 use crate::dump_bytes::DumpBytes;
 use crate::pages::{map_dump, release_pages};
 use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
-use heapgraph_graph::{AddressIndex, Graph, GraphParts};
+use heapgraph_graph::{Graph, GraphParts};
 use record::FormatError;
 use std::fs::File;
 use std::path::Path;
@@ -52,18 +52,11 @@ pub(crate) fn load(
     let mut scan = scan;
     let objects = std::mem::take(&mut scan.objects);
     let numbering = number::number(objects).map_err(|m| LoadError::new(path, None, m))?;
-    let index = AddressIndex::new(&numbering.addresses);
 
     progress.phase("resolving references", numbering.addresses.len() as u64);
-    let (resolved, addresses) = resolve::resolve(
-        data,
-        &scan,
-        numbering,
-        &index,
-        &|n| progress.advance(n),
-        &release,
-    )
-    .map_err(located)?;
+    let (resolved, addresses) =
+        resolve::resolve(data, &scan, numbering, &|n| progress.advance(n), &release)
+            .map_err(located)?;
 
     let in_degrees =
         resolve::retaining_in_degrees(addresses.len(), &resolved.targets, &resolved.labels);
@@ -71,7 +64,6 @@ pub(crate) fn load(
         &scan.roots,
         &mut scan.interner,
         &addresses,
-        &index,
         &resolved.refcounts,
         &in_degrees,
     )
@@ -87,7 +79,7 @@ pub(crate) fn load(
     };
     let dangling_edges = resolved.dangling_edges;
     let graph = Graph::from_parts(GraphParts {
-        addresses: addresses.into(),
+        addresses,
         types: resolved.types.into(),
         sizes: resolved.sizes,
         offsets: resolved.offsets.into(),

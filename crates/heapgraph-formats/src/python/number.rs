@@ -1,11 +1,12 @@
 //! Numbering objects in address order, and the forward-edge offsets that go with it.
 
 use super::scan::ObjectEntry;
+use heapgraph_graph::Addresses;
 use rayon::prelude::*;
 
 pub struct Numbering {
     /// Node id -> address, strictly ascending.
-    pub addresses: Vec<u64>,
+    pub addresses: Addresses,
     /// Forward CSR offsets (edges as the dump counts them, dangling ones included).
     pub edge_offsets: Vec<u32>,
     /// File index (position among OBJECT records) -> node id.
@@ -39,7 +40,7 @@ pub fn number(mut objects: Vec<ObjectEntry>) -> Result<Numbering, String> {
         node_of[o.file_index as usize] = node as u32;
     }
     Ok(Numbering {
-        addresses,
+        addresses: Addresses::new(&addresses).map_err(|e| e.to_string())?,
         edge_offsets,
         node_of,
     })

@@ -6,7 +6,7 @@ use super::record::*;
 use super::scan::{Scan, CHUNK_OBJECTS};
 use crate::edges::{drop_dangling, DANGLING};
 use crate::scatter::Scatter;
-use heapgraph_graph::{AddressIndex, EdgeLabel, NodeId, ShallowSizes, TypeId};
+use heapgraph_graph::{Addresses, EdgeLabel, NodeId, ShallowSizes, TypeId};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -37,10 +37,9 @@ pub fn resolve(
     data: &[u8],
     scan: &Scan,
     numbering: Numbering,
-    index: &AddressIndex,
     advance: &(dyn Fn(u64) + Sync),
     release: &(dyn Fn(usize, usize) + Sync),
-) -> Result<(Resolved, Vec<u64>), FormatError> {
+) -> Result<(Resolved, Addresses), FormatError> {
     let n = numbering.addresses.len();
     let m = *numbering.edge_offsets.last().unwrap_or(&0) as usize;
     let mut types = vec![0 as TypeId; n];
@@ -76,7 +75,6 @@ pub fn resolve(
                     data,
                     scan,
                     numbering: &numbering,
-                    index,
                     sinks: &sinks,
                 };
                 let out = chunk.run(start, end, first_index, &dangling);
@@ -117,7 +115,6 @@ struct Chunk<'a> {
     data: &'a [u8],
     scan: &'a Scan,
     numbering: &'a Numbering,
-    index: &'a AddressIndex,
     sinks: &'a Sinks<'a>,
 }
 
@@ -188,7 +185,7 @@ impl Chunk<'_> {
             let at = OBJECT_HEADER + e * EDGE_LEN;
             let target_addr = u64_at(rec.payload, at);
             let label = self.label(u32_at(rec.payload, at + 8), rec.offset)?;
-            let target = match self.index.find(&self.numbering.addresses, target_addr) {
+            let target = match self.numbering.addresses.find(target_addr) {
                 Some(t) => t,
                 None => {
                     lost += 1;

@@ -7,7 +7,7 @@
 
 use super::record::{err, FormatError};
 use super::scan::RawRoot;
-use heapgraph_graph::{AddressIndex, Root, RootKind, StringInterner};
+use heapgraph_graph::{Addresses, Root, RootKind, StringInterner};
 
 /// Refcounts from here up mark objects that are never freed: CPython 3.12+ immortal objects report
 /// 2^32 - 1 or more (saturated to `u32::MAX` by the loader), and 3.11's statically allocated
@@ -19,8 +19,7 @@ const IMMORTAL: u32 = 999_999_999;
 pub fn collect(
     raw_roots: &[RawRoot],
     interner: &mut StringInterner,
-    addresses: &[u64],
-    index: &AddressIndex,
+    addresses: &Addresses,
     refcounts: &[u32],
     in_degrees: &[u32],
 ) -> Result<Vec<Root>, FormatError> {
@@ -33,7 +32,7 @@ pub fn collect(
             4 => RootKind::Local,
             k => return err(raw.offset, format!("ROOT record has unknown kind {k}")),
         };
-        if let Some(node) = index.find(addresses, raw.address) {
+        if let Some(node) = addresses.find(raw.address) {
             roots.push(Root {
                 node,
                 kind,

@@ -26,7 +26,7 @@ use columns::{Edges, Nodes};
 use details::{NameIs, V8Details};
 use hashbrown::HashMap;
 use heapgraph_graph::{
-    Graph, GraphParts, NodeId, Root, ShallowSizes, StringInterner, TypeId, TypeInfo,
+    Addresses, Graph, GraphParts, NodeId, Root, ShallowSizes, StringInterner, TypeId, TypeInfo,
 };
 use rayon::prelude::*;
 use std::fs::File;
@@ -207,8 +207,11 @@ pub(crate) fn load(
         bytes: DumpBytes::loaded(map),
     };
     let node_count = order.len();
+    let ids: Vec<u64> = order.iter().map(|&o| nodes.ids[o as usize]).collect();
+    let addresses = Addresses::new(&ids).map_err(|e| LoadError::graph_bug(path, e))?;
+    drop(ids);
     let graph = Graph::from_parts(GraphParts {
-        addresses: order.iter().map(|&o| nodes.ids[o as usize]).collect(),
+        addresses,
         types: types.into(),
         sizes,
         offsets: resolved.offsets.into(),
