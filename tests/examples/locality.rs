@@ -14,7 +14,9 @@
 
 use heapgraph_analysis::{analyze, Dominators, RetainedSizes, ShortestPaths};
 use heapgraph_formats::{load, NoProgress};
-use heapgraph_graph::{Addresses, Graph, GraphParts, NoDetails, NodeId, Root, ShallowSizes};
+use heapgraph_graph::{
+    Addresses, EdgeLabels, Graph, GraphParts, NoDetails, NodeId, Root, ShallowSizes,
+};
 use std::time::{Duration, Instant};
 
 const UNSET: NodeId = NodeId::MAX;
@@ -164,7 +166,7 @@ fn renumber(graph: &Graph, order: &[NodeId]) -> Graph {
     for (i, &old) in order.iter().enumerate() {
         sizes.set(i as NodeId, graph.shallow_size(old));
         targets.extend(graph.out_targets(old).iter().map(|&t| new_id[t as usize]));
-        labels.extend_from_slice(graph.out_labels(old));
+        labels.extend_from_slice(&graph.out_labels(old));
         offsets.push(targets.len() as u32);
     }
     let parts = GraphParts {
@@ -174,7 +176,7 @@ fn renumber(graph: &Graph, order: &[NodeId]) -> Graph {
         sizes,
         offsets: offsets.into(),
         targets: targets.into(),
-        labels: labels.into(),
+        labels: EdgeLabels::stored(labels.into()),
         roots: graph
             .roots()
             .iter()

@@ -149,6 +149,29 @@ fn check_fixture(dump_path: &Path, histogram_path: &Path) {
         "int[]"
     );
     assert_eq!(g.find_types("HashMap").len(), 1);
+
+    // The graph keeps no labels for HPROF: it reads each object's record again. That must give exactly
+    // the edges loading made, in order, weak where the weak bits say, the references from outside the
+    // records (stack locals, loaders' classes) included.
+    assert!(g.stored_labels().is_none());
+    let (offsets, _, weak) = g.forward_csr();
+    let mut kinds = HashMap::new();
+    for n in 0..g.node_count() as NodeId {
+        let labels = g.detail_source().edge_labels(n, g).expect("labels derive");
+        assert_eq!(labels.len(), g.out_targets(n).len(), "edges of {n}");
+        for (i, l) in labels.iter().enumerate() {
+            assert_eq!(l.retains(), weak.retains(offsets[n as usize] as usize + i));
+            *kinds.entry(l.kind()).or_insert(0) += 1;
+        }
+    }
+    for kind in [
+        EdgeKind::Local,
+        EdgeKind::Internal,
+        EdgeKind::Index,
+        EdgeKind::Weak,
+    ] {
+        assert!(kinds.contains_key(&kind), "no {kind:?} edge: {kinds:?}");
+    }
 }
 
 #[test]

@@ -89,7 +89,7 @@ fn snapshot_of_known_structures() {
 
     // The closure's captured variable is reached through a context edge.
     let secret = one_of(g, "Secret");
-    let path = a.paths.path_to(secret).expect("Secret is reachable");
+    let path = a.paths.path_to(g, secret).expect("Secret is reachable");
     assert!(
         path.iter()
             .any(|s| s.via.is_some_and(|l| l.kind() == EdgeKind::Local)),

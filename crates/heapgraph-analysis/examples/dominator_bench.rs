@@ -21,8 +21,8 @@
 
 use heapgraph_analysis::{analyze, Dominators, Idom, RetainedSizes};
 use heapgraph_graph::{
-    Addresses, EdgeKind, EdgeLabel, Graph, GraphParts, NoDetails, NodeId, Root, RootKind,
-    ShallowSizes, StringInterner, TypeInfo,
+    Addresses, EdgeKind, EdgeLabel, EdgeLabels, Graph, GraphParts, NoDetails, NodeId, Root,
+    RootKind, ShallowSizes, StringInterner, TypeInfo,
 };
 use petgraph::algo::dominators::simple_fast;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -371,7 +371,7 @@ fn generate(n: usize, seed: u64) -> Graph {
         sizes,
         offsets: offsets.into(),
         targets: targets.into(),
-        labels: labels.into(),
+        labels: EdgeLabels::stored(labels.into()),
         roots,
         type_table,
         strings: strings.freeze(),

@@ -329,7 +329,7 @@ impl RootSet {
 /// here, collected by [`preorder_predecessors`] for the main loop, unless `v` is a root); or a self-loop
 /// (ignored: it never matters for dominance).
 fn depth_first(graph: &Graph) -> DepthFirst {
-    let (offsets, targets, labels) = graph.forward_csr();
+    let (offsets, targets, weak) = graph.forward_csr();
     let n = graph.node_count();
     let roots = RootSet::new(graph);
     let mut pre = vec![NONE; n];
@@ -377,7 +377,7 @@ fn depth_first(graph: &Graph) -> DepthFirst {
             while *pos < end {
                 let e = *pos as usize;
                 *pos += 1;
-                if !labels[e].retains() {
+                if !weak.retains(e) {
                     continue;
                 }
                 let t = targets[e];
@@ -404,7 +404,6 @@ fn depth_first(graph: &Graph) -> DepthFirst {
                         let first = offsets[x as usize] as usize;
                         if first < targets.len() {
                             prefetch(&targets[first]);
-                            prefetch(&labels[first]);
                         }
                     }
                     stack.push((t, number, start, end));
@@ -444,7 +443,7 @@ fn preorder_predecessors(
     let mut preds = vec![0u32; running as usize];
     let cursors = as_atomic(&mut counts);
     let slots = as_atomic(&mut preds);
-    let (offsets, targets, labels) = graph.forward_csr();
+    let (offsets, targets, weak) = graph.forward_csr();
     const CHUNK: usize = 1 << 14;
     (0..pre.len().div_ceil(CHUNK))
         .into_par_iter()
@@ -456,9 +455,9 @@ fn preorder_predecessors(
                     continue;
                 }
                 let edges = offsets[node] as usize..offsets[node + 1] as usize;
-                for (&t, &label) in targets[edges.clone()].iter().zip(&labels[edges]) {
+                for (e, &t) in edges.clone().zip(&targets[edges]) {
                     let v = pre[t as usize];
-                    if v < u && label.retains() && !roots.contains(t) {
+                    if v < u && weak.retains(e) && !roots.contains(t) {
                         let slot = cursors[v as usize].fetch_sub(1, Ordering::Relaxed) - 1;
                         slots[slot as usize].store(u, Ordering::Relaxed);
                     }

@@ -163,7 +163,7 @@ impl RetainerTree {
                     tree.unreachable_bytes.saturating_add(graph.shallow_size(t));
                 continue;
             }
-            let at = trie.insert_chain(paths, &mut index, t);
+            let at = trie.insert_chain(graph, paths, &mut index, t);
             trie.nodes[at as usize].targets += 1;
             // Saturating: sizes read from an index file may be forged, and must not overflow.
             let node = &mut trie.nodes[at as usize];
@@ -261,6 +261,7 @@ impl Trie {
     /// object is walked once, however many chains pass through it); returns the target's trie node.
     fn insert_chain(
         &mut self,
+        graph: &Graph,
         paths: &ShortestPaths,
         index: &mut TrieIndex,
         target: NodeId,
@@ -279,7 +280,7 @@ impl Trie {
                         node: at,
                         parent: NO_PARENT,
                         via: match parent {
-                            Parent::Node(_, label) => label,
+                            Parent::Node(p, edge) => graph.edge_label(p, edge as usize),
                             _ => EdgeLabel::default(),
                         },
                         targets: 0,

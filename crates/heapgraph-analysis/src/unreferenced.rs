@@ -107,7 +107,7 @@ impl UnreferencedReport {
 /// For every node, whether another object references it through a retaining edge (self-loops and weak
 /// references do not count). A parallel scan of the forward edges.
 pub fn referenced(graph: &Graph) -> Vec<bool> {
-    let (offsets, targets, labels) = graph.forward_csr();
+    let (offsets, targets, weak) = graph.forward_csr();
     let flags: Vec<AtomicBool> = (0..graph.node_count())
         .map(|_| AtomicBool::new(false))
         .collect();
@@ -115,11 +115,11 @@ pub fn referenced(graph: &Graph) -> Vec<bool> {
         .into_par_iter()
         .with_min_len(1 << 12)
         .for_each(|u| {
-            let range = offsets[u] as usize..offsets[u + 1] as usize;
-            for (&t, &label) in targets[range.clone()].iter().zip(&labels[range]) {
+            let edges = offsets[u] as usize..offsets[u + 1] as usize;
+            for (e, &t) in edges.clone().zip(&targets[edges]) {
                 let flag = &flags[t as usize];
                 // Load first: hubs referenced millions of times stay shared in every core's cache.
-                if t as usize != u && label.retains() && !flag.load(Ordering::Relaxed) {
+                if t as usize != u && weak.retains(e) && !flag.load(Ordering::Relaxed) {
                     flag.store(true, Ordering::Relaxed);
                 }
             }

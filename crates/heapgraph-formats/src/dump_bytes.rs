@@ -5,12 +5,15 @@
 use crate::{hprof, pages, NoProgress};
 use memmap2::Mmap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 pub struct DumpBytes {
     map: OnceLock<Option<Mmap>>,
     /// Where to find the bytes again, for a source rebuilt from an index; `None` once loaded.
     reopen: Option<Reopen>,
+    /// Records read by [`DumpBytes::scattered_read_done`]'s callers.
+    scattered_reads: AtomicU32,
 }
 
 struct Reopen {
@@ -24,6 +27,7 @@ impl DumpBytes {
         DumpBytes {
             map: OnceLock::from(Some(map)),
             reopen: None,
+            scattered_reads: AtomicU32::new(0),
         }
     }
 
@@ -32,6 +36,19 @@ impl DumpBytes {
         DumpBytes {
             map: OnceLock::new(),
             reopen: Some(Reopen { path, gzip }),
+            scattered_reads: AtomicU32::new(0),
+        }
+    }
+
+    /// Counts one record read from anywhere in the dump, and every few thousand hands the pages such
+    /// reads mapped back to the kernel: a walk that reads millions of scattered records (the edge labels of
+    /// a retainer tree over every `String`) would otherwise map most of the dump into our resident set.
+    pub fn scattered_read_done(&self) {
+        const READS: u32 = 4096;
+        if self.scattered_reads.fetch_add(1, Ordering::Relaxed) % READS == READS - 1 {
+            if let Some(Some(map)) = self.map.get() {
+                pages::release_pages(map, 0, map.len());
+            }
         }
     }
 

@@ -10,7 +10,7 @@ use crate::roots::{Root, RootKind};
 use crate::sizes::ShallowSizes;
 use crate::strings::{StrId, StringInterner};
 use crate::types::{TypeId, TypeInfo};
-use crate::{Addresses, NodeId};
+use crate::{Addresses, EdgeLabels, NodeId};
 use std::collections::HashMap;
 
 #[derive(Default)]
@@ -124,7 +124,7 @@ impl GraphBuilder {
             sizes,
             offsets: offsets.into(),
             targets: resolved.iter().map(|e| e.1).collect(),
-            labels: resolved.iter().map(|e| e.2).collect(),
+            labels: EdgeLabels::stored(resolved.iter().map(|e| e.2).collect()),
             roots,
             type_table: self.types,
             strings: self.strings.freeze(),
@@ -165,7 +165,10 @@ mod tests {
         assert_eq!(g.edge_count(), 3);
         assert_eq!(g.node_at(0x300), Some(2));
         assert_eq!(g.out_targets(2), &[0, 1]);
-        assert_eq!(g.out_labels(2), &[EdgeLabel::index(0), EdgeLabel::index(1)]);
+        assert_eq!(
+            &*g.out_labels(2),
+            &[EdgeLabel::index(0), EdgeLabel::index(1)]
+        );
         assert_eq!(g.in_sources(1), &[0, 2]);
         assert_eq!(g.in_degree(2), 0);
         assert_eq!(g.type_name(g.type_of(0)), "app.Leaf");

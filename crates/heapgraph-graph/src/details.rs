@@ -23,6 +23,14 @@ pub struct NodeDetails {
 pub trait NodeDetailSource: Send + Sync {
     fn details(&self, node: NodeId) -> NodeDetails;
 
+    /// The labels of `node`'s references in the graph's edge order, read again from the dump, for a
+    /// graph built with [derived](crate::EdgeLabels::derived) labels. `graph` finds the nodes the
+    /// references' addresses name: a reference to an address not in the dump has no edge. `None` when the
+    /// source cannot say.
+    fn edge_labels(&self, _node: NodeId, _graph: &crate::Graph) -> Option<Vec<crate::EdgeLabel>> {
+        None
+    }
+
     /// What an index file must keep so that the format can rebuild this source from the dump without
     /// reading all of it again (see `heapgraph_formats::reopen_details`). Empty when there is nothing.
     fn saved(&self) -> SavedDetails {

@@ -3,6 +3,7 @@
 use crate::address::Addresses;
 use crate::column::Column;
 use crate::details::NodeDetailSource;
+use crate::edge_labels::{DerivedCache, EdgeLabels, WeakEdges};
 use crate::label::EdgeLabel;
 use crate::reverse::reverse_csr;
 use crate::roots::Root;
@@ -12,6 +13,8 @@ use crate::types::{TypeId, TypeInfo};
 use crate::NodeId;
 use rayon::prelude::*;
 use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 /// What a format hands over to become a [`Graph`]. [`Graph::from_parts`] checks every invariant.
@@ -24,11 +27,28 @@ pub struct GraphParts {
     /// Forward CSR: edges of node `n` are `offsets[n]..offsets[n + 1]` of `targets` and `labels`.
     pub offsets: Column<u32>,
     pub targets: Column<NodeId>,
-    pub labels: Column<EdgeLabel>,
+    pub labels: EdgeLabels,
     pub roots: Vec<Root>,
     pub type_table: Vec<TypeInfo>,
     pub strings: Strings,
     pub details: Box<dyn NodeDetailSource>,
+}
+
+/// One node's edge labels: borrowed from the graph's stored labels, or derived (and maybe cached).
+pub enum NodeLabels<'a> {
+    Stored(&'a [EdgeLabel]),
+    Derived(Arc<Vec<EdgeLabel>>),
+}
+
+impl Deref for NodeLabels<'_> {
+    type Target = [EdgeLabel];
+
+    fn deref(&self) -> &[EdgeLabel] {
+        match self {
+            NodeLabels::Stored(labels) => labels,
+            NodeLabels::Derived(labels) => labels,
+        }
+    }
 }
 
 /// A violated graph invariant: a bug in a format reader, never the user's dump (readers validate dumps).
@@ -56,7 +76,11 @@ pub struct Graph {
     sizes: ShallowSizes,
     offsets: Column<u32>,
     targets: Column<NodeId>,
-    labels: Column<EdgeLabel>,
+    /// One per edge, or `None` when `details` derives them (see [`EdgeLabels`]).
+    labels: Option<Column<EdgeLabel>>,
+    weak: WeakEdges,
+    /// Derived labels of the last nodes with many edges that were asked about.
+    derived: DerivedCache,
     /// Built on first use: only the commands that follow references backwards (`graph --backrefs`) need
     /// it, and it costs 4 bytes per object and per reference (267 MB on a 20M-object Java heap).
     reverse: OnceLock<Reverse>,
@@ -88,7 +112,9 @@ impl Graph {
             sizes,
             offsets,
             targets,
-            labels,
+            labels: labels.stored,
+            weak: labels.weak,
+            derived: DerivedCache::default(),
             reverse: OnceLock::new(),
             roots,
             type_table,
@@ -147,18 +173,80 @@ impl Graph {
         &self.targets[self.out_range(node)]
     }
 
-    /// Labels of `node`'s references, parallel to [`Graph::out_targets`].
-    pub fn out_labels(&self, node: NodeId) -> &[EdgeLabel] {
-        &self.labels[self.out_range(node)]
+    /// Labels of `node`'s references, parallel to [`Graph::out_targets`]: stored ones, or derived from
+    /// the dump (unnamed if the dump no longer gives as many references as the graph has).
+    pub fn out_labels(&self, node: NodeId) -> NodeLabels<'_> {
+        let range = self.out_range(node);
+        if let Some(labels) = &self.labels {
+            return NodeLabels::Stored(&labels[range]);
+        }
+        let derive = || self.derive_labels(node, range.len());
+        if range.len() < DerivedCache::MIN_EDGES {
+            return NodeLabels::Derived(Arc::new(derive()));
+        }
+        NodeLabels::Derived(self.derived.get(node).unwrap_or_else(|| {
+            let labels = Arc::new(derive());
+            self.derived.put(node, labels.clone());
+            labels
+        }))
+    }
+
+    /// Every edge's label, in CSR order: the stored ones, or all of them derived (for an index to keep).
+    pub fn all_labels(&self) -> std::borrow::Cow<'_, [EdgeLabel]> {
+        if let Some(labels) = &self.labels {
+            return std::borrow::Cow::Borrowed(labels);
+        }
+        const CHUNK: usize = 1 << 14;
+        let n = self.node_count();
+        let mut labels = vec![EdgeLabel::PLAIN; self.edge_count()];
+        let mut tasks = Vec::new();
+        let mut rest = &mut labels[..];
+        for start in (0..n).step_by(CHUNK) {
+            let end = (start + CHUNK).min(n);
+            let (chunk, tail) =
+                rest.split_at_mut((self.offsets[end] - self.offsets[start]) as usize);
+            rest = tail;
+            tasks.push((start..end, chunk));
+        }
+        tasks.into_par_iter().for_each(|(nodes, chunk)| {
+            let mut at = 0;
+            for node in nodes {
+                let degree = self.out_range(node as NodeId).len();
+                chunk[at..at + degree].copy_from_slice(&self.derive_labels(node as NodeId, degree));
+                at += degree;
+            }
+        });
+        std::borrow::Cow::Owned(labels)
+    }
+
+    /// `node`'s labels from the detail source; unnamed if it cannot give `degree` of them.
+    fn derive_labels(&self, node: NodeId, degree: usize) -> Vec<EdgeLabel> {
+        if degree == 0 {
+            return Vec::new();
+        }
+        match self.details.edge_labels(node, self) {
+            Some(labels) if labels.len() == degree => labels,
+            _ => vec![EdgeLabel::PLAIN; degree],
+        }
+    }
+
+    /// The label of edge `edge` (a position in the forward CSR), one of `source`'s; unnamed if it is not.
+    pub fn edge_label(&self, source: NodeId, edge: usize) -> EdgeLabel {
+        if let Some(labels) = &self.labels {
+            return labels.get(edge).copied().unwrap_or_default();
+        }
+        let first = self.offsets[source as usize] as usize;
+        let labels = self.out_labels(source);
+        edge.checked_sub(first)
+            .and_then(|i| labels.get(i).copied())
+            .unwrap_or_default()
     }
 
     /// `(target, label)` pairs of `node`'s references.
     pub fn out_edges(&self, node: NodeId) -> impl Iterator<Item = (NodeId, EdgeLabel)> + '_ {
-        let range = self.out_range(node);
-        self.targets[range.clone()]
-            .iter()
-            .copied()
-            .zip(self.labels[range].iter().copied())
+        let labels = self.out_labels(node);
+        let targets = self.out_targets(node);
+        (0..targets.len()).map(move |i| (targets[i], labels[i]))
     }
 
     /// Nodes that reference `node`, ascending, once per edge (a node referencing it twice appears twice).
@@ -174,9 +262,14 @@ impl Graph {
         (offsets[n + 1] - offsets[n]) as usize
     }
 
-    /// The forward CSR as raw arrays, for the hot loops of analyses: `(offsets, targets, labels)`.
-    pub fn forward_csr(&self) -> (&[u32], &[NodeId], &[EdgeLabel]) {
-        (&self.offsets, &self.targets, &self.labels)
+    /// The forward CSR as raw arrays, for the hot loops of analyses: `(offsets, targets, weak)`.
+    pub fn forward_csr(&self) -> (&[u32], &[NodeId], &WeakEdges) {
+        (&self.offsets, &self.targets, &self.weak)
+    }
+
+    /// The stored labels, one per edge; `None` when they are derived from the dump.
+    pub fn stored_labels(&self) -> Option<&[EdgeLabel]> {
+        self.labels.as_deref()
     }
 
     /// The reverse CSR as raw arrays: `(offsets, sources)`, built by the first call.
@@ -235,7 +328,8 @@ impl Graph {
             + self.sizes.heap_bytes()
             + self.offsets.heap_bytes()
             + self.targets.heap_bytes()
-            + self.labels.heap_bytes()
+            + self.labels.as_ref().map_or(0, Column::heap_bytes)
+            + self.weak.heap_bytes()
             + self
                 .reverse
                 .get()
@@ -265,11 +359,19 @@ fn check_parts(p: &GraphParts) -> Result<(), GraphError> {
             p.offsets.len()
         ));
     }
-    if p.targets.len() != p.labels.len() || p.offsets[n] as usize != p.targets.len() {
+    let labels = p
+        .labels
+        .stored
+        .as_ref()
+        .map_or(p.targets.len(), |l| l.len());
+    if p.targets.len() != labels
+        || p.offsets[n] as usize != p.targets.len()
+        || p.labels.weak.word_count() != p.targets.len().div_ceil(64)
+    {
         return fail(format!(
-            "edge arrays disagree: {} targets, {} labels, offsets end at {}",
+            "edge arrays disagree: {} targets, {labels} labels, {} words of weak bits, offsets end at {}",
             p.targets.len(),
-            p.labels.len(),
+            p.labels.weak.word_count(),
             p.offsets[n]
         ));
     }

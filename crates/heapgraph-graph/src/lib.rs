@@ -6,8 +6,9 @@
 //! The layout is chosen for heaps of tens of millions of objects:
 //! - node ids are dense `u32`s, assigned in ascending address order, so an address lookup is a search in
 //!   a bucket of the address array and needs no hash table, and an address is kept in 2 bytes;
-//! - forward edges (target + label) are compressed sparse rows, 8 bytes per edge; reverse edges (source,
-//!   4 bytes per edge) are built on the first call that needs them;
+//! - forward edges are compressed sparse rows: a target (4 bytes) and a weak bit per edge, plus a label
+//!   (4 bytes) unless the format reads labels again from the dump when asked (see [`EdgeLabels`]);
+//!   reverse edges (source, 4 bytes per edge) are built on the first call that needs them;
 //! - type names, edge names and root names are interned once in a [`Strings`] table;
 //! - per-object details that reports print for a handful of objects (value previews, names) stay in the
 //!   dump file and are read on demand through [`NodeDetailSource`].
@@ -17,6 +18,7 @@ mod builder;
 mod column;
 mod csr;
 mod details;
+mod edge_labels;
 mod graph;
 mod label;
 mod reverse;
@@ -30,7 +32,8 @@ pub use builder::{Built, GraphBuilder};
 pub use column::{plain_bytes, Backing, Column, ColumnError, Plain};
 pub use csr::counts_to_ends;
 pub use details::{NoDetails, NodeDetailSource, NodeDetails, SavedDetails};
-pub use graph::{Graph, GraphError, GraphParts};
+pub use edge_labels::{EdgeLabels, WeakEdges};
+pub use graph::{Graph, GraphError, GraphParts, NodeLabels};
 pub use label::{EdgeKind, EdgeLabel};
 pub use roots::{Root, RootKind};
 pub use sizes::ShallowSizes;

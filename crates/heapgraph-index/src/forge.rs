@@ -46,7 +46,7 @@ pub fn reseal(file: &mut [u8], identity: DumpIdentity) {
 /// is also asked every kind of question.
 pub fn exercise(graph: &Graph, analysis: &Analysis) {
     for r in top_retainers(&analysis.retained, 20) {
-        let _ = analysis.paths.path_to(r.node);
+        let _ = analysis.paths.path_to(graph, r.node);
         let _ = analysis.dominators.children(r.node).count();
         let _ = graph.details(r.node);
     }

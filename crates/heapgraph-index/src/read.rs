@@ -16,8 +16,8 @@ use heapgraph_analysis::{
 };
 use heapgraph_formats::{Dump, Format, LoadStats};
 use heapgraph_graph::{
-    Addresses, Backing, Column, Directory, Graph, GraphParts, Plain, Root, RootKind, SavedDetails,
-    ShallowSizes, StrId, Strings, TypeInfo,
+    Addresses, Backing, Column, Directory, EdgeLabels, Graph, GraphParts, NodeId, Plain, Root,
+    RootKind, SavedDetails, ShallowSizes, StrId, Strings, TypeInfo, WeakEdges,
 };
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -206,13 +206,18 @@ fn read_graph(
     };
     let details = heapgraph_formats::reopen_details(dump_path, format, details)
         .ok_or("its object details do not fit the dump's format")?;
+    let targets: Column<NodeId> = sections.column(EDGE_TARGETS)?;
+    let edge_count = targets.len();
     let parts = GraphParts {
         addresses: Addresses::from_saved(directory, sections.column(ADDRESSES)?)?,
         types: sections.column(TYPES)?,
         sizes,
         offsets: sections.column(EDGE_OFFSETS)?,
-        targets: sections.column(EDGE_TARGETS)?,
-        labels: sections.column(EDGE_LABELS)?,
+        targets,
+        labels: EdgeLabels::saved(
+            sections.column(EDGE_LABELS)?,
+            WeakEdges::from_saved(sections.column(EDGE_WEAK)?, edge_count)?,
+        ),
         roots,
         type_table,
         strings,
@@ -271,6 +276,7 @@ fn read_analysis(
         sections.column(PATH_PARENTS)?,
         sections.column(PATH_VIA)?,
         n,
+        graph.edge_count(),
     )?;
     Ok(Analysis {
         dominators,

@@ -24,6 +24,7 @@ pub const STRING_TEXT: u32 = 24;
 pub const STRING_ENDS: u32 = 25;
 pub const DIRECTORY_STARTS: u32 = 26;
 pub const DIRECTORY_KEYS: u32 = 27;
+pub const EDGE_WEAK: u32 = 28;
 
 pub const DOMINATOR_PRE: u32 = 40;
 pub const DOMINATOR_VERTEX: u32 = 41;

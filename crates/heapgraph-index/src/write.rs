@@ -109,7 +109,8 @@ pub fn write_index(
         details: details.text.clone(),
     };
     let meta = serde_json::to_vec(&meta).map_err(|e| e.to_string())?;
-    let (offsets, targets, labels) = graph.forward_csr();
+    let (offsets, targets, weak) = graph.forward_csr();
+    let labels = graph.all_labels();
     let (_, idom) = analysis.dominators.preorder_arrays();
     let mut arrays = vec![
         array(META, &meta),
@@ -120,7 +121,8 @@ pub fn write_index(
         array(BIG_SIZES, &big_sizes),
         array(EDGE_OFFSETS, offsets),
         array(EDGE_TARGETS, targets),
-        array(EDGE_LABELS, labels),
+        array(EDGE_LABELS, &labels),
+        array(EDGE_WEAK, weak.saved()),
         array(ROOT_NODES, &root_nodes),
         array(ROOT_KINDS, &root_kinds),
         array(ROOT_NAMES, &root_names),

@@ -73,7 +73,7 @@ impl TreeBuilder<'_> {
         TreeNode {
             object: node.map(|n| ObjectRef::new(self.graph, n)),
             path: node
-                .and_then(|n| self.paths.path_to(n))
+                .and_then(|n| self.paths.path_to(self.graph, n))
                 .map(|p| Chain::new(self.graph, &p).text()),
             shallow_bytes: node.map_or(0, |n| self.graph.shallow_size(n)),
             retained_bytes: retained,

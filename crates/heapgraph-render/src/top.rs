@@ -43,7 +43,7 @@ impl TopReport {
                 } else {
                     r.retained as f64 / total as f64
                 },
-                path: paths.path_to(r.node).map(|p| Chain::new(graph, &p)),
+                path: paths.path_to(graph, r.node).map(|p| Chain::new(graph, &p)),
             })
             .collect();
         TopReport {

@@ -56,7 +56,7 @@ fn paths_are_shortest_retaining_chains() {
         let dist = distances(&graph);
         let analysis = analyze(&graph);
         for v in 0..graph.node_count() as NodeId {
-            let path = analysis.paths.path_to(v);
+            let path = analysis.paths.path_to(&graph, v);
             let Some(path) = path else {
                 assert!(dist[v as usize].is_none(), "seed {seed}: {v} reachable");
                 assert_eq!(analysis.paths.parent(v), Parent::Unreached);
@@ -236,11 +236,12 @@ fn degenerate_graphs_do_not_panic() {
         roots: vec![],
         type_count: 1,
     };
-    let a = analyze(&no_roots.build());
+    let g = no_roots.build();
+    let a = analyze(&g);
     assert_eq!(a.dominators.reachable_count(), 0);
     assert_eq!(a.unreferenced.unreachable.count, 5);
     assert_eq!(a.unreferenced.garbage.nodes, vec![2, 3, 4]);
-    assert_eq!(a.paths.path_to(0), None);
+    assert_eq!(a.paths.path_to(&g, 0), None);
     let json = serde_json::to_string(&a.unreferenced).unwrap();
     assert!(json.contains("\"garbage\""));
     let json = serde_json::to_string(&a.histogram).unwrap();

@@ -188,7 +188,7 @@ fn check_branch(
                 assert_eq!(graph.type_of(p), graph.type_of(a));
                 assert!(s.objects > 1 || !s.label_varies, "one object has one edge");
                 if s.objects == 1 {
-                    assert_eq!(Some(s.step), paths.path_to(node).unwrap().pop());
+                    assert_eq!(Some(s.step), paths.path_to(graph, node).unwrap().pop());
                 }
             }
         }

@@ -37,7 +37,9 @@ pub fn run(args: Args) -> Result<(), String> {
     let report = PathReport {
         file: args.report.dump.display().to_string(),
         object: ObjectRef::new(graph, node),
-        chain: paths.path_to(node).map(|steps| Chain::new(graph, &steps)),
+        chain: paths
+            .path_to(graph, node)
+            .map(|steps| Chain::new(graph, &steps)),
     };
     if let Some(path) = &args.output {
         super::draw(&report.to_dot(), path)?;

@@ -1,12 +1,15 @@
 //! Object details read from the mapped dump when a report asks: a `java.lang.String`'s text, a class
-//! object's class name, an array's length.
+//! object's class name, an array's length, and the labels of an object's references.
 
 use super::classes::ClassTable;
 use super::cursor::{read_id, Cursor};
+use super::decode::Decoder;
+use super::resolve::ExtraEdges;
+use super::sizes::Layout;
 use super::subrecords::{self, HeapObject, SubRecord};
 use crate::dump_bytes::DumpBytes;
 use crate::record_offsets::RecordOffsets;
-use heapgraph_graph::{NodeDetailSource, NodeDetails, NodeId, SavedDetails};
+use heapgraph_graph::{EdgeLabel, Graph, NodeDetailSource, NodeDetails, NodeId, SavedDetails};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -19,6 +22,18 @@ pub struct JavaDetails {
     /// this array also finds a node by address (binary search) without a second copy of the addresses.
     pub offsets: RecordOffsets,
     pub classes: JavaClasses,
+    /// What reading an object's references again takes, for the graph's derived edge labels. Only a
+    /// dump loaded from its file has it: an index keeps the labels themselves.
+    pub references: Option<JavaReferences>,
+}
+
+/// The class layouts that say which bytes of a record are references and what each is called, and the
+/// references no object's record holds.
+pub struct JavaReferences {
+    pub classes: ClassTable,
+    pub layout: Layout,
+    /// Thread locals and loaders' classes, sorted by node, in the order the graph's edges have them.
+    pub extra: ExtraEdges,
 }
 
 /// What details need beyond per-object offsets; an index file keeps it as JSON.
@@ -75,6 +90,7 @@ impl JavaDetails {
             bytes,
             offsets: RecordOffsets::reopen(&mut saved)?,
             classes,
+            references: None,
         })
     }
 
@@ -155,6 +171,36 @@ fn utf16(units: impl Iterator<Item = u16> + Clone) -> (String, u64) {
 }
 
 impl NodeDetailSource for JavaDetails {
+    /// Decodes the object's record again, as loading did, keeping the labels of the references whose
+    /// targets are in the graph, then its extra references: the graph's edges, in their order.
+    fn edge_labels(&self, node: NodeId, graph: &Graph) -> Option<Vec<EdgeLabel>> {
+        let references = self.references.as_ref()?;
+        let at = self.offsets.get(node as usize)?;
+        let decoder = Decoder {
+            data: self.bytes.get(),
+            id_size: self.classes.id_size,
+            classes: &references.classes,
+            layout: references.layout,
+        };
+        let mut labels = Vec::new();
+        let mut keep = |address: u64, label: EdgeLabel| {
+            if graph.node_at(address).is_some() {
+                labels.push(label);
+            }
+        };
+        let decoded = decoder
+            .object_at(at)
+            .and_then(|o| decoder.references(&o, at, &mut keep));
+        self.bytes.scattered_read_done();
+        decoded.ok()?;
+        let extra = &references.extra;
+        let first = extra.partition_point(|e| e.0 < node);
+        for &(_, address, label) in extra[first..].iter().take_while(|e| e.0 == node) {
+            keep(address, label);
+        }
+        Some(labels)
+    }
+
     fn saved(&self) -> SavedDetails {
         let mut saved = SavedDetails {
             text: serde_json::to_string(&self.classes).unwrap_or_default(),

@@ -28,7 +28,7 @@ use crate::dump_bytes::DumpBytes;
 use crate::error::FormatError;
 use crate::pages::{map_dump, release_pages};
 use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
-use heapgraph_graph::{Graph, GraphParts, NodeId, StringInterner};
+use heapgraph_graph::{EdgeLabels, Graph, GraphParts, NodeId, StringInterner};
 use scan::Keep;
 use std::collections::HashMap;
 use std::fs::File;
@@ -145,7 +145,7 @@ pub(crate) fn load(
         header,
         records,
         scan,
-        classes,
+        mut classes,
         mut interner,
         layout,
     } = FirstPass::read(path, &file, Keep::Objects, progress)?;
@@ -189,6 +189,7 @@ pub(crate) fn load(
     release_pages(&map, 0, data.len());
     let data_len = data.len();
 
+    let type_table = std::mem::take(&mut classes.types);
     let details = details::JavaDetails {
         offsets: numbering.offsets,
         classes: details::JavaClasses {
@@ -197,6 +198,11 @@ pub(crate) fn load(
             string: details::StringLayout::find(&classes, id_size),
         },
         bytes: DumpBytes::loaded(map),
+        references: Some(details::JavaReferences {
+            classes,
+            layout,
+            extra: extra_edges,
+        }),
     };
     let graph = Graph::from_parts(GraphParts {
         addresses: numbering.addresses,
@@ -204,9 +210,9 @@ pub(crate) fn load(
         sizes: resolved.sizes,
         offsets: resolved.offsets.into(),
         targets: resolved.targets.into(),
-        labels: resolved.labels.into(),
+        labels: EdgeLabels::derived(resolved.weak),
         roots: roots.roots,
-        type_table: classes.types,
+        type_table,
         strings: interner.freeze(),
         details: Box::new(details),
     })

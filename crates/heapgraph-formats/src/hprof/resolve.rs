@@ -3,10 +3,10 @@
 
 use super::decode::Decoder;
 use super::scan::ObjectEntry;
-use crate::edges::{drop_dangling, DANGLING};
+use crate::edges::{compact, DANGLING};
 use crate::error::{err, FormatError};
 use crate::record_offsets::RecordOffsets;
-use heapgraph_graph::{Addresses, EdgeLabel, NodeId, ShallowSizes, TypeId};
+use heapgraph_graph::{Addresses, EdgeLabel, NodeId, ShallowSizes, TypeId, WeakEdges};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -77,12 +77,14 @@ impl ChunkDone {
 /// What one pass-2 task reports: its dangling references and the sizes too big for the dense array.
 type ChunkOutcome = (u64, Vec<(NodeId, u64)>);
 
+/// The graph's per-node and per-edge arrays. Edge labels are not kept: the graph reads them again from
+/// the dump when a report asks (see `details.rs`), so only which edges are weak is.
 pub struct Resolved {
     pub types: Vec<TypeId>,
     pub sizes: ShallowSizes,
     pub offsets: Vec<u32>,
     pub targets: Vec<NodeId>,
-    pub labels: Vec<EdgeLabel>,
+    pub weak: WeakEdges,
     pub dangling_edges: u64,
 }
 
@@ -133,12 +135,12 @@ pub fn resolve(
     let mut types = vec![0 as TypeId; n];
     let mut sizes = ShallowSizes::with_len(n);
     let mut targets = vec![0 as NodeId; total as usize];
-    let mut labels = vec![EdgeLabel::PLAIN; total as usize];
+    let weak = WeakEdges::atomic(total as usize);
     // Split every array at chunk boundaries so each task owns its nodes' slots and edge ranges.
     let mut tasks = Vec::new();
     {
         let (mut types, mut sizes) = (&mut types[..], sizes.dense_mut());
-        let (mut targets, mut labels) = (&mut targets[..], &mut labels[..]);
+        let mut targets = &mut targets[..];
         for start in (0..n).step_by(CHUNK) {
             let end = (start + CHUNK).min(n);
             let edges = (offsets[end] - offsets[start]) as usize;
@@ -148,17 +150,16 @@ pub fn resolve(
             sizes = rest;
             let (tg, rest) = targets.split_at_mut(edges);
             targets = rest;
-            let (l, rest) = labels.split_at_mut(edges);
-            labels = rest;
-            tasks.push((start, t, s, tg, l));
+            tasks.push((start, t, s, tg));
         }
     }
     let results: Vec<Result<ChunkOutcome, FormatError>> = tasks
         .into_par_iter()
-        .map(|(start, types, sizes, targets, labels)| {
+        .map(|(start, types, sizes, targets)| {
             let mut dangling = 0u64;
             let mut big = Vec::new();
             let mut edge = 0usize;
+            let first_edge = offsets[start] as usize;
             // This chunk's extra edges, consumed in node order.
             let mut extra_at = extra.partition_point(|e| (e.0 as usize) < start);
             for i in 0..types.len() {
@@ -177,7 +178,9 @@ pub fn resolve(
                     let target = numbering.addresses.find(address);
                     dangling += target.is_none() as u64;
                     targets[edge] = target.unwrap_or(DANGLING);
-                    labels[edge] = label;
+                    if !label.retains() {
+                        WeakEdges::set_atomic(&weak, first_edge + edge);
+                    }
                     edge += 1;
                 };
                 decoder.references(&object, at, &mut put)?;
@@ -200,15 +203,18 @@ pub fn resolve(
         dangling_edges += d;
         sizes.extend_big(big);
     }
+    let mut weak: Vec<u64> = weak.into_iter().map(|w| w.into_inner()).collect();
     if dangling_edges > 0 {
-        drop_dangling(&mut offsets, &mut targets, &mut labels);
+        compact(&mut offsets, &mut targets, |from, to| {
+            WeakEdges::move_bit(&mut weak, from, to)
+        });
     }
     Ok(Resolved {
         types,
         sizes,
         offsets,
+        weak: WeakEdges::from_words(weak, targets.len()),
         targets,
-        labels,
         dangling_edges,
     })
 }

@@ -227,6 +227,17 @@ fn loads_both_id_sizes_and_both_heap_record_kinds() {
         let referent = g.out_labels(reference)[1];
         assert_eq!(referent.kind(), EdgeKind::Weak);
         assert!(!referent.retains());
+        let (offsets, _, weak) = g.forward_csr();
+        assert!(!weak.retains(offsets[reference as usize] as usize + 1));
+        // Read again from the dump, labels skip the reference to 0xdead as loading did.
+        for n in 0..g.node_count() as u32 {
+            let labels = g.detail_source().edge_labels(n, g).unwrap();
+            assert_eq!(
+                labels.len(),
+                g.out_targets(n).len(),
+                "{version}: edges of {n}"
+            );
+        }
         // Without overlapping arrays no compressed references are detected: Leaf is a header of
         // id + ref, then a reference and an int, aligned to 8.
         let expected_leaf = if id_size == 8 { 32 } else { 16 };

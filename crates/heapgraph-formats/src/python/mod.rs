@@ -19,7 +19,7 @@ pub use record::MAGIC;
 use crate::dump_bytes::DumpBytes;
 use crate::pages::{map_dump, release_pages};
 use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
-use heapgraph_graph::{Graph, GraphParts};
+use heapgraph_graph::{EdgeLabels, Graph, GraphParts};
 use record::FormatError;
 use std::fs::File;
 use std::path::Path;
@@ -84,7 +84,7 @@ pub(crate) fn load(
         sizes: resolved.sizes,
         offsets: resolved.offsets.into(),
         targets: resolved.targets.into(),
-        labels: resolved.labels.into(),
+        labels: EdgeLabels::stored(resolved.labels.into()),
         roots,
         type_table: std::mem::take(&mut scan.type_table),
         strings: std::mem::take(&mut scan.interner).freeze(),

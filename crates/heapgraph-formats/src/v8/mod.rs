@@ -26,7 +26,8 @@ use columns::{Edges, Nodes};
 use details::{NameIs, V8Details};
 use hashbrown::HashMap;
 use heapgraph_graph::{
-    Addresses, Graph, GraphParts, NodeId, Root, ShallowSizes, StringInterner, TypeId, TypeInfo,
+    Addresses, EdgeLabels, Graph, GraphParts, NodeId, Root, ShallowSizes, StringInterner, TypeId,
+    TypeInfo,
 };
 use rayon::prelude::*;
 use std::fs::File;
@@ -216,7 +217,7 @@ pub(crate) fn load(
         sizes,
         offsets: resolved.offsets.into(),
         targets: resolved.targets.into(),
-        labels: resolved.labels.into(),
+        labels: EdgeLabels::stored(resolved.labels.into()),
         roots,
         type_table,
         strings: interner.freeze(),
