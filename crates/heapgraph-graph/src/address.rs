@@ -8,8 +8,8 @@
 //!
 //! - Dense, when the addresses span a range not much larger than their count (a JVM heap is one
 //!   contiguous reservation; V8 node ids are small integers): one slot per bucket, so finding the bucket is
-//!   one array read, and buckets are small enough (about two objects each) that the search within is one
-//!   cache line. This halves pass 2 of a 20M-object HPROF dump.
+//!   one array read, and buckets are small enough (a few objects each) that the search within is one
+//!   cache line. This halved pass 2 of a 20M-object HPROF dump.
 //! - Sparse, when they do not (CPython objects sit in arenas spread over the whole address space): one
 //!   entry per non-empty 64 KiB bucket, found by binary search over a directory small enough for the cache.
 //!
@@ -25,8 +25,9 @@ use crate::NodeId;
 /// dense bucket, so that every offset within a bucket fits the 16 bits kept per node.
 const SPARSE_SHIFT: u32 = 16;
 
-/// The dense directory may hold this many slots per address (4 bytes each): a bounded cost for the speed.
-const DENSE_SLOTS_PER_ADDRESS: u64 = 1;
+/// The dense directory may hold one slot (4 bytes) per this many addresses: a bounded cost for the speed.
+/// A bucket then holds a few objects, whose 2-byte offsets share one cache line.
+const ADDRESSES_PER_DENSE_SLOT: u64 = 4;
 
 /// Every node's address, ascending, as a bucket directory and 16-bit offsets (see the module docs).
 #[derive(Debug, Clone)]
@@ -241,7 +242,7 @@ impl Addresses {
 fn dense_shift(addresses: &[u64]) -> Option<u32> {
     let (&first, &last) = (addresses.first()?, addresses.last()?);
     let span = last - first;
-    let budget = (addresses.len() as u64).saturating_mul(DENSE_SLOTS_PER_ADDRESS);
+    let budget = (addresses.len() as u64 / ADDRESSES_PER_DENSE_SLOT).max(1);
     (0..=SPARSE_SHIFT).find(|&shift| (span >> shift) < budget)
 }
 
