@@ -117,7 +117,7 @@ fn neighbours(
     match direction {
         Direction::Referents => graph.out_edges(u).filter(|(_, l)| l.retains()).collect(),
         Direction::Referrers => {
-            let parent = match paths.parent(u) {
+            let parent = match paths.parent(graph, u) {
                 Parent::Node(p, _) => Some(p),
                 _ => None,
             };

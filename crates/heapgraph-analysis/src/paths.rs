@@ -1,10 +1,11 @@
 //! Shortest retaining paths from the roots: "why is this object alive?" in one chain.
 //!
-//! One breadth-first search from the super-root over retaining edges gives every reachable object its BFS
-//! parent and the edge it was reached through (its position in the forward CSR, so that the label is
-//! only looked up, or read again from the dump, for the chains a report prints); the shortest chain to
-//! any object is then a walk up the parents. The parent array is kept whole because retainer trees (grouping many objects' chains by the
-//! types along them) reuse it.
+//! One breadth-first search from the super-root over retaining edges gives every reachable object the edge
+//! it was first reached through; the shortest chain to any object is then a walk up these edges' sources,
+//! its BFS parents. Each edge is kept as its position in the forward CSR, 4 bytes per object: the graph
+//! finds its source ([`Graph::edge_source`]) and its label (looked up, or read again from the dump) only
+//! for the chains a report follows. The array is kept whole because retainer trees (grouping many
+//! objects' chains by the types along them) reuse it.
 //!
 //! The BFS is sequential and deterministic: roots in the graph's root order, edges in the dump's order.
 //! It runs beside the dominator computation, on the other core.
@@ -13,10 +14,10 @@ use heapgraph_graph::{Column, EdgeLabel, Graph, NodeId};
 use rayon::prelude::*;
 use std::collections::VecDeque;
 
-/// Marks a node reached by no root.
-const UNREACHED: NodeId = NodeId::MAX;
+/// Marks a node reached by no root (no edge position reaches it: see [`heapgraph_graph::MAX_EDGES`]).
+const UNREACHED: u32 = u32::MAX;
 /// Marks a root: reached straight from the super-root.
-const FROM_SUPER_ROOT: NodeId = NodeId::MAX - 1;
+const FROM_SUPER_ROOT: u32 = u32::MAX - 1;
 
 /// How the BFS reached a node.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -39,9 +40,7 @@ pub struct PathStep {
 
 /// BFS parents of every node, from the super-root over retaining edges.
 pub struct ShortestPaths {
-    /// Node -> BFS parent, or [`FROM_SUPER_ROOT`], or [`UNREACHED`].
-    parent: Column<NodeId>,
-    /// Node -> the edge from its parent (0 for roots and unreached nodes).
+    /// Node -> the edge from its BFS parent, or [`FROM_SUPER_ROOT`], or [`UNREACHED`].
     via: Column<u32>,
     reached: usize,
 }
@@ -50,8 +49,7 @@ impl ShortestPaths {
     pub fn compute(graph: &Graph) -> ShortestPaths {
         let n = graph.node_count();
         let (offsets, targets, weak) = graph.forward_csr();
-        let mut parent = vec![UNREACHED; n];
-        let mut via = vec![0u32; n];
+        let mut via = vec![UNREACHED; n];
         // Only the frontier is queued: a few levels' worth, not every reached node.
         let mut queue: VecDeque<NodeId> = VecDeque::new();
         let mut reached = 0;
@@ -64,8 +62,8 @@ impl ShortestPaths {
                 .iter()
                 .filter(|r| r.kind.is_inferred() == inferred)
             {
-                if parent[root.node as usize] == UNREACHED {
-                    parent[root.node as usize] = FROM_SUPER_ROOT;
+                if via[root.node as usize] == UNREACHED {
+                    via[root.node as usize] = FROM_SUPER_ROOT;
                     queue.push_back(root.node);
                 }
             }
@@ -73,8 +71,7 @@ impl ShortestPaths {
                 reached += 1;
                 let edges = offsets[u as usize] as usize..offsets[u as usize + 1] as usize;
                 for (e, &t) in edges.clone().zip(&targets[edges]) {
-                    if weak.retains(e) && parent[t as usize] == UNREACHED {
-                        parent[t as usize] = u;
+                    if weak.retains(e) && via[t as usize] == UNREACHED {
                         via[t as usize] = e as u32;
                         queue.push_back(t);
                     }
@@ -82,71 +79,60 @@ impl ShortestPaths {
             }
         }
         ShortestPaths {
-            parent: parent.into(),
             via: via.into(),
             reached,
         }
     }
 
-    /// Parents as [`ShortestPaths::saved`] gave them (an index file's), checked: one parent and one edge
-    /// per node of a graph of `node_count` nodes and `edge_count` edges, each parent a node or a mark,
-    /// each edge in range. A walk up forged parents could still loop; [`ShortestPaths::path_to`] stops
-    /// after `node_count` steps.
+    /// Edges as [`ShortestPaths::saved`] gave them (an index file's), checked: one per node of a graph of
+    /// `node_count` nodes and `edge_count` edges, each an edge or a mark. A walk up forged edges could
+    /// still loop; [`ShortestPaths::path_to`] stops after `node_count` steps.
     pub fn from_saved(
-        parent: Column<NodeId>,
         via: Column<u32>,
         node_count: usize,
         edge_count: usize,
     ) -> Result<ShortestPaths, String> {
-        if parent.len() != node_count || via.len() != node_count {
+        if via.len() != node_count {
             return Err(format!(
-                "{} parents and {} edges for {node_count} nodes",
-                parent.len(),
+                "{} shortest-path edges for {node_count} nodes",
                 via.len()
             ));
         }
-        if via.par_iter().any(|&e| e as usize >= edge_count.max(1)) {
-            return Err("a shortest-path edge is not an edge".into());
-        }
-        // One pass over the mapped array both checks every parent and counts the reached nodes: on a warm
+        // One pass over the mapped array both checks every edge and counts the reached nodes: on a warm
         // index this read is most of what opening the paths costs.
-        let reached = parent
+        let reached = via
             .par_iter()
             .try_fold(
                 || 0usize,
-                |reached, &p| match p {
+                |reached, &e| match e {
                     UNREACHED => Some(reached),
                     FROM_SUPER_ROOT => Some(reached + 1),
-                    p if (p as usize) < node_count => Some(reached + 1),
+                    e if (e as usize) < edge_count => Some(reached + 1),
                     _ => None,
                 },
             )
             .try_reduce(|| 0, |a, b| Some(a + b))
-            .ok_or("a shortest-path parent is not a node")?;
-        Ok(ShortestPaths {
-            parent,
-            via,
-            reached,
-        })
+            .ok_or("a shortest-path edge is not an edge")?;
+        Ok(ShortestPaths { via, reached })
     }
 
-    /// The parent and edge arrays, for an index file to keep.
-    pub fn saved(&self) -> (&Column<NodeId>, &Column<u32>) {
-        (&self.parent, &self.via)
+    /// The edge array, for an index file to keep.
+    pub fn saved(&self) -> &Column<u32> {
+        &self.via
     }
 
-    /// How the BFS reached `node`.
-    pub fn parent(&self, node: NodeId) -> Parent {
-        match self.parent[node as usize] {
+    /// How the BFS reached `node` of `graph`.
+    pub fn parent(&self, graph: &Graph, node: NodeId) -> Parent {
+        match self.via[node as usize] {
             UNREACHED => Parent::Unreached,
             FROM_SUPER_ROOT => Parent::SuperRoot,
-            p => Parent::Node(p, self.via[node as usize]),
+            e => Parent::Node(graph.edge_source(e as usize), e),
         }
     }
 
     /// Whether some root reaches `node`.
     pub fn is_reached(&self, node: NodeId) -> bool {
-        self.parent[node as usize] != UNREACHED
+        self.via[node as usize] != UNREACHED
     }
 
     /// Number of nodes some root reaches.
@@ -161,7 +147,7 @@ impl ShortestPaths {
         let mut steps = Vec::new();
         let mut at = node;
         loop {
-            match self.parent(at) {
+            match self.parent(graph, at) {
                 Parent::Unreached => return None,
                 Parent::SuperRoot => {
                     steps.push(PathStep {
@@ -171,7 +157,7 @@ impl ShortestPaths {
                     break;
                 }
                 // More steps than nodes: the parents loop, which only a forged index file can make.
-                Parent::Node(_, _) if steps.len() > self.parent.len() => return None,
+                Parent::Node(_, _) if steps.len() > self.via.len() => return None,
                 Parent::Node(p, edge) => {
                     steps.push(PathStep {
                         node: at,

@@ -275,7 +275,7 @@ impl Trie {
             let (idx, parent) = match index.get(at) {
                 Some(idx) => (idx, None),
                 None => {
-                    let parent = paths.parent(at);
+                    let parent = paths.parent(graph, at);
                     self.nodes.push(TrieNode {
                         node: at,
                         parent: NO_PARENT,

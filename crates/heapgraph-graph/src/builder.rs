@@ -181,6 +181,37 @@ mod tests {
         assert_eq!(edge_label.display(g.strings()).to_string(), ".x");
     }
 
+    /// Every edge's source is found, across sample blocks, with runs of nodes that have no edges.
+    #[test]
+    fn edge_sources_are_found() {
+        let mut b = GraphBuilder::new();
+        let t = b.add_type("", "T", 0);
+        let nodes = 300u64;
+        for i in 0..nodes {
+            b.add_node(i * 16, t, 16);
+        }
+        for i in 0..nodes {
+            // Nodes 0, 3, 6, ... and whole stretches (100..200) have no edges; others up to 4.
+            let edges = if i % 3 == 0 || (100..200).contains(&i) {
+                0
+            } else {
+                i % 5
+            };
+            for k in 0..edges {
+                b.add_edge(i * 16, ((i + k) % nodes) * 16, EdgeLabel::index(k));
+            }
+        }
+        let g = b.build().unwrap().graph;
+        let mut edge = 0;
+        for n in 0..g.node_count() as NodeId {
+            for _ in g.out_targets(n) {
+                assert_eq!(g.edge_source(edge), n, "edge {edge}");
+                edge += 1;
+            }
+        }
+        assert_eq!(edge, g.edge_count());
+    }
+
     #[test]
     fn duplicate_addresses_are_rejected() {
         let mut b = GraphBuilder::new();

@@ -34,6 +34,12 @@ pub struct GraphParts {
     pub details: Box<dyn NodeDetailSource>,
 }
 
+/// Most edges a graph has: analyses keep edge positions as `u32` and use the two values above as marks.
+pub const MAX_EDGES: usize = u32::MAX as usize - 2;
+
+/// Nodes per entry of the sample [`Graph::edge_source`] searches first.
+const SOURCE_SAMPLE: usize = 64;
+
 /// One node's edge labels: borrowed from the graph's stored labels, or derived (and maybe cached).
 pub enum NodeLabels<'a> {
     Stored(&'a [EdgeLabel]),
@@ -81,6 +87,9 @@ pub struct Graph {
     weak: WeakEdges,
     /// Derived labels of the last nodes with many edges that were asked about.
     derived: DerivedCache,
+    /// Every [`SOURCE_SAMPLE`]-th node's first edge, built on first use: [`Graph::edge_source`] searches it
+    /// (small enough for the cache) before one short stretch of the offsets.
+    source_sample: OnceLock<Vec<u32>>,
     /// Built on first use: only the commands that follow references backwards (`graph --backrefs`) need
     /// it, and it costs 4 bytes per object and per reference (267 MB on a 20M-object Java heap).
     reverse: OnceLock<Reverse>,
@@ -115,6 +124,7 @@ impl Graph {
             labels: labels.stored,
             weak: labels.weak,
             derived: DerivedCache::default(),
+            source_sample: OnceLock::new(),
             reverse: OnceLock::new(),
             roots,
             type_table,
@@ -240,6 +250,25 @@ impl Graph {
         edge.checked_sub(first)
             .and_then(|i| labels.get(i).copied())
             .unwrap_or_default()
+    }
+
+    /// The node whose reference edge `edge` (a position in the forward CSR, below [`Graph::edge_count`])
+    /// is: it lets an analysis keep an edge's position alone, 4 bytes, where it would keep the source
+    /// and the label.
+    pub fn edge_source(&self, edge: usize) -> NodeId {
+        let sample = self.source_sample.get_or_init(|| {
+            self.offsets[..self.node_count()]
+                .iter()
+                .step_by(SOURCE_SAMPLE)
+                .copied()
+                .collect()
+        });
+        // The source is the last node whose edges start at or before `edge` (nodes without edges
+        // start where the next one does, and come before it).
+        let block = sample.partition_point(|&o| o as usize <= edge).max(1) - 1;
+        let first = block * SOURCE_SAMPLE;
+        let stretch = &self.offsets[first..(first + SOURCE_SAMPLE).min(self.node_count())];
+        (first + stretch.partition_point(|&o| o as usize <= edge).max(1) - 1) as NodeId
     }
 
     /// `(target, label)` pairs of `node`'s references.
@@ -373,6 +402,12 @@ fn check_parts(p: &GraphParts) -> Result<(), GraphError> {
             p.targets.len(),
             p.labels.weak.word_count(),
             p.offsets[n]
+        ));
+    }
+    if p.targets.len() > MAX_EDGES {
+        return fail(format!(
+            "{} references exceed the u32 edge position space",
+            p.targets.len()
         ));
     }
     if p.offsets[0] != 0 || p.offsets.par_windows(2).any(|w| w[0] > w[1]) {

@@ -33,7 +33,7 @@ pub use column::{plain_bytes, Backing, Column, ColumnError, Plain};
 pub use csr::counts_to_ends;
 pub use details::{NoDetails, NodeDetailSource, NodeDetails, SavedDetails};
 pub use edge_labels::{EdgeLabels, WeakEdges};
-pub use graph::{Graph, GraphError, GraphParts, NodeLabels};
+pub use graph::{Graph, GraphError, GraphParts, NodeLabels, MAX_EDGES};
 pub use label::{EdgeKind, EdgeLabel};
 pub use roots::{Root, RootKind};
 pub use sizes::ShallowSizes;

@@ -272,12 +272,7 @@ fn read_analysis(
         by_type.to_vec(),
         graph.type_count(),
     )?;
-    let paths = ShortestPaths::from_saved(
-        sections.column(PATH_PARENTS)?,
-        sections.column(PATH_VIA)?,
-        n,
-        graph.edge_count(),
-    )?;
+    let paths = ShortestPaths::from_saved(sections.column(PATH_VIA)?, n, graph.edge_count())?;
     Ok(Analysis {
         dominators,
         retained,

@@ -33,7 +33,6 @@ pub const DOMINATOR_CHILD_OFFSETS: u32 = 43;
 pub const DOMINATOR_KIDS: u32 = 44;
 pub const RETAINED: u32 = 45;
 pub const RETAINED_BY_TYPE: u32 = 46;
-pub const PATH_PARENTS: u32 = 47;
 pub const PATH_VIA: u32 = 48;
 /// Node lists of the unreferenced report's four groups, in [`UnreferencedReport`]'s field order.
 pub const UNREFERENCED_NODES: [u32; 4] = [50, 51, 52, 53];

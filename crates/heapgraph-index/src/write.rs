@@ -39,7 +39,7 @@ pub fn write_index(
 ) -> Result<u64, String> {
     let graph = &dump.graph;
     let dominators = analysis.dominators.saved();
-    let (parents, via) = analysis.paths.saved();
+    let via = analysis.paths.saved();
     let details = graph.detail_source().saved();
     if [details.u64s.len(), details.u32s.len(), details.u8s.len()]
         .iter()
@@ -138,7 +138,6 @@ pub fn write_index(
         array(DOMINATOR_KIDS, &dominators.kids),
         array(RETAINED, analysis.retained.by_vertex()),
         array(RETAINED_BY_TYPE, analysis.retained.types()),
-        array(PATH_PARENTS, parents),
         array(PATH_VIA, via),
     ];
     arrays.extend(directory_arrays);

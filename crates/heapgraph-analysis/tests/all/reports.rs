@@ -59,7 +59,7 @@ fn paths_are_shortest_retaining_chains() {
             let path = analysis.paths.path_to(&graph, v);
             let Some(path) = path else {
                 assert!(dist[v as usize].is_none(), "seed {seed}: {v} reachable");
-                assert_eq!(analysis.paths.parent(v), Parent::Unreached);
+                assert_eq!(analysis.paths.parent(&graph, v), Parent::Unreached);
                 continue;
             };
             assert_eq!(path.len() - 1, dist[v as usize].unwrap(), "seed {seed}");

@@ -158,8 +158,8 @@ fn limits_fold_what_they_leave_out() {
 }
 
 /// The BFS parent of `node`, which must have one.
-fn parent_of(paths: &ShortestPaths, node: NodeId) -> NodeId {
-    match paths.parent(node) {
+fn parent_of(graph: &Graph, paths: &ShortestPaths, node: NodeId) -> NodeId {
+    match paths.parent(graph, node) {
         Parent::Node(p, _) => p,
         other => panic!("{node} has no parent: {other:?}"),
     }
@@ -179,12 +179,12 @@ fn check_branch(
         let node = s.step.node;
         match above {
             None => assert_eq!(
-                paths.parent(node),
+                paths.parent(graph, node),
                 Parent::SuperRoot,
                 "a branch starts at a root"
             ),
             Some(a) => {
-                let p = parent_of(paths, node);
+                let p = parent_of(graph, paths, node);
                 assert_eq!(graph.type_of(p), graph.type_of(a));
                 assert!(s.objects > 1 || !s.label_varies, "one object has one edge");
                 if s.objects == 1 {
@@ -199,7 +199,7 @@ fn check_branch(
     for held in &branch.held {
         assert_eq!(graph.type_of(held.example), held.type_id);
         assert_eq!(
-            graph.type_of(parent_of(paths, held.example)),
+            graph.type_of(parent_of(graph, paths, held.example)),
             graph.type_of(last)
         );
         counted += held.count;
