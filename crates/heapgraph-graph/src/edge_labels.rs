@@ -10,7 +10,6 @@ use crate::column::Column;
 use crate::label::EdgeLabel;
 use crate::NodeId;
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// One bit per edge, set when the edge does not retain its target.
@@ -37,17 +36,6 @@ impl WeakEdges {
         }
     }
 
-    /// Bits for `edges` edges that several threads set while a format writes its edges; then
-    /// [`WeakEdges::from_words`].
-    pub fn atomic(edges: usize) -> Vec<AtomicU64> {
-        (0..edges.div_ceil(64)).map(|_| AtomicU64::new(0)).collect()
-    }
-
-    /// Marks edge `edge` weak in bits made by [`WeakEdges::atomic`].
-    pub fn set_atomic(words: &[AtomicU64], edge: usize) {
-        words[edge / 64].fetch_or(1 << (edge % 64), Ordering::Relaxed);
-    }
-
     /// Bits as [`WeakEdges::saved`] gave them (an index file's): there must be one per edge.
     pub fn from_saved(words: Column<u64>, edges: usize) -> Result<WeakEdges, String> {
         if words.len() != edges.div_ceil(64) {
@@ -67,13 +55,6 @@ impl WeakEdges {
     #[inline]
     pub fn retains(&self, edge: usize) -> bool {
         self.words[edge / 64] & (1 << (edge % 64)) == 0
-    }
-
-    /// Moves edge `from`'s bit to `to` (`to <= from`), for a format compacting its edges.
-    pub fn move_bit(words: &mut [u64], from: usize, to: usize) {
-        let weak = words[from / 64] & (1 << (from % 64)) != 0;
-        words[to / 64] &= !(1 << (to % 64));
-        words[to / 64] |= (weak as u64) << (to % 64);
     }
 
     /// Bits for `edges` edges; bits past the last edge are cleared.
