@@ -22,13 +22,14 @@
 //! - edges into roots are left out of the predecessor lists: the super-root reaches a root directly, so
 //!   any path through an edge `u -> root` has a shortcut through fewer nodes, and such an edge never
 //!   changes a dominator;
-//! - the node-to-preorder map is dropped during the main loop and rebuilt after it;
+//! - nothing before the end needs the preorder-to-node map, so it is made last, from the node-to-preorder
+//!   map; and `idom` takes over the predecessor offsets' slots as the main loop frees them;
 //! - the DFS, the compression and the tree walks are iterative: heap dumps have chains millions long.
 //!
-//! Memory at the peak is 28 bytes per reachable object plus 4 per cross or back edge: the records (16),
-//! the predecessor offsets (4), preorder-to-node (4) and either node-to-preorder (the sweep) or `idom`
-//! (the main loop). Before the sweep, the bucket heads in the label slot and the dropped map, it was 36
-//! plus 4 in the main loop, and 28 plus 12 while sorting stored edges.
+//! Memory at the peak (the sweep and the main loop) is 24 bytes per reachable object plus 4 per cross or
+//! back edge: the records (16), node-to-preorder (4, per node) and the predecessor offsets (4), which the
+//! main loop turns into `idom`. It was 28 while the DFS made the preorder-to-node map and `idom` had its
+//! own array, 36 before the sweep and the bucket heads in the label slot.
 //!
 //! Only edges whose label [retains](heapgraph_graph::EdgeLabel::retains) are followed. Nodes no root reaches have no dominator;
 //! they stay in the graph and are reported as unreachable.
@@ -81,19 +82,17 @@ impl Dominators {
     pub fn compute(graph: &Graph) -> Dominators {
         let DepthFirst {
             pre,
-            vertex,
             records,
             pred_counts,
             roots,
         } = depth_first(graph);
         let (pred_offsets, preds) = preorder_predecessors(graph, &pre, &roots, pred_counts);
         drop(roots);
-        // The main loop works in preorder space only: the node-to-preorder map is rebuilt after it
-        // rather than held through it (4 bytes per object at the peak).
-        drop(pre);
-        let idom = semidominators_to_idoms(records, &pred_offsets, &preds);
-        drop((pred_offsets, preds));
-        let pre = node_to_preorder(graph.node_count(), &vertex);
+        let idom = semidominators_to_idoms(records, pred_offsets, &preds);
+        drop(preds);
+        // The preorder-to-node map is only made now: nothing before needs it (4 bytes per object less
+        // at the peak).
+        let vertex = preorder_to_node(&pre, idom.len());
         Dominators {
             pre: pre.into(),
             vertex: vertex.into(),
@@ -294,7 +293,6 @@ struct Record {
 
 struct DepthFirst {
     pre: Vec<u32>,
-    vertex: Vec<NodeId>,
     records: Vec<Record>,
     /// For each preorder vertex other than a root, how many cross and back edges enter it (edges from a
     /// vertex numbered later); one slot more than vertices, for [`preorder_predecessors`] to turn into
@@ -333,10 +331,8 @@ fn depth_first(graph: &Graph) -> DepthFirst {
     let n = graph.node_count();
     let roots = RootSet::new(graph);
     let mut pre = vec![NONE; n];
-    let mut vertex = Vec::with_capacity(n + 1);
     let mut records = Vec::with_capacity(n + 1);
     let mut pred_counts = vec![0u32; n + 2];
-    vertex.push(NodeId::MAX);
     records.push(Record {
         ancestor: NONE,
         label: NONE,
@@ -345,15 +341,9 @@ fn depth_first(graph: &Graph) -> DepthFirst {
     });
     // (node, its preorder number, next edge position, end of its edges)
     let mut stack: Vec<(NodeId, u32, u32, u32)> = Vec::new();
-    let visit = |node: NodeId,
-                 parent: u32,
-                 pre: &mut Vec<u32>,
-                 vertex: &mut Vec<NodeId>,
-                 records: &mut Vec<Record>|
-     -> u32 {
-        let number = vertex.len() as u32;
+    let visit = |node: NodeId, parent: u32, pre: &mut Vec<u32>, records: &mut Vec<Record>| -> u32 {
+        let number = records.len() as u32;
         pre[node as usize] = number;
-        vertex.push(node);
         records.push(Record {
             ancestor: parent,
             label: NONE,
@@ -369,7 +359,7 @@ fn depth_first(graph: &Graph) -> DepthFirst {
             records[pre[r as usize] as usize].semi = SUPER;
             continue;
         }
-        let number = visit(r, SUPER, &mut pre, &mut vertex, &mut records);
+        let number = visit(r, SUPER, &mut pre, &mut records);
         stack.push((r, number, offsets[r as usize], offsets[r as usize + 1]));
         while let Some(top) = stack.last_mut() {
             let (_, u, ref mut pos, end) = *top;
@@ -394,7 +384,7 @@ fn depth_first(graph: &Graph) -> DepthFirst {
             }
             match descend {
                 Some(t) => {
-                    let number = visit(t, u, &mut pre, &mut vertex, &mut records);
+                    let number = visit(t, u, &mut pre, &mut records);
                     let (start, end) = (offsets[t as usize], offsets[t as usize + 1]);
                     // The DFS is a chain of cache misses through a graph numbered by address. Start
                     // the loads the next steps will need (each child's preorder slot and first
@@ -414,10 +404,9 @@ fn depth_first(graph: &Graph) -> DepthFirst {
             }
         }
     }
-    pred_counts.truncate(vertex.len() + 1);
+    pred_counts.truncate(records.len() + 1);
     DepthFirst {
         pre,
-        vertex,
         records,
         pred_counts,
         roots,
@@ -474,13 +463,16 @@ fn as_atomic(values: &mut [u32]) -> &[AtomicU32] {
     unsafe { &*(values as *mut [u32] as *const [AtomicU32]) }
 }
 
-/// The node-to-preorder map of `vertex` (preorder -> node, entry 0 the super-root's placeholder).
-fn node_to_preorder(nodes: usize, vertex: &[NodeId]) -> Vec<u32> {
-    let mut pre = vec![NONE; nodes];
-    for (v, &node) in vertex.iter().enumerate().skip(1) {
-        pre[node as usize] = v as u32;
+/// The preorder-to-node map of `pre` (node -> preorder number) for `vertices` vertices; entry 0, the
+/// super-root's, is a placeholder.
+fn preorder_to_node(pre: &[u32], vertices: usize) -> Vec<NodeId> {
+    let mut vertex = vec![NodeId::MAX; vertices];
+    for (node, &v) in pre.iter().enumerate() {
+        if v != NONE {
+            vertex[v as usize] = node as NodeId;
+        }
     }
-    pre
+    vertex
 }
 
 /// The Lengauer-Tarjan main loop: semidominators in reverse preorder, immediate dominators through the
@@ -489,15 +481,23 @@ fn node_to_preorder(nodes: usize, vertex: &[NodeId]) -> Vec<u32> {
 /// A vertex is linked into the compression forest right after its own step, so while vertex `w` is
 /// processed exactly the vertices numbered above `w` are linked: "is linked" is a comparison, and the
 /// `ancestor` field can hold the DFS parent from the start.
-fn semidominators_to_idoms(mut rec: Vec<Record>, pred_offsets: &[u32], preds: &[u32]) -> Vec<u32> {
+///
+/// `idom` needs no array of its own: step `w` is the last to read `pred_offsets[w + 1]`, so from then on
+/// that slot holds `idom(w)` (4 bytes per object less at the peak).
+fn semidominators_to_idoms(
+    mut rec: Vec<Record>,
+    pred_offsets: Vec<u32>,
+    preds: &[u32],
+) -> Vec<u32> {
     let n = rec.len();
+    let mut slots = pred_offsets;
     // While a vertex waits in a bucket, its `idom` slot links it to the next one in the same bucket;
     // the bucket's head is the `label` of its semidominator, which the loop has not reached yet.
-    let mut idom = vec![SUPER; n];
+    let idom = |v: u32| v as usize + 1;
     let mut path = Vec::new();
     for w in (1..n).rev() {
+        let (first, end) = (slots[w] as usize, slots[w + 1] as usize);
         // Predecessors of the next few vertices are scattered over the records: fetch ahead.
-        let first = pred_offsets[w] as usize;
         for &v in &preds[first.saturating_sub(16)..first.saturating_sub(8)] {
             prefetch(&rec[v as usize]);
         }
@@ -507,27 +507,32 @@ fn semidominators_to_idoms(mut rec: Vec<Record>, pred_offsets: &[u32], preds: &[
         rec[w].label = w as u32;
         let parent = rec[w].ancestor;
         let mut semi = rec[w].semi;
-        for &v in &preds[pred_offsets[w] as usize..pred_offsets[w + 1] as usize] {
+        for &v in &preds[first..end] {
             let (_, s) = eval(&mut rec, v, w as u32, &mut path);
             semi = semi.min(s);
         }
         rec[w].semi = semi;
         rec[w].label_semi = semi;
         if semi == parent {
-            idom[w] = parent;
+            slots[idom(w as u32)] = parent;
         } else {
-            idom[w] = rec[semi as usize].label;
+            slots[idom(w as u32)] = rec[semi as usize].label;
             rec[semi as usize].label = w as u32;
         }
         // `w` is now linked under `parent`: settle the vertices whose semidominator is `parent`.
         let mut v = std::mem::replace(&mut rec[parent as usize].label, NONE);
         while v != NONE {
-            let next = idom[v as usize];
+            let next = slots[idom(v)];
             let (u, s) = eval(&mut rec, v, parent, &mut path);
-            idom[v as usize] = if s < parent { u } else { parent };
+            slots[idom(v)] = if s < parent { u } else { parent };
             v = next;
         }
     }
+    // Shift the slots into place: `idom[v]` at `v`, the super-root's (0) first.
+    slots.copy_within(1..=n, 0);
+    slots.truncate(n);
+    let mut idom = slots;
+    idom[0] = SUPER;
     for w in 1..n {
         let d = idom[w];
         if d != rec[w].semi {

@@ -107,12 +107,28 @@ impl RetainedSizes {
 
 /// Walks the dominator tree depth-first (iteratively) keeping, per type, how many instances are on the
 /// current root-to-node chain; an instance counts when it is the first of its type on its chain.
+///
+/// The walk reads each vertex's type from a copy in preorder (the graph's is by node, a cache miss
+/// each): 2 bytes per object when the types fit, as they nearly always do, since this copy is made at
+/// the retained sizes' peak.
 fn per_type(graph: &Graph, dominators: &Dominators, by_vertex: &[u64]) -> Vec<u64> {
+    match u16::try_from(graph.type_count()) {
+        Ok(_) => per_type_with(graph, dominators, by_vertex, |t| t as u16),
+        Err(_) => per_type_with(graph, dominators, by_vertex, |t| t),
+    }
+}
+
+fn per_type_with<T: Copy + Into<u64> + Send + Sync>(
+    graph: &Graph,
+    dominators: &Dominators,
+    by_vertex: &[u64],
+    narrow: impl Fn(TypeId) -> T + Sync,
+) -> Vec<u64> {
     let (vertex, _) = dominators.preorder_arrays();
-    let types: Vec<TypeId> = vertex
+    let types: Vec<T> = vertex
         .par_iter()
         .enumerate()
-        .map(|(v, &n)| if v == 0 { 0 } else { graph.type_of(n) })
+        .map(|(v, &n)| narrow(if v == 0 { 0 } else { graph.type_of(n) }))
         .collect();
     let mut by_type = vec![0u64; graph.type_count()];
     let mut on_chain = vec![0u32; graph.type_count()];
@@ -123,7 +139,7 @@ fn per_type(graph: &Graph, dominators: &Dominators, by_vertex: &[u64]) -> Vec<u6
         let kids = dominators.kid_slice(v);
         if let Some(&k) = kids.get(next as usize) {
             top.1 += 1;
-            let ty = types[k as usize] as usize;
+            let ty = types[k as usize].into() as usize;
             if on_chain[ty] == 0 {
                 by_type[ty] += by_vertex[k as usize];
             }
@@ -132,7 +148,7 @@ fn per_type(graph: &Graph, dominators: &Dominators, by_vertex: &[u64]) -> Vec<u6
         } else {
             stack.pop();
             if v != 0 {
-                on_chain[types[v as usize] as usize] -= 1;
+                on_chain[types[v as usize].into() as usize] -= 1;
             }
         }
     }
