@@ -311,7 +311,7 @@ mod tests {
         }
         let probes = addrs
             .iter()
-            .flat_map(|&a| [a + 1, a.wrapping_sub(8), a + 8]);
+            .flat_map(|&a| [a.wrapping_add(1), a.wrapping_sub(8), a.wrapping_add(8)]);
         for a in probes.chain([0, 1, u64::MAX]) {
             let expected = addrs.binary_search(&a).ok().map(|i| i as NodeId);
             assert_eq!(packed.find(a), expected, "{a:#x}");

@@ -12,6 +12,7 @@ use crate::strings::Strings;
 use crate::types::{TypeId, TypeInfo};
 use crate::NodeId;
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -202,9 +203,9 @@ impl Graph {
     }
 
     /// Every edge's label, in CSR order: the stored ones, or all of them derived (for an index to keep).
-    pub fn all_labels(&self) -> std::borrow::Cow<'_, [EdgeLabel]> {
+    pub fn all_labels(&self) -> Cow<'_, [EdgeLabel]> {
         if let Some(labels) = &self.labels {
-            return std::borrow::Cow::Borrowed(labels);
+            return Cow::Borrowed(labels);
         }
         const CHUNK: usize = 1 << 14;
         let n = self.node_count();
@@ -226,7 +227,7 @@ impl Graph {
                 at += degree;
             }
         });
-        std::borrow::Cow::Owned(labels)
+        Cow::Owned(labels)
     }
 
     /// `node`'s labels from the detail source; unnamed if it cannot give `degree` of them.
