@@ -134,12 +134,7 @@ pub fn resolve(
                 let object = decoder.object_at(at)?;
                 let (ty, size) = decoder.type_and_size(&object, at)?;
                 types[i] = ty;
-                sizes[i] = if size > ShallowSizes::dense_limit() {
-                    out.big.push((node, size));
-                    u32::MAX
-                } else {
-                    size as u32
-                };
+                sizes[i] = ShallowSizes::slot(node, size, &mut out.big);
                 let first = out.targets.len();
                 let mut put =
                     |address: u64, label: EdgeLabel| match numbering.addresses.find(address) {

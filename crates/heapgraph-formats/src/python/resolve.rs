@@ -26,7 +26,7 @@ pub struct Resolved {
 /// Everything one chunk task needs to write.
 struct Sinks<'a> {
     types: Scatter<'a, TypeId>,
-    sizes: Scatter<'a, u32>,
+    sizes: Scatter<'a, u16>,
     refcounts: Scatter<'a, u32>,
     record_offsets: Scatter<'a, u64>,
     targets: Scatter<'a, NodeId>,
@@ -164,12 +164,7 @@ impl Chunk<'_> {
         };
         let s = self.sinks;
         let id = node as usize;
-        let size = if header.size > ShallowSizes::dense_limit() {
-            big.push((node, header.size));
-            u32::MAX
-        } else {
-            header.size as u32
-        };
+        let size = ShallowSizes::slot(node, header.size, big);
         let refcount = header.refcount.min(u32::MAX as u64) as u32;
         let first_edge = self.numbering.edge_offsets[id] as usize;
         let mut lost = 0;

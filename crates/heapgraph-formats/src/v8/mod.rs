@@ -171,13 +171,7 @@ pub(crate) fn load(
     let mut big = Vec::new();
     let dense = sizes.dense_mut();
     for (id, &o) in order.iter().enumerate() {
-        let size = nodes.sizes[o as usize];
-        if size > ShallowSizes::dense_limit() {
-            big.push((id as NodeId, size));
-            dense[id] = u32::MAX;
-        } else {
-            dense[id] = size as u32;
-        }
+        dense[id] = ShallowSizes::slot(id as NodeId, nodes.sizes[o as usize], &mut big);
     }
     sizes.extend_big(big);
 
