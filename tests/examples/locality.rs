@@ -15,7 +15,7 @@
 use heapgraph_analysis::{analyze, Dominators, RetainedSizes, ShortestPaths};
 use heapgraph_formats::{load, NoProgress};
 use heapgraph_graph::{
-    Addresses, EdgeLabels, Graph, GraphParts, NoDetails, NodeId, Root, ShallowSizes,
+    Addresses, EdgeLabels, Graph, GraphParts, NoDetails, NodeId, NodeTypes, Root, ShallowSizes,
 };
 use std::time::{Duration, Instant};
 
@@ -172,7 +172,10 @@ fn renumber(graph: &Graph, order: &[NodeId]) -> Graph {
     let parts = GraphParts {
         addresses: Addresses::new(&(0..order.len() as u64).map(|i| 16 * i).collect::<Vec<_>>())
             .expect("ascending addresses"),
-        types: order.iter().map(|&old| graph.type_of(old)).collect(),
+        types: NodeTypes::new(
+            order.iter().map(|&old| graph.type_of(old)).collect(),
+            graph.type_count(),
+        ),
         sizes,
         offsets: offsets.into(),
         targets: targets.into(),

@@ -21,8 +21,8 @@
 
 use heapgraph_analysis::{analyze, Dominators, Idom, RetainedSizes};
 use heapgraph_graph::{
-    Addresses, EdgeKind, EdgeLabel, EdgeLabels, Graph, GraphParts, NoDetails, NodeId, Root,
-    RootKind, ShallowSizes, StringInterner, TypeInfo,
+    Addresses, EdgeKind, EdgeLabel, EdgeLabels, Graph, GraphParts, NoDetails, NodeId, NodeTypes,
+    Root, RootKind, ShallowSizes, StringInterner, TypeInfo,
 };
 use petgraph::algo::dominators::simple_fast;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -357,9 +357,12 @@ fn generate(n: usize, seed: u64) -> Graph {
     for k in 0..n {
         sizes.set(k as NodeId, 16 + 8 * (rng.unit().powi(4) * 64.0) as u64);
     }
-    let types = (0..n)
-        .map(|_| (1000.0 * rng.unit().powi(3)) as u32)
-        .collect();
+    let types = NodeTypes::new(
+        (0..n)
+            .map(|_| (1000.0 * rng.unit().powi(3)) as u32)
+            .collect(),
+        type_table.len(),
+    );
     Graph::from_parts(GraphParts {
         addresses: Addresses::new(
             &(0..n as u64)

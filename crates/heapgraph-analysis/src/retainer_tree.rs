@@ -194,14 +194,11 @@ pub fn instances_of(graph: &Graph, types: &[TypeId]) -> Vec<NodeId> {
     for &t in types {
         wanted[t as usize] = true;
     }
-    // Sequential: one pass over 4 bytes an object runs at memory speed, and was measured 3x faster than
-    // rayon's filtered collect (10 ms against 35 ms at 10M objects), which gathers pieces and copies them.
-    graph
-        .types()
-        .iter()
-        .enumerate()
-        .filter(|&(_, &ty)| wanted[ty as usize])
-        .map(|(n, _)| n as NodeId)
+    // Sequential: one pass over 2 or 4 bytes an object runs at memory speed, and was measured 3x faster
+    // than rayon's filtered collect (10 ms against 35 ms at 10M objects), which gathers pieces and copies
+    // them.
+    (0..graph.node_count() as NodeId)
+        .filter(|&n| wanted[graph.type_of(n) as usize])
         .collect()
 }
 

@@ -9,7 +9,7 @@ use crate::label::EdgeLabel;
 use crate::roots::{Root, RootKind};
 use crate::sizes::ShallowSizes;
 use crate::strings::{StrId, StringInterner};
-use crate::types::{TypeId, TypeInfo};
+use crate::types::{NodeTypes, TypeId, TypeInfo};
 use crate::{Addresses, EdgeLabels, NodeId};
 use std::collections::HashMap;
 
@@ -120,7 +120,7 @@ impl GraphBuilder {
             sizes.set(i as NodeId, size);
         }
         let graph = Graph::from_parts(GraphParts {
-            types: self.nodes.iter().map(|n| n.1).collect(),
+            types: NodeTypes::new(self.nodes.iter().map(|n| n.1).collect(), self.types.len()),
             sizes,
             offsets: offsets.into(),
             targets: resolved.iter().map(|e| e.1).collect(),

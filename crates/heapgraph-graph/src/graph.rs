@@ -9,7 +9,7 @@ use crate::reverse::reverse_csr;
 use crate::roots::Root;
 use crate::sizes::ShallowSizes;
 use crate::strings::Strings;
-use crate::types::{TypeId, TypeInfo};
+use crate::types::{NodeTypes, TypeId, TypeInfo};
 use crate::NodeId;
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -23,7 +23,7 @@ pub struct GraphParts {
     /// Node addresses, strictly ascending (node id = position).
     pub addresses: Addresses,
     /// Type of each node, an index into `type_table`.
-    pub types: Column<TypeId>,
+    pub types: NodeTypes,
     pub sizes: ShallowSizes,
     /// Forward CSR: edges of node `n` are `offsets[n]..offsets[n + 1]` of `targets` and `labels`.
     pub offsets: Column<u32>,
@@ -79,7 +79,7 @@ struct Reverse {
 /// The reference graph of one dump. See the crate docs for the layout.
 pub struct Graph {
     addresses: Addresses,
-    types: Column<TypeId>,
+    types: NodeTypes,
     sizes: ShallowSizes,
     offsets: Column<u32>,
     targets: Column<NodeId>,
@@ -152,7 +152,7 @@ impl Graph {
     }
 
     pub fn type_of(&self, node: NodeId) -> TypeId {
-        self.types[node as usize]
+        self.types.get(node)
     }
 
     pub fn type_info(&self, ty: TypeId) -> &TypeInfo {
@@ -317,7 +317,7 @@ impl Graph {
     }
 
     /// Every node's type, by node id.
-    pub fn types(&self) -> &[TypeId] {
+    pub fn types(&self) -> &NodeTypes {
         &self.types
     }
 
@@ -418,7 +418,7 @@ fn check_parts(p: &GraphParts) -> Result<(), GraphError> {
         return fail("an edge targets a node that does not exist".into());
     }
     let type_count = p.type_table.len();
-    if p.types.par_iter().any(|&t| t as usize >= type_count) {
+    if !p.types.all_below(type_count) {
         return fail("a node has a type that does not exist".into());
     }
     if p.roots.iter().any(|r| r.node as usize >= n) {

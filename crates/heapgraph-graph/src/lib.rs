@@ -38,7 +38,7 @@ pub use label::{EdgeKind, EdgeLabel};
 pub use roots::{Root, RootKind};
 pub use sizes::ShallowSizes;
 pub use strings::{StrId, StringInterner, Strings};
-pub use types::{TypeId, TypeInfo};
+pub use types::{NodeTypes, TypeId, TypeInfo};
 
 /// A node (object) in the graph. Dense, `0..node_count`, in ascending address order.
 pub type NodeId = u32;

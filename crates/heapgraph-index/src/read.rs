@@ -16,8 +16,8 @@ use heapgraph_analysis::{
 };
 use heapgraph_formats::{Dump, Format, LoadStats};
 use heapgraph_graph::{
-    Addresses, Backing, Column, Directory, EdgeLabels, Graph, GraphParts, NodeId, Plain, Root,
-    RootKind, SavedDetails, ShallowSizes, StrId, Strings, TypeInfo, WeakEdges,
+    Addresses, Backing, Column, Directory, EdgeLabels, Graph, GraphParts, NodeId, NodeTypes, Plain,
+    Root, RootKind, SavedDetails, ShallowSizes, StrId, Strings, TypeInfo, WeakEdges,
 };
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -31,6 +31,14 @@ struct Sections<'a> {
 }
 
 impl Sections<'_> {
+    /// The node types, 2 or 4 bytes each as the writer had them.
+    fn node_types(&self) -> Result<NodeTypes, String> {
+        match self.by_tag.get(&TYPES).map(|s| s.elem_size) {
+            Some(2) => Ok(NodeTypes::Narrow(self.column(TYPES)?)),
+            _ => Ok(NodeTypes::Wide(self.column(TYPES)?)),
+        }
+    }
+
     fn column<T: Plain>(&self, tag: u32) -> Result<Column<T>, String> {
         let s = self
             .by_tag
@@ -210,7 +218,7 @@ fn read_graph(
     let edge_count = targets.len();
     let parts = GraphParts {
         addresses: Addresses::from_saved(directory, sections.column(ADDRESSES)?)?,
-        types: sections.column(TYPES)?,
+        types: sections.node_types()?,
         sizes,
         offsets: sections.column(EDGE_OFFSETS)?,
         targets,

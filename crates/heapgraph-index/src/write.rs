@@ -9,7 +9,7 @@ use crate::layout::{Header, Section, ALIGN};
 use crate::sections::*;
 use heapgraph_analysis::Analysis;
 use heapgraph_formats::{Dump, Format, LoadProgress};
-use heapgraph_graph::{plain_bytes, Column, Directory, Plain};
+use heapgraph_graph::{plain_bytes, Column, Directory, NodeTypes, Plain};
 use rayon::prelude::*;
 use std::io::Write;
 use std::path::Path;
@@ -115,7 +115,10 @@ pub fn write_index(
     let mut arrays = vec![
         array(META, &meta),
         array(ADDRESSES, address_offsets),
-        array(TYPES, graph.types()),
+        match graph.types() {
+            NodeTypes::Narrow(types) => array(TYPES, types),
+            NodeTypes::Wide(types) => array(TYPES, types),
+        },
         array(SIZES, graph.sizes().dense()),
         array(BIG_SIZE_NODES, &big_nodes),
         array(BIG_SIZES, &big_sizes),

@@ -28,7 +28,7 @@ use crate::dump_bytes::DumpBytes;
 use crate::error::FormatError;
 use crate::pages::{map_dump, release_pages};
 use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
-use heapgraph_graph::{EdgeLabels, Graph, GraphParts, NodeId, StringInterner};
+use heapgraph_graph::{EdgeLabels, Graph, GraphParts, NodeId, NodeTypes, StringInterner};
 use scan::Keep;
 use std::collections::HashMap;
 use std::fs::File;
@@ -206,7 +206,7 @@ pub(crate) fn load(
     };
     let graph = Graph::from_parts(GraphParts {
         addresses: numbering.addresses,
-        types: resolved.types.into(),
+        types: NodeTypes::new(resolved.types, type_table.len()),
         sizes: resolved.sizes,
         offsets: resolved.offsets.into(),
         targets: resolved.targets.into(),

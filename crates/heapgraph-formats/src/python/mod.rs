@@ -19,7 +19,7 @@ pub use record::MAGIC;
 use crate::dump_bytes::DumpBytes;
 use crate::pages::{map_dump, release_pages};
 use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
-use heapgraph_graph::{EdgeLabels, Graph, GraphParts};
+use heapgraph_graph::{EdgeLabels, Graph, GraphParts, NodeTypes};
 use record::FormatError;
 use std::fs::File;
 use std::path::Path;
@@ -80,7 +80,7 @@ pub(crate) fn load(
     let dangling_edges = resolved.dangling_edges;
     let graph = Graph::from_parts(GraphParts {
         addresses,
-        types: resolved.types.into(),
+        types: NodeTypes::new(resolved.types, scan.type_table.len()),
         sizes: resolved.sizes,
         offsets: resolved.offsets.into(),
         targets: resolved.targets.into(),

@@ -26,8 +26,8 @@ use columns::{Edges, Nodes};
 use details::{NameIs, V8Details};
 use hashbrown::HashMap;
 use heapgraph_graph::{
-    Addresses, EdgeLabels, Graph, GraphParts, NodeId, Root, ShallowSizes, StringInterner, TypeId,
-    TypeInfo,
+    Addresses, EdgeLabels, Graph, GraphParts, NodeId, NodeTypes, Root, ShallowSizes,
+    StringInterner, TypeId, TypeInfo,
 };
 use rayon::prelude::*;
 use std::fs::File;
@@ -207,7 +207,7 @@ pub(crate) fn load(
     drop(ids);
     let graph = Graph::from_parts(GraphParts {
         addresses,
-        types: types.into(),
+        types: NodeTypes::new(types, type_table.len()),
         sizes,
         offsets: resolved.offsets.into(),
         targets: resolved.targets.into(),
