@@ -34,6 +34,8 @@ pub fn exercise(target: &str, data: &[u8]) {
         let graph = &dump.graph;
         for node in 0..graph.node_count() as u32 {
             let _ = graph.details(node);
+            // HPROF graphs read their edge labels again from the dump.
+            let _ = graph.out_labels(node);
         }
     }
 }
