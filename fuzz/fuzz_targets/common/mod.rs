@@ -4,7 +4,7 @@
 //! The readers memory-map a file and a graph keeps reading details from that map, so the input goes to a
 //! file rather than through a byte-slice entry point the readers would use nowhere else. The file lives in
 //! `/dev/shm` when there is one (memory, no disk I/O per run). Any outcome is fine except a panic, an abort
-//! or a sanitizer report; a loaded graph has its details read too, as reports do.
+//! or a sanitizer report; a loaded graph has its details and edge labels read too, as reports do.
 //!
 //! The targets differ only in their seeds (`fuzz/seeds/<target>`), which steer the fuzzer into one
 //! reader: format detection reads the first bytes, so a mutated HPROF dump stays an HPROF dump.
