@@ -82,7 +82,7 @@ impl Addresses {
     pub fn from_saved(directory: Directory, low: Column<u16>) -> Result<Addresses, String> {
         let n = low.len();
         let bad = |what: &str| Err(format!("its address directory {what}"));
-        let starts = match &directory {
+        let (starts, shift) = match &directory {
             Directory::Dense {
                 base,
                 shift,
@@ -99,7 +99,7 @@ impl Addresses {
                 {
                     return bad("does not cover its nodes");
                 }
-                &starts[..]
+                (&starts[..], *shift)
             }
             Directory::Sparse { keys, starts } => {
                 if keys.len() != starts.len()
@@ -110,12 +110,8 @@ impl Addresses {
                 {
                     return bad("does not cover its nodes");
                 }
-                &starts[..]
+                (&starts[..], SPARSE_SHIFT)
             }
-        };
-        let shift = match &directory {
-            Directory::Dense { shift, .. } => *shift,
-            Directory::Sparse { .. } => SPARSE_SHIFT,
         };
         if starts.windows(2).any(|w| w[0] > w[1]) {
             return bad("is not ascending");
