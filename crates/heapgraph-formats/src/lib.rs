@@ -84,12 +84,14 @@ pub fn shallow_histogram(
 /// Loads the dump at `path`, whatever its format.
 pub fn load(path: &Path, progress: &dyn LoadProgress) -> Result<Dump, LoadError> {
     let (file, format) = open(path)?;
-    match format {
+    let dump = match format {
         Format::PythonHgd => python::load(path, file, progress),
         Format::Hprof => hprof::load(path, file, Format::Hprof, progress),
         Format::HprofGzip => hprof::load_gzip(path, file, progress),
         Format::V8Snapshot => v8::load(path, file, progress),
-    }
+    };
+    memory::release_freed_heap();
+    dump
 }
 
 /// Rebuilds the detail source of the `format` dump at `path` from what an index file kept of it
