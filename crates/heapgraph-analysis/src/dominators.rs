@@ -24,6 +24,10 @@
 //!   changes a dominator;
 //! - nothing before the end needs the preorder-to-node map, so it is made last, from the node-to-preorder
 //!   map; and `idom` takes over the predecessor offsets' slots as the main loop frees them;
+//! - at the end the vertices are renumbered from the DFS's preorder into the dominator tree's own
+//!   preorder, where every subtree is a run of consecutive numbers: the children of a vertex are found by
+//!   skipping over subtrees, and a tree walk is a sweep with a stack of ancestors, so no child lists
+//!   (8 bytes per object) are ever built;
 //! - the DFS, the compression and the tree walks are iterative: heap dumps have chains millions long.
 //!
 //! Memory at the peak (the sweep and the main loop) is 24 bytes per reachable object plus 4 per cross or
@@ -34,7 +38,6 @@
 //! Only edges whose label [retains](heapgraph_graph::EdgeLabel::retains) are followed. Nodes no root reaches have no dominator;
 //! they stay in the graph and are reported as unreachable.
 
-use crate::child_lists::child_lists;
 use heapgraph_graph::{counts_to_ends, Column, Graph, NodeId};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -58,7 +61,7 @@ const NONE: u32 = u32::MAX;
 /// Preorder number of the virtual super-root.
 const SUPER: u32 = 0;
 
-/// The dominator tree of a graph, kept in DFS-preorder space (see the module docs).
+/// The dominator tree of a graph, its vertices numbered in the tree's own preorder (see the module docs).
 pub struct Dominators {
     /// Node -> preorder number; [`NONE`] for unreachable nodes.
     pre: Column<u32>,
@@ -66,22 +69,16 @@ pub struct Dominators {
     vertex: Column<NodeId>,
     /// Preorder number -> preorder number of the immediate dominator; `idom[v] < v`, entry 0 is 0.
     idom: Column<u32>,
-    /// The children of each vertex, built on first use.
-    children: OnceLock<ChildIndex>,
-}
-
-/// Dominator-tree children by counting sort of `(idom, vertex)`: the children of preorder vertex `v` are
-/// `kids[offsets[v]..offsets[v + 1]]`, in ascending preorder.
-struct ChildIndex {
-    offsets: Column<u32>,
-    kids: Column<u32>,
+    /// Preorder number -> the number just past its subtree, made on first use from `idom`: what finding
+    /// a vertex's children needs, at 4 bytes per object instead of a child list's 8.
+    subtree_ends: OnceLock<Column<u32>>,
 }
 
 impl Dominators {
     /// Computes the dominator tree of `graph` from the super-root over retaining edges.
     pub fn compute(graph: &Graph) -> Dominators {
         let DepthFirst {
-            pre,
+            mut pre,
             records,
             pred_counts,
             roots,
@@ -90,29 +87,20 @@ impl Dominators {
         drop(roots);
         let idom = semidominators_to_idoms(records, pred_offsets, &preds);
         drop(preds);
-        // The preorder-to-node map is only made now: nothing before needs it (4 bytes per object less
-        // at the peak).
-        let vertex = preorder_to_node(&pre, idom.len());
+        let (vertex, idom) = tree_order(&mut pre, idom);
         Dominators {
             pre: pre.into(),
             vertex: vertex.into(),
             idom: idom.into(),
-            children: OnceLock::new(),
+            subtree_ends: OnceLock::new(),
         }
     }
 
     /// A tree as [`Dominators::saved`] gave it (an index file's), checked so that no query can index out
     /// of bounds: `pre` has one entry per node of a graph of `node_count` nodes, every preorder number and
-    /// node is in range, every immediate dominator precedes its vertex, and the child index is a CSR over
-    /// the vertices.
+    /// node is in range, and every immediate dominator precedes its vertex.
     pub fn from_saved(saved: SavedDominators, node_count: usize) -> Result<Dominators, String> {
-        let SavedDominators {
-            pre,
-            vertex,
-            idom,
-            child_offsets,
-            kids,
-        } = saved;
+        let SavedDominators { pre, vertex, idom } = saved;
         let vertices = vertex.len();
         if pre.len() != node_count
             || vertices == 0
@@ -125,9 +113,6 @@ impl Dominators {
                 idom.len()
             ));
         }
-        if child_offsets.len() != vertices + 1 || kids.len() != vertices - 1 {
-            return Err("the dominator tree's child index does not match its vertices".into());
-        }
         let checks = [
             pre.par_iter()
                 .all(|&v| v == NONE || (v as usize) < vertices),
@@ -135,36 +120,24 @@ impl Dominators {
             idom.par_iter()
                 .enumerate()
                 .all(|(v, &d)| (d as usize) < v.max(1)),
-            child_offsets[0] == 0
-                && child_offsets[vertices] as usize == kids.len()
-                && child_offsets.par_windows(2).all(|w| w[0] <= w[1]),
-            kids.par_iter().all(|&k| k != 0 && (k as usize) < vertices),
         ];
         if checks.contains(&false) {
             return Err("the dominator tree has a number out of range".into());
         }
-        let children = OnceLock::new();
-        let _ = children.set(ChildIndex {
-            offsets: child_offsets,
-            kids,
-        });
         Ok(Dominators {
             pre,
             vertex,
             idom,
-            children,
+            subtree_ends: OnceLock::new(),
         })
     }
 
-    /// The tree's arrays, for an index file to keep (the child index is built if it was not yet).
+    /// The tree's arrays, for an index file to keep.
     pub fn saved(&self) -> SavedDominators {
-        let children = self.child_index();
         SavedDominators {
             pre: self.pre.clone(),
             vertex: self.vertex.clone(),
             idom: self.idom.clone(),
-            child_offsets: children.offsets.clone(),
-            kids: children.kids.clone(),
         }
     }
 
@@ -199,7 +172,8 @@ impl Dominators {
         (0..self.pre.len() as NodeId).filter(|&n| self.pre[n as usize] == NONE)
     }
 
-    /// Reachable nodes in DFS preorder: every node comes after its immediate dominator.
+    /// Reachable nodes in the dominator tree's preorder: every node comes after its immediate dominator,
+    /// and the nodes a node dominates come right after it.
     pub fn preorder(&self) -> &[NodeId] {
         &self.vertex[1..]
     }
@@ -207,20 +181,41 @@ impl Dominators {
     /// The nodes `node` immediately dominates, in preorder. Empty for unreachable nodes.
     pub fn children(&self, node: NodeId) -> impl Iterator<Item = NodeId> + '_ {
         let v = self.pre[node as usize];
-        let kids: &[u32] = if v == NONE { &[] } else { self.kid_slice(v) };
-        kids.iter().map(|&k| self.vertex[k as usize])
+        let (first, end) = match v {
+            NONE => (0, 0),
+            v => (v + 1, self.subtree_ends()[v as usize]),
+        };
+        self.kids(first, end)
     }
 
     /// The nodes only the super-root dominates: the top of the dominator tree, in preorder.
     pub fn super_root_children(&self) -> impl Iterator<Item = NodeId> + '_ {
-        self.kid_slice(SUPER)
-            .iter()
-            .map(|&k| self.vertex[k as usize])
+        self.kids(SUPER + 1, self.vertex.len() as u32)
+    }
+
+    /// The children whose subtrees tile the preorder numbers `first..end`: each child's subtree ends
+    /// where the next child begins.
+    fn kids(&self, first: u32, end: u32) -> impl Iterator<Item = NodeId> + '_ {
+        let ends = if first < end {
+            self.subtree_ends()
+        } else {
+            &[]
+        };
+        std::iter::successors(Some(first).filter(|&k| k < end), move |&k| {
+            Some(ends[k as usize]).filter(|&next| next < end)
+        })
+        .map(|k| self.vertex[k as usize])
+    }
+
+    fn subtree_ends(&self) -> &[u32] {
+        self.subtree_ends
+            .get_or_init(|| subtree_ends(&self.idom).into())
     }
 
     /// Raw preorder-space arrays for analyses that sweep the tree: `(vertex, idom)` where `vertex[v]` is
     /// the node numbered `v` (entry 0 is the super-root's placeholder) and `idom[v] < v` is the preorder
-    /// number of its immediate dominator (0 = the super-root).
+    /// number of its immediate dominator (0 = the super-root). The numbering is the tree's preorder, so a
+    /// sweep from 1 up that keeps a stack of the open vertices visits the tree depth-first.
     pub fn preorder_arrays(&self) -> (&[NodeId], &[u32]) {
         (&self.vertex, &self.idom)
     }
@@ -239,17 +234,6 @@ impl Dominators {
     pub(crate) fn shared_maps(&self) -> (Column<u32>, Column<NodeId>) {
         (self.pre.clone(), self.vertex.clone())
     }
-
-    /// Children of preorder vertex `v`, as preorder numbers.
-    pub(crate) fn kid_slice(&self, v: u32) -> &[u32] {
-        let index = self.child_index();
-        let v = v as usize;
-        &index.kids[index.offsets[v] as usize..index.offsets[v + 1] as usize]
-    }
-
-    fn child_index(&self) -> &ChildIndex {
-        self.children.get_or_init(|| ChildIndex::build(&self.idom))
-    }
 }
 
 /// The arrays of a [`Dominators`], as an index file keeps them (see [`Dominators::from_saved`]).
@@ -257,19 +241,63 @@ pub struct SavedDominators {
     pub pre: Column<u32>,
     pub vertex: Column<NodeId>,
     pub idom: Column<u32>,
-    pub child_offsets: Column<u32>,
-    pub kids: Column<u32>,
 }
 
-impl ChildIndex {
-    /// Counting sort of `(idom[v], v)`; vertex 0, the super-root, has no parent.
-    fn build(idom: &[u32]) -> ChildIndex {
-        let (offsets, kids) = child_lists(idom.len(), |v| (v > 0).then(|| idom[v]));
-        ChildIndex {
-            offsets: offsets.into(),
-            kids: kids.into(),
+/// Subtree sizes of a tree given as `idom` (`idom[v] < v`): one sweep from the last vertex adds each
+/// size into its parent's, as the retained sizes do with bytes.
+fn subtree_sizes(idom: &[u32]) -> Vec<u32> {
+    let mut size = vec![1u32; idom.len()];
+    for v in (1..idom.len()).rev() {
+        let s = size[v];
+        size[idom[v] as usize] += s;
+    }
+    size
+}
+
+/// For each vertex of a tree numbered in its own preorder, the number just past its subtree.
+fn subtree_ends(idom: &[u32]) -> Vec<u32> {
+    let mut ends = subtree_sizes(idom);
+    for (v, end) in ends.iter_mut().enumerate() {
+        *end += v as u32;
+    }
+    ends
+}
+
+/// Renumbers the tree from the DFS's preorder (`dfs_idom`, and `pre` mapping nodes to it) into the tree's
+/// own preorder, children in the order of their DFS numbers. Rewrites `pre` in place and returns the
+/// preorder-to-node map and `idom`, both in the new numbering.
+///
+/// A vertex takes the next free number in its dominator's range, and its own range starts just after it;
+/// in DFS preorder every vertex comes after its dominator, so one forward sweep numbers them all. The
+/// sizes' array turns into those "next free number" cursors as the sweep passes each vertex, then into
+/// the new `idom`; the old `idom` turns into the preorder-to-node map: 12 bytes per object at the
+/// most, while the Lengauer-Tarjan records freed 16.
+fn tree_order(pre: &mut [u32], dfs_idom: Vec<u32>) -> (Vec<NodeId>, Vec<u32>) {
+    let n = dfs_idom.len();
+    let mut slot = subtree_sizes(&dfs_idom);
+    let mut number = vec![SUPER; n];
+    slot[SUPER as usize] = SUPER + 1;
+    for v in 1..n {
+        let d = dfs_idom[v] as usize;
+        let t = slot[d];
+        slot[d] += slot[v];
+        number[v] = t;
+        slot[v] = t + 1;
+    }
+    let mut idom = slot;
+    idom[SUPER as usize] = SUPER;
+    for v in 1..n {
+        idom[number[v] as usize] = number[dfs_idom[v] as usize];
+    }
+    let mut vertex = dfs_idom;
+    vertex[SUPER as usize] = NodeId::MAX;
+    for (node, v) in pre.iter_mut().enumerate() {
+        if *v != NONE {
+            *v = number[*v as usize];
+            vertex[*v as usize] = node as NodeId;
         }
     }
+    (vertex, idom)
 }
 
 /// The per-vertex fields of the Lengauer-Tarjan main loop that path compression reads and writes
@@ -461,18 +489,6 @@ fn as_atomic(values: &mut [u32]) -> &[AtomicU32] {
     // SAFETY: `AtomicU32` has the same size, alignment and bit validity as `u32`, and the exclusive
     // borrow guarantees nothing else reads the values non-atomically while the view lives.
     unsafe { &*(values as *mut [u32] as *const [AtomicU32]) }
-}
-
-/// The preorder-to-node map of `pre` (node -> preorder number) for `vertices` vertices; entry 0, the
-/// super-root's, is a placeholder.
-fn preorder_to_node(pre: &[u32], vertices: usize) -> Vec<NodeId> {
-    let mut vertex = vec![NodeId::MAX; vertices];
-    for (node, &v) in pre.iter().enumerate() {
-        if v != NONE {
-            vertex[v as usize] = node as NodeId;
-        }
-    }
-    vertex
 }
 
 /// The Lengauer-Tarjan main loop: semidominators in reverse preorder, immediate dominators through the

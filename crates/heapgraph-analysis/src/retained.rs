@@ -1,7 +1,7 @@
 //! Retained sizes: the bytes that would be freed if an object were freed.
 //!
-//! An object's retained size is its shallow size plus that of everything it dominates. In DFS-preorder
-//! space every vertex is numbered after its immediate dominator, so one sweep from the last vertex to the
+//! An object's retained size is its shallow size plus that of everything it dominates. In the dominator
+//! tree's preorder every vertex is numbered after its immediate dominator, so one sweep from the last vertex to the
 //! first, adding each vertex's total into its dominator's, is the whole post-order accumulation: no
 //! children lists and no stack.
 //!
@@ -105,52 +105,33 @@ impl RetainedSizes {
     }
 }
 
-/// Walks the dominator tree depth-first (iteratively) keeping, per type, how many instances are on the
-/// current root-to-node chain; an instance counts when it is the first of its type on its chain.
+/// Walks the dominator tree depth-first keeping, per type, how many instances are on the current
+/// root-to-node chain; an instance counts when it is the first of its type on its chain.
 ///
-/// The walk reads each vertex's type from a copy in preorder (the graph's is by node, a cache miss
-/// each): 2 bytes per object when the types fit, as they nearly always do, since this copy is made at
-/// the retained sizes' peak.
+/// The vertices are numbered in the tree's preorder, so the walk is a sweep from the first vertex to the
+/// last with a stack of the open vertices (and their types): before a vertex is entered, the vertices
+/// whose subtrees it is not in are closed, which are the ones above its dominator on the stack.
 fn per_type(graph: &Graph, dominators: &Dominators, by_vertex: &[u64]) -> Vec<u64> {
-    match u16::try_from(graph.type_count()) {
-        Ok(_) => per_type_with(graph, dominators, by_vertex, |t| t as u16),
-        Err(_) => per_type_with(graph, dominators, by_vertex, |t| t),
-    }
-}
-
-fn per_type_with<T: Copy + Into<u64> + Send + Sync>(
-    graph: &Graph,
-    dominators: &Dominators,
-    by_vertex: &[u64],
-    narrow: impl Fn(TypeId) -> T + Sync,
-) -> Vec<u64> {
-    let (vertex, _) = dominators.preorder_arrays();
-    let types: Vec<T> = vertex
-        .par_iter()
-        .enumerate()
-        .map(|(v, &n)| narrow(if v == 0 { 0 } else { graph.type_of(n) }))
-        .collect();
+    let (vertex, idom) = dominators.preorder_arrays();
     let mut by_type = vec![0u64; graph.type_count()];
     let mut on_chain = vec![0u32; graph.type_count()];
-    // (vertex, position of its next child in its child list)
-    let mut stack: Vec<(u32, u32)> = vec![(0, 0)];
-    while let Some(top) = stack.last_mut() {
-        let (v, next) = *top;
-        let kids = dominators.kid_slice(v);
-        if let Some(&k) = kids.get(next as usize) {
-            top.1 += 1;
-            let ty = types[k as usize].into() as usize;
-            if on_chain[ty] == 0 {
-                by_type[ty] += by_vertex[k as usize];
+    // (vertex, its type) from the top of the tree down; the super-root is not an instance of anything.
+    let mut open: Vec<(u32, TypeId)> = Vec::new();
+    for v in 1..vertex.len() {
+        let d = idom[v];
+        while let Some(&(u, ty)) = open.last() {
+            if u == d {
+                break;
             }
-            on_chain[ty] += 1;
-            stack.push((k, 0));
-        } else {
-            stack.pop();
-            if v != 0 {
-                on_chain[types[v as usize].into() as usize] -= 1;
-            }
+            on_chain[ty as usize] -= 1;
+            open.pop();
         }
+        let ty = graph.type_of(vertex[v]);
+        if on_chain[ty as usize] == 0 {
+            by_type[ty as usize] += by_vertex[v];
+        }
+        on_chain[ty as usize] += 1;
+        open.push((v as u32, ty));
     }
     by_type
 }

@@ -268,8 +268,6 @@ fn read_analysis(
             pre: sections.column(DOMINATOR_PRE)?,
             vertex: sections.column(DOMINATOR_VERTEX)?,
             idom: sections.column(DOMINATOR_IDOM)?,
-            child_offsets: sections.column(DOMINATOR_CHILD_OFFSETS)?,
-            kids: sections.column(DOMINATOR_KIDS)?,
         },
         n,
     )?;

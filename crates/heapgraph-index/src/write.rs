@@ -137,8 +137,6 @@ pub fn write_index(
         array(DOMINATOR_PRE, &dominators.pre),
         array(DOMINATOR_VERTEX, &dominators.vertex),
         array(DOMINATOR_IDOM, idom),
-        array(DOMINATOR_CHILD_OFFSETS, &dominators.child_offsets),
-        array(DOMINATOR_KIDS, &dominators.kids),
         array(RETAINED, analysis.retained.by_vertex()),
         array(RETAINED_BY_TYPE, analysis.retained.types()),
         array(PATH_VIA, via),

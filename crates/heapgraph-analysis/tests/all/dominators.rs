@@ -92,6 +92,24 @@ fn check(graph: &Graph, context: &str) {
             assert!(dom.preorder_number(d).unwrap() <= i as u32, "{context}");
         }
     }
+    // The tree's own preorder: every subtree is a run of consecutive numbers, so the immediate dominator
+    // of each node is still open on a stack of the nodes whose subtrees the sweep is inside.
+    let mut open: Vec<NodeId> = Vec::new();
+    for &v in order {
+        let d = match dom.idom(v) {
+            Idom::Node(d) => Some(d),
+            _ => None,
+        };
+        while open.last().is_some_and(|&u| Some(u) != d) {
+            open.pop();
+        }
+        assert_eq!(
+            open.last().copied(),
+            d,
+            "{context}: subtree of {v:?} not contiguous"
+        );
+        open.push(v);
+    }
     // Children index: the inverse of idom.
     let mut from_children = vec![None; n];
     for c in dom.super_root_children() {
