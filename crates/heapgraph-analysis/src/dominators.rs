@@ -17,8 +17,10 @@
 //!   are never built, and the DFS stores no edge lists;
 //! - forward edges (`u` an ancestor of `v` in the DFS tree) only ever lower `semi(v)` to `u`, so the DFS
 //!   applies them on the spot and leaves only cross and back edges to the main loop;
-//! - the four per-vertex fields the path compression touches share one 16-byte record, whose label
-//!   slot doubles as the bucket head until the main loop reaches the vertex;
+//! - the three per-vertex fields the path compression touches share one 12-byte record, whose label
+//!   slot doubles as the bucket head until the main loop reaches the vertex; the compression carries
+//!   the running label's semidominator down the path, so it needs no cached copy in each record (a
+//!   16-byte record with one measured no faster on a 20M-object heap);
 //! - edges into roots are left out of the predecessor lists: the super-root reaches a root directly, so
 //!   any path through an edge `u -> root` has a shortcut through fewer nodes, and such an edge never
 //!   changes a dominator;
@@ -30,10 +32,11 @@
 //!   (8 bytes per object) are ever built;
 //! - the DFS, the compression and the tree walks are iterative: heap dumps have chains millions long.
 //!
-//! Memory at the peak (the sweep and the main loop) is 24 bytes per reachable object plus 4 per cross or
-//! back edge: the records (16), node-to-preorder (4, per node) and the predecessor offsets (4), which the
-//! main loop turns into `idom`. It was 28 while the DFS made the preorder-to-node map and `idom` had its
-//! own array, 36 before the sweep and the bucket heads in the label slot.
+//! Memory at the peak (the sweep and the main loop) is 20 bytes per reachable object plus 4 per cross or
+//! back edge: the records (12), node-to-preorder (4, per node) and the predecessor offsets (4), which the
+//! main loop turns into `idom`. It was 24 with a cached label semidominator in each record, 28 while the
+//! DFS made the preorder-to-node map and `idom` had its own array, 36 before the sweep and the bucket
+//! heads in the label slot.
 //!
 //! Only edges whose label [retains](heapgraph_graph::EdgeLabel::retains) are followed. Nodes no root reaches have no dominator;
 //! they stay in the graph and are reported as unreachable.
@@ -312,8 +315,6 @@ struct Record {
     /// as their semidominator), or [`NONE`]. That saves the main loop a bucket array of 4 bytes per
     /// vertex.
     label: u32,
-    /// `semi[label]`, kept here so that comparisons need no second lookup.
-    label_semi: u32,
     /// The semidominator; before the main loop reaches the vertex, the smallest forward-edge source or
     /// DFS parent seen so far.
     semi: u32,
@@ -364,7 +365,6 @@ fn depth_first(graph: &Graph) -> DepthFirst {
     records.push(Record {
         ancestor: NONE,
         label: NONE,
-        label_semi: SUPER,
         semi: SUPER,
     });
     // (node, its preorder number, next edge position, end of its edges)
@@ -375,7 +375,6 @@ fn depth_first(graph: &Graph) -> DepthFirst {
         records.push(Record {
             ancestor: parent,
             label: NONE,
-            label_semi: parent,
             semi: parent,
         });
         number
@@ -528,7 +527,6 @@ fn semidominators_to_idoms(
             semi = semi.min(s);
         }
         rec[w].semi = semi;
-        rec[w].label_semi = semi;
         if semi == parent {
             slots[idom(w as u32)] = parent;
         } else {
@@ -564,8 +562,8 @@ fn semidominators_to_idoms(
 fn eval(rec: &mut [Record], v: u32, linked_above: u32, path: &mut Vec<u32>) -> (u32, u32) {
     let mut x = rec[v as usize].ancestor;
     if x <= linked_above {
-        let r = &rec[v as usize];
-        return (r.label, r.label_semi);
+        let label = rec[v as usize].label;
+        return (label, rec[label as usize].semi);
     }
     // Collect the linked vertices from `v` up; the last one's ancestor is the forest root.
     path.clear();
@@ -575,20 +573,23 @@ fn eval(rec: &mut [Record], v: u32, linked_above: u32, path: &mut Vec<u32>) -> (
         x = rec[x as usize].ancestor;
     }
     path.push(x);
-    // From the top down, fold each ancestor's (already compressed) label into the vertex below it.
+    // From the top down, fold each ancestor's (already compressed) label into the vertex below it,
+    // carrying the label's semidominator down so that each step looks up only the lower label's.
+    let top = rec[x as usize].label;
+    let (mut label, mut semi) = (top, rec[top as usize].semi);
     for i in (0..path.len() - 1).rev() {
-        let a = path[i + 1] as usize;
-        let below = path[i] as usize;
-        let (a_label, a_semi, a_anc) = (rec[a].label, rec[a].label_semi, rec[a].ancestor);
-        let r = &mut rec[below];
-        if a_semi < r.label_semi {
-            r.label = a_label;
-            r.label_semi = a_semi;
-        }
+        let a_anc = rec[path[i + 1] as usize].ancestor;
+        let r = &mut rec[path[i] as usize];
+        let own = r.label;
         r.ancestor = a_anc;
+        let own_semi = rec[own as usize].semi;
+        if semi < own_semi {
+            rec[path[i] as usize].label = label;
+        } else {
+            (label, semi) = (own, own_semi);
+        }
     }
-    let r = &rec[v as usize];
-    (r.label, r.label_semi)
+    (label, semi)
 }
 
 /// Asks the CPU to start loading `value`'s cache line; a hint that changes no state.
