@@ -41,6 +41,7 @@
 //! Only edges whose label [retains](heapgraph_graph::EdgeLabel::retains) are followed. Nodes no root reaches have no dominator;
 //! they stay in the graph and are reported as unreachable.
 
+use crate::node_bits::NodeBits;
 use heapgraph_graph::{counts_to_ends, Column, Graph, NodeId};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -327,25 +328,16 @@ struct DepthFirst {
     /// vertex numbered later); one slot more than vertices, for [`preorder_predecessors`] to turn into
     /// CSR offsets.
     pred_counts: Vec<u32>,
-    roots: RootSet,
+    roots: NodeBits,
 }
 
-/// Which nodes are roots, one bit each: the edges into them never matter for dominance (module docs).
-struct RootSet(Vec<u64>);
-
-impl RootSet {
-    fn new(graph: &Graph) -> RootSet {
-        let mut words = vec![0u64; graph.node_count().div_ceil(64)];
-        for root in graph.roots() {
-            words[root.node as usize / 64] |= 1 << (root.node % 64);
-        }
-        RootSet(words)
+/// Which nodes are roots: the edges into them never matter for dominance (module docs).
+fn root_set(graph: &Graph) -> NodeBits {
+    let mut roots = NodeBits::new(graph.node_count());
+    for root in graph.roots() {
+        roots.insert(root.node);
     }
-
-    #[inline]
-    fn contains(&self, node: NodeId) -> bool {
-        self.0[node as usize / 64] & (1 << (node % 64)) != 0
-    }
+    roots
 }
 
 /// Iterative DFS from the super-root over retaining edges, numbering vertices in preorder.
@@ -358,7 +350,7 @@ impl RootSet {
 fn depth_first(graph: &Graph) -> DepthFirst {
     let (offsets, targets, weak) = graph.forward_csr();
     let n = graph.node_count();
-    let roots = RootSet::new(graph);
+    let roots = root_set(graph);
     let mut pre = vec![NONE; n];
     let mut records = Vec::with_capacity(n + 1);
     let mut pred_counts = vec![0u32; n + 2];
@@ -450,7 +442,7 @@ fn depth_first(graph: &Graph) -> DepthFirst {
 fn preorder_predecessors(
     graph: &Graph,
     pre: &[u32],
-    roots: &RootSet,
+    roots: &NodeBits,
     mut counts: Vec<u32>,
 ) -> (Vec<u32>, Vec<u32>) {
     // Inclusive prefix sums: `counts[v]` becomes the end of `v`'s range; the sweep then moves each

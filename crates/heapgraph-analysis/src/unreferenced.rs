@@ -7,11 +7,11 @@
 //! referrers, as in a reference cycle waiting for the collector.
 
 use crate::histogram::share;
+use crate::node_bits::{NodeBits, SharedNodeBits};
 use heapgraph_graph::{Graph, NodeId, RootKind, TypeId};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Why an unreferenced object is still in the dump.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -67,14 +67,14 @@ impl UnreferencedReport {
     /// or the BFS.
     pub fn compute(
         graph: &Graph,
-        has_referrer: &[bool],
+        has_referrer: &NodeBits,
         is_reachable: impl Fn(NodeId) -> bool + Sync,
     ) -> UnreferencedReport {
         let root_class = root_classes(graph);
         let n = graph.node_count() as NodeId;
         let unreferenced: Vec<(NodeId, Unreferenced)> = (0..n)
             .into_par_iter()
-            .filter(|&node| !has_referrer[node as usize])
+            .filter(|&node| !has_referrer.contains(node))
             .map(|node| {
                 let class = match root_class.get(&node) {
                     Some(&c) => c,
@@ -106,25 +106,21 @@ impl UnreferencedReport {
 
 /// For every node, whether another object references it through a retaining edge (self-loops and weak
 /// references do not count). A parallel scan of the forward edges.
-pub fn referenced(graph: &Graph) -> Vec<bool> {
+pub fn referenced(graph: &Graph) -> NodeBits {
     let (offsets, targets, weak) = graph.forward_csr();
-    let flags: Vec<AtomicBool> = (0..graph.node_count())
-        .map(|_| AtomicBool::new(false))
-        .collect();
+    let flags = SharedNodeBits::new(graph.node_count());
     (0..graph.node_count())
         .into_par_iter()
         .with_min_len(1 << 12)
         .for_each(|u| {
             let edges = offsets[u] as usize..offsets[u + 1] as usize;
             for (e, &t) in edges.clone().zip(&targets[edges]) {
-                let flag = &flags[t as usize];
-                // Load first: hubs referenced millions of times stay shared in every core's cache.
-                if t as usize != u && weak.retains(e) && !flag.load(Ordering::Relaxed) {
-                    flag.store(true, Ordering::Relaxed);
+                if t as usize != u && weak.retains(e) {
+                    flags.insert(t);
                 }
             }
         });
-    flags.into_iter().map(AtomicBool::into_inner).collect()
+    flags.into_bits()
 }
 
 /// The class of every root node. A recorded root kind wins over an inferred one (a running frame that
