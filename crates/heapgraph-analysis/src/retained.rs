@@ -11,87 +11,164 @@
 use crate::dominators::Dominators;
 use heapgraph_graph::{Column, Graph, NodeId, TypeId};
 use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// Retained sizes of every node, of the whole heap and of every type.
 ///
 /// Kept in the dominator tree's preorder space, as the sweep makes them: a node-indexed copy would cost
-/// 8 bytes per object more (163 MB on a 20M-object heap) for nothing a query needs. The node-to-preorder
-/// map is the dominator tree's own, shared rather than copied.
+/// 4 bytes per object more for nothing a query needs. The node-to-preorder map is the dominator tree's
+/// own, shared rather than copied.
 pub struct RetainedSizes {
     /// Node -> preorder number (see [`Dominators::preorder_number`]); `u32::MAX` for unreachable nodes.
     pre: Column<u32>,
     /// Preorder number -> node; entry 0, the super-root's, is a placeholder.
     vertex: Column<NodeId>,
     /// Per preorder vertex; entry 0 is the super-root's: the shallow size of every reachable object.
-    by_vertex: Column<u64>,
+    by_vertex: VertexSizes,
     /// Per type, counting only instances not dominated by another instance of the same type.
     by_type: Vec<u64>,
+}
+
+/// Sizes per preorder vertex in 4 bytes each. Only a vertex retaining 4 GiB or more (the top of the
+/// tree on a big heap) has its size in a side table: 82 MB less than 8-byte slots on a 20M-object heap,
+/// where none of them is that big but the super-root.
+struct VertexSizes {
+    small: Column<u32>,
+    big: HashMap<u32, u64>,
+}
+
+impl VertexSizes {
+    /// Marks a size that lives in the side table.
+    const BIG: u32 = u32::MAX;
+
+    #[inline]
+    fn get(&self, v: usize) -> u64 {
+        match self.small[v] {
+            // A slot marked big always has its entry, unless an index file was forged: read it as the mark.
+            Self::BIG => self
+                .big
+                .get(&(v as u32))
+                .copied()
+                .unwrap_or(Self::BIG as u64),
+            size => size as u64,
+        }
+    }
+
+    #[inline]
+    fn set(small: &mut [u32], big: &mut HashMap<u32, u64>, v: usize, size: u64) {
+        if size >= Self::BIG as u64 {
+            small[v] = Self::BIG;
+            big.insert(v as u32, size);
+        } else {
+            small[v] = size as u32;
+        }
+    }
 }
 
 impl RetainedSizes {
     pub fn compute(graph: &Graph, dominators: &Dominators) -> RetainedSizes {
         let (vertex, idom) = dominators.preorder_arrays();
-        let mut by_vertex: Vec<u64> = Vec::with_capacity(vertex.len());
-        by_vertex.push(0);
-        by_vertex.par_extend(vertex[1..].par_iter().map(|&n| graph.shallow_size(n)));
+        let mut small: Vec<u32> = Vec::with_capacity(vertex.len());
+        small.push(0);
+        small.par_extend(
+            vertex[1..]
+                .par_iter()
+                .map(|&n| u32::try_from(graph.shallow_size(n)).unwrap_or(VertexSizes::BIG)),
+        );
+        let mut big: HashMap<u32, u64> = (1..vertex.len())
+            .filter(|&v| small[v] == VertexSizes::BIG)
+            .map(|v| (v as u32, graph.shallow_size(vertex[v])))
+            .collect();
+        let get = |small: &[u32], big: &HashMap<u32, u64>, v: usize| match small[v] {
+            VertexSizes::BIG => big[&(v as u32)],
+            size => size as u64,
+        };
         for v in (1..vertex.len()).rev() {
-            let size = by_vertex[v];
-            by_vertex[idom[v] as usize] += size;
+            let d = idom[v] as usize;
+            let total = get(&small, &big, d) + get(&small, &big, v);
+            VertexSizes::set(&mut small, &mut big, d, total);
         }
+        let by_vertex = VertexSizes {
+            small: small.into(),
+            big,
+        };
         let by_type = per_type(graph, dominators, &by_vertex);
         let (pre, vertex) = dominators.shared_maps();
         RetainedSizes {
             pre,
             vertex,
-            by_vertex: by_vertex.into(),
+            by_vertex,
             by_type,
         }
     }
 
-    /// Sizes as an index file keeps them: per preorder vertex of `dominators` and per type of the graph
-    /// they belong to. Fails if the lengths do not match.
+    /// Sizes as [`RetainedSizes::saved`] gave them (an index file's): per preorder vertex of `dominators`
+    /// in 4 bytes, `u32::MAX` marking one of the big ones, and per type of the graph they belong to.
+    /// Fails if the lengths do not match or a big one names a vertex that does not exist.
     pub fn from_saved(
         dominators: &Dominators,
-        by_vertex: Column<u64>,
-        by_type: Vec<u64>,
+        saved: SavedRetained,
         type_count: usize,
     ) -> Result<RetainedSizes, String> {
         let (pre, vertex) = dominators.shared_maps();
-        if by_vertex.len() != vertex.len() || by_type.len() != type_count {
+        let SavedRetained {
+            by_vertex,
+            big_vertices,
+            big_sizes,
+            by_type,
+        } = saved;
+        if by_vertex.len() != vertex.len()
+            || by_type.len() != type_count
+            || big_vertices.len() != big_sizes.len()
+            || big_vertices.iter().any(|&v| v as usize >= vertex.len())
+        {
             return Err("its retained sizes do not match the graph".into());
         }
         Ok(RetainedSizes {
             pre,
             vertex,
-            by_vertex,
+            by_vertex: VertexSizes {
+                small: by_vertex,
+                big: big_vertices
+                    .iter()
+                    .copied()
+                    .zip(big_sizes.iter().copied())
+                    .collect(),
+            },
             by_type,
         })
+    }
+
+    /// The sizes as an index file keeps them (see [`RetainedSizes::from_saved`]); the big ones by vertex.
+    pub fn saved(&self) -> SavedRetained {
+        let mut big: Vec<(u32, u64)> = self.by_vertex.big.iter().map(|(&v, &s)| (v, s)).collect();
+        big.sort_unstable();
+        SavedRetained {
+            by_vertex: self.by_vertex.small.clone(),
+            big_vertices: big.iter().map(|&(v, _)| v).collect::<Vec<_>>().into(),
+            big_sizes: big.iter().map(|&(_, s)| s).collect::<Vec<_>>().into(),
+            by_type: self.by_type.clone(),
+        }
     }
 
     /// Retained size of `node` (0 if unreachable).
     pub fn of(&self, node: NodeId) -> u64 {
         match self.pre[node as usize] {
             u32::MAX => 0,
-            v => self.by_vertex[v as usize],
+            v => self.by_vertex.get(v as usize),
         }
     }
 
     /// `(node, retained size)` of every reachable node, in the dominator tree's preorder.
     pub fn reachable(&self) -> impl IndexedParallelIterator<Item = (NodeId, u64)> + '_ {
-        self.vertex[1..]
-            .par_iter()
-            .copied()
-            .zip(self.by_vertex[1..].par_iter().copied())
-    }
-
-    /// Retained sizes by preorder vertex, as an index file keeps them.
-    pub fn by_vertex(&self) -> &[u64] {
-        &self.by_vertex
+        (1..self.vertex.len())
+            .into_par_iter()
+            .map(|v| (self.vertex[v], self.by_vertex.get(v)))
     }
 
     /// The super-root's retained size: the shallow size of every reachable object.
     pub fn total(&self) -> u64 {
-        self.by_vertex[0]
+        self.by_vertex.get(0)
     }
 
     /// Retained size of type `ty`, counting only instances no other instance of `ty` dominates.
@@ -105,13 +182,21 @@ impl RetainedSizes {
     }
 }
 
+/// The arrays of a [`RetainedSizes`], as an index file keeps them (see [`RetainedSizes::from_saved`]).
+pub struct SavedRetained {
+    pub by_vertex: Column<u32>,
+    pub big_vertices: Column<u32>,
+    pub big_sizes: Column<u64>,
+    pub by_type: Vec<u64>,
+}
+
 /// Walks the dominator tree depth-first keeping, per type, how many instances are on the current
 /// root-to-node chain; an instance counts when it is the first of its type on its chain.
 ///
 /// The vertices are numbered in the tree's preorder, so the walk is a sweep from the first vertex to the
 /// last with a stack of the open vertices (and their types): before a vertex is entered, the vertices
 /// whose subtrees it is not in are closed, which are the ones above its dominator on the stack.
-fn per_type(graph: &Graph, dominators: &Dominators, by_vertex: &[u64]) -> Vec<u64> {
+fn per_type(graph: &Graph, dominators: &Dominators, by_vertex: &VertexSizes) -> Vec<u64> {
     let (vertex, idom) = dominators.preorder_arrays();
     let mut by_type = vec![0u64; graph.type_count()];
     let mut on_chain = vec![0u32; graph.type_count()];
@@ -128,7 +213,7 @@ fn per_type(graph: &Graph, dominators: &Dominators, by_vertex: &[u64]) -> Vec<u6
         }
         let ty = graph.type_of(vertex[v]);
         if on_chain[ty as usize] == 0 {
-            by_type[ty as usize] += by_vertex[v];
+            by_type[ty as usize] += by_vertex.get(v);
         }
         on_chain[ty as usize] += 1;
         open.push((v as u32, ty));

@@ -11,7 +11,7 @@ use crate::identity::DumpIdentity;
 use crate::layout::{Header, Section};
 use crate::sections::*;
 use heapgraph_analysis::{
-    Analysis, Dominators, Histogram, RetainedSizes, SavedDominators, ShortestPaths,
+    Analysis, Dominators, Histogram, RetainedSizes, SavedDominators, SavedRetained, ShortestPaths,
     UnreferencedReport,
 };
 use heapgraph_formats::{Dump, Format, LoadStats};
@@ -274,10 +274,15 @@ fn read_analysis(
     let by_type: Column<u64> = sections.column(RETAINED_BY_TYPE)?;
     let retained = RetainedSizes::from_saved(
         &dominators,
-        sections.column(RETAINED)?,
-        by_type.to_vec(),
+        SavedRetained {
+            by_vertex: sections.column(RETAINED)?,
+            big_vertices: sections.column(RETAINED_BIG_VERTICES)?,
+            big_sizes: sections.column(RETAINED_BIG_SIZES)?,
+            by_type: by_type.to_vec(),
+        },
         graph.type_count(),
     )?;
+
     let paths = ShortestPaths::from_saved(sections.column(PATH_VIA)?, n, graph.edge_count())?;
     Ok(Analysis {
         dominators,

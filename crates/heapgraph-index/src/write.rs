@@ -112,6 +112,7 @@ pub fn write_index(
     let (offsets, targets, weak) = graph.forward_csr();
     let labels = graph.all_labels();
     let (_, idom) = analysis.dominators.preorder_arrays();
+    let retained = analysis.retained.saved();
     let mut arrays = vec![
         array(META, &meta),
         array(ADDRESSES, address_offsets),
@@ -137,8 +138,10 @@ pub fn write_index(
         array(DOMINATOR_PRE, &dominators.pre),
         array(DOMINATOR_VERTEX, &dominators.vertex),
         array(DOMINATOR_IDOM, idom),
-        array(RETAINED, analysis.retained.by_vertex()),
-        array(RETAINED_BY_TYPE, analysis.retained.types()),
+        array(RETAINED, &retained.by_vertex),
+        array(RETAINED_BIG_VERTICES, &retained.big_vertices),
+        array(RETAINED_BIG_SIZES, &retained.big_sizes),
+        array(RETAINED_BY_TYPE, &retained.by_type),
         array(PATH_VIA, via),
     ];
     arrays.extend(directory_arrays);

@@ -145,7 +145,13 @@ fn random_graphs_match_brute_force_and_petgraph() {
     for seed in 0..3000 {
         let mut rng = Rng::new(seed);
         let max_nodes = [4, 12, 40][seed as usize % 3];
-        let spec = random_spec(&mut rng, max_nodes);
+        let mut spec = random_spec(&mut rng, max_nodes);
+        // Every fourth graph in gigabytes, so that retained sizes cross the 4 GiB the 4-byte slots hold.
+        if seed % 4 == 3 {
+            for (_, size) in &mut spec.nodes {
+                *size <<= 30;
+            }
+        }
         check(&spec.build(), &format!("seed {seed}: {spec:?}"));
     }
 }
@@ -238,4 +244,24 @@ fn node_ids_follow_addresses_in_the_test_builder() {
     for i in 0..3 {
         assert_eq!(graph.address(i as NodeId), addr(i));
     }
+}
+
+#[test]
+fn retained_sizes_of_4_gib_and_more_survive_saving() {
+    // A chain 0 -> 1 -> 2 whose every link retains more than 4 GiB, beside a small leaf.
+    let mut s = spec(4, &[(0, 1), (1, 2), (0, 3)], &[0]);
+    s.nodes[2].1 = 5 << 30;
+    let graph = s.build();
+    let dom = Dominators::compute(&graph);
+    let retained = RetainedSizes::compute(&graph, &dom);
+    assert_eq!(retained.of(2), 5 << 30);
+    assert_eq!(retained.of(1), (5 << 30) + 11);
+    assert_eq!(retained.of(3), 13);
+    let saved = retained.saved();
+    assert_eq!(saved.big_vertices.len(), 4, "super-root, 0, 1, 2");
+    let reopened = RetainedSizes::from_saved(&dom, saved, graph.type_count()).unwrap();
+    for n in 0..4 {
+        assert_eq!(reopened.of(n), retained.of(n), "node {n}");
+    }
+    assert_eq!(reopened.total(), retained.total());
 }
