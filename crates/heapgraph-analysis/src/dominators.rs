@@ -48,6 +48,7 @@
 //! they stay in the graph and are reported as unreachable.
 
 use crate::node_bits::{NodeBits, SharedNodeBits};
+use crate::prefetch::prefetch;
 use heapgraph_graph::{counts_to_ends, Column, Graph, NodeId};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -681,18 +682,4 @@ fn eval(rec: &mut [Record], v: u32, linked_above: u32, path: &mut Vec<u32>) -> (
         }
     }
     (label, semi)
-}
-
-/// Asks the CPU to start loading `value`'s cache line; a hint that changes no state.
-#[inline(always)]
-fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `_mm_prefetch` only needs SSE, which every x86_64 CPU has; a prefetch never faults
-    // and reads nothing into the program, and the pointer comes from a live reference anyway.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
 }

@@ -10,6 +10,7 @@
 //! The BFS is sequential and deterministic: roots in the graph's root order, edges in the dump's order.
 //! It runs beside the dominator computation, on the other core.
 
+use crate::prefetch::prefetch;
 use heapgraph_graph::{Column, EdgeLabel, Graph, NodeId};
 use rayon::prelude::*;
 use std::collections::VecDeque;
@@ -69,6 +70,24 @@ impl ShortestPaths {
             }
             while let Some(u) = queue.pop_front() {
                 reached += 1;
+                // The walk is a chain of cache misses through a graph numbered by address: start the
+                // loads of the nodes a few places ahead in the queue (their edges, then their targets'
+                // marks) so that they overlap instead of queueing.
+                if let Some(&ahead) = queue.get(16) {
+                    prefetch(&offsets[ahead as usize]);
+                }
+                if let Some(&ahead) = queue.get(8) {
+                    let first = offsets[ahead as usize] as usize;
+                    if first < targets.len() {
+                        prefetch(&targets[first]);
+                    }
+                }
+                if let Some(&ahead) = queue.get(4) {
+                    let (first, end) = (offsets[ahead as usize], offsets[ahead as usize + 1]);
+                    for &t in &targets[first as usize..end.min(first + 8) as usize] {
+                        prefetch(&via[t as usize]);
+                    }
+                }
                 let edges = offsets[u as usize] as usize..offsets[u as usize + 1] as usize;
                 for (e, &t) in edges.clone().zip(&targets[edges]) {
                     if weak.retains(e) && via[t as usize] == UNREACHED {
