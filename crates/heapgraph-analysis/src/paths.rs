@@ -8,7 +8,7 @@
 //! objects' chains by the types along them) reuse it.
 //!
 //! The BFS is sequential and deterministic: roots in the graph's root order, edges in the dump's order.
-//! It runs beside the dominator computation, on the other core.
+//! It runs beside the retained sizes, on the other core, after the dominators (see `analysis.rs`).
 
 use crate::prefetch::prefetch;
 use heapgraph_graph::{Column, EdgeLabel, Graph, NodeId};
