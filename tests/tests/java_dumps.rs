@@ -160,7 +160,10 @@ fn check_fixture(dump_path: &Path, histogram_path: &Path) {
         let labels = g.detail_source().edge_labels(n, g).expect("labels derive");
         assert_eq!(labels.len(), g.out_targets(n).len(), "edges of {n}");
         for (i, l) in labels.iter().enumerate() {
-            assert_eq!(l.retains(), weak.retains(offsets[n as usize] as usize + i));
+            assert_eq!(
+                l.retains(),
+                weak.retains(offsets.get(n as usize) as usize + i)
+            );
             *kinds.entry(l.kind()).or_insert(0) += 1;
         }
     }

@@ -48,8 +48,7 @@
 //! they stay in the graph and are reported as unreachable.
 
 use crate::node_bits::{NodeBits, SharedNodeBits};
-use crate::prefetch::prefetch;
-use heapgraph_graph::{counts_to_ends, Column, Graph, NodeId};
+use heapgraph_graph::{counts_to_ends, prefetch, Column, Graph, NodeId};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
@@ -390,7 +389,8 @@ fn depth_first(graph: &Graph) -> DepthFirst {
             continue;
         }
         let number = visit(r, SUPER, &mut pre, &mut records);
-        stack.push((r, number, offsets[r as usize], offsets[r as usize + 1]));
+        let edges = offsets.range(r as usize);
+        stack.push((r, number, edges.start as u32, edges.end as u32));
         while let Some(top) = stack.last_mut() {
             let (_, u, ref mut pos, end) = *top;
             let mut descend = None;
@@ -415,18 +415,18 @@ fn depth_first(graph: &Graph) -> DepthFirst {
             match descend {
                 Some(t) => {
                     let number = visit(t, u, &mut pre, &mut records);
-                    let (start, end) = (offsets[t as usize], offsets[t as usize + 1]);
+                    let edges = offsets.range(t as usize);
                     // The DFS is a chain of cache misses through a graph numbered by address. Start
                     // the loads the next steps will need (each child's preorder slot and first
                     // edges) all at once, so that they overlap instead of queueing.
-                    for &x in &targets[start as usize..end as usize] {
+                    for &x in &targets[edges.clone()] {
                         prefetch(&pre[x as usize]);
-                        let first = offsets[x as usize] as usize;
+                        let first = offsets.get(x as usize) as usize;
                         if first < targets.len() {
                             prefetch(&targets[first]);
                         }
                     }
-                    stack.push((t, number, start, end));
+                    stack.push((t, number, edges.start as u32, edges.end as u32));
                 }
                 None => {
                     stack.pop();
@@ -530,7 +530,7 @@ fn preorder_predecessors(
                 if u == NONE {
                     continue;
                 }
-                let edges = offsets[node] as usize..offsets[node + 1] as usize;
+                let edges = offsets.range(node);
                 for (e, &t) in edges.clone().zip(&targets[edges]) {
                     let v = pre[t as usize];
                     if v < u && weak.retains(e) && !roots.contains(t) {

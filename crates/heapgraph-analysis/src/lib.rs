@@ -28,7 +28,6 @@ pub mod histogram;
 pub mod neighbourhood;
 mod node_bits;
 pub mod paths;
-mod prefetch;
 pub mod retained;
 pub mod retainer_tree;
 pub mod top;

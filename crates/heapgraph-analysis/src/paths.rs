@@ -10,8 +10,7 @@
 //! The BFS is sequential and deterministic: roots in the graph's root order, edges in the dump's order.
 //! It runs beside the retained sizes, on the other core, after the dominators (see `analysis.rs`).
 
-use crate::prefetch::prefetch;
-use heapgraph_graph::{Column, EdgeLabel, Graph, NodeId};
+use heapgraph_graph::{prefetch, Column, EdgeLabel, Graph, NodeId};
 use rayon::prelude::*;
 use std::collections::VecDeque;
 
@@ -74,21 +73,21 @@ impl ShortestPaths {
                 // loads of the nodes a few places ahead in the queue (their edges, then their targets'
                 // marks) so that they overlap instead of queueing.
                 if let Some(&ahead) = queue.get(16) {
-                    prefetch(&offsets[ahead as usize]);
+                    offsets.prefetch(ahead as usize);
                 }
                 if let Some(&ahead) = queue.get(8) {
-                    let first = offsets[ahead as usize] as usize;
+                    let first = offsets.get(ahead as usize) as usize;
                     if first < targets.len() {
                         prefetch(&targets[first]);
                     }
                 }
                 if let Some(&ahead) = queue.get(4) {
-                    let (first, end) = (offsets[ahead as usize], offsets[ahead as usize + 1]);
-                    for &t in &targets[first as usize..end.min(first + 8) as usize] {
+                    let edges = offsets.range(ahead as usize);
+                    for &t in &targets[edges.start..edges.end.min(edges.start + 8)] {
                         prefetch(&via[t as usize]);
                     }
                 }
-                let edges = offsets[u as usize] as usize..offsets[u as usize + 1] as usize;
+                let edges = offsets.range(u as usize);
                 for (e, &t) in edges.clone().zip(&targets[edges]) {
                     if weak.retains(e) && via[t as usize] == UNREACHED {
                         via[t as usize] = e as u32;

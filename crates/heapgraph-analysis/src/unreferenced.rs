@@ -113,7 +113,7 @@ pub fn referenced(graph: &Graph) -> NodeBits {
         .into_par_iter()
         .with_min_len(1 << 12)
         .for_each(|u| {
-            let edges = offsets[u] as usize..offsets[u + 1] as usize;
+            let edges = offsets.range(u);
             for (e, &t) in edges.clone().zip(&targets[edges]) {
                 if t as usize != u && weak.retains(e) {
                     flags.insert(t);

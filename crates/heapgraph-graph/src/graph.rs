@@ -4,6 +4,7 @@ use crate::address::Addresses;
 use crate::column::Column;
 use crate::details::NodeDetailSource;
 use crate::edge_labels::{DerivedCache, EdgeLabels, WeakEdges};
+use crate::edge_offsets::EdgeOffsets;
 use crate::label::EdgeLabel;
 use crate::reverse::reverse_csr;
 use crate::roots::Root;
@@ -37,9 +38,6 @@ pub struct GraphParts {
 
 /// Most edges a graph has: analyses keep edge positions as `u32` and use the two values above as marks.
 pub const MAX_EDGES: usize = u32::MAX as usize - 2;
-
-/// Nodes per entry of the sample [`Graph::edge_source`] searches first.
-const SOURCE_SAMPLE: usize = 64;
 
 /// One node's edge labels: borrowed from the graph's stored labels, or derived (and maybe cached).
 pub enum NodeLabels<'a> {
@@ -81,16 +79,13 @@ pub struct Graph {
     addresses: Addresses,
     types: NodeTypes,
     sizes: ShallowSizes,
-    offsets: Column<u32>,
+    offsets: EdgeOffsets,
     targets: Column<NodeId>,
     /// One per edge, or `None` when `details` derives them (see [`EdgeLabels`]).
     labels: Option<Column<EdgeLabel>>,
     weak: WeakEdges,
     /// Derived labels of the last nodes with many edges that were asked about.
     derived: DerivedCache,
-    /// Every [`SOURCE_SAMPLE`]-th node's first edge, built on first use: [`Graph::edge_source`] searches it
-    /// (small enough for the cache) before one short stretch of the offsets.
-    source_sample: OnceLock<Vec<u32>>,
     /// Built on first use: only the commands that follow references backwards (`graph --backrefs`) need
     /// it, and it costs 4 bytes per object and per reference (267 MB on a 20M-object Java heap).
     reverse: OnceLock<Reverse>,
@@ -120,12 +115,11 @@ impl Graph {
             addresses,
             types,
             sizes,
-            offsets,
+            offsets: EdgeOffsets::new(offsets),
             targets,
             labels: labels.stored,
             weak: labels.weak,
             derived: DerivedCache::default(),
-            source_sample: OnceLock::new(),
             reverse: OnceLock::new(),
             roots,
             type_table,
@@ -215,7 +209,7 @@ impl Graph {
         for start in (0..n).step_by(CHUNK) {
             let end = (start + CHUNK).min(n);
             let (chunk, tail) =
-                rest.split_at_mut((self.offsets[end] - self.offsets[start]) as usize);
+                rest.split_at_mut((self.offsets.get(end) - self.offsets.get(start)) as usize);
             rest = tail;
             tasks.push((start..end, chunk));
         }
@@ -246,7 +240,7 @@ impl Graph {
         if let Some(labels) = &self.labels {
             return labels.get(edge).copied().unwrap_or_default();
         }
-        let first = self.offsets[source as usize] as usize;
+        let first = self.offsets.get(source as usize) as usize;
         let labels = self.out_labels(source);
         edge.checked_sub(first)
             .and_then(|i| labels.get(i).copied())
@@ -257,19 +251,7 @@ impl Graph {
     /// is: it lets an analysis keep an edge's position alone, 4 bytes, where it would keep the source
     /// and the label.
     pub fn edge_source(&self, edge: usize) -> NodeId {
-        let sample = self.source_sample.get_or_init(|| {
-            self.offsets[..self.node_count()]
-                .iter()
-                .step_by(SOURCE_SAMPLE)
-                .copied()
-                .collect()
-        });
-        // The source is the last node whose edges start at or before `edge` (nodes without edges
-        // start where the next one does, and come before it).
-        let block = sample.partition_point(|&o| o as usize <= edge).max(1) - 1;
-        let first = block * SOURCE_SAMPLE;
-        let stretch = &self.offsets[first..(first + SOURCE_SAMPLE).min(self.node_count())];
-        (first + stretch.partition_point(|&o| o as usize <= edge).max(1) - 1) as NodeId
+        self.offsets.source_of(edge)
     }
 
     /// `(target, label)` pairs of `node`'s references.
@@ -293,7 +275,7 @@ impl Graph {
     }
 
     /// The forward CSR as raw arrays, for the hot loops of analyses: `(offsets, targets, weak)`.
-    pub fn forward_csr(&self) -> (&[u32], &[NodeId], &WeakEdges) {
+    pub fn forward_csr(&self) -> (&EdgeOffsets, &[NodeId], &WeakEdges) {
         (&self.offsets, &self.targets, &self.weak)
     }
 
@@ -371,7 +353,7 @@ impl Graph {
 
     fn out_range(&self, node: NodeId) -> std::ops::Range<usize> {
         let n = node as usize;
-        self.offsets[n] as usize..self.offsets[n + 1] as usize
+        self.offsets.range(n)
     }
 }
 

@@ -7,7 +7,8 @@
 //! - node ids are dense `u32`s, assigned in ascending address order, so an address lookup is a search in
 //!   a bucket of the address array and needs no hash table, and an address is kept in 2 bytes;
 //! - forward edges are compressed sparse rows: a target (4 bytes) and a weak bit per edge, plus a label
-//!   (4 bytes) unless the format reads labels again from the dump when asked (see [`EdgeLabels`]);
+//!   (4 bytes) unless the format reads labels again from the dump when asked (see [`EdgeLabels`]), and
+//!   where each node's edges start in about 2 bytes per node (see [`EdgeOffsets`]);
 //!   reverse edges (source, 4 bytes per edge) are built on the first call that needs them;
 //! - type names, edge names and root names are interned once in a [`Strings`] table;
 //! - per-object details that reports print for a handful of objects (value previews, names) stay in the
@@ -19,8 +20,10 @@ mod column;
 mod csr;
 mod details;
 mod edge_labels;
+mod edge_offsets;
 mod graph;
 mod label;
+mod prefetch;
 mod reverse;
 mod roots;
 mod sizes;
@@ -33,8 +36,10 @@ pub use column::{plain_bytes, Backing, Column, ColumnError, Plain};
 pub use csr::counts_to_ends;
 pub use details::{NoDetails, NodeDetailSource, NodeDetails, SavedDetails};
 pub use edge_labels::{EdgeLabels, WeakEdges};
+pub use edge_offsets::EdgeOffsets;
 pub use graph::{Graph, GraphError, GraphParts, NodeLabels, MAX_EDGES};
 pub use label::{EdgeKind, EdgeLabel};
+pub use prefetch::prefetch;
 pub use roots::{Root, RootKind};
 pub use sizes::ShallowSizes;
 pub use strings::{StrId, StringInterner, Strings};

@@ -110,6 +110,7 @@ pub fn write_index(
     };
     let meta = serde_json::to_vec(&meta).map_err(|e| e.to_string())?;
     let (offsets, targets, weak) = graph.forward_csr();
+    let offsets = offsets.to_column();
     let labels = graph.all_labels();
     let (_, idom) = analysis.dominators.preorder_arrays();
     let retained = analysis.retained.saved();
@@ -123,7 +124,7 @@ pub fn write_index(
         array(SIZES, graph.sizes().dense()),
         array(BIG_SIZE_NODES, &big_nodes),
         array(BIG_SIZES, &big_sizes),
-        array(EDGE_OFFSETS, offsets),
+        array(EDGE_OFFSETS, &offsets),
         array(EDGE_TARGETS, targets),
         array(EDGE_LABELS, &labels),
         array(EDGE_WEAK, weak.saved()),

@@ -228,7 +228,7 @@ fn loads_both_id_sizes_and_both_heap_record_kinds() {
         assert_eq!(referent.kind(), EdgeKind::Weak);
         assert!(!referent.retains());
         let (offsets, _, weak) = g.forward_csr();
-        assert!(!weak.retains(offsets[reference as usize] as usize + 1));
+        assert!(!weak.retains(offsets.get(reference as usize) as usize + 1));
         // Read again from the dump, labels skip the reference to 0xdead as loading did.
         for n in 0..g.node_count() as u32 {
             let labels = g.detail_source().edge_labels(n, g).unwrap();

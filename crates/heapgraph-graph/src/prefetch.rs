@@ -1,8 +1,8 @@
-//! A cache prefetch hint, for the graph walks whose every step is a cache miss.
+//! A cache prefetch hint, for the graph walks of the analyses, whose every step is a cache miss.
 
 /// Asks the CPU to start loading `value`'s cache line; a hint that changes no state.
 #[inline(always)]
-pub(crate) fn prefetch<T>(value: &T) {
+pub fn prefetch<T>(value: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: `_mm_prefetch` only needs SSE, which every x86_64 CPU has; a prefetch never faults
     // and reads nothing into the program, and the pointer comes from a live reference anyway.
