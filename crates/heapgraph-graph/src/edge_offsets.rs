@@ -1,47 +1,34 @@
 //! Where each node's references start in the forward CSR, in about 2 bytes per node.
 //!
-//! The offsets ascend, and most objects have a handful of references, so the 64 offsets of a block of
-//! consecutive nodes nearly always lie within 64K of the block's first: one 4-byte first offset per
-//! block and a 2-byte distance from it per node take 2.1 bytes per node where the plain array takes 4
-//! (41 MB less on a 20M-object heap, at every phase of every command). A block spread wider (a large
-//! array among its objects) keeps its offsets whole. The per-block first offsets double as the sample
-//! [`EdgeOffsets::source_of`] searches before one block.
+//! The offsets ascend, and most objects have a handful of references, so the offsets of a block of 64
+//! consecutive nodes nearly always lie within 64K of each other and pack as [`PackedPositions`]: 2.1 bytes
+//! per node where the plain array takes 4 (41 MB less on a 20M-object heap, at every phase of every
+//! command). The packing's block bases double as the sample [`EdgeOffsets::source_of`] searches first.
 //!
 //! Offsets an index file maps in place stay as they are: packing them would cost every reopening a pass
 //! over them, and mapped pages are the kernel's to drop.
 
 use crate::column::Column;
+use crate::packed::PackedPositions;
 use crate::prefetch::prefetch;
 use crate::NodeId;
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-/// Offsets per block.
-const BLOCK: usize = 64;
-
-/// Marks a block whose offsets are distances from its first, not whole in [`Packed::wide`].
-const NARROW: u32 = u32::MAX;
+/// Offsets per entry of a mapped array's sample.
+const SAMPLE: usize = 64;
 
 /// `offsets[n]..offsets[n + 1]` is node `n`'s range of edges; one offset more than nodes.
 pub enum EdgeOffsets {
     /// As a dump was read: see the module docs.
-    Packed(Packed),
-    /// Mapped from an index file, with every [`BLOCK`]-th offset copied out on first use by
+    Packed(PackedPositions),
+    /// Mapped from an index file, with every [`SAMPLE`]-th offset copied out on first use by
     /// [`EdgeOffsets::source_of`].
     Flat {
         offsets: Column<u32>,
         sample: OnceLock<Vec<u32>>,
     },
-}
-
-/// Offsets in blocks of [`BLOCK`]: see the module docs.
-pub struct Packed {
-    /// Per block: its first offset, and where its offsets start in `wide`, or [`NARROW`].
-    blocks: Vec<(u32, u32)>,
-    /// Per offset: its distance from its block's first (0 in wide blocks).
-    deltas: Vec<u16>,
-    wide: Vec<u32>,
 }
 
 impl EdgeOffsets {
@@ -54,44 +41,13 @@ impl EdgeOffsets {
                 sample: OnceLock::new(),
             };
         }
-        let mut deltas = vec![0u16; offsets.len()];
-        let blocks: Vec<Result<u32, &[u32]>> = deltas
-            .par_chunks_mut(BLOCK)
-            .zip(offsets.par_chunks(BLOCK))
-            .map(|(deltas, offsets)| {
-                let first = offsets[0];
-                if offsets[offsets.len() - 1] - first > u16::MAX as u32 {
-                    return Err(offsets);
-                }
-                for (d, &o) in deltas.iter_mut().zip(offsets) {
-                    *d = (o - first) as u16;
-                }
-                Ok(first)
-            })
-            .collect();
-        let mut wide = Vec::new();
-        let blocks = blocks
-            .into_iter()
-            .map(|block| match block {
-                Ok(first) => (first, NARROW),
-                Err(offsets) => {
-                    let at = wide.len() as u32;
-                    wide.extend_from_slice(offsets);
-                    (offsets[0], at)
-                }
-            })
-            .collect();
-        EdgeOffsets::Packed(Packed {
-            blocks,
-            deltas,
-            wide,
-        })
+        EdgeOffsets::Packed(PackedPositions::new(offsets.len(), |i| offsets[i] as u64))
     }
 
     /// Number of offsets: one more than nodes.
     pub fn len(&self) -> usize {
         match self {
-            EdgeOffsets::Packed(p) => p.deltas.len(),
+            EdgeOffsets::Packed(p) => p.len(),
             EdgeOffsets::Flat { offsets, .. } => offsets.len(),
         }
     }
@@ -104,10 +60,7 @@ impl EdgeOffsets {
     #[inline]
     pub fn get(&self, i: usize) -> u32 {
         match self {
-            EdgeOffsets::Packed(p) => match p.blocks[i / BLOCK] {
-                (first, NARROW) => first + p.deltas[i] as u32,
-                (_, at) => p.wide[at as usize + i % BLOCK],
-            },
+            EdgeOffsets::Packed(p) => p.get(i) as u32,
             EdgeOffsets::Flat { offsets, .. } => offsets[i],
         }
     }
@@ -116,7 +69,7 @@ impl EdgeOffsets {
     #[inline]
     pub fn prefetch(&self, i: usize) {
         match self {
-            EdgeOffsets::Packed(p) => prefetch(&p.deltas[i]),
+            EdgeOffsets::Packed(p) => p.prefetch(i),
             EdgeOffsets::Flat { offsets, .. } => prefetch(&offsets[i]),
         }
     }
@@ -130,25 +83,17 @@ impl EdgeOffsets {
     /// The node whose edges include position `edge` (below the last offset): the last node whose edges
     /// start at or before it (nodes without edges start where the next one does, and come before it).
     pub fn source_of(&self, edge: usize) -> NodeId {
-        let nodes = self.len() - 1;
-        let block = match self {
-            EdgeOffsets::Packed(p) => p
-                .blocks
-                .partition_point(|&(first, _)| first as usize <= edge),
-            EdgeOffsets::Flat { offsets, sample } => sample
-                .get_or_init(|| offsets.iter().step_by(BLOCK).copied().collect())
-                .partition_point(|&o| o as usize <= edge),
+        match self {
+            EdgeOffsets::Packed(p) => p.last_at_or_below(edge as u64) as NodeId,
+            EdgeOffsets::Flat { offsets, sample } => {
+                let sample =
+                    sample.get_or_init(|| offsets.iter().step_by(SAMPLE).copied().collect());
+                let block = sample.partition_point(|&o| o as usize <= edge).max(1) - 1;
+                let first = block * SAMPLE;
+                let stretch = &offsets[first..(first + SAMPLE).min(offsets.len())];
+                (first + stretch.partition_point(|&o| o as usize <= edge).max(1) - 1) as NodeId
+            }
         }
-        .max(1)
-            - 1;
-        let first = block * BLOCK;
-        let stretch = first..(first + BLOCK).min(nodes);
-        let within = stretch
-            .clone()
-            .map(|i| self.get(i))
-            .take_while(|&o| o as usize <= edge)
-            .count();
-        (first + within.max(1) - 1) as NodeId
     }
 
     /// Every offset, as an index file keeps them.
@@ -165,11 +110,7 @@ impl EdgeOffsets {
 
     pub fn heap_bytes(&self) -> usize {
         match self {
-            EdgeOffsets::Packed(p) => {
-                std::mem::size_of_val(p.blocks.as_slice())
-                    + std::mem::size_of_val(p.deltas.as_slice())
-                    + std::mem::size_of_val(p.wide.as_slice())
-            }
+            EdgeOffsets::Packed(p) => p.heap_bytes(),
             EdgeOffsets::Flat { offsets, .. } => offsets.heap_bytes(),
         }
     }
@@ -193,7 +134,7 @@ mod tests {
         let EdgeOffsets::Packed(p) = &packed else {
             panic!("offsets in memory are packed")
         };
-        assert_eq!(p.wide.len(), BLOCK, "block 1 alone is wide");
+        assert_eq!(p.wide_len(), 64, "block 1 alone is wide");
         assert_eq!(packed.len(), offsets.len());
         assert!((0..offsets.len()).all(|i| packed.get(i) == offsets[i]));
         let edges = *offsets.last().unwrap() as usize;
