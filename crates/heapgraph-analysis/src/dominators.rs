@@ -30,8 +30,9 @@
 //!   20M-object Java heap, where every instance's edge to its class is such an edge, that takes 13.6M of
 //!   the 18.9M predecessors and their path compressions away (the dominators took 2.4-2.7 s, now
 //!   1.5-2.2 s);
-//! - nothing before the end needs the preorder-to-node map, so it is made last, from the node-to-preorder
-//!   map; and `idom` takes over the predecessor offsets' slots as the main loop frees them;
+//! - `idom` takes over the predecessor offsets' slots as the main loop frees them, and the
+//!   preorder-to-node map is made only when a query asks for it: the retained sizes reach preorder
+//!   space through node-to-preorder, so `top` never holds it;
 //! - at the end the vertices are renumbered from the DFS's preorder into the dominator tree's own
 //!   preorder, where every subtree is a run of consecutive numbers: the children of a vertex are found by
 //!   skipping over subtrees, and a tree walk is a sweep with a stack of ancestors, so no child lists
@@ -75,8 +76,10 @@ const SUPER: u32 = 0;
 pub struct Dominators {
     /// Node -> preorder number; [`NONE`] for unreachable nodes.
     pre: Column<u32>,
-    /// Preorder number -> node; entry 0 (the super-root) holds a placeholder.
-    vertex: Column<NodeId>,
+    /// Preorder number -> node; entry 0 (the super-root) holds a placeholder. Made on first use from
+    /// `pre`: the analyses sweep the tree through `pre` instead, so a command that only asks for sizes
+    /// (`top`) never holds it (4 bytes per object).
+    vertex: OnceLock<Column<NodeId>>,
     /// Preorder number -> preorder number of the immediate dominator; `idom[v] < v`, entry 0 is 0.
     idom: Column<u32>,
     /// Preorder number -> the number just past its subtree, made on first use from `idom`: what finding
@@ -101,10 +104,10 @@ impl Dominators {
         drop(roots);
         let idom = semidominators_to_idoms(records, offsets, &sources, hubs);
         drop(sources);
-        let (vertex, idom) = tree_order(&mut pre, idom);
+        let idom = tree_order(&mut pre, idom);
         Dominators {
             pre: pre.into(),
-            vertex: vertex.into(),
+            vertex: OnceLock::new(),
             idom: idom.into(),
             subtree_ends: OnceLock::new(),
         }
@@ -140,7 +143,7 @@ impl Dominators {
         }
         Ok(Dominators {
             pre,
-            vertex,
+            vertex: OnceLock::from(vertex),
             idom,
             subtree_ends: OnceLock::new(),
         })
@@ -150,7 +153,7 @@ impl Dominators {
     pub fn saved(&self) -> SavedDominators {
         SavedDominators {
             pre: self.pre.clone(),
-            vertex: self.vertex.clone(),
+            vertex: self.vertex().clone(),
             idom: self.idom.clone(),
         }
     }
@@ -161,7 +164,7 @@ impl Dominators {
             NONE => Idom::Unreachable,
             v => match self.idom[v as usize] {
                 SUPER => Idom::SuperRoot,
-                d => Idom::Node(self.vertex[d as usize]),
+                d => Idom::Node(self.vertex()[d as usize]),
             },
         }
     }
@@ -173,7 +176,7 @@ impl Dominators {
 
     /// Number of nodes some root reaches (the super-root not counted).
     pub fn reachable_count(&self) -> usize {
-        self.vertex.len() - 1
+        self.idom.len() - 1
     }
 
     /// Number of nodes no root reaches.
@@ -189,7 +192,7 @@ impl Dominators {
     /// Reachable nodes in the dominator tree's preorder: every node comes after its immediate dominator,
     /// and the nodes a node dominates come right after it.
     pub fn preorder(&self) -> &[NodeId] {
-        &self.vertex[1..]
+        &self.vertex()[1..]
     }
 
     /// The nodes `node` immediately dominates, in preorder. Empty for unreachable nodes.
@@ -204,7 +207,7 @@ impl Dominators {
 
     /// The nodes only the super-root dominates: the top of the dominator tree, in preorder.
     pub fn super_root_children(&self) -> impl Iterator<Item = NodeId> + '_ {
-        self.kids(SUPER + 1, self.vertex.len() as u32)
+        self.kids(SUPER + 1, self.idom.len() as u32)
     }
 
     /// The children whose subtrees tile the preorder numbers `first..end`: each child's subtree ends
@@ -218,7 +221,7 @@ impl Dominators {
         std::iter::successors(Some(first).filter(|&k| k < end), move |&k| {
             Some(ends[k as usize]).filter(|&next| next < end)
         })
-        .map(|k| self.vertex[k as usize])
+        .map(|k| self.vertex()[k as usize])
     }
 
     fn subtree_ends(&self) -> &[u32] {
@@ -226,12 +229,12 @@ impl Dominators {
             .get_or_init(|| subtree_ends(&self.idom).into())
     }
 
-    /// Raw preorder-space arrays for analyses that sweep the tree: `(vertex, idom)` where `vertex[v]` is
-    /// the node numbered `v` (entry 0 is the super-root's placeholder) and `idom[v] < v` is the preorder
-    /// number of its immediate dominator (0 = the super-root). The numbering is the tree's preorder, so a
-    /// sweep from 1 up that keeps a stack of the open vertices visits the tree depth-first.
-    pub fn preorder_arrays(&self) -> (&[NodeId], &[u32]) {
-        (&self.vertex, &self.idom)
+    /// The immediate dominators in preorder space, for analyses that sweep the tree: `idom[v] < v` is the
+    /// preorder number of vertex `v`'s immediate dominator (0 = the super-root; entry 0 is the
+    /// super-root's own). The numbering is the tree's preorder, so a sweep from 1 up that keeps a stack
+    /// of the open vertices visits the tree depth-first.
+    pub fn preorder_idoms(&self) -> &[u32] {
+        &self.idom
     }
 
     /// Preorder number of `node`, or `None` if unreachable: 1-based, so `preorder()[number - 1] == node`
@@ -243,10 +246,23 @@ impl Dominators {
         }
     }
 
-    /// The node-to-preorder and preorder-to-node maps, shared (not copied) with an analysis that
-    /// keeps its own results in preorder space.
-    pub(crate) fn shared_maps(&self) -> (Column<u32>, Column<NodeId>) {
-        (self.pre.clone(), self.vertex.clone())
+    /// The node-to-preorder map, shared (not copied) with an analysis that keeps its own results in
+    /// preorder space.
+    pub(crate) fn shared_pre(&self) -> Column<u32> {
+        self.pre.clone()
+    }
+
+    /// Preorder number -> node (entry 0 a placeholder), made on first use.
+    fn vertex(&self) -> &Column<NodeId> {
+        self.vertex.get_or_init(|| {
+            let mut vertex = vec![NodeId::MAX; self.idom.len()];
+            for (node, &v) in self.pre.iter().enumerate() {
+                if v != NONE {
+                    vertex[v as usize] = node as NodeId;
+                }
+            }
+            vertex.into()
+        })
     }
 }
 
@@ -278,15 +294,14 @@ fn subtree_ends(idom: &[u32]) -> Vec<u32> {
 }
 
 /// Renumbers the tree from the DFS's preorder (`dfs_idom`, and `pre` mapping nodes to it) into the tree's
-/// own preorder, children in the order of their DFS numbers. Rewrites `pre` in place and returns the
-/// preorder-to-node map and `idom`, both in the new numbering.
+/// own preorder, children in the order of their DFS numbers. Rewrites `pre` in place and returns `idom` in
+/// the new numbering.
 ///
 /// A vertex takes the next free number in its dominator's range, and its own range starts just after it;
 /// in DFS preorder every vertex comes after its dominator, so one forward sweep numbers them all. The
 /// sizes' array turns into those "next free number" cursors as the sweep passes each vertex, then into
-/// the new `idom`; the old `idom` turns into the preorder-to-node map: 12 bytes per object at the
-/// most, while the Lengauer-Tarjan records freed 16.
-fn tree_order(pre: &mut [u32], dfs_idom: Vec<u32>) -> (Vec<NodeId>, Vec<u32>) {
+/// the new `idom`: 12 bytes per object at the most, while the Lengauer-Tarjan records freed 12.
+fn tree_order(pre: &mut [u32], dfs_idom: Vec<u32>) -> Vec<u32> {
     let n = dfs_idom.len();
     let mut slot = subtree_sizes(&dfs_idom);
     let mut number = vec![SUPER; n];
@@ -303,15 +318,13 @@ fn tree_order(pre: &mut [u32], dfs_idom: Vec<u32>) -> (Vec<NodeId>, Vec<u32>) {
     for v in 1..n {
         idom[number[v] as usize] = number[dfs_idom[v] as usize];
     }
-    let mut vertex = dfs_idom;
-    vertex[SUPER as usize] = NodeId::MAX;
-    for (node, v) in pre.iter_mut().enumerate() {
+    drop(dfs_idom);
+    for v in pre.iter_mut() {
         if *v != NONE {
             *v = number[*v as usize];
-            vertex[*v as usize] = node as NodeId;
         }
     }
-    (vertex, idom)
+    idom
 }
 
 /// The per-vertex fields of the Lengauer-Tarjan main loop that path compression reads and writes

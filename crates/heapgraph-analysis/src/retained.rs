@@ -10,6 +10,8 @@
 
 use crate::dominators::Dominators;
 use heapgraph_graph::{Column, Graph, NodeId, TypeId};
+/// Marks an unreachable node in node-to-preorder.
+const NONE: u32 = u32::MAX;
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -21,8 +23,6 @@ use std::collections::HashMap;
 pub struct RetainedSizes {
     /// Node -> preorder number (see [`Dominators::preorder_number`]); `u32::MAX` for unreachable nodes.
     pre: Column<u32>,
-    /// Preorder number -> node; entry 0, the super-root's, is a placeholder.
-    vertex: Column<NodeId>,
     /// Per preorder vertex; entry 0 is the super-root's: the shallow size of every reachable object.
     by_vertex: VertexSizes,
     /// Per type, counting only instances not dominated by another instance of the same type.
@@ -66,24 +66,24 @@ impl VertexSizes {
 }
 
 impl RetainedSizes {
+    /// Sizes and types reach preorder space through node-to-preorder, in one pass over the nodes each:
+    /// the preorder-to-node map, 4 bytes per object, is never needed.
     pub fn compute(graph: &Graph, dominators: &Dominators) -> RetainedSizes {
-        let (vertex, idom) = dominators.preorder_arrays();
-        let mut small: Vec<u32> = Vec::with_capacity(vertex.len());
-        small.push(0);
-        small.par_extend(
-            vertex[1..]
-                .par_iter()
-                .map(|&n| u32::try_from(graph.shallow_size(n)).unwrap_or(VertexSizes::BIG)),
-        );
-        let mut big: HashMap<u32, u64> = (1..vertex.len())
-            .filter(|&v| small[v] == VertexSizes::BIG)
-            .map(|v| (v as u32, graph.shallow_size(vertex[v])))
-            .collect();
+        let idom = dominators.preorder_idoms();
+        let pre = dominators.shared_pre();
+        let mut small = vec![0u32; idom.len()];
+        let mut big: HashMap<u32, u64> = HashMap::new();
+        for (node, &v) in pre.iter().enumerate() {
+            if v != NONE {
+                let size = graph.shallow_size(node as NodeId);
+                VertexSizes::set(&mut small, &mut big, v as usize, size);
+            }
+        }
         let get = |small: &[u32], big: &HashMap<u32, u64>, v: usize| match small[v] {
             VertexSizes::BIG => big[&(v as u32)],
             size => size as u64,
         };
-        for v in (1..vertex.len()).rev() {
+        for v in (1..idom.len()).rev() {
             let d = idom[v] as usize;
             let total = get(&small, &big, d) + get(&small, &big, v);
             VertexSizes::set(&mut small, &mut big, d, total);
@@ -92,11 +92,9 @@ impl RetainedSizes {
             small: small.into(),
             big,
         };
-        let by_type = per_type(graph, dominators, &by_vertex);
-        let (pre, vertex) = dominators.shared_maps();
+        let by_type = per_type(graph, &pre, idom, &by_vertex);
         RetainedSizes {
             pre,
-            vertex,
             by_vertex,
             by_type,
         }
@@ -110,23 +108,23 @@ impl RetainedSizes {
         saved: SavedRetained,
         type_count: usize,
     ) -> Result<RetainedSizes, String> {
-        let (pre, vertex) = dominators.shared_maps();
+        let pre = dominators.shared_pre();
+        let vertices = dominators.preorder_idoms().len();
         let SavedRetained {
             by_vertex,
             big_vertices,
             big_sizes,
             by_type,
         } = saved;
-        if by_vertex.len() != vertex.len()
+        if by_vertex.len() != vertices
             || by_type.len() != type_count
             || big_vertices.len() != big_sizes.len()
-            || big_vertices.iter().any(|&v| v as usize >= vertex.len())
+            || big_vertices.iter().any(|&v| v as usize >= vertices)
         {
             return Err("its retained sizes do not match the graph".into());
         }
         Ok(RetainedSizes {
             pre,
-            vertex,
             by_vertex: VertexSizes {
                 small: by_vertex,
                 big: big_vertices
@@ -159,11 +157,14 @@ impl RetainedSizes {
         }
     }
 
-    /// `(node, retained size)` of every reachable node, in the dominator tree's preorder.
-    pub fn reachable(&self) -> impl IndexedParallelIterator<Item = (NodeId, u64)> + '_ {
-        (1..self.vertex.len())
-            .into_par_iter()
-            .map(|v| (self.vertex[v], self.by_vertex.get(v)))
+    /// `(node, retained size)` of every reachable node, by node id.
+    pub fn reachable(&self) -> impl ParallelIterator<Item = (NodeId, u64)> + '_ {
+        self.pre
+            .par_iter()
+            .enumerate()
+            .with_min_len(1 << 14)
+            .filter(|&(_, &v)| v != NONE)
+            .map(|(node, &v)| (node as NodeId, self.by_vertex.get(v as usize)))
     }
 
     /// The super-root's retained size: the shallow size of every reachable object.
@@ -196,26 +197,44 @@ pub struct SavedRetained {
 /// The vertices are numbered in the tree's preorder, so the walk is a sweep from the first vertex to the
 /// last with a stack of the open vertices (and their types): before a vertex is entered, the vertices
 /// whose subtrees it is not in are closed, which are the ones above its dominator on the stack.
-fn per_type(graph: &Graph, dominators: &Dominators, by_vertex: &VertexSizes) -> Vec<u64> {
-    let (vertex, idom) = dominators.preorder_arrays();
+fn per_type(graph: &Graph, pre: &[u32], idom: &[u32], by_vertex: &VertexSizes) -> Vec<u64> {
+    match u16::try_from(graph.type_count()) {
+        Ok(_) => per_type_with::<u16>(graph, pre, idom, by_vertex),
+        Err(_) => per_type_with::<TypeId>(graph, pre, idom, by_vertex),
+    }
+}
+
+/// [`per_type`] with the types copied into preorder as `T`: 2 bytes per object when the type table has
+/// fewer than 65,536 types, as it nearly always has, since the copy is made at the retained sizes' peak.
+fn per_type_with<T>(graph: &Graph, pre: &[u32], idom: &[u32], by_vertex: &VertexSizes) -> Vec<u64>
+where
+    T: Copy + Default + TryFrom<TypeId> + Into<u64>,
+{
+    let mut types = vec![T::default(); idom.len()];
+    for (node, &v) in pre.iter().enumerate() {
+        if v != NONE {
+            // Every type id fits `T`: `per_type` picks `T` by the type count.
+            types[v as usize] = T::try_from(graph.type_of(node as NodeId)).unwrap_or_default();
+        }
+    }
     let mut by_type = vec![0u64; graph.type_count()];
     let mut on_chain = vec![0u32; graph.type_count()];
     // (vertex, its type) from the top of the tree down; the super-root is not an instance of anything.
-    let mut open: Vec<(u32, TypeId)> = Vec::new();
-    for v in 1..vertex.len() {
+    let mut open: Vec<(u32, usize)> = Vec::new();
+    for v in 1..idom.len() {
         let d = idom[v];
         while let Some(&(u, ty)) = open.last() {
             if u == d {
                 break;
             }
-            on_chain[ty as usize] -= 1;
+            on_chain[ty] -= 1;
             open.pop();
         }
-        let ty = graph.type_of(vertex[v]);
-        if on_chain[ty as usize] == 0 {
-            by_type[ty as usize] += by_vertex.get(v);
+        let ty = types[v].into() as usize;
+        if on_chain[ty] == 0 {
+            by_type[ty] += by_vertex.get(v);
         }
-        on_chain[ty as usize] += 1;
+        on_chain[ty] += 1;
         open.push((v as u32, ty));
     }
     by_type

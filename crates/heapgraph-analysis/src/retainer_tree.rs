@@ -212,14 +212,14 @@ fn outermost_retained(
 ) -> Vec<u64> {
     const TARGET: u8 = 1;
     const COVERED: u8 = 2;
-    let (vertex, idom) = dominators.preorder_arrays();
-    let mut flags = vec![0u8; vertex.len()];
+    let idom = dominators.preorder_idoms();
+    let mut flags = vec![0u8; idom.len()];
     for &t in targets {
         if let Some(v) = dominators.preorder_number(t) {
             flags[v as usize] = TARGET;
         }
     }
-    for v in 1..vertex.len() {
+    for v in 1..idom.len() {
         let d = idom[v] as usize;
         if flags[d] != 0 {
             flags[v] |= COVERED;

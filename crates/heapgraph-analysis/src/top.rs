@@ -34,7 +34,6 @@ pub fn top_retainers(retained: &RetainedSizes, n: usize) -> Vec<Retainer> {
     };
     let best = retained
         .reachable()
-        .with_min_len(1 << 14)
         .fold(BinaryHeap::new, |mut heap, (node, bytes)| {
             if bytes > 0 {
                 push(&mut heap, Reverse((bytes, Reverse(node))));

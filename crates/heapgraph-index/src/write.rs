@@ -112,7 +112,7 @@ pub fn write_index(
     let (offsets, targets, weak) = graph.forward_csr();
     let offsets = offsets.to_column();
     let labels = graph.all_labels();
-    let (_, idom) = analysis.dominators.preorder_arrays();
+    let idom = analysis.dominators.preorder_idoms();
     let retained = analysis.retained.saved();
     let mut arrays = vec![
         array(META, &meta),
