@@ -13,7 +13,7 @@ use crate::histogram::Histogram;
 use crate::paths::ShortestPaths;
 use crate::retained::RetainedSizes;
 use crate::unreferenced::{referenced, UnreferencedReport};
-use heapgraph_graph::Graph;
+use heapgraph_graph::{release_freed_heap, Graph};
 
 /// All analyses of one graph.
 pub struct Analysis {
@@ -31,10 +31,13 @@ pub fn analyze(graph: &Graph) -> Analysis {
         || Dominators::compute(graph),
         || rayon::join(|| Histogram::compute(graph), || referenced(graph)),
     );
+    // Each round's temporaries are freed now; give their pages back before the next round peaks.
+    release_freed_heap();
     let (retained, paths) = rayon::join(
         || RetainedSizes::compute(graph, &dominators),
         || ShortestPaths::compute(graph),
     );
+    release_freed_heap();
     let unreferenced = UnreferencedReport::compute(graph, &has_referrer, |n| paths.is_reached(n));
     histogram.add_retained(&retained);
     Analysis {

@@ -90,7 +90,8 @@ pub fn load(path: &Path, progress: &dyn LoadProgress) -> Result<Dump, LoadError>
         Format::HprofGzip => hprof::load_gzip(path, file, progress),
         Format::V8Snapshot => v8::load(path, file, progress),
     };
-    memory::release_freed_heap();
+    // The parsers' per-chunk temporaries are freed by now (see `release_freed_heap`).
+    heapgraph_graph::release_freed_heap();
     dump
 }
 

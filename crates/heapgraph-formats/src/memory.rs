@@ -36,26 +36,6 @@ fn fits(path: &Path, needed: u64, available: u64) -> Result<(), LoadError> {
     ))
 }
 
-/// Hands the heap memory the loader freed back to the kernel.
-///
-/// The parsers' per-chunk temporaries are freed by the time the graph is built, but glibc keeps freed
-/// blocks in its arenas (one per thread) for reuse, and the analyses' big arrays are mapped afresh rather
-/// than carved from them: measured on a 20M-object HPROF dump, 64-115 MB of the resident set after loading
-/// was such free memory, and it stayed there through every later peak.
-pub fn release_freed_heap() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn malloc_trim(pad: usize) -> std::ffi::c_int;
-        }
-        // SAFETY: `malloc_trim` only returns free pages of glibc's own arenas to the kernel; it takes no
-        // pointer and touches no memory in use.
-        unsafe {
-            malloc_trim(0);
-        }
-    }
-}
-
 /// `MemAvailable` from `/proc/meminfo`: what the kernel can give without swapping (Linux only).
 fn available() -> Option<u64> {
     parse_mem_available(&std::fs::read_to_string("/proc/meminfo").ok()?)
