@@ -1,10 +1,10 @@
-//! One bit per node, for the flags whole-heap passes keep about every object: a byte per flag would cost
-//! 20 MB on a 20M-object heap at the analyses' peak, the bits 2.5 MB.
+//! One bit per node (or per dominator-tree vertex), for the flags whole-heap passes keep about every
+//! object: a byte per flag would cost 20 MB on a 20M-object heap at the analyses' peak, the bits 2.5 MB.
 
 use heapgraph_graph::NodeId;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A set of nodes of a graph, one bit each.
+/// A set of nodes of a graph (or of vertices numbered like them), one bit each.
 pub struct NodeBits(Vec<u64>);
 
 impl NodeBits {

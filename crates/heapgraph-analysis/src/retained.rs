@@ -43,13 +43,15 @@ impl VertexSizes {
 
     #[inline]
     fn get(&self, v: usize) -> u64 {
-        match self.small[v] {
+        Self::read(&self.small, &self.big, v)
+    }
+
+    /// Vertex `v`'s size in `small` and `big`, while they are still being filled.
+    #[inline]
+    fn read(small: &[u32], big: &HashMap<u32, u64>, v: usize) -> u64 {
+        match small[v] {
             // A slot marked big always has its entry, unless an index file was forged: read it as the mark.
-            Self::BIG => self
-                .big
-                .get(&(v as u32))
-                .copied()
-                .unwrap_or(Self::BIG as u64),
+            Self::BIG => big.get(&(v as u32)).copied().unwrap_or(Self::BIG as u64),
             size => size as u64,
         }
     }
@@ -79,13 +81,9 @@ impl RetainedSizes {
                 VertexSizes::set(&mut small, &mut big, v as usize, size);
             }
         }
-        let get = |small: &[u32], big: &HashMap<u32, u64>, v: usize| match small[v] {
-            VertexSizes::BIG => big[&(v as u32)],
-            size => size as u64,
-        };
         for v in (1..idom.len()).rev() {
             let d = idom[v] as usize;
-            let total = get(&small, &big, d) + get(&small, &big, v);
+            let total = VertexSizes::read(&small, &big, d) + VertexSizes::read(&small, &big, v);
             VertexSizes::set(&mut small, &mut big, d, total);
         }
         let by_vertex = VertexSizes {
