@@ -113,8 +113,10 @@ impl PackedPositions {
             + std::mem::size_of_val(self.wide.as_slice())
     }
 
-    /// How many positions are kept whole, in blocks spread too wide.
-    pub fn wide_len(&self) -> usize {
+    /// How many positions are kept whole, in blocks spread too wide (for the tests' checks of which
+    /// blocks are).
+    #[cfg(test)]
+    pub(crate) fn wide_len(&self) -> usize {
         self.wide.len()
     }
 }
