@@ -15,7 +15,8 @@
 use heapgraph_analysis::{analyze, Dominators, RetainedSizes, ShortestPaths};
 use heapgraph_formats::{load, NoProgress};
 use heapgraph_graph::{
-    Addresses, EdgeLabels, Graph, GraphParts, NoDetails, NodeId, NodeTypes, Root, ShallowSizes,
+    Addresses, EdgeCursor, EdgeLabels, Graph, GraphParts, NoDetails, NodeId, NodeTypes, Root,
+    ShallowSizes,
 };
 use std::time::{Duration, Instant};
 
@@ -97,7 +98,7 @@ fn breadth_first(graph: &Graph) -> Vec<NodeId> {
     while head < order.len() {
         let node = order[head];
         head += 1;
-        for &t in graph.out_targets(node) {
+        for t in graph.out_targets(node) {
             if !std::mem::replace(&mut seen[t as usize], true) {
                 order.push(t);
             }
@@ -109,23 +110,21 @@ fn breadth_first(graph: &Graph) -> Vec<NodeId> {
 fn depth_first(graph: &Graph) -> Vec<NodeId> {
     let mut seen = vec![false; graph.node_count()];
     let mut order = Vec::with_capacity(graph.node_count());
-    let mut stack: Vec<(NodeId, usize)> = Vec::new();
+    let mut stack: Vec<EdgeCursor> = Vec::new();
     for root in graph.roots() {
         if std::mem::replace(&mut seen[root.node as usize], true) {
             continue;
         }
         order.push(root.node);
-        stack.push((root.node, 0));
-        while let Some((node, next)) = stack.last_mut() {
-            let targets = graph.out_targets(*node);
-            let Some(&t) = targets.get(*next) else {
+        stack.push(graph.edge_cursor(root.node));
+        while let Some(cursor) = stack.last_mut() {
+            let Some((_, t)) = cursor.next(graph.stored_targets()) else {
                 stack.pop();
                 continue;
             };
-            *next += 1;
             if !std::mem::replace(&mut seen[t as usize], true) {
                 order.push(t);
-                stack.push((t, 0));
+                stack.push(graph.edge_cursor(t));
             }
         }
     }
@@ -165,7 +164,7 @@ fn renumber(graph: &Graph, order: &[NodeId]) -> Graph {
     offsets.push(0u32);
     for (i, &old) in order.iter().enumerate() {
         sizes.set(i as NodeId, graph.shallow_size(old));
-        targets.extend(graph.out_targets(old).iter().map(|&t| new_id[t as usize]));
+        targets.extend(graph.out_targets(old).map(|t| new_id[t as usize]));
         labels.extend_from_slice(&graph.out_labels(old));
         offsets.push(targets.len() as u32);
     }
@@ -179,6 +178,7 @@ fn renumber(graph: &Graph, order: &[NodeId]) -> Graph {
         sizes,
         offsets: offsets.into(),
         targets: targets.into(),
+        shared_first: None,
         labels: EdgeLabels::stored(labels.into()),
         roots: graph
             .roots()

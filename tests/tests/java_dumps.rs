@@ -154,7 +154,7 @@ fn check_fixture(dump_path: &Path, histogram_path: &Path) {
     // the edges loading made, in order, weak where the weak bits say, the references from outside the
     // records (stack locals, loaders' classes) included.
     assert!(g.stored_labels().is_none());
-    let (offsets, _, weak) = g.forward_csr();
+    let (offsets, weak) = g.forward_csr();
     let mut kinds = HashMap::new();
     for n in 0..g.node_count() as NodeId {
         let labels = g.detail_source().edge_labels(n, g).expect("labels derive");

@@ -374,6 +374,7 @@ fn generate(n: usize, seed: u64) -> Graph {
         sizes,
         offsets: offsets.into(),
         targets: targets.into(),
+        shared_first: None,
         labels: EdgeLabels::stored(labels.into()),
         roots,
         type_table,

@@ -49,7 +49,7 @@
 //! they stay in the graph and are reported as unreachable.
 
 use crate::node_bits::{NodeBits, SharedNodeBits};
-use heapgraph_graph::{counts_to_ends, prefetch, Column, Graph, NodeId};
+use heapgraph_graph::{counts_to_ends, prefetch, Column, EdgeCursor, Graph, NodeId};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
@@ -371,7 +371,8 @@ fn root_set(graph: &Graph) -> NodeBits {
 /// here, collected by [`preorder_predecessors`] for the main loop, unless `v` is a root); or a self-loop
 /// (ignored: it never matters for dominance).
 fn depth_first(graph: &Graph) -> DepthFirst {
-    let (offsets, targets, weak) = graph.forward_csr();
+    let (_, weak) = graph.forward_csr();
+    let stored = graph.stored_targets();
     let n = graph.node_count();
     let roots = root_set(graph);
     let mut pre = vec![NONE; n];
@@ -382,8 +383,8 @@ fn depth_first(graph: &Graph) -> DepthFirst {
         label: NONE,
         semi: SUPER,
     });
-    // (node, its preorder number, next edge position, end of its edges)
-    let mut stack: Vec<(NodeId, u32, u32, u32)> = Vec::new();
+    // (preorder number, the node's references not yet looked at)
+    let mut stack: Vec<(u32, EdgeCursor)> = Vec::new();
     let visit = |node: NodeId, parent: u32, pre: &mut Vec<u32>, records: &mut Vec<Record>| -> u32 {
         let number = records.len() as u32;
         pre[node as usize] = number;
@@ -402,18 +403,14 @@ fn depth_first(graph: &Graph) -> DepthFirst {
             continue;
         }
         let number = visit(r, SUPER, &mut pre, &mut records);
-        let edges = offsets.range(r as usize);
-        stack.push((r, number, edges.start as u32, edges.end as u32));
-        while let Some(top) = stack.last_mut() {
-            let (_, u, ref mut pos, end) = *top;
+        stack.push((number, graph.edge_cursor(r)));
+        while let Some((u, cursor)) = stack.last_mut() {
+            let u = *u;
             let mut descend = None;
-            while *pos < end {
-                let e = *pos as usize;
-                *pos += 1;
+            while let Some((e, t)) = cursor.next(stored) {
                 if !weak.retains(e) {
                     continue;
                 }
-                let t = targets[e];
                 let v = pre[t as usize];
                 if v == NONE {
                     descend = Some(t);
@@ -428,18 +425,17 @@ fn depth_first(graph: &Graph) -> DepthFirst {
             match descend {
                 Some(t) => {
                     let number = visit(t, u, &mut pre, &mut records);
-                    let edges = offsets.range(t as usize);
+                    let cursor = graph.edge_cursor(t);
                     // The DFS is a chain of cache misses through a graph numbered by address. Start
                     // the loads the next steps will need (each child's preorder slot and first
                     // edges) all at once, so that they overlap instead of queueing.
-                    for &x in &targets[edges.clone()] {
+                    let mut children = cursor;
+                    while let Some((_, x)) = children.next(stored) {
                         prefetch(&pre[x as usize]);
-                        let first = offsets.get(x as usize) as usize;
-                        if first < targets.len() {
-                            prefetch(&targets[first]);
-                        }
+                        graph.prefetch_node(x);
+                        graph.prefetch_edges(x);
                     }
-                    stack.push((t, number, edges.start as u32, edges.end as u32));
+                    stack.push((number, cursor));
                 }
                 None => {
                     stack.pop();
@@ -532,32 +528,26 @@ fn preorder_predecessors(
     let mut preds = vec![0u32; running as usize];
     let cursors = as_atomic(&mut counts);
     let slots = as_atomic(&mut preds);
-    let (offsets, targets, weak) = graph.forward_csr();
+    let (_, weak) = graph.forward_csr();
     const CHUNK: usize = 1 << 14;
     (0..pre.len().div_ceil(CHUNK))
         .into_par_iter()
         .for_each(|chunk| {
             let nodes = chunk * CHUNK..((chunk + 1) * CHUNK).min(pre.len());
-            for node in nodes {
-                let u = pre[node];
-                if u == NONE {
-                    continue;
-                }
-                let edges = offsets.range(node);
-                for (e, &t) in edges.clone().zip(&targets[edges]) {
-                    let v = pre[t as usize];
-                    if v < u && weak.retains(e) && !roots.contains(t) {
-                        if is_hub.contains(v) {
-                            if let Ok(h) = hubs.binary_search(&v) {
-                                marks[h].insert(u);
-                            }
-                        } else {
-                            let slot = cursors[v as usize].fetch_sub(1, Ordering::Relaxed) - 1;
-                            slots[slot as usize].store(u, Ordering::Relaxed);
+            graph.for_each_edge(nodes, |node, e, t| {
+                let u = pre[node as usize];
+                let v = pre[t as usize];
+                if u != NONE && v < u && weak.retains(e) && !roots.contains(t) {
+                    if is_hub.contains(v) {
+                        if let Ok(h) = hubs.binary_search(&v) {
+                            marks[h].insert(u);
                         }
+                    } else {
+                        let slot = cursors[v as usize].fetch_sub(1, Ordering::Relaxed) - 1;
+                        slots[slot as usize].store(u, Ordering::Relaxed);
                     }
                 }
-            }
+            });
         });
     Predecessors {
         offsets: counts,

@@ -48,11 +48,14 @@ pub struct ShortestPaths {
 impl ShortestPaths {
     pub fn compute(graph: &Graph) -> ShortestPaths {
         let n = graph.node_count();
-        let (offsets, targets, weak) = graph.forward_csr();
+        let (_, weak) = graph.forward_csr();
         let mut via = vec![UNREACHED; n];
         // Only the frontier is queued: a few levels' worth, not every reached node.
         let mut queue: VecDeque<NodeId> = VecDeque::new();
         let mut reached = 0;
+        const AHEAD: usize = 8;
+        let mut ahead_edges: [_; AHEAD] = std::array::from_fn(|_| (NodeId::MAX, None));
+        let mut popped = 0usize;
         // Recorded roots first, inferred ones after: a chain from "module app" explains more than one
         // from an object merely "held from outside", so inferred roots only claim what recorded roots
         // cannot reach.
@@ -69,26 +72,29 @@ impl ShortestPaths {
             }
             while let Some(u) = queue.pop_front() {
                 reached += 1;
+                popped += 1;
                 // The walk is a chain of cache misses through a graph numbered by address: start the
                 // loads of the nodes a few places ahead in the queue (their edges, then their targets'
                 // marks) so that they overlap instead of queueing.
                 if let Some(&ahead) = queue.get(16) {
-                    offsets.prefetch(ahead as usize);
+                    graph.prefetch_node(ahead);
                 }
                 if let Some(&ahead) = queue.get(8) {
-                    let first = offsets.get(ahead as usize) as usize;
-                    if first < targets.len() {
-                        prefetch(&targets[first]);
-                    }
+                    graph.prefetch_edges(ahead);
                 }
                 if let Some(&ahead) = queue.get(4) {
-                    let edges = offsets.range(ahead as usize);
-                    for &t in &targets[edges.start..edges.end.min(edges.start + 8)] {
+                    let edges = graph.node_edges(ahead);
+                    for (_, t) in edges.clone().take(8) {
                         prefetch(&via[t as usize]);
                     }
+                    // Popped 5 pops from now: keep the cursor rather than find it again.
+                    ahead_edges[(popped + 5) % AHEAD] = (ahead, Some(edges));
                 }
-                let edges = offsets.range(u as usize);
-                for (e, &t) in edges.clone().zip(&targets[edges]) {
+                let edges = match &ahead_edges[popped % AHEAD] {
+                    (node, Some(edges)) if *node == u => edges.clone(),
+                    _ => graph.node_edges(u),
+                };
+                for (e, t) in edges {
                     if weak.retains(e) && via[t as usize] == UNREACHED {
                         via[t as usize] = e as u32;
                         queue.push_back(t);

@@ -107,19 +107,18 @@ impl UnreferencedReport {
 /// For every node, whether another object references it through a retaining edge (self-loops and weak
 /// references do not count). A parallel scan of the forward edges.
 pub fn referenced(graph: &Graph) -> NodeBits {
-    let (offsets, targets, weak) = graph.forward_csr();
+    let (_, weak) = graph.forward_csr();
     let flags = SharedNodeBits::new(graph.node_count());
-    (0..graph.node_count())
-        .into_par_iter()
-        .with_min_len(1 << 12)
-        .for_each(|u| {
-            let edges = offsets.range(u);
-            for (e, &t) in edges.clone().zip(&targets[edges]) {
-                if t as usize != u && weak.retains(e) {
-                    flags.insert(t);
-                }
+    const CHUNK: usize = 1 << 14;
+    let n = graph.node_count();
+    (0..n.div_ceil(CHUNK)).into_par_iter().for_each(|chunk| {
+        let nodes = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
+        graph.for_each_edge(nodes, |u, e, t| {
+            if t != u && weak.retains(e) {
+                flags.insert(t);
             }
         });
+    });
     flags.into_bits()
 }
 

@@ -10,12 +10,14 @@ use crate::reverse::reverse_csr;
 use crate::roots::Root;
 use crate::sizes::ShallowSizes;
 use crate::strings::Strings;
+use crate::targets::{EdgeCursor, NodeEdges, SharedFirstTargets, Targets};
 use crate::types::{NodeTypes, TypeId, TypeInfo};
 use crate::NodeId;
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::OnceLock;
 
@@ -28,7 +30,11 @@ pub struct GraphParts {
     pub sizes: ShallowSizes,
     /// Forward CSR: edges of node `n` are `offsets[n]..offsets[n + 1]` of `targets` and `labels`.
     pub offsets: Column<u32>,
+    /// Every position's target; or, with `shared_first`, every position's but those it takes out.
     pub targets: Column<NodeId>,
+    /// The shared first targets an index file kept (see [`EdgeCursor`]); `None` when `targets` has them all
+    /// (a format's), and the graph takes them out itself.
+    pub shared_first: Option<SharedFirstTargets>,
     pub labels: EdgeLabels,
     pub roots: Vec<Root>,
     pub type_table: Vec<TypeInfo>,
@@ -80,7 +86,7 @@ pub struct Graph {
     types: NodeTypes,
     sizes: ShallowSizes,
     offsets: EdgeOffsets,
-    targets: Column<NodeId>,
+    targets: Targets,
     /// One per edge, or `None` when `details` derives them (see [`EdgeLabels`]).
     labels: Option<Column<EdgeLabel>>,
     weak: WeakEdges,
@@ -105,17 +111,26 @@ impl Graph {
             sizes,
             offsets,
             targets,
+            shared_first,
             labels,
             roots,
             type_table,
             strings,
             details,
         } = parts;
+        let offsets = EdgeOffsets::new(offsets);
+        let targets = match shared_first {
+            None => Targets::new(targets, &offsets, &types, type_table.len()),
+            Some(shared) => {
+                Targets::from_saved(targets, shared, &offsets, &types, type_table.len())
+                    .map_err(GraphError)?
+            }
+        };
         Ok(Graph {
             addresses,
             types,
             sizes,
-            offsets: EdgeOffsets::new(offsets),
+            offsets,
             targets,
             labels: labels.stored,
             weak: labels.weak,
@@ -133,7 +148,7 @@ impl Graph {
     }
 
     pub fn edge_count(&self) -> usize {
-        self.targets.len()
+        self.offsets.get(self.node_count()) as usize
     }
 
     pub fn address(&self, node: NodeId) -> u64 {
@@ -174,8 +189,60 @@ impl Graph {
     }
 
     /// Targets of `node`'s references, in the dump's order.
-    pub fn out_targets(&self, node: NodeId) -> &[NodeId] {
-        &self.targets[self.out_range(node)]
+    pub fn out_targets(&self, node: NodeId) -> impl ExactSizeIterator<Item = NodeId> + Clone + '_ {
+        self.node_edges(node).map(|(_, t)| t)
+    }
+
+    /// `node`'s references in the dump's order, as (position in the forward CSR, target).
+    #[inline]
+    pub fn node_edges(&self, node: NodeId) -> NodeEdges<'_> {
+        NodeEdges {
+            cursor: self.edge_cursor(node),
+            stored: self.targets.stored(),
+        }
+    }
+
+    /// A cursor over `node`'s references, for a walk that keeps one per node on its stack; it reads
+    /// [`Graph::stored_targets`].
+    #[inline]
+    pub fn edge_cursor(&self, node: NodeId) -> EdgeCursor {
+        self.targets
+            .cursor(node, self.offsets.range(node as usize), &self.types)
+    }
+
+    /// Calls `f(node, position, target)` for every reference of the nodes `nodes`, in order: what a
+    /// sweep over all the edges should use, cheaper than [`Graph::node_edges`] node by node.
+    #[inline]
+    pub fn for_each_edge(&self, nodes: Range<usize>, f: impl FnMut(NodeId, usize, NodeId)) {
+        self.targets.for_each(nodes, &self.offsets, &self.types, f);
+    }
+
+    /// The targets the graph stores, which [`EdgeCursor::next`] reads.
+    #[inline]
+    pub fn stored_targets(&self) -> &[NodeId] {
+        self.targets.stored()
+    }
+
+    /// Starts loading what finding `node`'s references reads: its offset, its type and its bit of the
+    /// shared first targets. A walk calls this some steps before [`Graph::prefetch_edges`].
+    #[inline]
+    pub fn prefetch_node(&self, node: NodeId) {
+        self.offsets.prefetch(node as usize);
+        self.types.prefetch(node);
+        self.targets.prefetch_bits(node);
+    }
+
+    /// Starts loading `node`'s first stored target (reading its offset and rank, which had better be
+    /// loaded by then: see [`Graph::prefetch_node`]).
+    #[inline]
+    pub fn prefetch_edges(&self, node: NodeId) {
+        let first = self.offsets.get(node as usize) as usize;
+        self.targets.prefetch_first(node, first);
+    }
+
+    /// The targets as an index file keeps them: the stored ones, and the shared first ones beside.
+    pub fn saved_targets(&self) -> (&Column<NodeId>, SharedFirstTargets) {
+        self.targets.saved()
     }
 
     /// Labels of `node`'s references, parallel to [`Graph::out_targets`]: stored ones, or derived from
@@ -257,8 +324,9 @@ impl Graph {
     /// `(target, label)` pairs of `node`'s references.
     pub fn out_edges(&self, node: NodeId) -> impl Iterator<Item = (NodeId, EdgeLabel)> + '_ {
         let labels = self.out_labels(node);
-        let targets = self.out_targets(node);
-        (0..targets.len()).map(move |i| (targets[i], labels[i]))
+        self.out_targets(node)
+            .enumerate()
+            .map(move |(i, t)| (t, labels[i]))
     }
 
     /// Nodes that reference `node`, ascending, once per edge (a node referencing it twice appears twice).
@@ -274,9 +342,10 @@ impl Graph {
         (offsets[n + 1] - offsets[n]) as usize
     }
 
-    /// The forward CSR as raw arrays, for the hot loops of analyses: `(offsets, targets, weak)`.
-    pub fn forward_csr(&self) -> (&EdgeOffsets, &[NodeId], &WeakEdges) {
-        (&self.offsets, &self.targets, &self.weak)
+    /// The forward CSR's offsets and weak bits, for the hot loops of analyses (which read targets
+    /// through [`Graph::node_edges`] or [`Graph::edge_cursor`]).
+    pub fn forward_csr(&self) -> (&EdgeOffsets, &WeakEdges) {
+        (&self.offsets, &self.weak)
     }
 
     /// The stored labels, one per edge; `None` when they are derived from the dump.
@@ -287,7 +356,7 @@ impl Graph {
     /// The reverse CSR as raw arrays: `(offsets, sources)`, built by the first call.
     pub fn reverse_csr(&self) -> (&[u32], &[NodeId]) {
         let reverse = self.reverse.get_or_init(|| {
-            let (offsets, sources) = reverse_csr(&self.offsets, &self.targets);
+            let (offsets, sources) = reverse_csr(self);
             Reverse { offsets, sources }
         });
         (&reverse.offsets, &reverse.sources)
@@ -371,26 +440,20 @@ fn check_parts(p: &GraphParts) -> Result<(), GraphError> {
             p.offsets.len()
         ));
     }
-    let labels = p
-        .labels
-        .stored
-        .as_ref()
-        .map_or(p.targets.len(), |l| l.len());
-    if p.targets.len() != labels
-        || p.offsets[n] as usize != p.targets.len()
-        || p.labels.weak.word_count() != p.targets.len().div_ceil(64)
-    {
+    let edges = p.offsets[n] as usize;
+    let labels = p.labels.stored.as_ref().map_or(edges, |l| l.len());
+    // With shared first targets, fewer are stored; `Targets::from_saved` checks how many.
+    let stored_ok = p.shared_first.is_some() || p.targets.len() == edges;
+    if !stored_ok || edges != labels || p.labels.weak.word_count() != edges.div_ceil(64) {
         return fail(format!(
-            "edge arrays disagree: {} targets, {labels} labels, {} words of weak bits, offsets end at {}",
+            "edge arrays disagree: {} targets, {labels} labels, {} words of weak bits, offsets end at {edges}",
             p.targets.len(),
             p.labels.weak.word_count(),
-            p.offsets[n]
         ));
     }
-    if p.targets.len() > MAX_EDGES {
+    if edges > MAX_EDGES {
         return fail(format!(
-            "{} references exceed the u32 edge position space",
-            p.targets.len()
+            "{edges} references exceed the u32 edge position space"
         ));
     }
     if p.offsets[0] != 0 || p.offsets.par_windows(2).any(|w| w[0] > w[1]) {

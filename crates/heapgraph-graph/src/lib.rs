@@ -6,9 +6,10 @@
 //! The layout is chosen for heaps of tens of millions of objects:
 //! - node ids are dense `u32`s, assigned in ascending address order, so an address lookup is a search in
 //!   a bucket of the address array and needs no hash table, and an address is kept in 2 bytes;
-//! - forward edges are compressed sparse rows: a target (4 bytes) and a weak bit per edge, plus a label
-//!   (4 bytes) unless the format reads labels again from the dump when asked (see [`EdgeLabels`]), and
-//!   where each node's edges start in about 2 bytes per node (see [`EdgeOffsets`]);
+//! - forward edges are compressed sparse rows: a target (4 bytes, but not for a first edge to the node
+//!   its type's objects all start with, a Java object's class: see [`EdgeCursor`]) and a weak bit per
+//!   edge, plus a label (4 bytes) unless the format reads labels again from the dump when asked (see
+//!   [`EdgeLabels`]), and where each node's edges start in about 2 bytes per node (see [`EdgeOffsets`]);
 //!   reverse edges (source, 4 bytes per edge) are built on the first call that needs them;
 //! - type names, edge names and root names are interned once in a [`Strings`] table;
 //! - per-object details that reports print for a handful of objects (value previews, names) stay in the
@@ -30,6 +31,7 @@ mod reverse;
 mod roots;
 mod sizes;
 mod strings;
+mod targets;
 mod types;
 
 pub use address::{Addresses, Directory};
@@ -47,6 +49,7 @@ pub use prefetch::prefetch;
 pub use roots::{Root, RootKind};
 pub use sizes::ShallowSizes;
 pub use strings::{StrId, StringInterner, Strings};
+pub use targets::{EdgeCursor, NodeEdges, SharedFirstTargets};
 pub use types::{NodeTypes, TypeId, TypeInfo};
 
 /// A node (object) in the graph. Dense, `0..node_count`, in ascending address order.

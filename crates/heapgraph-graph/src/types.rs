@@ -40,6 +40,15 @@ impl NodeTypes {
         }
     }
 
+    /// Starts loading `node`'s type, for a walk that reads it a few steps later.
+    #[inline]
+    pub fn prefetch(&self, node: NodeId) {
+        match self {
+            NodeTypes::Narrow(types) => crate::prefetch::prefetch(&types[node as usize]),
+            NodeTypes::Wide(types) => crate::prefetch::prefetch(&types[node as usize]),
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
             NodeTypes::Narrow(types) => types.len(),

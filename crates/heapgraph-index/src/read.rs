@@ -16,8 +16,8 @@ use heapgraph_analysis::{
 };
 use heapgraph_formats::{Dump, Format, LoadStats};
 use heapgraph_graph::{
-    Addresses, Backing, Column, Directory, EdgeLabels, Graph, GraphParts, NodeId, NodeTypes, Plain,
-    Root, RootKind, SavedDetails, ShallowSizes, StrId, Strings, TypeInfo, WeakEdges,
+    Addresses, Backing, Column, Directory, EdgeLabels, Graph, GraphParts, NodeTypes, Plain, Root,
+    RootKind, SavedDetails, ShallowSizes, SharedFirstTargets, StrId, Strings, TypeInfo, WeakEdges,
 };
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -214,14 +214,18 @@ fn read_graph(
     };
     let details = heapgraph_formats::reopen_details(dump_path, format, details)
         .ok_or("its object details do not fit the dump's format")?;
-    let targets: Column<NodeId> = sections.column(EDGE_TARGETS)?;
-    let edge_count = targets.len();
+    let offsets: Column<u32> = sections.column(EDGE_OFFSETS)?;
+    let edge_count = offsets.last().map_or(0, |&o| o as usize);
     let parts = GraphParts {
         addresses: Addresses::from_saved(directory, sections.column(ADDRESSES)?)?,
         types: sections.node_types()?,
         sizes,
-        offsets: sections.column(EDGE_OFFSETS)?,
-        targets,
+        offsets,
+        targets: sections.column(EDGE_TARGETS)?,
+        shared_first: Some(SharedFirstTargets {
+            by_type: sections.column(EDGE_SHARED_FIRST)?,
+            bits: sections.column(EDGE_SHARED_BITS)?,
+        }),
         labels: EdgeLabels::saved(
             sections.column(EDGE_LABELS)?,
             WeakEdges::from_saved(sections.column(EDGE_WEAK)?, edge_count)?,

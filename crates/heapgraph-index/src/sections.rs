@@ -25,6 +25,8 @@ pub const STRING_ENDS: u32 = 25;
 pub const DIRECTORY_STARTS: u32 = 26;
 pub const DIRECTORY_KEYS: u32 = 27;
 pub const EDGE_WEAK: u32 = 28;
+pub const EDGE_SHARED_FIRST: u32 = 29;
+pub const EDGE_SHARED_BITS: u32 = 30;
 
 pub const DOMINATOR_PRE: u32 = 40;
 pub const DOMINATOR_VERTEX: u32 = 41;

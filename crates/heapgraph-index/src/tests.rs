@@ -70,10 +70,17 @@ fn the_index_reads_back_what_was_written() {
     let (g, h) = (&dump.graph, &loaded.graph);
     assert_eq!(g.node_count(), h.node_count());
     assert!(g.addresses().iter_from(0).eq(h.addresses().iter_from(0)));
-    let ((go, gt, gw), (ho, ht, hw)) = (g.forward_csr(), h.forward_csr());
+    let ((go, gw), (ho, hw)) = (g.forward_csr(), h.forward_csr());
     // Mapped offsets against packed ones, whole and as each edge's source.
     assert_eq!(go.to_column().to_vec(), ho.to_column().to_vec());
-    assert_eq!((gt, gw.saved()), (ht, hw.saved()));
+    assert_eq!(gw.saved(), hw.saved());
+    let ((gt, gs), (ht, hs)) = (g.saved_targets(), h.saved_targets());
+    assert_eq!((gt, &gs.by_type, &gs.bits), (ht, &hs.by_type, &hs.bits));
+    assert!(
+        hs.bits.iter().any(|&w| w != 0),
+        "some first targets are shared"
+    );
+    assert!((0..g.node_count() as u32).all(|n| g.node_edges(n).eq(h.node_edges(n))));
     assert!((0..g.edge_count()).all(|e| g.edge_source(e) == h.edge_source(e)));
     assert_eq!(g.all_labels(), h.all_labels());
     assert_eq!(g.types(), h.types());

@@ -109,7 +109,8 @@ pub fn write_index(
         details: details.text.clone(),
     };
     let meta = serde_json::to_vec(&meta).map_err(|e| e.to_string())?;
-    let (offsets, targets, weak) = graph.forward_csr();
+    let (offsets, weak) = graph.forward_csr();
+    let (targets, shared_first) = graph.saved_targets();
     let offsets = offsets.to_column();
     let labels = graph.all_labels();
     let idom = analysis.dominators.preorder_idoms();
@@ -126,6 +127,8 @@ pub fn write_index(
         array(BIG_SIZES, &big_sizes),
         array(EDGE_OFFSETS, &offsets),
         array(EDGE_TARGETS, targets),
+        array(EDGE_SHARED_FIRST, &shared_first.by_type),
+        array(EDGE_SHARED_BITS, &shared_first.bits),
         array(EDGE_LABELS, &labels),
         array(EDGE_WEAK, weak.saved()),
         array(ROOT_NODES, &root_nodes),

@@ -210,6 +210,7 @@ pub(crate) fn load(
         sizes: resolved.sizes,
         offsets: resolved.offsets.into(),
         targets: resolved.targets.into(),
+        shared_first: None,
         labels: EdgeLabels::derived(resolved.weak),
         roots: roots.roots,
         type_table,

@@ -211,6 +211,7 @@ pub(crate) fn load(
         sizes,
         offsets: resolved.offsets.into(),
         targets: resolved.targets.into(),
+        shared_first: None,
         labels: EdgeLabels::stored(resolved.labels.into()),
         roots,
         type_table,
