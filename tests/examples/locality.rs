@@ -179,6 +179,7 @@ fn renumber(graph: &Graph, order: &[NodeId]) -> Graph {
         offsets: offsets.into(),
         targets: targets.into(),
         shared_first: None,
+        shared_sizes: None,
         labels: EdgeLabels::stored(labels.into()),
         roots: graph
             .roots()

@@ -375,6 +375,7 @@ fn generate(n: usize, seed: u64) -> Graph {
         offsets: offsets.into(),
         targets: targets.into(),
         shared_first: None,
+        shared_sizes: None,
         labels: EdgeLabels::stored(labels.into()),
         roots,
         type_table,

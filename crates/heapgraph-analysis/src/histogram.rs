@@ -4,7 +4,7 @@
 //! sizes per type join later, once the dominator tree exists, so that `heapgraph types` can show both.
 
 use crate::retained::RetainedSizes;
-use heapgraph_graph::{Graph, NodeId, TypeId};
+use heapgraph_graph::{Graph, TypeId};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -48,15 +48,19 @@ impl Histogram {
     /// Counts every node by type (parallel reduce), sorted by shallow size.
     pub fn compute(graph: &Graph) -> Histogram {
         let types = graph.type_count();
-        let tally = (0..graph.node_count() as NodeId)
+        const CHUNK: usize = 1 << 16;
+        let n = graph.node_count();
+        let tally = (0..n.div_ceil(CHUNK))
             .into_par_iter()
-            .with_min_len(1 << 16)
             .fold(
                 || vec![(0u64, 0u64); types],
-                |mut acc, n| {
-                    let slot = &mut acc[graph.type_of(n) as usize];
-                    slot.0 += 1;
-                    slot.1 += graph.shallow_size(n);
+                |mut acc, chunk| {
+                    let nodes = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
+                    graph.for_each_size(nodes, |node, size| {
+                        let slot = &mut acc[graph.type_of(node) as usize];
+                        slot.0 += 1;
+                        slot.1 += size;
+                    });
                     acc
                 },
             )

@@ -75,12 +75,12 @@ impl RetainedSizes {
         let pre = dominators.shared_pre();
         let mut small = vec![0u32; idom.len()];
         let mut big: HashMap<u32, u64> = HashMap::new();
-        for (node, &v) in pre.iter().enumerate() {
+        graph.for_each_size(0..pre.len(), |node, size| {
+            let v = pre[node as usize];
             if v != NONE {
-                let size = graph.shallow_size(node as NodeId);
                 VertexSizes::set(&mut small, &mut big, v as usize, size);
             }
-        }
+        });
         for v in (1..idom.len()).rev() {
             let d = idom[v] as usize;
             let total = VertexSizes::read(&small, &big, d) + VertexSizes::read(&small, &big, v);

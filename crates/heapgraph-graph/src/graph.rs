@@ -1,6 +1,7 @@
 //! The graph itself and its invariants.
 
 use crate::address::Addresses;
+use crate::by_type::SharedValues;
 use crate::column::Column;
 use crate::details::NodeDetailSource;
 use crate::edge_labels::{DerivedCache, EdgeLabels, WeakEdges};
@@ -8,9 +9,9 @@ use crate::edge_offsets::EdgeOffsets;
 use crate::label::EdgeLabel;
 use crate::reverse::reverse_csr;
 use crate::roots::Root;
-use crate::sizes::ShallowSizes;
+use crate::sizes::{NodeSizes, ShallowSizes};
 use crate::strings::Strings;
-use crate::targets::{EdgeCursor, NodeEdges, SharedFirstTargets, Targets};
+use crate::targets::{EdgeCursor, NodeEdges, Targets};
 use crate::types::{NodeTypes, TypeId, TypeInfo};
 use crate::NodeId;
 use rayon::prelude::*;
@@ -27,14 +28,18 @@ pub struct GraphParts {
     pub addresses: Addresses,
     /// Type of each node, an index into `type_table`.
     pub types: NodeTypes,
+    /// Every node's size; or, with `shared_sizes`, those of the nodes it does not mark as their type's.
     pub sizes: ShallowSizes,
+    /// The sizes an index file kept once per type ([`NodeSizes`]); `None` when `sizes` has them all (a
+    /// format's), and the graph takes them out itself.
+    pub shared_sizes: Option<SharedValues>,
     /// Forward CSR: edges of node `n` are `offsets[n]..offsets[n + 1]` of `targets` and `labels`.
     pub offsets: Column<u32>,
     /// Every position's target; or, with `shared_first`, every position's but those it takes out.
     pub targets: Column<NodeId>,
     /// The shared first targets an index file kept (see [`EdgeCursor`]); `None` when `targets` has them all
     /// (a format's), and the graph takes them out itself.
-    pub shared_first: Option<SharedFirstTargets>,
+    pub shared_first: Option<SharedValues>,
     pub labels: EdgeLabels,
     pub roots: Vec<Root>,
     pub type_table: Vec<TypeInfo>,
@@ -84,7 +89,7 @@ struct Reverse {
 pub struct Graph {
     addresses: Addresses,
     types: NodeTypes,
-    sizes: ShallowSizes,
+    sizes: NodeSizes,
     offsets: EdgeOffsets,
     targets: Targets,
     /// One per edge, or `None` when `details` derives them (see [`EdgeLabels`]).
@@ -109,6 +114,7 @@ impl Graph {
             addresses,
             types,
             sizes,
+            shared_sizes,
             offsets,
             targets,
             shared_first,
@@ -119,6 +125,11 @@ impl Graph {
             details,
         } = parts;
         let offsets = EdgeOffsets::new(offsets);
+        let sizes = match shared_sizes {
+            None => NodeSizes::new(sizes, &types, type_table.len()),
+            Some(shared) => NodeSizes::from_saved(sizes, shared, &types, type_table.len())
+                .map_err(GraphError)?,
+        };
         let targets = match shared_first {
             None => Targets::new(targets, &offsets, &types, type_table.len()),
             Some(shared) => {
@@ -185,7 +196,13 @@ impl Graph {
     }
 
     pub fn shallow_size(&self, node: NodeId) -> u64 {
-        self.sizes.get(node)
+        self.sizes.get(node, &self.types)
+    }
+
+    /// Calls `f(node, shallow size)` for the nodes `nodes`, in order: what a sweep over all the sizes
+    /// should use, cheaper than [`Graph::shallow_size`] node by node.
+    pub fn for_each_size(&self, nodes: Range<usize>, f: impl FnMut(NodeId, u64)) {
+        self.sizes.for_each(nodes, &self.types, f);
     }
 
     /// Targets of `node`'s references, in the dump's order.
@@ -241,7 +258,7 @@ impl Graph {
     }
 
     /// The targets as an index file keeps them: the stored ones, and the shared first ones beside.
-    pub fn saved_targets(&self) -> (&Column<NodeId>, SharedFirstTargets) {
+    pub fn saved_targets(&self) -> (&Column<NodeId>, SharedValues) {
         self.targets.saved()
     }
 
@@ -372,8 +389,9 @@ impl Graph {
         &self.types
     }
 
-    pub fn sizes(&self) -> &ShallowSizes {
-        &self.sizes
+    /// The sizes as an index file keeps them: those stored per node, and the shared ones beside.
+    pub fn saved_sizes(&self) -> (&ShallowSizes, SharedValues) {
+        self.sizes.saved()
     }
 
     pub fn type_table(&self) -> &[TypeInfo] {
@@ -432,7 +450,9 @@ fn check_parts(p: &GraphParts) -> Result<(), GraphError> {
     if n > u32::MAX as usize {
         return fail(format!("{n} nodes exceed the u32 node id space"));
     }
-    if p.types.len() != n || p.sizes.len() != n || p.offsets.len() != n + 1 {
+    // With shared sizes, fewer are stored; `NodeSizes::from_saved` checks how many.
+    let sizes_ok = p.shared_sizes.is_some() || p.sizes.len() == n;
+    if p.types.len() != n || !sizes_ok || p.offsets.len() != n + 1 {
         return fail(format!(
             "array lengths disagree: {n} addresses, {} types, {} sizes, {} offsets",
             p.types.len(),

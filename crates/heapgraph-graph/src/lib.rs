@@ -17,6 +17,7 @@
 
 mod address;
 mod builder;
+mod by_type;
 mod column;
 mod csr;
 mod details;
@@ -36,6 +37,7 @@ mod types;
 
 pub use address::{Addresses, Directory};
 pub use builder::{Built, GraphBuilder};
+pub use by_type::SharedValues;
 pub use column::{plain_bytes, Backing, Column, ColumnError, Plain};
 pub use csr::counts_to_ends;
 pub use details::{NoDetails, NodeDetailSource, NodeDetails, SavedDetails};
@@ -49,7 +51,7 @@ pub use prefetch::prefetch;
 pub use roots::{Root, RootKind};
 pub use sizes::ShallowSizes;
 pub use strings::{StrId, StringInterner, Strings};
-pub use targets::{EdgeCursor, NodeEdges, SharedFirstTargets};
+pub use targets::{EdgeCursor, NodeEdges};
 pub use types::{NodeTypes, TypeId, TypeInfo};
 
 /// A node (object) in the graph. Dense, `0..node_count`, in ascending address order.

@@ -8,49 +8,23 @@
 //! Edge positions do not change: weak bits, labels and the edge a path keeps still count every
 //! reference. Only where a position's target is read from changes, and [`EdgeCursor`] hides that. The
 //! stored target of a node's first kept reference comes after the references the nodes before it left
-//! out, so the bits carry a rank (a count per 64 nodes, then a popcount): 0.19 bytes per node.
+//! out: the rank of [`SharedByType`]'s bits.
 
+use crate::by_type::{remove_at, SharedByType, SharedValues};
 use crate::column::Column;
 use crate::edge_offsets::EdgeOffsets;
 use crate::types::NodeTypes;
 use crate::NodeId;
-use rayon::prelude::*;
 use std::ops::Range;
-use std::sync::atomic::{AtomicU32, Ordering};
 
-/// Marks "no shared first target" in the per-type table and in a cursor.
+/// Marks "no shared first target" in a cursor.
 const NONE: NodeId = NodeId::MAX;
 
 /// Targets by edge position; see the module docs.
 pub struct Targets {
     stored: Column<NodeId>,
-    shared: SharedFirst,
-}
-
-/// Which nodes' first reference is their type's shared one, and where the others' references are stored.
-struct SharedFirst {
-    /// Per type, its shared first target, or [`NONE`].
-    by_type: Column<NodeId>,
-    /// Per 64 nodes, their bits and rank, side by side: a walk that finds a node's references reads
-    /// both, so they share a cache line.
-    words: Vec<RankedWord>,
-}
-
-/// 64 nodes' bits (set when the node's first reference is its type's shared one, and is not stored),
-/// with the bits set in the words before.
-#[derive(Copy, Clone)]
-#[repr(C, align(16))]
-struct RankedWord {
-    bits: u64,
-    before: u32,
-}
-
-/// What an index file keeps of the shared first targets beside the stored ones.
-pub struct SharedFirstTargets {
-    /// Per type, its shared first target, or [`NodeId::MAX`].
-    pub by_type: Column<NodeId>,
-    /// One bit per node: its first reference is its type's shared one, and is not stored.
-    pub bits: Column<u64>,
+    /// Per type its shared first target, and per node whether its first reference goes there.
+    shared: SharedByType,
 }
 
 impl Targets {
@@ -62,35 +36,14 @@ impl Targets {
         types: &NodeTypes,
         type_count: usize,
     ) -> Targets {
-        let nodes = types.len();
-        let by_type = first_targets(&all, offsets, types, type_count);
-        let bits: Vec<u64> = (0..nodes.div_ceil(64))
-            .into_par_iter()
-            .map(|w| {
-                (w * 64..(w * 64 + 64).min(nodes)).fold(0u64, |word, node| {
-                    let edges = offsets.range(node);
-                    let shared = by_type[types.get(node as NodeId) as usize];
-                    let elided = !edges.is_empty() && all[edges.start] == shared;
-                    word | (elided as u64) << (node % 64)
-                })
-            })
-            .collect();
-        let targets = all.to_mut();
-        let mut kept = 0;
-        let mut from = 0;
-        for node in set_bits(&bits) {
-            let first = offsets.get(node) as usize;
-            for p in from..first {
-                targets[kept] = targets[p];
-                kept += 1;
-            }
-            from = first + 1;
-        }
-        let len = targets.len();
-        targets.copy_within(from..len, kept);
-        targets.truncate(kept + len - from);
-        targets.shrink_to_fit();
-        let shared = SharedFirst::new(by_type.into(), &bits);
+        let shared = SharedByType::new(types, type_count, |node| {
+            let edges = offsets.range(node);
+            (!edges.is_empty()).then(|| all[edges.start])
+        });
+        remove_at(
+            all.to_mut(),
+            shared.marked().map(|node| offsets.get(node) as usize),
+        );
         Targets {
             stored: all,
             shared,
@@ -99,72 +52,40 @@ impl Targets {
 
     /// Targets as [`Targets::saved`] gave them (an index file's), checked against the graph's offsets
     /// and types: the stored targets must be exactly the positions the bits do not take out, and every
-    /// node whose bit is set must have references and a type with a shared first target. (The stored
+    /// node whose bit is set must have references, and every shared target must be a node. (The stored
     /// targets themselves are checked by the graph.)
     pub(crate) fn from_saved(
         stored: Column<NodeId>,
-        saved: SharedFirstTargets,
+        saved: SharedValues,
         offsets: &EdgeOffsets,
         types: &NodeTypes,
         type_count: usize,
     ) -> Result<Targets, String> {
-        let SharedFirstTargets { by_type, bits } = saved;
-        let nodes = types.len();
-        if by_type.len() != type_count || bits.len() != nodes.div_ceil(64) {
-            return Err(format!(
-                "{} shared first targets for {type_count} types, {} words of bits for {nodes} nodes",
-                by_type.len(),
-                bits.len()
-            ));
-        }
-        if let Some(&last) = bits.last() {
-            if nodes % 64 != 0 && last >> (nodes % 64) != 0 {
-                return Err("a shared first target bit is set past the last node".into());
-            }
-        }
-        if by_type.iter().any(|&t| t != NONE && t as usize >= nodes) {
+        if saved
+            .by_type
+            .iter()
+            .any(|&t| t != NONE && t as usize >= types.len())
+        {
             return Err("a shared first target is a node that does not exist".into());
         }
-        let bad = bits.par_iter().enumerate().any(|(w, &word)| {
-            set_bits(&[word]).any(|b| {
-                let node = w * 64 + b;
-                offsets.range(node).is_empty()
-                    || by_type[types.get(node as NodeId) as usize] == NONE
-            })
-        });
-        if bad {
-            return Err(
-                "a node without references or shared target has its first one left out".into(),
-            );
+        let shared = SharedByType::from_saved(saved, types, type_count)?;
+        if shared.marked().any(|node| offsets.range(node).is_empty()) {
+            return Err("a node without references has its first one left out".into());
         }
-        let shared = SharedFirst::new(by_type, &bits);
-        let elided = shared
-            .words
-            .last()
-            .map_or(0, |w| w.before as usize + w.bits.count_ones() as usize);
-        let edges = offsets.get(nodes) as usize;
-        if stored.len() + elided != edges {
+        let edges = offsets.get(types.len()) as usize;
+        if stored.len() + shared.count() != edges {
             return Err(format!(
-                "{} stored targets and {elided} shared ones for {edges} references",
-                stored.len()
+                "{} stored targets and {} shared ones for {edges} references",
+                stored.len(),
+                shared.count()
             ));
         }
         Ok(Targets { stored, shared })
     }
 
     /// The stored targets and what an index file keeps beside them.
-    pub fn saved(&self) -> (&Column<NodeId>, SharedFirstTargets) {
-        let shared = SharedFirstTargets {
-            by_type: self.shared.by_type.clone(),
-            bits: self
-                .shared
-                .words
-                .iter()
-                .map(|w| w.bits)
-                .collect::<Vec<_>>()
-                .into(),
-        };
-        (&self.stored, shared)
+    pub fn saved(&self) -> (&Column<NodeId>, SharedValues) {
+        (&self.stored, self.shared.saved())
     }
 
     /// The targets that are stored: every position's but the shared first ones.
@@ -180,13 +101,13 @@ impl Targets {
         range: Range<usize>,
         types: &NodeTypes,
     ) -> EdgeCursor {
-        let (rank, elided) = self.shared.rank(node);
+        let (rank, elided) = self.shared.rank(node as usize);
         EdgeCursor {
             pos: range.start as u32,
             end: range.end as u32,
-            shift: rank + elided as u32,
+            shift: (rank + elided as usize) as u32,
             shared: if elided {
-                self.shared.by_type[types.get(node) as usize]
+                self.shared.of_type(types.get(node))
             } else {
                 NONE
             },
@@ -206,17 +127,17 @@ impl Targets {
         if nodes.is_empty() {
             return;
         }
-        let (rank, _) = self.shared.rank(nodes.start as NodeId);
+        let (rank, _) = self.shared.rank(nodes.start);
         let mut start = offsets.get(nodes.start) as usize;
-        let mut at = start - rank as usize;
+        let mut at = start - rank;
         for node in nodes {
             let end = offsets.get(node + 1) as usize;
             let mut pos = start;
-            if self.shared.words[node / 64].bits >> (node % 64) & 1 != 0 {
+            if self.shared.is_set(node) {
                 f(
                     node as NodeId,
                     pos,
-                    self.shared.by_type[types.get(node as NodeId) as usize],
+                    self.shared.of_type(types.get(node as NodeId)),
                 );
                 pos += 1;
             }
@@ -233,8 +154,8 @@ impl Targets {
     /// that is where a walk reads next once it reaches the node.
     #[inline]
     pub(crate) fn prefetch_first(&self, node: NodeId, first: usize) {
-        let (rank, _) = self.shared.rank(node);
-        if let Some(t) = self.stored.get(first - rank as usize) {
+        let (rank, _) = self.shared.rank(node as usize);
+        if let Some(t) = self.stored.get(first - rank) {
             crate::prefetch::prefetch(t);
         }
     }
@@ -242,85 +163,12 @@ impl Targets {
     /// Starts loading the word of bits that holds `node`'s.
     #[inline]
     pub(crate) fn prefetch_bits(&self, node: NodeId) {
-        crate::prefetch::prefetch(&self.shared.words[node as usize / 64]);
+        self.shared.prefetch(node as usize);
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.stored.heap_bytes()
-            + self.shared.by_type.heap_bytes()
-            + self.shared.words.capacity() * std::mem::size_of::<RankedWord>()
+        self.stored.heap_bytes() + self.shared.heap_bytes()
     }
-}
-
-impl SharedFirst {
-    fn new(by_type: Column<NodeId>, bits: &[u64]) -> SharedFirst {
-        let mut count = 0u32;
-        let words = bits
-            .iter()
-            .map(|&bits| {
-                let before = count;
-                count += bits.count_ones();
-                RankedWord { bits, before }
-            })
-            .collect();
-        SharedFirst { by_type, words }
-    }
-
-    /// How many nodes before `node` have their first reference left out, and whether `node` has.
-    #[inline]
-    fn rank(&self, node: NodeId) -> (u32, bool) {
-        let (w, b) = (node as usize / 64, node % 64);
-        let RankedWord { bits, before } = self.words[w];
-        let below = bits & ((1u64 << b) - 1);
-        (before + below.count_ones(), bits >> b & 1 != 0)
-    }
-}
-
-/// Per type, the first reference of its lowest node that has references, or [`NONE`].
-fn first_targets(
-    all: &[NodeId],
-    offsets: &EdgeOffsets,
-    types: &NodeTypes,
-    type_count: usize,
-) -> Vec<NodeId> {
-    let lowest: Vec<AtomicU32> = (0..type_count).map(|_| AtomicU32::new(NONE)).collect();
-    const CHUNK: usize = 1 << 14;
-    let nodes = types.len();
-    (0..nodes.div_ceil(CHUNK))
-        .into_par_iter()
-        .for_each(|chunk| {
-            for node in chunk * CHUNK..((chunk + 1) * CHUNK).min(nodes) {
-                if offsets.range(node).is_empty() {
-                    continue;
-                }
-                let slot = &lowest[types.get(node as NodeId) as usize];
-                // Read first: a type's slot is settled early and then only read, by every core.
-                if (node as NodeId) < slot.load(Ordering::Relaxed) {
-                    slot.fetch_min(node as NodeId, Ordering::Relaxed);
-                }
-            }
-        });
-    lowest
-        .into_iter()
-        .map(|node| match node.into_inner() {
-            NONE => NONE,
-            node => all[offsets.get(node as usize) as usize],
-        })
-        .collect()
-}
-
-/// The positions of the set bits, ascending.
-fn set_bits(words: &[u64]) -> impl Iterator<Item = usize> + Send + '_ {
-    words.iter().enumerate().flat_map(|(w, &word)| {
-        let mut rest = word;
-        std::iter::from_fn(move || {
-            (rest != 0).then(|| {
-                let b = rest.trailing_zeros() as usize;
-                rest &= rest - 1;
-                w * 64 + b
-            })
-        })
-    })
 }
 
 /// One node's references in order, as (position, target), in 16 bytes: what a depth-first walk keeps on
@@ -474,7 +322,7 @@ mod tests {
                 stored.to_vec(),
             );
             edit(&mut bits, &mut by_type, &mut stored);
-            let shared = SharedFirstTargets {
+            let shared = SharedValues {
                 by_type: by_type.into(),
                 bits: bits.into(),
             };

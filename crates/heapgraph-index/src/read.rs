@@ -17,7 +17,7 @@ use heapgraph_analysis::{
 use heapgraph_formats::{Dump, Format, LoadStats};
 use heapgraph_graph::{
     Addresses, Backing, Column, Directory, EdgeLabels, Graph, GraphParts, NodeTypes, Plain, Root,
-    RootKind, SavedDetails, ShallowSizes, SharedFirstTargets, StrId, Strings, TypeInfo, WeakEdges,
+    RootKind, SavedDetails, ShallowSizes, SharedValues, StrId, Strings, TypeInfo, WeakEdges,
 };
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -220,9 +220,13 @@ fn read_graph(
         addresses: Addresses::from_saved(directory, sections.column(ADDRESSES)?)?,
         types: sections.node_types()?,
         sizes,
+        shared_sizes: Some(SharedValues {
+            by_type: sections.column(SIZE_SHARED)?,
+            bits: sections.column(SIZE_SHARED_BITS)?,
+        }),
         offsets,
         targets: sections.column(EDGE_TARGETS)?,
-        shared_first: Some(SharedFirstTargets {
+        shared_first: Some(SharedValues {
             by_type: sections.column(EDGE_SHARED_FIRST)?,
             bits: sections.column(EDGE_SHARED_BITS)?,
         }),

@@ -27,6 +27,8 @@ pub const DIRECTORY_KEYS: u32 = 27;
 pub const EDGE_WEAK: u32 = 28;
 pub const EDGE_SHARED_FIRST: u32 = 29;
 pub const EDGE_SHARED_BITS: u32 = 30;
+pub const SIZE_SHARED: u32 = 31;
+pub const SIZE_SHARED_BITS: u32 = 32;
 
 pub const DOMINATOR_PRE: u32 = 40;
 pub const DOMINATOR_VERTEX: u32 = 41;

@@ -47,7 +47,8 @@ pub fn write_index(
     {
         return Err("the dump's detail source has more arrays than an index holds".into());
     }
-    let big = graph.sizes().big_entries();
+    let (sizes, shared_sizes) = graph.saved_sizes();
+    let big = sizes.big_entries();
     let big_nodes: Vec<u32> = big.iter().map(|b| b.0).collect();
     let big_sizes: Vec<u64> = big.iter().map(|b| b.1).collect();
     let roots = graph.roots();
@@ -122,7 +123,9 @@ pub fn write_index(
             NodeTypes::Narrow(types) => array(TYPES, types),
             NodeTypes::Wide(types) => array(TYPES, types),
         },
-        array(SIZES, graph.sizes().dense()),
+        array(SIZES, sizes.dense()),
+        array(SIZE_SHARED, &shared_sizes.by_type),
+        array(SIZE_SHARED_BITS, &shared_sizes.bits),
         array(BIG_SIZE_NODES, &big_nodes),
         array(BIG_SIZES, &big_sizes),
         array(EDGE_OFFSETS, &offsets),

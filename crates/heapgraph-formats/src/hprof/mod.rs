@@ -211,6 +211,7 @@ pub(crate) fn load(
         offsets: resolved.offsets.into(),
         targets: resolved.targets.into(),
         shared_first: None,
+        shared_sizes: None,
         labels: EdgeLabels::derived(resolved.weak),
         roots: roots.roots,
         type_table,
