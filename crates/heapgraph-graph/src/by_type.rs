@@ -29,6 +29,7 @@ pub struct SharedValues {
 pub(crate) struct SharedByType {
     by_type: Column<u32>,
     words: Vec<RankedWord>,
+    nodes: usize,
 }
 
 /// 64 nodes' bits and the bits set in the words before them.
@@ -77,7 +78,7 @@ impl SharedByType {
                 })
             })
             .collect();
-        SharedByType::with_bits(by_type.into(), &bits)
+        SharedByType::with_bits(by_type.into(), &bits, nodes)
     }
 
     /// Shared values as [`SharedByType::saved`] gave them (an index file's), checked against the graph's
@@ -100,16 +101,14 @@ impl SharedByType {
         if nodes % 64 != 0 && bits.last().is_some_and(|&last| last >> (nodes % 64) != 0) {
             return Err("a shared value bit is set past the last node".into());
         }
-        let bad = bits.par_iter().enumerate().any(|(w, &word)| {
-            set_bits(&[word]).any(|b| by_type[types.get((w * 64 + b) as NodeId) as usize] == NONE)
-        });
-        if bad {
+        let shared = SharedByType::with_bits(by_type, &bits, nodes);
+        if shared.any_marked(|node| shared.of_type(types.get(node as NodeId)) == NONE) {
             return Err("a node of a type without a shared value is marked as having it".into());
         }
-        Ok(SharedByType::with_bits(by_type, &bits))
+        Ok(shared)
     }
 
-    fn with_bits(by_type: Column<u32>, bits: &[u64]) -> SharedByType {
+    fn with_bits(by_type: Column<u32>, bits: &[u64], nodes: usize) -> SharedByType {
         let mut count = 0u32;
         let words = bits
             .iter()
@@ -119,7 +118,11 @@ impl SharedByType {
                 RankedWord { bits, before }
             })
             .collect();
-        SharedByType { by_type, words }
+        SharedByType {
+            by_type,
+            words,
+            nodes,
+        }
     }
 
     /// What an index file keeps.
@@ -130,11 +133,12 @@ impl SharedByType {
         }
     }
 
-    /// The nodes whose bit is set, ascending.
-    pub(crate) fn marked(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(w, word)| {
-            set_bits(std::slice::from_ref(&word.bits)).map(move |b| w * 64 + b)
-        })
+    /// Whether `test` holds for some node whose bit is set (a parallel scan).
+    pub(crate) fn any_marked(&self, test: impl Fn(usize) -> bool + Sync) -> bool {
+        self.words
+            .par_iter()
+            .enumerate()
+            .any(|(w, word)| set_bits(word.bits).any(|b| test(w * 64 + b)))
     }
 
     /// How many nodes have their bit set.
@@ -181,34 +185,66 @@ impl SharedByType {
 /// Nodes per task of the parallel passes.
 const CHUNK: usize = 1 << 14;
 
-/// The positions of the set bits of `words`, ascending.
-fn set_bits(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
-    words.iter().enumerate().flat_map(|(w, &word)| {
-        let mut rest = word;
-        std::iter::from_fn(move || {
-            (rest != 0).then(|| {
-                let b = rest.trailing_zeros() as usize;
-                rest &= rest - 1;
-                w * 64 + b
-            })
+/// The positions of the set bits of `word`, ascending.
+fn set_bits(word: u64) -> impl Iterator<Item = usize> {
+    let mut rest = word;
+    std::iter::from_fn(move || {
+        (rest != 0).then(|| {
+            let b = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            b
         })
     })
 }
 
-/// Removes from `values` the entries at `drop` (ascending positions), in place, keeping the others'
-/// order; the vector is then shrunk to fit.
-pub(crate) fn remove_at<T: Plain>(values: &mut Vec<T>, drop: impl Iterator<Item = usize>) {
-    let mut kept = 0;
-    let mut from = 0;
-    for at in drop {
-        for p in from..at {
-            values[kept] = values[p];
-            kept += 1;
-        }
-        from = at + 1;
+/// Removes from `values` the entry of every node whose bit is set in `shared`, keeping the others in
+/// order; node `n`'s entries start at `start(n)` (ascending, `start(nodes)` the end) and a marked node's
+/// first one goes. Chunks of nodes close their gaps in parallel, each within its own stretch, then the
+/// stretches are moved down in order; the vector is then shrunk to fit.
+pub(crate) fn remove_marked<T: Plain>(
+    values: &mut Vec<T>,
+    shared: &SharedByType,
+    start: impl Fn(usize) -> usize + Sync,
+) {
+    let nodes = shared.words.len() * 64;
+    let words_per_chunk = CHUNK / 64;
+    let mut stretches = Vec::new();
+    let mut rest = &mut values[..];
+    let mut at = 0;
+    for (c, words) in shared.words.chunks(words_per_chunk).enumerate() {
+        let end = start(((c + 1) * CHUNK).min(nodes).min(shared.nodes));
+        let (stretch, tail) = rest.split_at_mut(end - at);
+        stretches.push((c * CHUNK, at, words, stretch));
+        rest = tail;
+        at = end;
     }
-    let len = values.len();
-    values.copy_within(from..len, kept);
-    values.truncate(kept + len - from);
+    let kept: Vec<(usize, usize)> = stretches
+        .into_par_iter()
+        .map(|(first, base, words, stretch)| {
+            let mut kept = 0;
+            let mut from = 0;
+            for (w, word) in words.iter().enumerate() {
+                for b in set_bits(word.bits) {
+                    let gone = start(first + w * 64 + b) - base;
+                    for p in from..gone {
+                        stretch[kept] = stretch[p];
+                        kept += 1;
+                    }
+                    from = gone + 1;
+                }
+            }
+            for p in from..stretch.len() {
+                stretch[kept] = stretch[p];
+                kept += 1;
+            }
+            (base, kept)
+        })
+        .collect();
+    let mut len = 0;
+    for (base, kept) in kept {
+        values.copy_within(base..base + kept, len);
+        len += kept;
+    }
+    values.truncate(len);
     values.shrink_to_fit();
 }

@@ -7,7 +7,7 @@
 //! keeps that size once per type ([`NodeSizes`]), and 2 bytes only for the others (a quarter of the
 //! objects of a 20M-object Java heap, so 31 MB less again).
 
-use crate::by_type::{remove_at, SharedByType, SharedValues};
+use crate::by_type::{remove_marked, SharedByType, SharedValues};
 use crate::column::Column;
 use crate::types::NodeTypes;
 use crate::NodeId;
@@ -127,7 +127,7 @@ impl NodeSizes {
             let slot = sizes.small[node];
             (slot != ShallowSizes::BIG).then_some(slot as u32)
         });
-        remove_at(sizes.small.to_mut(), shared.marked());
+        remove_marked(sizes.small.to_mut(), &shared, |node| node);
         // An oversized slot is never its type's, so its node keeps an entry: renumber it.
         sizes.big = sizes
             .big

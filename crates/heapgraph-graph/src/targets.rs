@@ -10,7 +10,7 @@
 //! stored target of a node's first kept reference comes after the references the nodes before it left
 //! out: the rank of [`SharedByType`]'s bits.
 
-use crate::by_type::{remove_at, SharedByType, SharedValues};
+use crate::by_type::{remove_marked, SharedByType, SharedValues};
 use crate::column::Column;
 use crate::edge_offsets::EdgeOffsets;
 use crate::types::NodeTypes;
@@ -40,10 +40,7 @@ impl Targets {
             let edges = offsets.range(node);
             (!edges.is_empty()).then(|| all[edges.start])
         });
-        remove_at(
-            all.to_mut(),
-            shared.marked().map(|node| offsets.get(node) as usize),
-        );
+        remove_marked(all.to_mut(), &shared, |node| offsets.get(node) as usize);
         Targets {
             stored: all,
             shared,
@@ -69,7 +66,7 @@ impl Targets {
             return Err("a shared first target is a node that does not exist".into());
         }
         let shared = SharedByType::from_saved(saved, types, type_count)?;
-        if shared.marked().any(|node| offsets.range(node).is_empty()) {
+        if shared.any_marked(|node| offsets.range(node).is_empty()) {
             return Err("a node without references has its first one left out".into());
         }
         let edges = offsets.get(types.len()) as usize;
