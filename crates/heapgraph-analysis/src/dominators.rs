@@ -87,11 +87,38 @@ pub struct Dominators {
     subtree_ends: OnceLock<Column<u32>>,
 }
 
+/// The dominator tree still numbered in the DFS's preorder: what [`Dominators::in_dfs_order`] leaves for
+/// [`DfsDominators::renumber`], so that a caller can run the renumbering beside other work.
+pub struct DfsDominators {
+    pre: Vec<u32>,
+    idom: Vec<u32>,
+}
+
+impl DfsDominators {
+    /// Renumbers the tree into its own preorder (see [`tree_order`]).
+    pub fn renumber(self) -> Dominators {
+        let DfsDominators { mut pre, idom } = self;
+        let idom = tree_order(&mut pre, idom);
+        Dominators {
+            pre: pre.into(),
+            vertex: OnceLock::new(),
+            idom: idom.into(),
+            subtree_ends: OnceLock::new(),
+        }
+    }
+}
+
 impl Dominators {
     /// Computes the dominator tree of `graph` from the super-root over retaining edges.
     pub fn compute(graph: &Graph) -> Dominators {
+        Dominators::in_dfs_order(graph).renumber()
+    }
+
+    /// The dominator tree in the DFS's preorder: everything but the renumbering, which needs none of
+    /// the Lengauer-Tarjan state and so peaks lower.
+    pub fn in_dfs_order(graph: &Graph) -> DfsDominators {
         let DepthFirst {
-            mut pre,
+            pre,
             records,
             pred_counts,
             roots,
@@ -103,14 +130,7 @@ impl Dominators {
         } = preorder_predecessors(graph, &pre, &roots, pred_counts);
         drop(roots);
         let idom = semidominators_to_idoms(records, offsets, &sources, hubs);
-        drop(sources);
-        let idom = tree_order(&mut pre, idom);
-        Dominators {
-            pre: pre.into(),
-            vertex: OnceLock::new(),
-            idom: idom.into(),
-            subtree_ends: OnceLock::new(),
-        }
+        DfsDominators { pre, idom }
     }
 
     /// A tree as [`Dominators::saved`] gave it (an index file's), checked so that no query can index out

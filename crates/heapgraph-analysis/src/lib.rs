@@ -34,7 +34,7 @@ pub mod top;
 pub mod unreferenced;
 
 pub use analysis::{analyze, Analysis};
-pub use dominators::{Dominators, Idom, SavedDominators};
+pub use dominators::{DfsDominators, Dominators, Idom, SavedDominators};
 pub use growth::{Growth, TypeGrowth};
 pub use histogram::{Histogram, SortKey, TypeRow};
 pub use neighbourhood::{Direction, Neighbourhood, WalkLimits};
