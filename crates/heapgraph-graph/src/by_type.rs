@@ -82,8 +82,9 @@ impl SharedByType {
     }
 
     /// Shared values as [`SharedByType::saved`] gave them (an index file's), checked against the graph's
-    /// types: one per type, a bit per node and none past the last, and every node whose bit is set of
-    /// a type that has a shared value.
+    /// types: one per type, a bit per node and none past the last. A node marked although its type has
+    /// no shared value reads [`NONE`] as its value: callers for whom that would index out of bounds
+    /// check for it ([`SharedByType::any_marked`]), in the pass over the marked nodes they make anyway.
     pub(crate) fn from_saved(
         saved: SharedValues,
         types: &NodeTypes,
@@ -101,11 +102,7 @@ impl SharedByType {
         if nodes % 64 != 0 && bits.last().is_some_and(|&last| last >> (nodes % 64) != 0) {
             return Err("a shared value bit is set past the last node".into());
         }
-        let shared = SharedByType::with_bits(by_type, &bits, nodes);
-        if shared.any_marked(|node| shared.of_type(types.get(node as NodeId)) == NONE) {
-            return Err("a node of a type without a shared value is marked as having it".into());
-        }
-        Ok(shared)
+        Ok(SharedByType::with_bits(by_type, &bits, nodes))
     }
 
     fn with_bits(by_type: Column<u32>, bits: &[u64], nodes: usize) -> SharedByType {

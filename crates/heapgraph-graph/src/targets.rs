@@ -66,8 +66,15 @@ impl Targets {
             return Err("a shared first target is a node that does not exist".into());
         }
         let shared = SharedByType::from_saved(saved, types, type_count)?;
-        if shared.any_marked(|node| offsets.range(node).is_empty()) {
-            return Err("a node without references has its first one left out".into());
+        let bad = |node: usize| {
+            offsets.range(node).is_empty() || shared.of_type(types.get(node as NodeId)) == NONE
+        };
+        if shared.any_marked(bad) {
+            return Err(
+                "a node without references, or of a type without a shared first target, has its \
+                 first one left out"
+                    .into(),
+            );
         }
         let edges = offsets.get(types.len()) as usize;
         if stored.len() + shared.count() != edges {
@@ -326,7 +333,8 @@ mod tests {
             Targets::from_saved(stored.into(), shared, &packed, &types, 3).err()
         };
         assert_eq!(forge(&|_, _, _| {}), None);
-        let cases: [&Forgery<'_>; 5] = [
+        let cases: [&Forgery<'_>; 6] = [
+            &|_, by_type, _| by_type[0] = NodeId::MAX,
             &|bits, _, _| bits[without_edges / 64] |= 1 << (without_edges % 64),
             &|bits, _, _| *bits.last_mut().unwrap() |= 1 << 63,
             &|_, _, stored| stored.truncate(stored.len() - 1),
