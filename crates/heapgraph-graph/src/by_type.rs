@@ -203,13 +203,12 @@ pub(crate) fn remove_marked<T: Plain>(
     shared: &SharedByType,
     start: impl Fn(usize) -> usize + Sync,
 ) {
-    let nodes = shared.words.len() * 64;
     let words_per_chunk = CHUNK / 64;
     let mut stretches = Vec::new();
     let mut rest = &mut values[..];
     let mut at = 0;
     for (c, words) in shared.words.chunks(words_per_chunk).enumerate() {
-        let end = start(((c + 1) * CHUNK).min(nodes).min(shared.nodes));
+        let end = start(((c + 1) * CHUNK).min(shared.nodes));
         let (stretch, tail) = rest.split_at_mut(end - at);
         stretches.push((c * CHUNK, at, words, stretch));
         rest = tail;
