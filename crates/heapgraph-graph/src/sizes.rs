@@ -5,7 +5,7 @@
 //! than 4-byte slots on a 20M-object heap). And most objects are the size of every other object of
 //! their type (an instance of a Java class, a Python object without a `__dict__` of its own): the graph
 //! keeps that size once per type ([`NodeSizes`]), and 2 bytes only for the others (a quarter of the
-//! objects of a 20M-object Java heap, so 31 MB less again).
+//! objects of a 20M-object Java heap: 31 MB of sizes fewer for 5 MB of bits, 26 MB less in all).
 
 use crate::by_type::{remove_marked, SharedByType, SharedValues};
 use crate::column::Column;
