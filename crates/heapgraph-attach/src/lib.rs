@@ -9,13 +9,16 @@
 //!   periodically or at exit.
 
 mod bounded;
+mod canary;
 mod error;
-mod gdb;
 mod handoff;
+mod injector;
 mod process;
+mod ptrace;
 mod python;
 mod remote_exec;
 pub mod run;
+mod symbols;
 
 pub use error::AttachError;
 pub use process::Runtime;

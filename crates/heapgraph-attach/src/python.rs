@@ -1,8 +1,9 @@
 //! `heapgraph dump --pid` on CPython: hand the dumper over, queue the request, wait, deliver the dump.
 
 use crate::handoff::Handoff;
+use crate::injector::{self, syscall_name, How};
 use crate::process::Process;
-use crate::{gdb, remote_exec, AttachError, DumpReport, Options, Progress};
+use crate::{remote_exec, AttachError, DumpReport, Options, Progress};
 use std::path::Path;
 
 pub fn dump(
@@ -21,15 +22,28 @@ pub fn dump(
         remote_exec::queue(pid, &process.exe, &handoff.snippet_file()?)?;
         None
     } else {
-        progress.step(&format!("pid {pid}: attaching with gdb to queue the dump"));
-        let queued = gdb::queue(pid, &process.exe, &handoff.snippet(), handoff.dir())?;
         progress.step(&format!(
-            "pid {pid}: stopped by gdb for at most {:.2} s; waiting up to {} s for its main thread to reach a safe point{}",
-            queued.stopped.as_secs_f64(),
-            options.timeout.as_secs(),
-            if queued.main_held_gil { "" } else { " (it was waiting outside Python code)" }
+            "pid {pid}: attaching to ask its main thread to dump"
         ));
-        Some(queued.stopped)
+        let injected = injector::inject(pid, &process.exe, &handoff.snippet())?;
+        let how = match injected.how {
+            How::Queued {
+                main_held_gil: true,
+            } => "queued as a pending call; it runs between two bytecodes".to_string(),
+            How::Queued {
+                main_held_gil: false,
+            } => "queued as a pending call; its main thread was outside Python code".to_string(),
+            How::RunInWait { syscall } => format!(
+                "run at once: its main thread was waiting in {} without the GIL",
+                syscall_name(syscall).unwrap_or("a system call")
+            ),
+        };
+        progress.step(&format!(
+            "pid {pid}: stopped for {:.3} s; {how}; waiting up to {} s for it to start",
+            injected.stopped.as_secs_f64(),
+            options.timeout.as_secs(),
+        ));
+        Some(injected.stopped)
     };
     let report = handoff.wait(process, options.timeout, progress)?;
     handoff.deliver(output)?;

@@ -7,9 +7,11 @@ use std::time::Duration;
 
 /// Take a heap dump of a running process, without changing its code.
 ///
-/// CPython 3.8-3.13: gdb queues the dump as a pending call, which the main thread runs between two
-/// bytecodes (gdb must be installed and allowed to trace the process). CPython 3.14+: `sys.remote_exec`.
-/// The process keeps running; it is paused while the dump is written.
+/// CPython 3.8-3.13: heapgraph stops the main thread for a moment with ptrace (no gdb needed) and either
+/// queues the dump as a pending call, which the thread runs between two bytecodes, or, when the thread
+/// waits in a blocking call (accept, select, sleep...) without the GIL, runs it there at once as a C
+/// callback would. CPython 3.14+: `sys.remote_exec`. Needs the right to trace the process (same user or
+/// root). The process keeps running; it is paused while the dump is written.
 #[derive(clap::Args)]
 pub struct Args {
     /// The process to dump
@@ -68,7 +70,7 @@ fn text(report: &DumpReport) -> String {
         out += &format!("target paused {:.2} s for the dump", paused.as_secs_f64());
         if let Some(stopped) = report.stopped {
             out += &format!(
-                ", and stopped by gdb for at most {:.2} s before it",
+                ", and its main thread stopped for {:.3} s before it",
                 stopped.as_secs_f64()
             );
         }

@@ -1,0 +1,317 @@
+//! Getting a CPython 3.8-3.13 process to run a snippet, with ptrace and nothing else (no gdb).
+//!
+//! Everything that can fail is checked before the target is touched: the architecture, CPython's and
+//! libc's symbols in the target's own files, and a canary (the same steps on a child of ours, proving
+//! that this kernel gives back every register set as it was). Then the main thread is stopped, all its
+//! register sets saved, and one of two things happens:
+//!
+//! * It holds the GIL, or runs code we know nothing of: the snippet is queued with `Py_AddPendingCall`,
+//!   which only appends to a queue; the thread runs it at its next safe point between two bytecodes, as
+//!   it runs signal handlers. Running Python at an arbitrary instruction (inside malloc, in the middle of
+//!   a dict resize) could corrupt the heap, so nothing else is done there.
+//! * It waits in a blocking system call that CPython makes with the GIL released (accept, select, poll,
+//!   epoll, read, sleep...): no pending call would run before the call returns, which may be never. The
+//!   thread is then at the same point as a C library calling back into Python from a blocking wait, so
+//!   the snippet runs now, under `PyGILState_Ensure`/`PyGILState_Release`, as such a callback would.
+//!
+//! Either way every register set is restored, the system call the thread was in resumes as the kernel
+//! would have resumed it, and the thread is let go. The snippet lives in a page of its own made with
+//! `mmap`: queued, it must outlive us (4 KiB are left per request); run at once, it is unmapped after.
+
+use crate::canary;
+use crate::ptrace::{Registers, TraceError, Tracee};
+use crate::symbols::{self, MappedFile};
+use crate::AttachError;
+use std::time::{Duration, Instant};
+
+/// CPython's functions we call. The first one names the file that holds CPython.
+const PYTHON_FUNCTIONS: [&str; 5] = [
+    "Py_AddPendingCall",
+    "PyRun_SimpleString",
+    "PyGILState_Check",
+    "PyGILState_Ensure",
+    "PyGILState_Release",
+];
+const LIBC_FUNCTIONS: [&str; 2] = ["mmap", "munmap"];
+
+/// How long the main thread may take to stop, and a non-blocking call to return.
+const QUICK: Duration = Duration::from_secs(10);
+
+/// System calls that CPython makes only with the GIL released and in a retry loop: a thread waiting in
+/// one holds no lock of the interpreter's, so it may call back into Python.
+const BLOCKING_WAITS: [(i64, &str); 20] = [
+    (libc::SYS_read, "read"),
+    (libc::SYS_readv, "readv"),
+    (libc::SYS_recvfrom, "recvfrom"),
+    (libc::SYS_recvmsg, "recvmsg"),
+    (libc::SYS_accept, "accept"),
+    (libc::SYS_accept4, "accept4"),
+    (libc::SYS_select, "select"),
+    (libc::SYS_pselect6, "pselect6"),
+    (libc::SYS_poll, "poll"),
+    (libc::SYS_ppoll, "ppoll"),
+    (libc::SYS_epoll_wait, "epoll_wait"),
+    (libc::SYS_epoll_pwait, "epoll_pwait"),
+    (libc::SYS_epoll_pwait2, "epoll_pwait2"),
+    (libc::SYS_nanosleep, "nanosleep"),
+    (libc::SYS_clock_nanosleep, "clock_nanosleep"),
+    (libc::SYS_wait4, "wait4"),
+    (libc::SYS_waitid, "waitid"),
+    (libc::SYS_pause, "pause"),
+    (libc::SYS_rt_sigtimedwait, "rt_sigtimedwait"),
+    (libc::SYS_rt_sigsuspend, "rt_sigsuspend"),
+];
+
+/// The name of a system call CPython waits in with the GIL released; `None` for any other.
+pub fn syscall_name(syscall: i64) -> Option<&'static str> {
+    BLOCKING_WAITS
+        .iter()
+        .find(|(nr, _)| *nr == syscall)
+        .map(|(_, name)| *name)
+}
+
+/// What the injection did.
+#[derive(Debug)]
+pub struct Injected {
+    /// How long the main thread was stopped in our hands (all of it, a direct run included).
+    pub stopped: Duration,
+    pub how: How,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    /// Queued as a pending call; `main_held_gil` tells whether the main thread was running Python.
+    Queued { main_held_gil: bool },
+    /// Run at once on the main thread, which was waiting in this system call without the GIL.
+    RunInWait { syscall: i64 },
+}
+
+/// The addresses we call in the target, all found before it is touched.
+struct Functions {
+    python: MappedFile,
+    add_pending_call: u64,
+    run_simple_string: u64,
+    gil_check: u64,
+    gil_ensure: u64,
+    gil_release: u64,
+    mmap: u64,
+    munmap: u64,
+}
+
+/// Runs or queues `snippet` (Python source, one statement) in the main thread of `pid`.
+pub fn inject(pid: u32, exe: &str, snippet: &str) -> Result<Injected, AttachError> {
+    if !cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+        return Err(AttachError::Unsupported {
+            pid,
+            exe: exe.to_string(),
+            detail: "attaching is supported on x86_64 Linux only for now".into(),
+        });
+    }
+    let functions = find_functions(pid, exe)?;
+    canary::check().map_err(|detail| AttachError::Protocol {
+        pid,
+        detail: format!(
+            "the process was not touched: this kernel failed heapgraph's trial run on a process of its own ({detail})"
+        ),
+    })?;
+    let _shielded = Shield::raise();
+    let started = Instant::now();
+    let mut tracee = Tracee::seize(pid as libc::pid_t, QUICK).map_err(|e| seize_error(pid, e))?;
+    let saved = tracee
+        .registers()
+        .map_err(|e| traced_error(pid, "reading its registers", e))?;
+    // past this point the thread's registers or memory may change: every way out restores them
+    let outcome = run(&mut tracee, &saved, &functions, snippet);
+    let restored = tracee
+        .restore(&saved)
+        .and_then(|()| verify(&tracee, &saved));
+    let detached = tracee.detach();
+    let how = outcome
+        .map_err(|e| traced_error(pid, &format!("calling into {}", functions.python.path), e))?;
+    restored.map_err(|e| traced_error(pid, "restoring its registers", e))?;
+    detached.map_err(|e| traced_error(pid, "detaching", e))?;
+    Ok(Injected {
+        stopped: started.elapsed(),
+        how,
+    })
+}
+
+fn run(
+    tracee: &mut Tracee,
+    saved: &Registers,
+    f: &Functions,
+    snippet: &str,
+) -> Result<How, TraceError> {
+    let regs = &saved.general;
+    let held_gil = tracee.call(regs, f.gil_check, &[], Some(QUICK))? != 0;
+    let page_size = (snippet.len() as u64 + 1).div_ceil(4096) * 4096;
+    let page = tracee.call(
+        regs,
+        f.mmap,
+        &[
+            0,
+            page_size,
+            (libc::PROT_READ | libc::PROT_WRITE) as u64,
+            (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS) as u64,
+            u64::MAX, // fd -1
+            0,
+        ],
+        Some(QUICK),
+    )?;
+    if page == u64::MAX || page == 0 {
+        return Err(TraceError::Memory {
+            address: 0,
+            error: std::io::Error::other("mmap in the target failed"),
+        });
+    }
+    let mut text = snippet.as_bytes().to_vec();
+    text.push(0);
+    tracee.write(page, &text)?;
+    match saved.interrupted_syscall() {
+        Some(syscall) if !held_gil && syscall_name(syscall as i64).is_some() => {
+            let state = tracee.call(regs, f.gil_ensure, &[], None)?;
+            tracee.call(regs, f.run_simple_string, &[page], None)?;
+            tracee.call(regs, f.gil_release, &[state], Some(QUICK))?;
+            tracee.call(regs, f.munmap, &[page, page_size], Some(QUICK))?;
+            Ok(How::RunInWait {
+                syscall: syscall as i64,
+            })
+        }
+        _ => {
+            let queued = tracee.call(
+                regs,
+                f.add_pending_call,
+                &[f.run_simple_string, page],
+                Some(QUICK),
+            )?;
+            if queued as i32 != 0 {
+                tracee.call(regs, f.munmap, &[page, page_size], Some(QUICK))?;
+                return Err(TraceError::Memory {
+                    address: page,
+                    error: std::io::Error::other(
+                        "Py_AddPendingCall refused the request (its queue is full)",
+                    ),
+                });
+            }
+            Ok(How::Queued {
+                main_held_gil: held_gil,
+            })
+        }
+    }
+}
+
+/// Reads the registers back and compares them with what was saved.
+fn verify(tracee: &Tracee, saved: &Registers) -> Result<(), TraceError> {
+    let now = tracee.registers()?;
+    if canary::same_registers(&now, saved) {
+        Ok(())
+    } else {
+        Err(TraceError::Memory {
+            address: 0,
+            error: std::io::Error::other("the registers read back differ from the ones saved"),
+        })
+    }
+}
+
+fn find_functions(pid: u32, exe: &str) -> Result<Functions, AttachError> {
+    let unsupported = |detail: String| AttachError::Unsupported {
+        pid,
+        exe: exe.to_string(),
+        detail,
+    };
+    let files = symbols::mapped_files(pid).map_err(|_| AttachError::NoProcess { pid })?;
+    let is_python = |name: &str| name.starts_with("python") || name.starts_with("libpython");
+    let python = match symbols::find(pid, &files, is_python, &PYTHON_FUNCTIONS) {
+        Ok(Some(found)) => Some(found),
+        // an interpreter embedded under another name (uwsgi, a frozen app): look everywhere
+        Ok(None) => {
+            symbols::find(pid, &files, |n| !is_python(n), &PYTHON_FUNCTIONS).map_err(unsupported)?
+        }
+        Err(e) => return Err(unsupported(e)),
+    };
+    let python = python.ok_or_else(|| {
+        unsupported(
+            "none of its files exports CPython's functions (Py_AddPendingCall): not CPython, or a \
+             statically linked python built without exported symbols"
+                .into(),
+        )
+    })?;
+    let missing: Vec<_> = PYTHON_FUNCTIONS
+        .iter()
+        .filter(|n| !python.addresses.contains_key(*n))
+        .collect();
+    if !missing.is_empty() {
+        return Err(unsupported(format!(
+            "{} exports no {missing:?}",
+            python.file.path
+        )));
+    }
+    let is_libc = |name: &str| name.starts_with("libc.") || name.starts_with("libc-");
+    let libc = symbols::find(pid, &files, is_libc, &LIBC_FUNCTIONS)
+        .map_err(unsupported)?
+        .filter(|f| f.addresses.len() == LIBC_FUNCTIONS.len())
+        .ok_or_else(|| {
+            unsupported("no C library with mmap and munmap is mapped (glibc is needed)".into())
+        })?;
+    let p = &python.addresses;
+    Ok(Functions {
+        add_pending_call: p["Py_AddPendingCall"],
+        run_simple_string: p["PyRun_SimpleString"],
+        gil_check: p["PyGILState_Check"],
+        gil_ensure: p["PyGILState_Ensure"],
+        gil_release: p["PyGILState_Release"],
+        mmap: libc.addresses["mmap"],
+        munmap: libc.addresses["munmap"],
+        python: python.file,
+    })
+}
+
+fn seize_error(pid: u32, error: TraceError) -> AttachError {
+    match error {
+        TraceError::Request { errno, .. } if errno.raw_os_error() == Some(libc::ESRCH) => {
+            AttachError::NoProcess { pid }
+        }
+        TraceError::Request { errno, .. } if errno.raw_os_error() == Some(libc::EPERM) => {
+            AttachError::NotPermitted {
+                pid,
+                detail: format!("ptrace: {errno}"),
+            }
+        }
+        TraceError::Exited => AttachError::Exited { pid },
+        other => traced_error(pid, "stopping its main thread", other),
+    }
+}
+
+fn traced_error(pid: u32, what: &str, error: TraceError) -> AttachError {
+    match error {
+        TraceError::Exited => AttachError::Exited { pid },
+        other => AttachError::Protocol {
+            pid,
+            detail: format!("{what}: {other}"),
+        },
+    }
+}
+
+/// Keeps the terminal's and a supervisor's polite signals from ending heapgraph while it holds the
+/// target's thread: dying then would let the thread go with our registers in it. Restored on drop.
+struct Shield {
+    old: Vec<(libc::c_int, libc::sighandler_t)>,
+}
+
+impl Shield {
+    fn raise() -> Shield {
+        let old = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT]
+            .into_iter()
+            .map(|s| (s, unsafe { libc::signal(s, libc::SIG_IGN) }))
+            .collect();
+        Shield { old }
+    }
+}
+
+impl Drop for Shield {
+    fn drop(&mut self) {
+        for &(signal, handler) in &self.old {
+            unsafe { libc::signal(signal, handler) };
+        }
+    }
+}
