@@ -5,7 +5,7 @@
 //! target's user when heapgraph runs as root, since the target writes in it.
 
 use crate::process::Process;
-use crate::{AttachError, Progress};
+use crate::{fork, AttachError, Pause, Progress, Way};
 use heapgraph_formats::python::{DUMPER_FILE_NAME, DUMPER_SOURCE};
 use serde_json::Value;
 use std::fs::OpenOptions;
@@ -22,8 +22,8 @@ const DUMP_FILE: &str = "dump.hgd";
 pub struct TargetReport {
     /// The dumper's summary: objects, edges, roots, seconds, bytes.
     pub summary: Value,
-    /// How long the main thread spent in the request (dumper load included), GIL held nearly all along.
-    pub paused: Duration,
+    /// How long the main thread spent in the request, GIL held nearly all along, and why that long.
+    pub paused: Pause,
     /// The target's Python version.
     pub python: String,
 }
@@ -32,6 +32,8 @@ pub struct TargetReport {
 pub struct Handoff {
     dir: PathBuf,
     pid: u32,
+    /// Why heapgraph asked for the dump in place, when it did not ask for a fork.
+    why_in_place: Option<String>,
     /// Whether the target's user may enter every directory above the hand-over directory.
     readable_by_target: bool,
 }
@@ -53,14 +55,17 @@ impl Handoff {
         std::fs::create_dir(&dir).map_err(|e| AttachError::io_path(&dir, e))?;
         let ours = std::fs::metadata(&dir).map_err(|e| AttachError::io_path(&dir, e))?;
         let readable_by_target = ours.uid() == process.uid || enterable_by_others(&parent);
+        let why_in_place = fork::decide(process.pid).err();
         let handoff = Handoff {
             readable_by_target,
             dir,
             pid: process.pid,
+            why_in_place,
         };
         let request = serde_json::json!({
             "output": handoff.dir.join(DUMP_FILE),
             "collect": collect,
+            "fork": handoff.why_in_place.is_none(),
             "dumper_version": dumper_version(),
         });
         handoff.write(DUMPER_FILE_NAME, DUMPER_SOURCE)?;
@@ -71,11 +76,6 @@ impl Handoff {
                 .map_err(|e| AttachError::io_path(&handoff.dir, e))?;
         }
         Ok(handoff)
-    }
-
-    /// The directory, also a private place for our own helper files.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     fn write(&self, name: &str, text: &str) -> Result<(), AttachError> {
@@ -101,7 +101,8 @@ impl Handoff {
     }
 
     /// Waits for the target to run the request: up to `timeout` for it to start, then until it ends or
-    /// the process exits. When it does not start in time, the request is withdrawn.
+    /// the process writing the dump (the target, or the child it forked) exits. When it does not start
+    /// in time, the request is withdrawn.
     pub fn wait(
         &self,
         process: &Process,
@@ -111,12 +112,10 @@ impl Handoff {
         let asked = Instant::now();
         let mut started = false;
         let mut shown = Instant::now();
+        let mut forked: Option<Forked> = None;
         loop {
-            if let Some(report) = self.status()? {
+            if let Some(report) = self.status(forked.as_ref(), process)? {
                 return report;
-            }
-            if !process.is_alive() {
-                return Err(AttachError::Exited { pid: self.pid });
             }
             if !started && self.dir.join("claim").exists() {
                 started = true;
@@ -132,6 +131,38 @@ impl Handoff {
                     main_thread: process.main_thread_activity(),
                     readable_by_target: self.readable_by_target,
                 });
+            }
+            if forked.is_none() {
+                forked = self.forked()?;
+                if let Some(f) = &forked {
+                    progress.step(&format!(
+                        "pid {}: forked pid {} to write the dump, and went back to its work after {:.3} s",
+                        self.pid,
+                        f.child_pid,
+                        f.paused.as_secs_f64()
+                    ));
+                }
+            }
+            match &forked {
+                Some(f) if !pid_alive(f.child_pid) => {
+                    // it may have written its status just before it exited
+                    if let Some(report) = self.status(forked.as_ref(), process)? {
+                        return report;
+                    }
+                    return Err(AttachError::DumpFailed {
+                        pid: self.pid,
+                        message: format!(
+                            "the process it forked to write the dump (pid {}) ended before it finished; \
+                             pid {} itself was not affected{}",
+                            f.child_pid,
+                            self.pid,
+                            if process.is_alive() { " and keeps running" } else { ", but has exited since" }
+                        ),
+                    });
+                }
+                Some(_) => {}
+                None if !process.is_alive() => return Err(AttachError::Exited { pid: self.pid }),
+                None => {}
             }
             if started && shown.elapsed() >= Duration::from_secs(2) {
                 shown = Instant::now();
@@ -155,17 +186,59 @@ impl Handoff {
             .is_ok()
     }
 
-    fn status(&self) -> Result<Option<Result<TargetReport, AttachError>>, AttachError> {
-        let path = self.dir.join("status.json");
+    /// What the target wrote in `forked.json` once it forked the dumping process.
+    fn forked(&self) -> Result<Option<Forked>, AttachError> {
+        let Some(forked) = self.read_json("forked.json")? else {
+            return Ok(None);
+        };
+        let (Some(paused), Some(child_pid)) = (
+            forked["paused_seconds"].as_f64(),
+            forked["child_pid"]
+                .as_u64()
+                .and_then(|p| u32::try_from(p).ok()),
+        ) else {
+            return Err(self.protocol(format!("forked.json without pause or pid: {forked}")));
+        };
+        Ok(Some(Forked {
+            paused: Duration::from_secs_f64(paused),
+            child_pid,
+        }))
+    }
+
+    fn read_json(&self, name: &str) -> Result<Option<Value>, AttachError> {
+        let path = self.dir.join(name);
         let Ok(text) = std::fs::read_to_string(&path) else {
             return Ok(None);
         };
-        let protocol = |detail: String| AttachError::Protocol {
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| self.protocol(format!("unreadable {}: {e}", path.display())))
+    }
+
+    fn protocol(&self, detail: String) -> AttachError {
+        AttachError::Protocol {
             pid: self.pid,
             detail,
+        }
+    }
+
+    /// The outcome once `status.json` is there (and, for a dump by a forked child, `forked.json` too,
+    /// written by the target right after the fork: it is waited for while the target lives).
+    fn status(
+        &self,
+        forked: Option<&Forked>,
+        process: &Process,
+    ) -> Result<Option<Result<TargetReport, AttachError>>, AttachError> {
+        let Some(status) = self.read_json("status.json")? else {
+            return Ok(None);
         };
-        let status: Value = serde_json::from_str(&text)
-            .map_err(|e| protocol(format!("unreadable status {}: {e}", path.display())))?;
+        let by_child = status["way"] == "fork";
+        if by_child && forked.is_none() {
+            if process.is_alive() {
+                return Ok(None);
+            }
+            return Err(AttachError::Exited { pid: self.pid });
+        }
         if status["ok"] != Value::Bool(true) {
             let message = status["error"].as_str().unwrap_or("no message").to_string();
             return Ok(Some(Err(AttachError::DumpFailed {
@@ -173,9 +246,29 @@ impl Handoff {
                 message,
             })));
         }
+        let paused = match forked.filter(|_| by_child) {
+            Some(f) => Pause {
+                duration: f.paused,
+                way: Way::Forked {
+                    child_pid: f.child_pid,
+                    child_private_bytes: status["child_private_bytes"].as_u64(),
+                    target_alive_after: process.is_alive(),
+                },
+            },
+            None => Pause {
+                duration: Duration::from_secs_f64(status["paused_seconds"].as_f64().unwrap_or(0.0)),
+                way: Way::InPlace {
+                    why: status["why_in_place"]
+                        .as_str()
+                        .map(String::from)
+                        .or_else(|| self.why_in_place.clone())
+                        .unwrap_or_else(|| "the target did not fork".into()),
+                },
+            },
+        };
         Ok(Some(Ok(TargetReport {
             summary: status["summary"].clone(),
-            paused: Duration::from_secs_f64(status["paused_seconds"].as_f64().unwrap_or(0.0)),
+            paused,
             python: status["python"].as_str().unwrap_or("?").to_string(),
         })))
     }
@@ -191,6 +284,20 @@ impl Drop for Handoff {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// What the target wrote once it forked the process that writes the dump.
+struct Forked {
+    paused: Duration,
+    child_pid: u32,
+}
+
+/// Whether `pid` runs (a zombie does not: the dumping process is reaped by whoever adopted it).
+fn pid_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with(['Z', 'X']))
+    })
 }
 
 /// The embedded dumper's `__version__`, so that the target reuses a dumper it loaded before only when it

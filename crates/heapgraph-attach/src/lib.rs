@@ -4,13 +4,16 @@
 //!   next to the output and the target's main thread is asked to run it at its next safe point: through
 //!   gdb and `Py_AddPendingCall` on 3.8-3.13, through `sys.remote_exec` on 3.14+. The target writes the
 //!   dump itself and reports back; heapgraph never runs Python code at an arbitrary instruction and never
-//!   leaves a stopped or half-called target behind (see `python/inject_gdb.py` for why).
+//!   leaves a stopped or half-called target behind (see `python/inject_gdb.py` for why). When its
+//!   memory allows, the target forks at that point and a child writes the dump from the copy-on-write
+//!   snapshot while the target goes on (`python/attach_bootstrap.py`, `fork.rs`).
 //! * [`run`]: `heapgraph run`, a program started with the dumper preloaded, dumping on a signal,
 //!   periodically or at exit.
 
 mod bounded;
 mod canary;
 mod error;
+mod fork;
 mod handoff;
 mod injector;
 mod process;
@@ -44,6 +47,9 @@ pub struct Options {
     pub timeout: Duration,
     /// Run the collector before dumping (off by default: uncollected garbage is evidence).
     pub collect: bool,
+    /// Let the target fork a child that writes the dump, so that it is paused only for the fork, when
+    /// its resident memory fits in the memory available. Off: the target writes the dump itself.
+    pub fork: bool,
 }
 
 /// A dump taken from a running process.
@@ -52,12 +58,43 @@ pub struct DumpReport {
     pub output: PathBuf,
     /// The runtime and its version, e.g. `CPython 3.11.7`.
     pub runtime: String,
-    /// How long the target did none of its own work: the dump itself, all threads held off.
-    pub paused: Option<Duration>,
+    /// How long the target did none of its own work (the fork, or the dump itself, all threads held
+    /// off), and which way the dump was written.
+    pub paused: Option<Pause>,
     /// How long a debugger had the whole process stopped (at most), before the dump.
     pub stopped: Option<Duration>,
     /// The dumper's summary (for Python: objects, edges, roots, seconds, bytes).
     pub summary: serde_json::Value,
+}
+
+/// How long the target's main thread was taken from its own work by the dump, and why that long.
+#[derive(Debug, Clone)]
+pub struct Pause {
+    /// From the start of the request at the safe point until the target went back to its work.
+    pub duration: Duration,
+    pub way: Way,
+}
+
+/// Which process wrote the dump.
+#[derive(Debug, Clone)]
+pub enum Way {
+    /// A child forked at the safe point wrote it from the copy-on-write snapshot; the target went on
+    /// once the fork was done.
+    Forked {
+        child_pid: u32,
+        /// Memory only the child had mapped when it finished (`Private_Clean` + `Private_Dirty` of
+        /// /proc/PID/smaps_rollup): the pages copied since the fork, by either side, and the dumper's own
+        /// allocations. Copies are kept until the child exits, so this is its peak extra memory, less any
+        /// dumper buffer freed before the end. `None` where the kernel has no smaps_rollup.
+        child_private_bytes: Option<u64>,
+        /// Whether the target was still running when the child finished.
+        target_alive_after: bool,
+    },
+    /// The target wrote it itself, paused all along.
+    InPlace {
+        /// Why: `--no-fork`, not enough memory for a fork, or the fork failed.
+        why: String,
+    },
 }
 
 /// Dumps the heap of process `pid` into `output`.
@@ -78,7 +115,27 @@ pub fn dump_pid(
         });
     }
     match process.runtime() {
-        Runtime::Python(version) => python::dump(&process, version, output, options, progress),
+        Runtime::Python(version) => {
+            let report = fork::with_fork_allowed(options.fork, || {
+                python::dump(&process, version, output, options, progress)
+            })?;
+            if let Some(Pause {
+                way:
+                    Way::Forked {
+                        child_pid,
+                        target_alive_after: false,
+                        ..
+                    },
+                ..
+            }) = &report.paused
+            {
+                progress.step(&format!(
+                    "pid {pid} exited while pid {child_pid}, which it forked, was writing the dump; \
+                     the dump is complete"
+                ));
+            }
+            Ok(report)
+        }
         other => Err(AttachError::Unsupported {
             pid,
             exe: process.exe.clone(),

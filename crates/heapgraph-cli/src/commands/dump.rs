@@ -1,6 +1,6 @@
 //! `heapgraph dump --pid PID [-o FILE]`
 
-use heapgraph_attach::{dump_pid, DumpReport, Options};
+use heapgraph_attach::{dump_pid, DumpReport, Options, Way};
 use heapgraph_render::{format_bytes, format_count};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,7 +11,10 @@ use std::time::Duration;
 /// queues the dump as a pending call, which the thread runs between two bytecodes, or, when the thread
 /// waits in a blocking call (accept, select, sleep...) without the GIL, runs it there at once as a C
 /// callback would. CPython 3.14+: `sys.remote_exec`. Needs the right to trace the process (same user or
-/// root). The process keeps running; it is paused while the dump is written.
+/// root). The process keeps running. At that point it forks, and the child writes the dump from the
+/// copy-on-write snapshot while the process goes on, paused only for the fork; when its resident memory
+/// does not fit in the memory available (the child could need as much again), or with --no-fork, the
+/// process writes the dump itself and is paused until it is written.
 #[derive(clap::Args)]
 pub struct Args {
     /// The process to dump
@@ -26,6 +29,9 @@ pub struct Args {
     /// Run the garbage collector first (by default garbage is kept: it is evidence)
     #[arg(long)]
     collect: bool,
+    /// Have the process write the dump itself, paused all along, instead of forking a child that writes it
+    #[arg(long)]
+    no_fork: bool,
     /// Print the result as JSON
     #[arg(long)]
     json: bool,
@@ -40,6 +46,7 @@ pub fn run(args: Args) -> Result<(), String> {
     let options = Options {
         timeout,
         collect: args.collect,
+        fork: !args.no_fork,
     };
     let progress = |message: &str| eprintln!("{message}");
     let report = dump_pid(args.pid, &output, &options, &progress).map_err(|e| e.to_string())?;
@@ -50,7 +57,23 @@ fn json(report: &DumpReport) -> serde_json::Value {
     serde_json::json!({
         "output": report.output,
         "runtime": report.runtime,
-        "paused_seconds": report.paused.map(|d| d.as_secs_f64()),
+        "paused_seconds": report.paused.as_ref().map(|p| p.duration.as_secs_f64()),
+        "way": report.paused.as_ref().map(|p| match p.way {
+            Way::Forked { .. } => "fork",
+            Way::InPlace { .. } => "in place",
+        }),
+        "in_place_because": report.paused.as_ref().and_then(|p| match &p.way {
+            Way::InPlace { why } => Some(why.as_str()),
+            Way::Forked { .. } => None,
+        }),
+        "child": report.paused.as_ref().and_then(|p| match p.way {
+            Way::Forked { child_pid, child_private_bytes, target_alive_after } => Some(serde_json::json!({
+                "pid": child_pid,
+                "private_bytes": child_private_bytes,
+                "target_alive_after": target_alive_after,
+            })),
+            Way::InPlace { .. } => None,
+        }),
         "stopped_seconds": report.stopped.map(|d| d.as_secs_f64()),
         "summary": report.summary,
     })
@@ -66,8 +89,23 @@ fn text(report: &DumpReport) -> String {
         count("objects"),
         count("edges"),
     );
-    if let Some(paused) = report.paused {
-        out += &format!("target paused {:.2} s for the dump", paused.as_secs_f64());
+    if let Some(paused) = &report.paused {
+        out += &format!("target paused {:.3} s", paused.duration.as_secs_f64());
+        match &paused.way {
+            Way::Forked {
+                child_pid,
+                child_private_bytes,
+                ..
+            } => {
+                out += &format!(
+                    ": it forked pid {child_pid}, which wrote the dump from the copy-on-write snapshot"
+                );
+                if let Some(bytes) = child_private_bytes {
+                    out += &format!(" with {} of memory of its own", format_bytes(*bytes));
+                }
+            }
+            Way::InPlace { why } => out += &format!(": it wrote the dump itself ({why})"),
+        }
         if let Some(stopped) = report.stopped {
             out += &format!(
                 ", and its main thread stopped for {:.3} s before it",
