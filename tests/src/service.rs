@@ -20,7 +20,12 @@ pub struct Service {
 
 impl Service {
     /// Starts `command` (stdin and stdout piped) and waits for its first line, `{"ready": PID}`.
-    pub fn start(mut command: Command) -> Service {
+    pub fn start(command: Command) -> Service {
+        Service::start_with_ready(command).0
+    }
+
+    /// [`Service::start`], also returning the first line, which may say more than the pid.
+    pub fn start_with_ready(mut command: Command) -> (Service, Value) {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -48,7 +53,7 @@ impl Service {
             Some(service.pid as u64),
             "first line: {ready}"
         );
-        service
+        (service, ready)
     }
 
     /// Sends one command and returns its answer.
@@ -95,11 +100,16 @@ impl Drop for Service {
 
 /// Instances of `service_growing.py`'s `__main__.CacheEntry` in the dump at `dump`, as heapgraph counts them.
 pub fn cache_entries(dump: &std::path::Path) -> u64 {
+    instances(dump, "__main__.CacheEntry")
+}
+
+/// Instances of `type_name` in the dump at `dump`, as heapgraph counts them.
+pub fn instances(dump: &std::path::Path, type_name: &str) -> u64 {
     let loaded = heapgraph_formats::load(dump, &heapgraph_formats::NoProgress)
         .unwrap_or_else(|e| panic!("{}: {e}", dump.display()));
     heapgraph_analysis::Histogram::compute(&loaded.graph)
         .rows
         .iter()
-        .find(|r| r.type_name == "__main__.CacheEntry")
+        .find(|r| r.type_name == type_name)
         .map_or(0, |r| r.count)
 }

@@ -219,7 +219,13 @@ fn find_functions(pid: u32, exe: &str) -> Result<Functions, AttachError> {
         exe: exe.to_string(),
         detail,
     };
-    let files = symbols::mapped_files(pid).map_err(|_| AttachError::NoProcess { pid })?;
+    let files = symbols::mapped_files(pid).map_err(|e| match e.kind() {
+        std::io::ErrorKind::PermissionDenied => AttachError::NotPermitted {
+            pid,
+            detail: format!("cannot read /proc/{pid}/maps: {e}"),
+        },
+        _ => AttachError::NoProcess { pid },
+    })?;
     let is_python = |name: &str| name.starts_with("python") || name.starts_with("libpython");
     let python = match symbols::find(pid, &files, is_python, &PYTHON_FUNCTIONS) {
         Ok(Some(found)) => Some(found),

@@ -1,8 +1,13 @@
-//! `heapgraph dump --pid` on real running processes: a Python service with a growing cache, dumped twice
-//! under every CPython 3.8+ here, must show the growth it reported and keep answering afterwards.
+//! `heapgraph dump --pid` on real running processes, under every CPython 3.8-3.13 here: a service with a
+//! growing cache, dumped twice, must show the growth it reported and keep answering afterwards; a main
+//! thread waiting in C for minutes is dumped where it waits; and every refusal leaves the target as it was.
 
-use heapgraph_tests::service::{cache_entries, Service};
+use heapgraph_tests::service::{cache_entries, instances, Service};
 use heapgraph_tests::{python_testdata, pythons, Python, Scratch};
+use std::io::Read;
+use std::net::TcpStream;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -34,7 +39,7 @@ fn dump_pid(pid: u32, out: &Path) -> serde_json::Value {
 #[test]
 fn two_dumps_by_pid_show_the_cache_growth_and_the_service_keeps_answering() {
     let scratch = Scratch::new("dump-pid");
-    for python in pythons() {
+    for python in ptrace_pythons() {
         eprintln!(
             "dumping service_growing.py by pid under Python {}",
             python.label()
@@ -123,21 +128,91 @@ fn two_dumps_by_pid_show_the_cache_growth_and_the_service_keeps_answering() {
     );
 }
 
-#[test]
-fn a_main_thread_that_never_reaches_a_safe_point_gets_a_timeout_and_keeps_running() {
-    let python = &pythons()[0];
+/// The CPython versions `dump --pid` reaches with ptrace (3.14+ is reached through `sys.remote_exec`).
+fn ptrace_pythons() -> Vec<Python> {
+    pythons()
+        .into_iter()
+        .filter(|p| p.version < (3, 14))
+        .collect()
+}
+
+fn start_blocked(python: &Python, wait: &str, extra: &[&str]) -> (Service, u16) {
     let mut command = Command::new(&python.path);
-    command.args([
-        "-c",
-        "import json, os, time; print(json.dumps({'ready': os.getpid()}), flush=True); time.sleep(120)",
-    ]);
-    let mut sleeper = Service::start(command);
+    command
+        .arg(python_testdata().join("service_blocked.py"))
+        .arg(wait)
+        .args(extra);
+    let (service, ready) = Service::start_with_ready(command);
+    let port = ready["port"].as_u64().expect("the service names its port") as u16;
+    (service, port)
+}
+
+/// What a connection to `service_blocked.py accept` answers.
+fn ask_over_socket(port: u16) -> serde_json::Value {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the service");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut line = String::new();
+    stream
+        .read_to_string(&mut line)
+        .expect("the service answers");
+    heapgraph_tests::parse_strict(line.as_bytes()).expect("one JSON line")
+}
+
+#[test]
+fn a_main_thread_waiting_in_c_for_minutes_is_dumped_where_it_waits() {
+    let scratch = Scratch::new("dump-pid-blocked");
+    for python in ptrace_pythons() {
+        let v = python.label();
+        for wait in ["sleep", "select", "accept"] {
+            eprintln!("Python {v}: main thread waiting in {wait}");
+            let (mut service, port) = start_blocked(&python, wait, &[]);
+            let out = scratch.0.join(format!("{wait}-{v}.hgd"));
+            let output = heapgraph(&[
+                "dump",
+                "--pid",
+                &service.pid.to_string(),
+                "-o",
+                out.to_str().unwrap(),
+                "--timeout",
+                "5",
+            ]);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(output.status.success(), "Python {v} in {wait}: {stderr}");
+            assert!(
+                stderr.contains("run at once: its main thread was waiting in"),
+                "Python {v} in {wait}: reached where it waits: {stderr}"
+            );
+            assert_eq!(
+                instances(&out, "__main__.Held"),
+                1234,
+                "Python {v} in {wait}: the dump holds what the service holds"
+            );
+            std::thread::sleep(Duration::from_millis(300));
+            assert!(
+                service.is_running(),
+                "Python {v} in {wait}: the service keeps waiting where it was"
+            );
+            if wait == "accept" {
+                assert_eq!(ask_over_socket(port)["held"], 1234, "Python {v}");
+                assert_eq!(ask_over_socket(port)["held"], 1234, "Python {v}");
+            }
+            assert!(service.is_running(), "Python {v} in {wait}");
+        }
+    }
+}
+
+#[test]
+fn a_main_thread_waiting_on_a_lock_gets_a_timeout_and_keeps_running() {
+    let python = &ptrace_pythons()[0];
+    let (mut waiter, _) = start_blocked(python, "lock", &[]);
     let scratch = Scratch::new("dump-pid-timeout");
     let out = scratch.0.join("never.hgd");
     let output = heapgraph(&[
         "dump",
         "--pid",
-        &sleeper.pid.to_string(),
+        &waiter.pid.to_string(),
         "-o",
         out.to_str().unwrap(),
         "--timeout",
@@ -146,13 +221,99 @@ fn a_main_thread_that_never_reaches_a_safe_point_gets_a_timeout_and_keeps_runnin
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("did not reach a safe point"), "{stderr}");
-    assert!(sleeper.is_running(), "the target keeps running");
+    assert!(waiter.is_running(), "the target keeps running");
     assert!(!out.exists());
     let leftovers: Vec<_> = std::fs::read_dir(&scratch.0).unwrap().collect();
     assert!(
         leftovers.is_empty(),
         "the hand-over directory is removed: {leftovers:?}"
     );
+}
+
+#[test]
+fn a_target_that_exits_while_heapgraph_waits_is_reported() {
+    let python = &ptrace_pythons()[0];
+    let (service, _) = start_blocked(python, "lock", &["1.5"]);
+    let pid = service.pid;
+    let scratch = Scratch::new("dump-pid-exits");
+    let out = scratch.0.join("gone.hgd");
+    let started = std::time::Instant::now();
+    let output = heapgraph(&[
+        "dump",
+        "--pid",
+        &pid.to_string(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("pid {pid} exited")),
+        "the error says the target exited: {stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "heapgraph noticed at once, not at its timeout"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn ptrace_refused_is_explained_and_leaves_the_target_untouched() {
+    assert_eq!(
+        std::fs::metadata("/proc/self").unwrap().uid(),
+        0,
+        "this test runs heapgraph as another user, which needs root (CI runs as root)"
+    );
+    let python = &ptrace_pythons()[0];
+    let (mut service, port) = start_blocked(python, "accept", &[]);
+    let scratch = Scratch::new("dump-pid-refused");
+    std::fs::set_permissions(&scratch.0, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = scratch.0.join("refused.hgd");
+    let output = Command::new(env!("CARGO_BIN_EXE_heapgraph"))
+        .args(["dump", "--pid", &service.pid.to_string(), "-o"])
+        .arg(&out)
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .expect("run heapgraph as nobody");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("not permitted to trace")
+            && stderr.contains("Run heapgraph as the target's user or as root"),
+        "{stderr}"
+    );
+    assert!(service.is_running());
+    assert_eq!(ask_over_socket(port)["held"], 1234);
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_python_without_cpython_symbols_is_refused_untouched() {
+    let scratch = Scratch::new("dump-pid-no-symbols");
+    // a program named like CPython that exports none of its functions
+    let fake = scratch.0.join("python3.11");
+    std::fs::copy("/bin/sleep", &fake).unwrap();
+    let mut sleeper = Command::new(&fake).arg("60").spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let output = heapgraph(&[
+        "dump",
+        "--pid",
+        &sleeper.id().to_string(),
+        "-o",
+        scratch.0.join("x.hgd").to_str().unwrap(),
+    ]);
+    let alive = sleeper.try_wait().unwrap().is_none();
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot be dumped") && stderr.contains("Py_AddPendingCall"),
+        "{stderr}"
+    );
+    assert!(alive, "the program was not touched");
 }
 
 #[test]
