@@ -1,10 +1,11 @@
 //! Heap dumps of running processes, without changing their code.
 //!
 //! * [`dump_pid`]: `heapgraph dump --pid`. For CPython, the embedded dumper is handed over in a directory
-//!   next to the output and the target's main thread is asked to run it at its next safe point: through
-//!   gdb and `Py_AddPendingCall` on 3.8-3.13, through `sys.remote_exec` on 3.14+. The target writes the
-//!   dump itself and reports back; heapgraph never runs Python code at an arbitrary instruction and never
-//!   leaves a stopped or half-called target behind (see `python/inject_gdb.py` for why). When its
+//!   next to the output and the target's main thread is asked to run it: on 3.8-3.13 through ptrace
+//!   (`injector.rs`: a pending call, or a call at once when the thread waits in a blocking system call
+//!   without the GIL), through `sys.remote_exec` on 3.14+. The target writes the dump itself and reports
+//!   back; heapgraph never runs Python code at an arbitrary instruction and never leaves a stopped or
+//!   half-called target behind (a trial run on a child of its own comes first: `canary.rs`). When its
 //!   memory allows, the target forks at that point and a child writes the dump from the copy-on-write
 //!   snapshot while the target goes on (`python/attach_bootstrap.py`, `fork.rs`).
 //! * [`run`]: `heapgraph run`, a program started with the dumper preloaded, dumping on a signal,
