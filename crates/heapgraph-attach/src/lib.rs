@@ -62,8 +62,11 @@ pub struct DumpReport {
     /// How long the target did none of its own work (the fork, or the dump itself, all threads held
     /// off), and which way the dump was written.
     pub paused: Option<Pause>,
-    /// How long a debugger had the whole process stopped (at most), before the dump.
+    /// How long heapgraph held the target's main thread stopped with ptrace (a dump run at once
+    /// included), when it did.
     pub stopped: Option<Duration>,
+    /// How the request reached the main thread, in words.
+    pub reached: String,
     /// The dumper's summary (for Python: objects, edges, roots, seconds, bytes).
     pub summary: serde_json::Value,
 }

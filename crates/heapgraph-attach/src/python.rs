@@ -15,12 +15,15 @@ pub fn dump(
 ) -> Result<DumpReport, AttachError> {
     let pid = process.pid;
     let handoff = Handoff::create(output, process, options.collect)?;
-    let stopped = if version >= Some((3, 14)) {
+    let (stopped, reached) = if version >= Some((3, 14)) {
         progress.step(&format!(
             "pid {pid}: asking it to dump with sys.remote_exec"
         ));
         remote_exec::queue(pid, &process.exe, &handoff.snippet_file()?)?;
-        None
+        (
+            None,
+            "sys.remote_exec; it runs at the next safe point".to_string(),
+        )
     } else {
         progress.step(&format!(
             "pid {pid}: attaching to ask its main thread to dump"
@@ -43,7 +46,7 @@ pub fn dump(
             injected.stopped.as_secs_f64(),
             options.timeout.as_secs(),
         ));
-        Some(injected.stopped)
+        (Some(injected.stopped), how)
     };
     let report = handoff.wait(process, options.timeout, progress)?;
     handoff.deliver(output)?;
@@ -52,6 +55,7 @@ pub fn dump(
         runtime: format!("CPython {}", report.python),
         paused: Some(report.paused),
         stopped,
+        reached,
         summary: report.summary,
     })
 }

@@ -75,6 +75,7 @@ fn json(report: &DumpReport) -> serde_json::Value {
             Way::InPlace { .. } => None,
         }),
         "stopped_seconds": report.stopped.map(|d| d.as_secs_f64()),
+        "reached": report.reached,
         "summary": report.summary,
     })
 }
@@ -106,14 +107,15 @@ fn text(report: &DumpReport) -> String {
             }
             Way::InPlace { why } => out += &format!(": it wrote the dump itself ({why})"),
         }
-        if let Some(stopped) = report.stopped {
-            out += &format!(
-                ", and its main thread stopped for {:.3} s before it",
-                stopped.as_secs_f64()
-            );
-        }
         out += "\n";
     }
-    out += &format!("then: heapgraph top {}\n", report.output.display());
+    out += &format!("request {}", report.reached);
+    if let Some(stopped) = report.stopped {
+        out += &format!(
+            "; main thread held by heapgraph for {:.3} s",
+            stopped.as_secs_f64()
+        );
+    }
+    out += &format!("\nthen: heapgraph top {}\n", report.output.display());
     out
 }
