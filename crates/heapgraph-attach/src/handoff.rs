@@ -2,9 +2,13 @@
 //! the request, and the status the target writes back (protocol in `python/attach_bootstrap.py`).
 //!
 //! It sits next to the output so that the dump is renamed into place, never copied, and is given to the
-//! target's user when heapgraph runs as root, since the target writes in it.
+//! target's user when heapgraph runs as root, since the target writes in it. A target in another root (a
+//! chroot, a container) cannot open that directory, so then it sits in the target's own /tmp, reached
+//! through /proc/PID/root, the paths the target is given are its own, and the dump is moved out at the
+//! end (copied when the target's root is another filesystem).
 
 use crate::process::Process;
+use crate::target_fs;
 use crate::{fork, AttachError, Pause, Progress, Way};
 use heapgraph_formats::python::{DUMPER_FILE_NAME, DUMPER_SOURCE};
 use serde_json::Value;
@@ -31,6 +35,8 @@ pub struct TargetReport {
 /// A hand-over directory; removed on drop.
 pub struct Handoff {
     dir: PathBuf,
+    /// The same directory as the target opens it: `dir` itself unless the target runs in another root.
+    there: PathBuf,
     pid: u32,
     /// Why heapgraph asked for the dump in place, when it did not ask for a fork.
     why_in_place: Option<String>,
@@ -47,23 +53,23 @@ impl Handoff {
         let parent = parent
             .canonicalize()
             .map_err(|e| AttachError::io_path(&parent, e))?;
-        let dir = parent.join(format!(
-            ".heapgraph-attach-{}-{}",
-            process.pid,
-            std::process::id()
-        ));
-        std::fs::create_dir(&dir).map_err(|e| AttachError::io_path(&dir, e))?;
+        let name = format!(".heapgraph-attach-{}-{}", process.pid, std::process::id());
+        let shared = target_fs::create_shared_dir(process.pid, &parent, &name)
+            .map_err(|e| AttachError::io_path(&parent.join(&name), e))?;
+        let dir = shared.here;
         let ours = std::fs::metadata(&dir).map_err(|e| AttachError::io_path(&dir, e))?;
-        let readable_by_target = ours.uid() == process.uid || enterable_by_others(&parent);
+        let readable_by_target =
+            ours.uid() == process.uid || enterable_by_others(dir.parent().unwrap_or(&parent));
         let why_in_place = fork::decide(process.pid).err();
         let handoff = Handoff {
             readable_by_target,
             dir,
+            there: shared.there,
             pid: process.pid,
             why_in_place,
         };
         let request = serde_json::json!({
-            "output": handoff.dir.join(DUMP_FILE),
+            "output": handoff.there.join(DUMP_FILE),
             "collect": collect,
             "fork": handoff.why_in_place.is_none(),
             "dumper_version": dumper_version(),
@@ -84,20 +90,21 @@ impl Handoff {
     }
 
     /// One Python expression that runs the bootstrap in a fresh namespace, and does nothing once this
-    /// directory is gone (a request that runs after heapgraph gave up).
+    /// directory is gone (a request that runs after heapgraph gave up). Its paths are the target's.
     pub fn snippet(&self) -> String {
         let path =
-            serde_json::to_string(&self.dir.join(BOOTSTRAP_FILE)).expect("a path serializes");
+            serde_json::to_string(&self.there.join(BOOTSTRAP_FILE)).expect("a path serializes");
         format!(
             "exec(compile(open({path}).read(), {path}, 'exec'), {{'__file__': {path}, '__name__': '__heapgraph_attach__'}}) \
              if __import__('os').path.exists({path}) else None"
         )
     }
 
-    /// Writes the snippet as a script file (for `sys.remote_exec`) and returns its path.
+    /// Writes the snippet as a script file (for PEP 768's remote execution) and returns its path as the
+    /// target opens it.
     pub fn snippet_file(&self) -> Result<PathBuf, AttachError> {
         self.write("request.py", &self.snippet())?;
-        Ok(self.dir.join("request.py"))
+        Ok(self.there.join("request.py"))
     }
 
     /// Waits for the target to run the request: up to `timeout` for it to start, then until it ends or
@@ -275,7 +282,7 @@ impl Handoff {
 
     /// Moves the finished dump to `output`.
     pub fn deliver(&self, output: &Path) -> Result<(), AttachError> {
-        std::fs::rename(self.dir.join(DUMP_FILE), output)
+        target_fs::move_file(&self.dir.join(DUMP_FILE), output)
             .map_err(|e| AttachError::io_path(output, e))
     }
 }

@@ -3,16 +3,17 @@
 //! * [`dump_pid`]: `heapgraph dump --pid`. For CPython, the embedded dumper is handed over in a directory
 //!   next to the output and the target's main thread is asked to run it: on 3.8-3.13 through ptrace
 //!   (`injector.rs`: a pending call, or a call at once when the thread waits in a blocking system call
-//!   without the GIL), through `sys.remote_exec` on 3.14+. The target writes the dump itself and reports
-//!   back; heapgraph never runs Python code at an arbitrary instruction and never leaves a stopped or
-//!   half-called target behind (a trial run on a child of its own comes first: `canary.rs`). When its
-//!   memory allows, the target forks at that point and a child writes the dump from the copy-on-write
-//!   snapshot while the target goes on (`python/attach_bootstrap.py`, `fork.rs`).
+//!   without the GIL), on 3.14+ through PEP 768's remote execution (what `sys.remote_exec` does, done by
+//!   heapgraph from the target's `_Py_DebugOffsets`: `remote_exec.rs`). The target writes the dump itself
+//!   and reports back; heapgraph never runs Python code at an arbitrary instruction and never leaves a
+//!   stopped or half-called target behind (a trial run on a child of its own comes first: `canary.rs`).
+//!   When its memory allows, the target forks at that point and a child writes the dump from the
+//!   copy-on-write snapshot while the target goes on (`python/attach_bootstrap.py`, `fork.rs`).
 //! * [`run`]: `heapgraph run`, a program started with the dumper preloaded, dumping on a signal,
 //!   periodically or at exit.
 
-mod bounded;
 mod canary;
+mod debug_offsets;
 mod error;
 mod fork;
 mod handoff;
@@ -23,6 +24,7 @@ mod python;
 mod remote_exec;
 pub mod run;
 mod symbols;
+mod target_fs;
 
 pub use error::AttachError;
 pub use process::Runtime;

@@ -9,10 +9,14 @@ use std::path::PathBuf;
 /// One ELF file mapped into the process.
 #[derive(Debug, Clone)]
 pub struct MappedFile {
-    /// The path as the process sees it.
+    /// The path /proc/PID/maps gives: the kernel writes it as seen from the reader's root, so for a
+    /// target in a chroot below ours it is our path (`/srv/root/usr/bin/python3`), and for one in
+    /// another mount namespace it is the path in the target's own root.
     pub path: String,
     /// Where its first page (file offset 0) is mapped.
     pub base: u64,
+    /// Its inode number, which tells which of those readings of `path` is the mapped file.
+    pub inode: u64,
 }
 
 /// The files a process has mapped, in the order of their first mapping (the executable usually first).
@@ -43,7 +47,11 @@ pub fn mapped_files(pid: u32) -> std::io::Result<Vec<MappedFile>> {
             continue;
         };
         if !files.iter().any(|f| f.path == path) {
-            files.push(MappedFile { path, base: start });
+            files.push(MappedFile {
+                path,
+                base: start,
+                inode: inode.parse().unwrap_or(0),
+            });
         }
     }
     Ok(files)
@@ -69,7 +77,7 @@ pub fn find(
         if !wanted(name) {
             continue;
         }
-        let on_disk = target_path(pid, &file.path);
+        let on_disk = open_path(pid, file);
         let data = std::fs::read(&on_disk)
             .map_err(|e| format!("cannot read {}: {e}", on_disk.display()))?;
         // mapped data files (locales, caches) are passed over
@@ -112,6 +120,21 @@ pub fn find(
 /// `/` unless it runs in a chroot or another mount namespace.
 pub fn target_path(pid: u32, path: &str) -> PathBuf {
     PathBuf::from(format!("/proc/{pid}/root{path}"))
+}
+
+/// Where this process opens a mapped file: through /proc/PID/root (a container's files) or by the
+/// path as maps gives it (a chroot's, already written from our root), whichever is the file with the
+/// mapped inode; the first that exists when neither matches (a filesystem that renumbers inodes).
+pub fn open_path(pid: u32, file: &MappedFile) -> PathBuf {
+    use std::os::unix::fs::MetadataExt;
+    let candidates = [target_path(pid, &file.path), PathBuf::from(&file.path)];
+    let inode = |p: &PathBuf| std::fs::metadata(p).ok().map(|m| m.ino());
+    candidates
+        .iter()
+        .find(|p| inode(p) == Some(file.inode))
+        .or_else(|| candidates.iter().find(|p| inode(p).is_some()))
+        .unwrap_or(&candidates[0])
+        .clone()
 }
 
 /// How far the file was moved from the addresses it was linked at: its first page is mapped at `base`,
