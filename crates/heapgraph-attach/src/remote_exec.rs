@@ -40,7 +40,7 @@ pub fn queue(pid: u32, exe: &str, script: &Path) -> Result<(), AttachError> {
     if enabled != 1 {
         return Err(unsupported(format!(
             "remote debugging is disabled in this CPython {version} process: it was started with \
-             PYTHON_DISABLE_REMOTE_DEBUG set or with -X disable_remote_debug (or its Python was built \
+             PYTHON_DISABLE_REMOTE_DEBUG set or with -X disable-remote-debug (or its Python was built \
              --without-remote-debug), so it ignores sys.remote_exec and heapgraph's requests alike. \
              Start it without them, or with the dumper preloaded (heapgraph run)"
         )));
