@@ -203,7 +203,9 @@ fn services_on_3_14_and_3_15_in_a_mount_namespace_are_dumped_and_keep_answering(
 #[test]
 fn a_target_with_remote_debugging_disabled_gets_a_clear_error_and_keeps_running() {
     let scratch = Scratch::new("dump-pid-remote-exec-disabled");
-    let ways: [(u32, &[&str], &[(&str, &str)]); 2] = [
+    // the minor version, its options, its environment
+    type Way<'a> = (u32, &'a [&'a str], &'a [(&'a str, &'a str)]);
+    let ways: [Way; 2] = [
         (14, &[], &[("PYTHON_DISABLE_REMOTE_DEBUG", "1")]),
         (15, &["-X", "disable-remote-debug"], &[]),
     ];
