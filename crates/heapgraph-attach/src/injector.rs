@@ -107,6 +107,16 @@ pub fn inject(pid: u32, exe: &str, snippet: &str) -> Result<Injected, AttachErro
             detail: "attaching is supported on x86_64 Linux only for now".into(),
         });
     }
+    if shadow_stack_enabled(pid) {
+        return Err(AttachError::Unsupported {
+            pid,
+            exe: exe.to_string(),
+            detail: "its main thread runs with a hardware shadow stack (x86_Thread_features: shstk), \
+                     which heapgraph's calls into the process do not support yet; the process was not \
+                     touched"
+                .into(),
+        });
+    }
     let functions = find_functions(pid, exe)?;
     canary::check().map_err(|detail| AttachError::Protocol {
         pid,
@@ -252,12 +262,14 @@ fn find_functions(pid: u32, exe: &str) -> Result<Functions, AttachError> {
             python.file.path
         )));
     }
-    let is_libc = |name: &str| name.starts_with("libc.") || name.starts_with("libc-");
+    let is_libc = |name: &str| {
+        name.starts_with("libc.") || name.starts_with("libc-") || name.starts_with("ld-musl")
+    };
     let libc = symbols::find(pid, &files, is_libc, &LIBC_FUNCTIONS)
         .map_err(unsupported)?
         .filter(|f| f.addresses.len() == LIBC_FUNCTIONS.len())
         .ok_or_else(|| {
-            unsupported("no C library with mmap and munmap is mapped (glibc is needed)".into())
+            unsupported("no C library with mmap and munmap is mapped (glibc or musl)".into())
         })?;
     let p = &python.addresses;
     Ok(Functions {
@@ -269,6 +281,17 @@ fn find_functions(pid: u32, exe: &str) -> Result<Functions, AttachError> {
         mmap: libc.addresses["mmap"],
         munmap: libc.addresses["munmap"],
         python: python.file,
+    })
+}
+
+/// Whether the kernel enforces a user shadow stack on the main thread: a function we call returns through
+/// `ret` to an address the shadow stack does not hold, which would fault.
+fn shadow_stack_enabled(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|status| {
+        status
+            .lines()
+            .filter_map(|l| l.strip_prefix("x86_Thread_features:"))
+            .any(|features| features.split_whitespace().any(|f| f == "shstk"))
     })
 }
 
