@@ -1,10 +1,12 @@
 """Measures the pause `heapgraph dump --pid` causes in a running service with a heap of about N objects.
 
-    python3 testdata/python/bench_dump_pid.py target/release/heapgraph 1000000 /tmp/pid.hgd
+    python3 testdata/python/bench_dump_pid.py target/release/heapgraph 1000000 /tmp/pid.hgd [--no-fork]
 
-Starts a service (this file with --serve) that builds make_large_heap.py's cache, then ticks every
-millisecond and records the longest gap between two ticks: the pause as the service lived it. Dumps it by
-pid, asks for the longest gap, and prints one JSON line with heapgraph's own report next to it.
+Starts a service (this file with --serve) that builds make_large_heap.py's cache, then ticks every 5 ms
+and records the longest gap between two ticks: the pause as the service lived it. Dumps it by pid (any
+arguments after the output are passed to `heapgraph dump`), asks for the longest gap, and prints one JSON
+line with heapgraph's own report next to it: which way the dump was taken (a forked child, or in place),
+the pause heapgraph reports, and for a fork the memory only the child had mapped at its end.
 """
 import json
 import os
@@ -21,7 +23,7 @@ def serve(objects):
     print(json.dumps({"ready": os.getpid()}), flush=True)
     longest, last = 0.0, time.perf_counter()
     while True:
-        ready, _, _ = select.select([sys.stdin], [], [], 0.001)
+        ready, _, _ = select.select([sys.stdin], [], [], 0.005)
         now = time.perf_counter()
         longest, last = max(longest, now - last), now
         if ready:
@@ -31,7 +33,15 @@ def serve(objects):
             longest, last = 0.0, time.perf_counter()
 
 
-def main(heapgraph, objects, out):
+def _rss_bytes(pid):
+    with open("/proc/%d/status" % pid) as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+def main(heapgraph, objects, out, options):
     service = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(objects)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -40,8 +50,9 @@ def main(heapgraph, objects, out):
     service.stdin.write("reset\n")
     service.stdin.flush()
     service.stdout.readline()
+    rss = _rss_bytes(pid)
     report = json.loads(subprocess.run(
-        [heapgraph, "dump", "--pid", str(pid), "-o", out, "--json"],
+        [heapgraph, "dump", "--pid", str(pid), "-o", out, "--json"] + options,
         check=True, stdout=subprocess.PIPE, text=True, timeout=600,
     ).stdout)
     service.stdin.write("gap\n")
@@ -52,8 +63,12 @@ def main(heapgraph, objects, out):
     print(json.dumps({
         "python": report["runtime"],
         "objects": report["summary"]["objects"],
+        "service_rss_bytes": rss,
+        "way": report.get("way"),
         "reported_pause_seconds": report["paused_seconds"],
-        "gdb_stop_seconds_at_most": report["stopped_seconds"],
+        "stopped_seconds": report["stopped_seconds"],
+        "child_private_bytes": (report.get("child") or {}).get("private_bytes"),
+        "dump_seconds": report["summary"]["seconds"],
         "longest_gap_in_service_seconds": gap,
     }))
 
@@ -62,4 +77,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "--serve":
         serve(int(sys.argv[2]))
     else:
-        main(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+        main(sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:])
