@@ -39,6 +39,11 @@ pub(crate) fn decide(pid: u32) -> Result<(), String> {
     })?;
     let available = kib_field(Path::new("/proc/meminfo"), "MemAvailable")
         .ok_or("the memory available is unknown (no MemAvailable in /proc/meminfo)")?;
+    fits(rss, available, cgroup_room(pid))
+}
+
+/// `Ok` when a second copy of `rss` bytes fits in `available` and in the cgroup's room, else why not.
+fn fits(rss: u64, available: u64, cgroup: Option<(u64, PathBuf)>) -> Result<(), String> {
     if rss > available {
         return Err(format!(
             "its resident memory ({}) is more than the memory available ({}), which a forked child \
@@ -47,7 +52,7 @@ pub(crate) fn decide(pid: u32) -> Result<(), String> {
             mib(available)
         ));
     }
-    if let Some((room, dir)) = cgroup_room(pid) {
+    if let Some((room, dir)) = cgroup {
         if rss > room {
             return Err(format!(
                 "its resident memory ({}) is more than the room left under the memory limit of its \
@@ -115,6 +120,21 @@ mod tests {
             Err("--no-fork".into())
         );
         assert_eq!(decide(me), Ok(()), "the setting ends with the call");
+    }
+
+    #[test]
+    fn a_fork_needs_the_resident_memory_again_in_memory_and_in_the_cgroup() {
+        const MIB: u64 = 1 << 20;
+        assert_eq!(fits(100 * MIB, 100 * MIB, None), Ok(()));
+        let no = fits(101 * MIB, 100 * MIB, None).unwrap_err();
+        assert!(
+            no.contains("101 MiB") && no.contains("available (100 MiB)"),
+            "{no}"
+        );
+        let cgroup = Some((50 * MIB, PathBuf::from("/sys/fs/cgroup/app.slice")));
+        let no = fits(60 * MIB, 1000 * MIB, cgroup.clone()).unwrap_err();
+        assert!(no.contains("/sys/fs/cgroup/app.slice (50 MiB)"), "{no}");
+        assert_eq!(fits(40 * MIB, 1000 * MIB, cgroup), Ok(()));
     }
 
     #[test]
