@@ -4,14 +4,16 @@ pending call until its wait ends, so a dump must reach it where it waits.
     python service_blocked.py WAIT [EXIT_AFTER]
 
 WAIT is where the main thread waits: `sleep` (time.sleep), `select` (select.select on nothing), `accept`
-(a listening socket that answers every connection with one JSON line), or `lock` (threading.Event.wait,
-a wait heapgraph cannot reach). It first holds HELD instances of `Held`, prints
-{"ready": PID, "port": PORT} and then waits. With EXIT_AFTER, a second thread ends the process with
-os._exit(0) that many seconds after the start (a target that exits while it is being dumped).
+(a listening socket that answers every connection with one JSON line), `lock` (threading.Event.wait), or
+`held` (a C function that sleeps without releasing the GIL: a wait no dump can reach). It first holds HELD
+instances of `Held`, prints {"ready": PID, "port": PORT} and then waits. With EXIT_AFTER, SIGALRM ends
+the process that many seconds after the start (a target that exits while it is being dumped).
 """
+import ctypes
 import json
 import os
 import select
+import signal
 import socket
 import sys
 import threading
@@ -31,8 +33,7 @@ KEEP = [Held(n) for n in range(HELD)]
 def main():
     wait = sys.argv[1]
     if len(sys.argv) > 2:
-        delay = float(sys.argv[2])
-        threading.Thread(target=lambda: (time.sleep(delay), os._exit(0)), daemon=True).start()
+        signal.setitimer(signal.ITIMER_REAL, float(sys.argv[2]))  # SIGALRM's default action ends it
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen()
@@ -43,6 +44,8 @@ def main():
         select.select([], [], [], 600)
     elif wait == "lock":
         threading.Event().wait()
+    elif wait == "held":
+        ctypes.PyDLL(None).sleep(600)  # PyDLL: the GIL stays held during the call
     elif wait == "accept":
         while True:
             connection, _ = server.accept()

@@ -92,9 +92,10 @@ impl fmt::Display for AttachError {
                     f,
                     "pid {pid}: its main thread did not reach a safe point in {waited_s:.1} s ({main_thread}); \
                      the request was withdrawn and the process keeps running untouched.\n\
-                     The main thread runs the dump between two Python bytecodes: it is stuck in C code or waits \
-                     without a timeout (thread.join(), Event.wait(), a blocking read). Try again with a longer \
-                     --timeout when it is busy, or dump from inside (heapgraph run --dump-on USR1)."
+                     The main thread runs the dump between two Python bytecodes, or where it waits in a blocking \
+                     call or on a lock without the GIL: it is running C code that keeps the GIL (a long call \
+                     of a C extension). Try again with a longer --timeout when it is busy, or dump from \
+                     inside (heapgraph run --dump-on USR1)."
                 )?;
                 if !readable_by_target {
                     write!(f, "\nIt may also be unable to read the hand-over directory next to the output: pass -o in a directory its user can enter.")?;

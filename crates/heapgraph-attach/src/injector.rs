@@ -14,8 +14,15 @@
 //!   thread is then at the same point as a C library calling back into Python from a blocking wait, so
 //!   the snippet runs now, under `PyGILState_Ensure`/`PyGILState_Release`, as such a callback would.
 //!
-//! Either way every register set is restored, the system call the thread was in resumes as the kernel
-//! would have resumed it, and the thread is let go. The snippet lives in a page of its own made with
+//! * It waits on a lock without the GIL (`Lock.acquire()`, `Event.wait()`, `Thread.join()`: a futex
+//!   wait): the snippet is queued, and the wait ends with EINTR, as it ends when a signal arrives whose
+//!   handler was installed without SA_RESTART, which is how CPython installs its own. CPython's lock
+//!   acquisition then runs the pending calls (that is how Ctrl-C reaches a waiting main thread) and waits
+//!   again; C library waits (condition variables, mutexes, joins) take the early end as a spurious wake-up
+//!   and wait again.
+//!
+//! Every register set is restored, the system call the thread was in resumes as the kernel would have
+//! resumed it (or ends with EINTR, in the lock case), and the thread is let go. The snippet lives in a page of its own made with
 //! `mmap`: queued, it must outlive us (4 KiB are left per request); run at once, it is unmapped after.
 
 use crate::canary;
@@ -84,6 +91,8 @@ pub enum How {
     Queued { main_held_gil: bool },
     /// Run at once on the main thread, which was waiting in this system call without the GIL.
     RunInWait { syscall: i64 },
+    /// Queued, and the main thread's wait on a lock ended early so that it runs the pending call.
+    QueuedAndWoken,
 }
 
 /// The addresses we call in the target, all found before it is touched.
@@ -132,9 +141,15 @@ pub fn inject(pid: u32, exe: &str, snippet: &str) -> Result<Injected, AttachErro
         .map_err(|e| traced_error(pid, "reading its registers", e))?;
     // past this point the thread's registers or memory may change: every way out restores them
     let outcome = run(&mut tracee, &saved, &functions, snippet);
+    let mut resumed = saved.clone();
+    if let Ok(How::QueuedAndWoken) = outcome {
+        // the futex wait returns EINTR, as if interrupted by a signal with a handler
+        resumed.general.rax = -(libc::EINTR as i64) as u64;
+        resumed.general.orig_rax = u64::MAX;
+    }
     let restored = tracee
-        .restore(&saved)
-        .and_then(|()| verify(&tracee, &saved));
+        .restore(&resumed)
+        .and_then(|()| verify(&tracee, &resumed));
     let detached = tracee.detach();
     let how = outcome
         .map_err(|e| traced_error(pid, &format!("calling into {}", functions.python.path), e))?;
@@ -202,6 +217,9 @@ fn run(
                         "Py_AddPendingCall refused the request (its queue is full)",
                     ),
                 });
+            }
+            if !held_gil && saved.interrupted_syscall() == Some(libc::SYS_futex as u64) {
+                return Ok(How::QueuedAndWoken);
             }
             Ok(How::Queued {
                 main_held_gil: held_gil,

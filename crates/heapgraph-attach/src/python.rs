@@ -36,6 +36,9 @@ pub fn dump(
             How::Queued {
                 main_held_gil: false,
             } => "queued as a pending call; its main thread was outside Python code".to_string(),
+            How::QueuedAndWoken => "queued as a pending call; its main thread's wait on a lock \
+                                    was ended early, as a signal ends it, so that it runs the call"
+                .to_string(),
             How::RunInWait { syscall } => format!(
                 "run at once: its main thread was waiting in {} without the GIL",
                 syscall_name(syscall).unwrap_or("a system call")

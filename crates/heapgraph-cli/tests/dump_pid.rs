@@ -165,7 +165,15 @@ fn a_main_thread_waiting_in_c_for_minutes_is_dumped_where_it_waits() {
     let scratch = Scratch::new("dump-pid-blocked");
     for python in ptrace_pythons() {
         let v = python.label();
-        for wait in ["sleep", "select", "accept"] {
+        for (wait, reached) in [
+            ("sleep", "run at once: its main thread was waiting in"),
+            ("select", "run at once: its main thread was waiting in"),
+            (
+                "accept",
+                "run at once: its main thread was waiting in accept",
+            ),
+            ("lock", "its main thread's wait on a lock was ended early"),
+        ] {
             eprintln!("Python {v}: main thread waiting in {wait}");
             let (mut service, port) = start_blocked(&python, wait, &[]);
             let out = scratch.0.join(format!("{wait}-{v}.hgd"));
@@ -181,7 +189,7 @@ fn a_main_thread_waiting_in_c_for_minutes_is_dumped_where_it_waits() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert!(output.status.success(), "Python {v} in {wait}: {stderr}");
             assert!(
-                stderr.contains("run at once: its main thread was waiting in"),
+                stderr.contains(reached),
                 "Python {v} in {wait}: reached where it waits: {stderr}"
             );
             assert_eq!(
@@ -204,9 +212,9 @@ fn a_main_thread_waiting_in_c_for_minutes_is_dumped_where_it_waits() {
 }
 
 #[test]
-fn a_main_thread_waiting_on_a_lock_gets_a_timeout_and_keeps_running() {
+fn a_main_thread_in_c_code_that_keeps_the_gil_gets_a_timeout_and_keeps_running() {
     let python = &ptrace_pythons()[0];
-    let (mut waiter, _) = start_blocked(python, "lock", &[]);
+    let (mut waiter, port) = start_blocked(python, "held", &[]);
     let scratch = Scratch::new("dump-pid-timeout");
     let out = scratch.0.join("never.hgd");
     let output = heapgraph(&[
@@ -222,6 +230,7 @@ fn a_main_thread_waiting_on_a_lock_gets_a_timeout_and_keeps_running() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("did not reach a safe point"), "{stderr}");
     assert!(waiter.is_running(), "the target keeps running");
+    TcpStream::connect(("127.0.0.1", port)).expect("its socket still takes connections");
     assert!(!out.exists());
     let leftovers: Vec<_> = std::fs::read_dir(&scratch.0).unwrap().collect();
     assert!(
@@ -233,7 +242,7 @@ fn a_main_thread_waiting_on_a_lock_gets_a_timeout_and_keeps_running() {
 #[test]
 fn a_target_that_exits_while_heapgraph_waits_is_reported() {
     let python = &ptrace_pythons()[0];
-    let (service, _) = start_blocked(python, "lock", &["1.5"]);
+    let (service, _) = start_blocked(python, "held", &["1.5"]);
     let pid = service.pid;
     let scratch = Scratch::new("dump-pid-exits");
     let out = scratch.0.join("gone.hgd");
