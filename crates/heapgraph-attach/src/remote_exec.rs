@@ -76,8 +76,9 @@ pub fn queue(pid: u32, exe: &str, script: &Path) -> Result<(), AttachError> {
     memory.write(path_at, &path)?;
     memory.write(pending_at, &1i32.to_ne_bytes())?;
     // Only the eval breaker's low byte holds the event bits (the bits above it are the instrumentation
-    // version), so only that byte is rewritten: the target may change the word between this read and
-    // this write, and a narrower write can lose fewer of its updates.
+    // version), so only that byte is rewritten, the first on x86_64 (little-endian; symbols.rs takes no
+    // other architecture). The target may change the word between this read and this write, as it may
+    // under sys.remote_exec, which rewrites all eight bytes; a narrower write can lose fewer updates.
     let breaker_at = thread + offsets.eval_breaker;
     let mut breaker = [0u8; 1];
     memory.read(breaker_at, &mut breaker)?;
