@@ -6,6 +6,8 @@
 
 use heapgraph_tests::service::{cache_entries, Service};
 use heapgraph_tests::{python_testdata, Scratch};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -233,4 +235,54 @@ fn a_target_with_remote_debugging_disabled_gets_a_clear_error_and_keeps_running(
         assert_eq!(handoffs_left(&root, service.pid), Vec::<String>::new());
         assert!(service.finish(Duration::from_secs(10)));
     }
+}
+
+#[test]
+fn a_target_heapgraph_may_not_trace_is_explained_and_keeps_running() {
+    assert_eq!(
+        std::fs::metadata("/proc/self").unwrap().uid(),
+        0,
+        "this test runs heapgraph as another user, which needs root (CI runs as root)"
+    );
+    let root = chroot_with(14);
+    let script = ServiceScript::new(&root, "refused-314");
+    let mut service = start_in_chroot(&root, 14, &[], &[], &script);
+    let scratch = Scratch::new("dump-pid-remote-exec-refused");
+    std::fs::set_permissions(&scratch.0, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = scratch.0.join("refused.hgd");
+    let output = Command::new(env!("CARGO_BIN_EXE_heapgraph"))
+        .args(["dump", "--pid", &service.pid.to_string(), "-o"])
+        .arg(&out)
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .expect("run heapgraph as nobody");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("not permitted to trace")
+            && stderr.contains("Run heapgraph as the target's user or as root"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    assert_eq!(service.ask("ping")["pong"], true);
+    assert!(service.is_running());
+}
+
+#[test]
+fn a_program_named_python3_14_without_the_runtime_is_refused_untouched() {
+    let scratch = Scratch::new("dump-pid-remote-exec-no-runtime");
+    // a program named like CPython 3.14 that has no _PyRuntime
+    let fake = scratch.0.join("python3.14");
+    std::fs::copy("/bin/sleep", &fake).unwrap();
+    let mut sleeper = Command::new(&fake).arg("60").spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let output = dump_pid(sleeper.id(), &scratch.0.join("x.hgd"), &[]);
+    let alive = sleeper.try_wait().unwrap().is_none();
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("defines _PyRuntime"), "{stderr}");
+    assert!(alive, "the program was not touched");
 }
