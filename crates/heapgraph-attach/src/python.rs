@@ -15,11 +15,16 @@ pub fn dump(
 ) -> Result<DumpReport, AttachError> {
     let pid = process.pid;
     let handoff = Handoff::create(output, process, options.collect)?;
+    let mut queued = None;
     let (stopped, reached) = if version >= Some((3, 14)) {
         progress.step(&format!(
             "pid {pid}: asking it to dump with sys.remote_exec"
         ));
-        remote_exec::queue(pid, &process.exe, &handoff.snippet_file()?)?;
+        queued = Some(remote_exec::queue(
+            pid,
+            &process.exe,
+            &handoff.snippet_file()?,
+        )?);
         (
             None,
             "sys.remote_exec; it runs at the next safe point".to_string(),
@@ -51,7 +56,14 @@ pub fn dump(
         ));
         (Some(injected.stopped), how)
     };
-    let report = handoff.wait(process, options.timeout, progress)?;
+    let report = handoff
+        .wait(process, options.timeout, progress)
+        .inspect_err(|e| {
+            // a request the main thread never took is taken back, so that it does not run later
+            if let (AttachError::NoSafePoint { .. }, Some(queued)) = (e, &queued) {
+                queued.withdraw();
+            }
+        })?;
     handoff.deliver(output)?;
     Ok(DumpReport {
         output: output.to_path_buf(),

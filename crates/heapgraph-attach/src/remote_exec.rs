@@ -10,9 +10,35 @@ use crate::{symbols, AttachError};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+/// A request queued in the main thread of the target.
+pub struct Queued {
+    memory: Memory,
+    pending_at: u64,
+    path_at: u64,
+    /// The path written, NUL included.
+    path: Vec<u8>,
+}
+
+impl Queued {
+    /// Takes the request back when the main thread has not taken it yet (the pending flag is still set
+    /// and the buffer still holds this request's path), so that the thread does not later try to run a
+    /// script whose hand-over directory is gone, which CPython reports on the target's stderr. True when
+    /// it was taken back.
+    pub fn withdraw(&self) -> bool {
+        let mut queued = vec![0u8; self.path.len()];
+        let ours = self.memory.read_i32(self.pending_at).ok() == Some(1)
+            && self.memory.read(self.path_at, &mut queued).is_ok()
+            && queued == self.path;
+        ours && self
+            .memory
+            .write(self.pending_at, &0i32.to_ne_bytes())
+            .is_ok()
+    }
+}
+
 /// Queues `script` (a path as the target sees it) to be run by the main thread of CPython 3.14+
 /// process `pid`, whose executable is `exe`.
-pub fn queue(pid: u32, exe: &str, script: &Path) -> Result<(), AttachError> {
+pub fn queue(pid: u32, exe: &str, script: &Path) -> Result<Queued, AttachError> {
     let unsupported = |detail: String| AttachError::Unsupported {
         pid,
         exe: exe.to_string(),
@@ -82,7 +108,13 @@ pub fn queue(pid: u32, exe: &str, script: &Path) -> Result<(), AttachError> {
     let breaker_at = thread + offsets.eval_breaker;
     let mut breaker = [0u8; 1];
     memory.read(breaker_at, &mut breaker)?;
-    memory.write(breaker_at, &[breaker[0] | offsets.please_stop_bit])
+    memory.write(breaker_at, &[breaker[0] | offsets.please_stop_bit])?;
+    Ok(Queued {
+        memory,
+        pending_at,
+        path_at,
+        path,
+    })
 }
 
 /// What every hand-over directory's name holds (`handoff.rs`), to recognise a request of ours.

@@ -6,10 +6,11 @@
 
 use heapgraph_tests::service::{cache_entries, Service};
 use heapgraph_tests::{python_testdata, Scratch};
+use std::io::{BufRead, BufReader};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 fn chroot_dir() -> PathBuf {
@@ -285,4 +286,55 @@ fn a_program_named_python3_14_without_the_runtime_is_refused_untouched() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("defines _PyRuntime"), "{stderr}");
     assert!(alive, "the program was not touched");
+}
+
+#[test]
+fn a_request_the_main_thread_never_took_is_taken_back_and_never_runs() {
+    let root = chroot_with(14);
+    let script = ServiceScript::new(&root, "late-314");
+    std::fs::write(
+        &script.on_host,
+        "import json, os, sys, time\n\
+         print(json.dumps({'ready': os.getpid()}), flush=True)\n\
+         time.sleep(3)\n\
+         sum(range(1000))\n\
+         time.sleep(0.5)\n",
+    )
+    .unwrap();
+    let scratch = Scratch::new("dump-pid-remote-exec-late");
+    let mut sleeper = Command::new("chroot")
+        .arg(&root)
+        .arg("python3.14")
+        .arg(&script.in_root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    BufReader::new(sleeper.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    let out = scratch.0.join("late.hgd");
+    let output = Command::new(env!("CARGO_BIN_EXE_heapgraph"))
+        .args([
+            "dump",
+            "--pid",
+            &sleeper.id().to_string(),
+            "--timeout",
+            "1",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .expect("run heapgraph");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("did not reach a safe point"), "{stderr}");
+    let finished = sleeper.wait_with_output().unwrap();
+    let its_stderr = String::from_utf8_lossy(&finished.stderr);
+    assert!(finished.status.success(), "{its_stderr}");
+    assert!(
+        its_stderr.is_empty(),
+        "the withdrawn request never runs once the thread wakes: {its_stderr}"
+    );
+    assert!(!out.exists());
 }
