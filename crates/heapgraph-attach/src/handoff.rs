@@ -90,12 +90,14 @@ impl Handoff {
     }
 
     /// One Python expression that runs the bootstrap in a fresh namespace, and does nothing once this
-    /// directory is gone (a request that runs after heapgraph gave up). Its paths are the target's.
+    /// directory is gone (a request that runs after heapgraph gave up). It closes the file it reads, or
+    /// a service run with `-W default` or `-X dev` would print a ResourceWarning. Its paths are the target's.
     pub fn snippet(&self) -> String {
         let path =
             serde_json::to_string(&self.there.join(BOOTSTRAP_FILE)).expect("a path serializes");
         format!(
-            "exec(compile(open({path}).read(), {path}, 'exec'), {{'__file__': {path}, '__name__': '__heapgraph_attach__'}}) \
+            "exec(compile((lambda f: (f.read(), f.close())[0])(open({path}, 'rb')), {path}, 'exec'), \
+             {{'__file__': {path}, '__name__': '__heapgraph_attach__'}}) \
              if __import__('os').path.exists({path}) else None"
         )
     }
