@@ -115,10 +115,14 @@ def _detach(signal, mask):
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(null, fd)
-    for name in os.listdir("/proc/self/fd"):
-        if int(name) > 2:
+    try:
+        inherited = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:  # no /proc (a chroot): every possible descriptor
+        inherited = range(3, min(os.sysconf("SC_OPEN_MAX"), 1 << 16))
+    for fd in inherited:
+        if fd > 2:
             try:
-                os.close(int(name))
+                os.close(fd)
             except OSError:
                 pass
     try:
@@ -132,7 +136,11 @@ def _dump_in_child(here, request, service, signal, mask):
     """The dumping process: detach, dump, report, and leave by os._exit (no atexit handler, no flush)."""
     code = 1
     try:
-        _detach(signal, mask)
+        try:
+            _detach(signal, mask)
+        except Exception as error:
+            _write_json(here, "status.json", {"ok": False, "way": "fork", "error": "%s: %s" % (type(error).__name__, error)})
+            raise
         status = _run_dumper(here, request, service)
         status["way"] = "fork"
         status["child_pid"] = os.getpid()
