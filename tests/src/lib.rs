@@ -28,22 +28,172 @@ pub fn dumper_dir() -> PathBuf {
     workspace_root().join("crates/heapgraph-formats/python")
 }
 
-/// One Python interpreter: its `major.minor` and path.
+/// The Debian unstable chroot carrying CPython 3.14 and 3.15 (`testdata/python/make_sid_chroot.sh`, which
+/// `.ci/run` runs): `$HEAPGRAPH_SID_CHROOT`, else `/opt/heapgraph-sid`.
+pub fn sid_chroot() -> PathBuf {
+    std::env::var_os("HEAPGRAPH_SID_CHROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/heapgraph-sid"))
+}
+
+/// The minor versions of CPython 3 that the chroot carries.
+pub const CHROOT_MINORS: [u32; 2] = [14, 15];
+
+/// One Python interpreter: its `major.minor`, path, and the chroot it runs in, if any.
+///
+/// An interpreter in a chroot sees only the files under its root, by other paths: build its commands
+/// with [`Python::command`] and pass files through [`Python::guest`] (or make them where it can see them:
+/// [`Python::scratch`], [`Python::dumper_dir`], [`Python::testdata`]).
 #[derive(Clone, Debug)]
 pub struct Python {
     pub version: (u32, u32),
+    /// The interpreter's file on this machine (under `root` for a chroot's).
     pub path: PathBuf,
+    /// The chroot it runs in (`chroot ROOT /usr/bin/python3.14 ...`); None: it runs here.
+    pub root: Option<PathBuf>,
 }
 
 impl Python {
     pub fn label(&self) -> String {
         format!("{}.{}", self.version.0, self.version.1)
     }
+
+    /// A command running this interpreter; arguments naming files must be [`Python::guest`] paths.
+    pub fn command(&self) -> Command {
+        match &self.root {
+            None => Command::new(&self.path),
+            Some(root) => {
+                let mut command = Command::new("chroot");
+                command.arg(root).arg(self.guest(&self.path));
+                command
+            }
+        }
+    }
+
+    /// A command running `program`, a file of this machine (such as the heapgraph binary), where this
+    /// interpreter runs: as it is, or copied into the chroot and run there.
+    pub fn command_of(&self, program: &Path) -> Command {
+        match &self.root {
+            None => Command::new(program),
+            Some(root) => {
+                let copy = stage(root)
+                    .join("bin")
+                    .join(program.file_name().expect("a file"));
+                let mut command = Command::new("chroot");
+                command.arg(root).arg(self.guest(&copy));
+                let _guard = STAGING.lock().unwrap_or_else(|e| e.into_inner());
+                if !copy.exists() {
+                    std::fs::create_dir_all(copy.parent().unwrap())
+                        .expect("make the chroot's bin dir");
+                    std::fs::copy(program, &copy).expect("copy a program into the chroot");
+                }
+                command
+            }
+        }
+    }
+
+    /// The path by which this interpreter sees `host`, a path of this machine (under the root for a
+    /// chroot's interpreter: panics otherwise, since the file would be invisible to it).
+    pub fn guest(&self, host: &Path) -> PathBuf {
+        match &self.root {
+            None => host.to_path_buf(),
+            Some(root) => {
+                let inside = host.strip_prefix(root).unwrap_or_else(|_| {
+                    panic!(
+                        "{} is outside the chroot {} of Python {}",
+                        host.display(),
+                        root.display(),
+                        self.label()
+                    )
+                });
+                Path::new("/").join(inside)
+            }
+        }
+    }
+
+    /// The path on this machine of `guest`, a path this interpreter printed.
+    pub fn host(&self, guest: &Path) -> PathBuf {
+        match &self.root {
+            None => guest.to_path_buf(),
+            Some(root) => root.join(guest.strip_prefix("/").unwrap_or(guest)),
+        }
+    }
+
+    /// A scratch directory this interpreter can write to and this machine can read (under the root's
+    /// `/tmp` for a chroot's interpreter); its path here is `.0`, [`Python::guest`] gives its path there.
+    pub fn scratch(&self, name: &str) -> Scratch {
+        match &self.root {
+            None => Scratch::new(name),
+            Some(root) => Scratch::in_dir(&root.join("tmp"), &format!("{name}-{}", self.label())),
+        }
+    }
+
+    /// Directory holding `heapgraph_dump.py`, as this interpreter sees it.
+    pub fn dumper_dir(&self) -> PathBuf {
+        match &self.root {
+            None => dumper_dir(),
+            Some(root) => self.guest(&stage(root).join(DUMPER_DIR)),
+        }
+    }
+
+    /// `testdata/python`, as this interpreter sees it (in a chroot: a copy of its programs, without the
+    /// committed dumps).
+    pub fn testdata(&self) -> PathBuf {
+        match &self.root {
+            None => python_testdata(),
+            Some(root) => self.guest(&stage(root).join(PYTHON_TESTDATA)),
+        }
+    }
 }
 
-/// Every CPython 3.8+ on the machine (pyenv's, then `python3` on PATH), one per minor version.
+const DUMPER_DIR: &str = "crates/heapgraph-formats/python";
+const PYTHON_TESTDATA: &str = "testdata/python";
+static STAGING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// This test process's copy, under the chroot's `/tmp`, of the dumper and the Python test programs, in
+/// the workspace's layout (the programs find the dumper by relative path). Copied once per process;
+/// copies left by processes that have ended are removed then.
+fn stage(root: &Path) -> PathBuf {
+    let _guard = STAGING.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = root.join("tmp");
+    let dir = tmp.join(format!("heapgraph-src-{}", std::process::id()));
+    if dir.join(DUMPER_DIR).join("heapgraph_dump.py").exists() {
+        return dir;
+    }
+    if let Ok(entries) = std::fs::read_dir(&tmp) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("heapgraph-src-") {
+                if !Path::new("/proc").join(pid).exists() {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+    }
+    for (from, to) in [
+        (dumper_dir(), DUMPER_DIR),
+        (python_testdata(), PYTHON_TESTDATA),
+    ] {
+        let to = dir.join(to);
+        std::fs::create_dir_all(&to).expect("make the chroot's copy of the sources");
+        for entry in std::fs::read_dir(&from)
+            .expect("read a source dir")
+            .flatten()
+        {
+            let path = entry.path();
+            if path.is_file() && path.extension().is_some_and(|e| e == "py" || e == "sh") {
+                std::fs::copy(&path, to.join(entry.file_name())).expect("copy into the chroot");
+            }
+        }
+    }
+    dir
+}
+
+/// Every CPython 3.8+ on the machine, one per minor version: pyenv's, then `python3` on PATH, then the
+/// chroot's 3.14 and 3.15 ([`sid_chroot`]).
 ///
-/// Panics when there is none: the Python tests must not pass by testing nothing.
+/// Panics when there is none, or when the chroot's are missing: the Python tests must not pass by
+/// testing nothing, nor by leaving out the versions only the chroot has.
 pub fn pythons() -> Vec<Python> {
     let mut candidates: Vec<PathBuf> = Vec::new();
     let pyenv_root = std::env::var_os("PYENV_ROOT")
@@ -59,23 +209,47 @@ pub fn pythons() -> Vec<Python> {
     candidates.push(PathBuf::from("python3"));
     let mut found: Vec<Python> = Vec::new();
     for path in candidates {
-        let Some(version) = python_version(&path) else {
+        let python = Python {
+            version: (0, 0),
+            path,
+            root: None,
+        };
+        let Some(version) = python_version(&python) else {
             continue;
         };
         if version >= (3, 8) && !found.iter().any(|p| p.version == version) {
-            found.push(Python { version, path });
+            found.push(Python { version, ..python });
         }
     }
     assert!(
         !found.is_empty(),
         "no CPython 3.8+ found (pyenv or python3 on PATH); the Python tests need one"
     );
+    let root = sid_chroot();
+    for minor in CHROOT_MINORS {
+        let python = Python {
+            version: (3, minor),
+            path: root.join(format!("usr/bin/python3.{minor}")),
+            root: Some(root.clone()),
+        };
+        let version = python_version(&python);
+        assert_eq!(
+            version,
+            Some((3, minor)),
+            "CPython 3.{minor} does not run in the chroot {} (make it with `bash \
+             testdata/python/make_sid_chroot.sh`, which .ci/run does)",
+            root.display()
+        );
+        found.retain(|p| p.version != (3, minor));
+        found.push(python);
+    }
     found.sort_by_key(|p| p.version);
     found
 }
 
-fn python_version(path: &Path) -> Option<(u32, u32)> {
-    let out = Command::new(path)
+fn python_version(python: &Python) -> Option<(u32, u32)> {
+    let out = python
+        .command()
         .args([
             "-c",
             "import sys; print(sys.implementation.name, *sys.version_info[:2])",
@@ -95,7 +269,12 @@ pub struct Scratch(pub PathBuf);
 
 impl Scratch {
     pub fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("heapgraph-{name}-{}", std::process::id()));
+        Scratch::in_dir(&std::env::temp_dir(), name)
+    }
+
+    /// A scratch directory under `parent`.
+    pub fn in_dir(parent: &Path, name: &str) -> Scratch {
+        let dir = parent.join(format!("heapgraph-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create scratch dir");
         Scratch(dir)
@@ -109,13 +288,40 @@ impl Drop for Scratch {
 }
 
 /// Runs `testdata/python/<fixture>` under `python`, writing the dump to `out`; returns the JSON facts the
-/// fixture measured in the same process before dumping.
+/// fixture measured in the same process before dumping. `out` may be anywhere: a chroot's interpreter
+/// writes into its own scratch directory and the dump is moved to `out`.
 pub fn run_fixture(python: &Python, fixture: &str, out: &Path) -> serde_json::Value {
-    let script = python_testdata().join(fixture);
-    let output = Command::new(&python.path)
-        .arg(&script)
-        .arg(dumper_dir())
-        .arg(out)
+    run_fixture_with(python, fixture, out, &[]).0
+}
+
+/// [`run_fixture`] with environment variables set for the interpreter; also returns what it wrote on
+/// stderr.
+pub fn run_fixture_with(
+    python: &Python,
+    fixture: &str,
+    out: &Path,
+    env: &[(&str, &str)],
+) -> (serde_json::Value, String) {
+    // where the interpreter can write: `out` itself, or a scratch directory of its chroot
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let visible = match &python.root {
+        None => true,
+        Some(root) => out.starts_with(root),
+    };
+    let scratch = (!visible).then(|| {
+        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        python.scratch(&format!("fixture-{run}"))
+    });
+    let written = scratch
+        .as_ref()
+        .map_or_else(|| out.to_path_buf(), |s| s.0.join("dump.hgd"));
+    let mut command = python.command();
+    command
+        .arg(python.testdata().join(fixture))
+        .arg(python.dumper_dir())
+        .arg(python.guest(&written))
+        .envs(env.iter().copied());
+    let output = command
         .output()
         .unwrap_or_else(|e| panic!("running {} failed: {e}", python.path.display()));
     assert!(
@@ -124,14 +330,18 @@ pub fn run_fixture(python: &Python, fixture: &str, out: &Path) -> serde_json::Va
         python.label(),
         String::from_utf8_lossy(&output.stderr)
     );
+    if written != out && std::fs::rename(&written, out).is_err() {
+        std::fs::copy(&written, out).expect("copy the dump out of the chroot");
+    }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let line = stdout
         .lines()
         .rev()
         .find(|l| l.trim_start().starts_with('{'))
         .unwrap_or_else(|| panic!("{fixture} printed no JSON facts:\n{stdout}"));
-    serde_json::from_str(line)
-        .unwrap_or_else(|e| panic!("{fixture} printed bad JSON ({e}): {line}"))
+    let facts = serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("{fixture} printed bad JSON ({e}): {line}"));
+    (facts, String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
 /// V8 fixtures: snapshots written by `testdata/v8/make_fixture.js` under the `node` on the machine.

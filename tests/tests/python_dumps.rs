@@ -4,7 +4,7 @@
 use heapgraph_analysis::{Dominators, RetainedSizes};
 use heapgraph_formats::{load, Dump, NoProgress};
 use heapgraph_graph::{EdgeKind, Graph, NodeId, RootKind};
-use heapgraph_tests::{pythons, run_fixture, Python, Scratch};
+use heapgraph_tests::{pythons, run_fixture, run_fixture_with, Python, Scratch};
 use serde_json::Value;
 
 fn dump_fixture(python: &Python, fixture: &str, scratch: &Scratch) -> (Dump, Value) {
@@ -55,6 +55,18 @@ fn basic_fixture_matches_gc_on_every_python() {
         let g = &dump.graph;
 
         eprintln!("checking fixture_basic.py dumped by Python {v}");
+        // Every interpreter here is a build whose layouts the dumper knows: it read them, it did not
+        // fall back to public APIs.
+        assert_eq!(
+            dump.meta.get("memory_layout"),
+            Some(&Value::from(v.clone()))
+        );
+        assert_eq!(dump.meta.get("frame_locals"), Some(&Value::from(true)));
+        assert_eq!(
+            dump.meta.get("warnings"),
+            Some(&Value::Array(vec![])),
+            "Python {v}"
+        );
         assert!(
             facts["counts"]["Leaf"].as_u64() >= Some(1234),
             "the fixture counts its classes"
@@ -217,4 +229,109 @@ fn garbage_cycles_are_unreachable_and_kept() {
         analysis.dominators.idom(held),
         heapgraph_analysis::Idom::SuperRoot
     );
+}
+
+/// Whether `to` is `from` or reachable from it through at most `steps` references.
+fn reaches(g: &Graph, from: NodeId, to: NodeId, steps: usize) -> bool {
+    from == to || (steps > 0 && g.out_edges(from).any(|(t, _)| reaches(g, t, to, steps - 1)))
+}
+
+#[test]
+fn a_build_the_dumper_does_not_know_gets_a_correct_dump_from_public_apis() {
+    let scratch = Scratch::new("unknown-build");
+    for python in pythons() {
+        let v = python.label();
+        let out = scratch.0.join(format!("basic-{v}.hgd"));
+        // The dumper takes this for the interpreter's build: one it has no layouts for.
+        let (facts, stderr) = run_fixture_with(
+            &python,
+            "fixture_basic.py",
+            &out,
+            &[("HEAPGRAPH_DUMP_BUILD", "3.99")],
+        );
+        let dump = load(&out, &NoProgress)
+            .unwrap_or_else(|e| panic!("Python {v}: the portable dump does not load: {e}"));
+        let g = &dump.graph;
+        eprintln!("checking the portable dump of Python {v}");
+
+        // It says so, in the dump and on stderr, and reads no memory raw.
+        assert_eq!(dump.meta.get("memory_layout"), Some(&Value::Null));
+        assert_eq!(dump.meta.get("frame_locals"), Some(&Value::from(false)));
+        let warnings = dump.meta["warnings"].as_array().unwrap();
+        assert!(
+            warnings.len() == 1 && warnings[0].as_str().unwrap().contains("3.99"),
+            "Python {v}: {warnings:?}"
+        );
+        assert!(
+            stderr.contains("heapgraph_dump: warning: CPython build 3.99 is not one"),
+            "Python {v}: stderr {stderr}"
+        );
+        assert!(!g
+            .out_labels(node(g, &facts["ids"]["weak_ref"], "weakref"))
+            .iter()
+            .any(|l| l.kind() == EdgeKind::Weak));
+
+        // Less detailed, still right: every object gc counted, every reference, the probe's refcount.
+        for (class, expected) in facts["counts"].as_object().unwrap() {
+            let types = g.find_types(&format!("__main__.{class}"));
+            let counted = (0..g.node_count() as NodeId)
+                .filter(|&n| types.contains(&g.type_of(n)))
+                .count() as u64;
+            assert_eq!(
+                Some(counted),
+                expected.as_u64(),
+                "Python {v}: count of {class}"
+            );
+        }
+        for edge in facts["edges"].as_array().unwrap() {
+            let from = node(g, &edge["from"], "edge source");
+            let to = node(g, &edge["to"], "edge target");
+            if edge["label"]
+                .as_str()
+                .is_some_and(|l| l.starts_with("weak"))
+            {
+                continue; // weak referents are read raw: left out (they retain nothing)
+            }
+            // an attribute may go through the instance dict, unlabelled
+            assert!(reaches(g, from, to, 2), "Python {v}: lost {edge}");
+        }
+        let probe = node(g, &facts["ids"]["probe"], "probe");
+        assert_eq!(
+            g.details(probe).refcount,
+            facts["probe_refcount"].as_u64(),
+            "Python {v}: probe refcount"
+        );
+
+        // Without frame locals, a list held only by a local is no local root, but still held: by its
+        // frame's reference, which gc reports on 3.8-3.10, or else (3.11+, where a running frame's locals
+        // are in its interpreter frame) as held from outside, its refcount exceeding what the dump sees.
+        let held = node(g, &facts["held_only_here"], "held_only_here");
+        let kinds: Vec<RootKind> = g
+            .roots()
+            .iter()
+            .filter(|r| r.node == held)
+            .map(|r| r.kind)
+            .collect();
+        let from_frame = g
+            .roots()
+            .iter()
+            .any(|r| r.kind == RootKind::Frame && g.out_edges(r.node).any(|(t, _)| t == held));
+        if python.version >= (3, 11) {
+            assert_eq!(kinds, [RootKind::External], "Python {v}");
+        } else {
+            assert!(kinds.is_empty() && from_frame, "Python {v}: {kinds:?}");
+        }
+        assert!(g.roots().iter().all(|r| r.kind != RootKind::Local));
+        assert!(g.roots().iter().any(|r| r.kind == RootKind::Frame));
+
+        assert_eq!(
+            facts["after"]["counts"], facts["counts"],
+            "Python {v}: counts changed"
+        );
+        assert_eq!(
+            facts["after"]["holder_referents"], facts["before"]["holder_referents"],
+            "Python {v}: dumping materialized an instance dict"
+        );
+        assert_eq!(dump.stats.dangling_edges, 0, "Python {v}");
+    }
 }

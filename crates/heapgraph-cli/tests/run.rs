@@ -2,7 +2,7 @@
 //! exit, under every CPython 3.8+ here; the dumps sort in the order they were taken.
 
 use heapgraph_tests::service::{cache_entries, Service};
-use heapgraph_tests::{python_testdata, pythons, Scratch};
+use heapgraph_tests::{pythons, Scratch};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -19,17 +19,18 @@ fn dumps_in(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn run_dumps_on_a_signal_and_at_exit_in_order() {
-    let scratch = Scratch::new("run");
     for python in pythons() {
         let v = python.label();
+        // heapgraph runs where the interpreter does (in its chroot, if any), which sees the output there
+        let scratch = python.scratch("run");
         let dir = scratch.0.join(&v);
-        let mut command = Command::new(env!("CARGO_BIN_EXE_heapgraph"));
+        let mut command = python.command_of(Path::new(env!("CARGO_BIN_EXE_heapgraph")));
         command
             .args(["run", "--dump-on", "usr1", "--at-exit", "-o"])
-            .arg(&dir)
+            .arg(python.guest(&dir))
             .arg("--")
-            .arg(&python.path)
-            .arg(python_testdata().join("service_growing.py"));
+            .arg(python.guest(&python.path))
+            .arg(python.testdata().join("service_growing.py"));
         let mut service = Service::start(command);
         assert_eq!(service.ask("grow 1000")["cache"], 1000);
         let kill = Command::new("kill")

@@ -3,7 +3,7 @@
 Usage
 =====
 
-Inside the process to diagnose (any thread; CPython 3.8 to 3.13; standard library only)::
+Inside the process to diagnose (any thread; CPython 3.8 to 3.15; standard library only)::
 
     import heapgraph_dump
     summary = heapgraph_dump.dump("/tmp/service.hgd")
@@ -37,10 +37,13 @@ Design notes (why it is written this way)
   ``__sizeof__`` it would call is a C method (else ``object.__sizeof__`` plus the GC header).
 * **It does not change the heap it describes.** Since 3.11 instances keep attributes inline and reading
   ``obj.__dict__`` would create a dict; ``frame.f_locals`` creates one on 3.11/3.12. The dumper reads the
-  inline values, the class's shared keys and the frames' fast locals directly from memory with ctypes,
-  at offsets found at import time by a self-test on probe objects. When the self-test fails the dumper
-  still works: attribute values become plain edges (META ``attribute_names`` false) and frame locals are
-  left out; it never falls back to the mutating attributes.
+  inline values, the class's shared keys and the frames' fast locals directly from memory with ctypes.
+* **It never reads memory at a guessed offset.** Raw reads use the offsets of a table of the builds it
+  knows (CPython 3.8 to 3.15, default 64-bit build: not free-threaded, not debug), each read back first
+  by a self-test on probe objects at import. On any other build, or when a self-test fails, it still
+  works through public APIs only: attribute values become plain edges (META ``attribute_names`` false)
+  and frame locals are left out (META ``frame_locals`` false), with a warning in META ``warnings`` and on
+  stderr; it never falls back to the mutating attributes.
 * **Other threads do not run while it walks the heap** (best effort, pure Python cannot suspend them).
   The GIL is only released by blocking calls, and the walk makes none: output goes into a shared
   ``mmap`` of the file (a memory copy, GIL held), grown with ``mmap.resize`` after reserving disk blocks
@@ -86,6 +89,10 @@ import time
 import types
 import weakref
 
+try:
+    import resource
+except ImportError:  # not on Windows
+    resource = None
 try:
     import ctypes
 except ImportError:  # interpreters built without _ctypes: the dumper still works, with fewer names
@@ -185,6 +192,10 @@ _C_CALLABLES = (
 )
 
 _OWN_GLOBALS = globals()
+# An identifier-like constant, hence interned: the table of interned strings is the one dict that maps
+# this very object to itself. (Looking it up in a dict compares it with a key only when their full hashes
+# are equal, so a key's own __eq__ is not run in practice.)
+_INTERNED_MARK = sys.intern("heapgraph_dump_interned_mark")
 
 
 def _class_attr(t, name):
@@ -225,16 +236,96 @@ def _instance_attr(obj, name):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Raw memory access (ctypes) and the layouts it depends on, found and verified at import time
+# Raw memory access (ctypes) and the layouts it depends on
+#
+# Every raw read uses offsets from _LAYOUTS, the table of the builds whose layouts this file knows, and
+# only after a self-test on probe objects has read them back. On any other build (another minor version,
+# free-threaded, debug, 32-bit, another implementation) nothing is read raw: the dump is made through
+# gc.get_referents and the other public APIs, and says so in its metadata and on stderr.
+
+
+def _this_build():
+    """This interpreter as _LAYOUTS names builds: "3.14" for CPython's default 64-bit build; a suffix "t"
+    (free-threaded: another object header), "d" (debug: other internal structs) or "r" (trace refs: two
+    more words per object) for the others; other implementations and 32-bit builds say so."""
+    flags = ""
+    try:
+        import sysconfig
+
+        config = sysconfig.get_config_var
+        free_threaded, debug = config("Py_GIL_DISABLED"), config("Py_DEBUG")
+    except Exception:
+        free_threaded = debug = None
+    if free_threaded or "t" in getattr(sys, "abiflags", ""):
+        flags += "t"
+    if debug or "d" in getattr(sys, "abiflags", "") or hasattr(sys, "gettotalrefcount"):
+        flags += "d"  # gettotalrefcount: Py_REF_DEBUG, which debug builds define
+    if hasattr(sys, "getobjects"):
+        flags += "r"
+    build = "%d.%d%s" % (sys.version_info[0], sys.version_info[1], flags)
+    if struct.calcsize("P") != 8:
+        build += " (%d-bit)" % (8 * struct.calcsize("P"))
+    if sys.implementation.name != "cpython":
+        build = "%s %s" % (sys.implementation.name, build)
+    return build
+
+
+# Offsets in CPython's default 64-bit builds (Include/cpython/*.h and Include/internal/*.h of each
+# version, checked on the real interpreters), read only by the classes below:
+#   frame_data   PyFrameObject.f_frame, the _PyInterpreterFrame (3.11+; None: the locals are in the frame)
+#   frame_obj    _PyInterpreterFrame.frame_obj, which points back at the PyFrameObject (3.11+)
+#   localsplus   first fast-local slot: PyFrameObject.f_localsplus (3.8-3.10), or
+#                _PyInterpreterFrame.localsplus (3.11+), after f_executable and its other fields
+#   stackrefs    3.14+: slots and f_executable are _PyStackRef words whose two low bits are a tag
+#                (pycore_stackref.h): 0 a counted reference, 1 one the refcount does not count (borrowed,
+#                or to an immortal object; the bare word 1 is NULL), 3 a tagged int, 2 invalid
+#   cached_keys  PyHeapTypeObject.ht_cached_keys (the shared keys of the class's instances)
+#   ma_values    PyDictObject.ma_values
+#   managed_dict the managed dict's word before the object (3.11+: MANAGED_DICT_OFFSET = -3 words)
+#   values       where 3.11+ instances keep attribute values: ("pointer", word, skip) a pointer in the
+#                pre-header (3.11), ("tagged", word, skip) a pointer tagged 1 sharing the managed-dict word
+#                (3.12), ("inline", skip) after tp_basicsize (3.13+); skip: bytes to values[0]
+#   wr_object    PyWeakReference.wr_object
+_COMMON = {"ma_values": 40, "wr_object": 16, "stackrefs": False}
+_LAYOUTS = {
+    "3.8": dict(_COMMON, frame_data=None, localsplus=360, cached_keys=872),
+    "3.9": dict(_COMMON, frame_data=None, localsplus=360, cached_keys=864),
+    "3.10": dict(_COMMON, frame_data=None, localsplus=352, cached_keys=872),
+    "3.11": dict(_COMMON, frame_data=24, frame_obj=40, localsplus=72, cached_keys=872, managed_dict=-24,
+                 values=("pointer", -32, 0)),
+    "3.12": dict(_COMMON, frame_data=24, frame_obj=48, localsplus=72, cached_keys=880, managed_dict=-24,
+                 values=("tagged", -24, 8)),
+    "3.13": dict(_COMMON, frame_data=24, frame_obj=48, localsplus=72, cached_keys=880, managed_dict=-24,
+                 values=("inline", 8)),
+    # 3.14: _PyInterpreterFrame.stacktop (int) became the stackpointer pointer: localsplus moves 8 bytes
+    "3.14": dict(_COMMON, frame_data=24, frame_obj=48, localsplus=80, cached_keys=880, managed_dict=-24,
+                 values=("inline", 8), stackrefs=True),
+    # 3.15: PyTypeObject grew by a word
+    "3.15": dict(_COMMON, frame_data=24, frame_obj=48, localsplus=80, cached_keys=888, managed_dict=-24,
+                 values=("inline", 8), stackrefs=True),
+}
+
+# Tests (and anyone who wants no raw reads at all) name another build here: "portable" or any build not in
+# _LAYOUTS makes the dumper treat this interpreter as one whose layouts it does not know.
+_BUILD_ENV = "HEAPGRAPH_DUMP_BUILD"
+_BUILD = os.environ.get(_BUILD_ENV) or _this_build()
+_LAYOUT = _LAYOUTS.get(_BUILD) if ctypes is not None else None
+_WARNINGS = []  # said in the dump's metadata and on stderr by every dump
+if ctypes is None:
+    _WARNINGS.append("ctypes is missing: frame locals, attribute names and weak referents are left out")
+elif _LAYOUT is None:
+    _WARNINGS.append(
+        "CPython build %s is not one whose memory layouts this dumper knows (%s): the dump uses public APIs "
+        "only, without frame locals, instance attribute names or weak referents" % (_BUILD, ", ".join(_LAYOUTS)))
 
 
 class _Probe:
     """Probe objects for the self-tests: distinct objects whose addresses are looked for in memory."""
 
 
-if ctypes is not None:
+if _LAYOUT is not None:
     # One ctypes array spanning the address space: struct.unpack_from on it reads any word for ~0.1 us
-    # without creating a ctypes object per read. Only addresses of live objects are ever read.
+    # without creating a ctypes object per read. Only fields of live objects are ever read.
     _MEMORY = (ctypes.c_char * (1 << 62)).from_address(0)
     _WORD = _U64.unpack_from
     # Unpackers made at import: caches filled during a dump would be heap changes the walk then sees.
@@ -254,6 +345,9 @@ if ctypes is not None:
         """A new reference to the live object at `address` (callers pass only addresses of live objects)."""
         return ctypes.cast(address, ctypes.py_object).value
 
+
+if ctypes is not None:
+
     def _fallocate(fd, offset, length):
         """Reserve disk blocks without releasing the GIL (ctypes.pythonapi calls keep it)."""
         err = _posix_fallocate(fd, offset, length)
@@ -270,25 +364,36 @@ else:
     _fallocate = getattr(os, "posix_fallocate", None)
 
 
-def _find_word(base, count, value):
-    """Offset from `base` of the first of `count` words equal to `value`, or None."""
-    for i, word in enumerate(_words(base, count)):
-        if word == value:
-            return 8 * i
-    return None
+def _plain_ref(word):
+    """(address, counted) of a slot holding a plain PyObject pointer (0: empty)."""
+    return word, True
+
+
+def _stack_ref(word):
+    """(address, counted) of a 3.14+ _PyStackRef word; address 0 for NULL, tagged ints and invalid words."""
+    tag = word & 3
+    if tag == 0:
+        return word, True
+    if tag == 1 and word != 1:
+        return word - 1, False
+    return 0, True
 
 
 class _FrameLayout:
-    """Where a frame's fast locals are: word offsets found on a probe frame and verified on it.
+    """Where a frame's fast locals are, verified on a probe frame.
 
     3.8-3.10: `f_localsplus` inside PyFrameObject. 3.11+: PyFrameObject.f_frame points to the
     _PyInterpreterFrame whose `localsplus` array holds them. Slot names: co_varnames, then co_cellvars
-    (3.11+: those not already arguments, which share one slot), then co_freevars.
+    (3.11+: those not already arguments, which share one slot), then co_freevars. 3.14+ slots are tagged
+    stack references: a running frame's argument is often borrowed from its caller's stack, uncounted.
     """
 
-    def __init__(self):
-        self.frame_pointer = None  # offset of f_frame in PyFrameObject (3.11+)
-        self.locals_offset = None  # offset of slot 0 from the frame (3.8-3.10) or from *f_frame (3.11+)
+    def __init__(self, layout):
+        self.frame_data = layout["frame_data"]
+        self.frame_obj = layout.get("frame_obj")
+        self.stackrefs = layout["stackrefs"]
+        self.localsplus = layout["localsplus"]
+        self.decode = _stack_ref if layout["stackrefs"] else _plain_ref
         self._calibrate()
 
     @staticmethod
@@ -307,12 +412,18 @@ class _FrameLayout:
             except IndexError:
                 return names
 
-    def slots(self, frame, count):
-        """The `count` slot words (object addresses or 0) of `frame`."""
+    def refs(self, frame, count):
+        """(address, counted) of each of the `count` slots of `frame` (address 0: empty)."""
         base = id(frame)
-        if self.frame_pointer is not None:
-            base = _word(base + self.frame_pointer)
-        return _words(base + self.locals_offset, count)
+        if self.frame_data is not None:
+            base = _word(base + self.frame_data)
+        decode = self.decode
+        return [decode(word) for word in _words(base + self.localsplus, count)]
+
+    def code_counted(self, frame):
+        """Whether the reference of a running 3.11+ frame to its code object is counted in its refcount
+        (3.14+: f_executable, the first word of the interpreter frame, is a stack reference)."""
+        return not self.stackrefs or _stack_ref(_word(_word(id(frame) + self.frame_data)))[1]
 
     def _calibrate(self):
         outer_value = _Probe()
@@ -335,53 +446,33 @@ class _FrameLayout:
                 "local_cell": local_cell,
                 "outer_value": outer_value,
             }
-            self._locate(frame, arg_plain, local_plain)
             self._verify(frame, expected, {"arg_cell", "local_cell", "outer_value"})
+            if self.stackrefs and _stack_ref(_word(_word(id(frame) + self.frame_data)))[0] != id(
+                    _frame_code(frame)):
+                raise RuntimeError("f_executable misread")
 
         probe(_Probe(), _Probe())
 
-    def _locate(self, frame, first_local, later_local):
-        names = self.slot_names(_frame_code(frame))
-        first_index = names.index("arg_plain")
-        if _PY311:
-            # f_back, f_frame, f_trace: the words after the object header that hold pointers on every
-            # version; the interpreter frame is the one that points back at this frame object.
-            for offset in (16, 24, 32):
-                candidate = _word(id(frame) + offset)
-                if candidate and candidate % 8 == 0 and _find_word(candidate, 8, id(frame)) is not None:
-                    found = _find_word(candidate, 16, id(first_local))
-                    if found is not None:
-                        self.frame_pointer = offset
-                        self.locals_offset = found - 8 * first_index
-                        return
-            raise RuntimeError("interpreter frame not found")
-        size = type(frame).__sizeof__(frame)
-        found = _find_word(id(frame), size // 8, id(first_local))
-        if found is None:
-            raise RuntimeError("f_localsplus not found")
-        self.locals_offset = found - 8 * first_index
-
     def _verify(self, frame, expected, cells):
+        if self.frame_data is not None and _word(_word(id(frame) + self.frame_data) + self.frame_obj) != id(frame):
+            raise RuntimeError("interpreter frame misread")  # its frame_obj field points back at the frame
         names = self.slot_names(_frame_code(frame))
-        words = self.slots(frame, len(names))
         seen = {}
-        for name, word in zip(names, words):
-            if word:
-                seen[name] = word
+        for name, (address, _) in zip(names, self.refs(frame, len(names))):
+            if address:
+                seen[name] = address
         for name, value in expected.items():
-            word = seen.get(name)
-            if word is None:
+            address = seen.get(name)
+            if address is None:
                 raise RuntimeError("local %s not found" % name)
             if name in cells:
-                word = _word(word + 16)  # PyCellObject.ob_ref
-            if word != id(value):
+                address = _word(address + 16)  # PyCellObject.ob_ref
+            if address != id(value):
                 raise RuntimeError("local %s misread" % name)
 
 
 class _AttributeProbe:
     """A class with three attributes, set in this order, whose instances share their keys."""
-
-    __qualname__ = "_AttributeProbe of heapgraph_dump"  # unlike __name__: ht_qualname is found by address
 
     def __init__(self):
         self.probe_first = _Probe()
@@ -395,20 +486,16 @@ _PROBE_NAMES = ["probe_first", "probe_second", "probe_third"]
 class _SharedKeys:
     """The attribute names a heap type shares among its instances' dicts (or 3.11+ inline values).
 
-    PyHeapTypeObject.ht_cached_keys, right after ht_qualname, points to a PyDictKeysObject. Its header
-    and entries differ: 3.8-3.10 {refcnt, size, lookup, usable, nentries, indices}, entries {hash, key,
-    value}; 3.11+ {refcnt, log2_size, log2_index_bytes, kind, version, usable, nentries, indices}, entries
-    {key, value}. Entry i names value slot i.
+    PyHeapTypeObject.ht_cached_keys points to a PyDictKeysObject. Its header and entries differ: 3.8-3.10
+    {refcnt, size, lookup, usable, nentries, indices}, entries {hash, key, value}; 3.11+ {refcnt, log2_size,
+    log2_index_bytes, kind, version, usable, nentries, indices}, entries {key, value}. Entry i names value
+    slot i.
     """
 
-    def __init__(self):
-        cls = _AttributeProbe
+    def __init__(self, layout):
+        self.pointer = layout["cached_keys"]
         _AttributeProbe()
-        qualname_at = _find_word(id(cls), type.__sizeof__(cls) // 8, id(_type_qualname(cls)))
-        if qualname_at is None:
-            raise RuntimeError("ht_qualname not found")
-        self.pointer = qualname_at + 8
-        names = [_safe_str(_object_at(address)) for address in self.addresses(cls)]
+        names = [_safe_str(_object_at(address)) for address in self.addresses(_AttributeProbe)]
         if names != _PROBE_NAMES:
             raise RuntimeError("shared keys misread: %r" % (names,))
 
@@ -430,20 +517,14 @@ class _SharedKeys:
 class _DictLayout:
     """PyDictObject.ma_values: set for split tables, whose keys belong to a class's shared keys.
 
-    3.13 also embeds an instance's values in the instance and lets its dict point to them (the
+    3.13+ also embeds an instance's values in the instance and lets its dict point to them (the
     `embedded` byte of PyDictValues, just before the values); such a dict holds none of its values.
     """
 
-    def __init__(self):
-        first, second = _AttributeProbe(), _AttributeProbe()
-        split, other, combined = first.__dict__, second.__dict__, dict(probe_first=1)
-        for offset in range(16, 56, 8):
-            keys = _word(id(split) + offset)
-            if keys > 0xFFFF and keys == _word(id(other) + offset) and keys != _word(id(combined) + offset):
-                self.values = offset + 8
-                break
-        else:
-            raise RuntimeError("ma_keys not found")
+    def __init__(self, layout):
+        self.values = layout["ma_values"]
+        first = _AttributeProbe()
+        split, combined = first.__dict__, dict(probe_first=1)
         if not self.is_split(split) or self.is_split(combined):
             raise RuntimeError("ma_values misread")
         if _PY313 and not self.embedded(split):
@@ -453,7 +534,7 @@ class _DictLayout:
         return _word(id(d) + self.values) != 0
 
     def embedded(self, d):
-        """3.13: whether the split dict `d` uses values embedded in (and held by) an instance."""
+        """3.13+: whether the split dict `d` uses values embedded in (and held by) an instance."""
         return _PY313 and _word(_word(id(d) + self.values)) >> 16 & 0xFF == 1
 
 
@@ -461,47 +542,26 @@ class _InstanceLayout:
     """Where 3.11+ instances keep attribute values without a dict.
 
     Values: 3.11 a pointer in the pre-header, 3.12 a tagged pointer sharing the managed-dict word,
-    3.13 inline after the object. The managed dict, when one was created, is in the pre-header.
+    3.13+ inline after the object. The managed dict, when one was created, is in the pre-header.
     """
 
-    def __init__(self):
-        self.values_word = None  # 3.11/3.12: pre-header offset of the values pointer
-        self.values_tagged = False  # 3.12: the word holds values-1, or a dict pointer when even
-        self.values_skip = 0  # bytes from that pointer (untagged) to values[0]
-        self.inline_offset = None  # 3.13: values[0] offset past tp_basicsize
+    def __init__(self, layout):
+        self.dict_word = layout["managed_dict"]
+        where = layout["values"]
+        self.inline_offset = where[1] if where[0] == "inline" else None  # values[0] past tp_basicsize
+        self.values_word = where[1] if where[0] != "inline" else None  # pre-header word of the pointer
+        self.values_tagged = where[0] == "tagged"  # the word holds values-1, or a dict pointer when even
+        self.values_skip = where[2] if where[0] != "inline" else 0  # bytes from the pointer to values[0]
         plain = _AttributeProbe()
         with_dict = _AttributeProbe()
         materialized = with_dict.__dict__
-        self.dict_word = _find_word(id(with_dict) - 32, 4, id(materialized))
-        if self.dict_word is None:
-            raise RuntimeError("managed dict pointer not found")
-        self.dict_word -= 32
         expected = (id(plain.probe_first), id(plain.probe_second), id(plain.probe_third))
-        if _type_flags(_AttributeProbe) & _TPFLAGS_INLINE_VALUES:
-            found = _find_word(id(plain) + _type_basicsize(_AttributeProbe), 4, expected[0])
-            if found is None:
-                raise RuntimeError("inline values not found")
-            self.inline_offset = found
-        else:
-            self._locate_values_pointer(plain, expected[0])
         if self.values(plain, _AttributeProbe, 3) != expected:
             raise RuntimeError("inline values misread")
         if self.values(with_dict, _AttributeProbe, 3) is not None and not _PY313:
             raise RuntimeError("values pointer misread after the dict was created")
         if self.managed_dict(with_dict) != id(materialized) or self.managed_dict(plain):
             raise RuntimeError("managed dict misread")
-
-    def _locate_values_pointer(self, obj, first):
-        for offset in (-32, -24):
-            word = _word(id(obj) + offset)
-            if word and word & ~7:
-                found = _find_word(word & ~7, 4, first)
-                if found is not None:
-                    self.values_word = offset
-                    self.values_tagged = bool(word & 1)
-                    self.values_skip = found
-                    return
-        raise RuntimeError("values pointer not found")
 
     def values(self, obj, cls, count):
         """The `count` inline value words of `obj` (0 for unset), or None when it has no inline values."""
@@ -518,31 +578,34 @@ class _InstanceLayout:
         return 0 if self.values_tagged and word & 1 else word
 
 
-def _weakref_offset():
+def _weakref_offset(layout):
     """Offset of PyWeakReference.wr_object, verified on a weakref.ref and a weakref.proxy."""
     target = _Probe()
     ref, proxy = weakref.ref(target), weakref.proxy(target)
-    found = _find_word(id(ref), 4, id(target))
-    if found is None or _word(id(proxy) + found) != id(target):
-        raise RuntimeError("wr_object not found")
-    return found
+    offset = layout["wr_object"]
+    if _word(id(ref) + offset) != id(target) or _word(id(proxy) + offset) != id(target):
+        raise RuntimeError("wr_object misread")
+    return offset
 
 
-def _calibrate(factory):
-    """Run one layout self-test; None (feature off) if it fails for any reason."""
-    if ctypes is None:
+def _calibrate(factory, what):
+    """Run one layout self-test; None (feature off, with a warning) if it fails for any reason."""
+    if _LAYOUT is None:
         return None
     try:
-        return factory()
-    except Exception:
+        return factory(_LAYOUT)
+    except Exception as error:
+        _WARNINGS.append("the %s layout of CPython %s failed its self-test (%s): %s are left out"
+                         % (what[0], _BUILD, error, what[1]))
         return None
 
 
-_FRAMES = _calibrate(_FrameLayout)
-_SHARED_KEYS = _calibrate(_SharedKeys)
-_DICTS = _calibrate(_DictLayout)
-_INSTANCES = _calibrate(_InstanceLayout) if _PY311 and _SHARED_KEYS else None
-_WEAKREF_OFFSET = _calibrate(_weakref_offset)
+_FRAMES = _calibrate(_FrameLayout, ("frame", "frame locals"))
+_SHARED_KEYS = _calibrate(_SharedKeys, ("shared-keys", "instance attribute names"))
+_DICTS = _calibrate(_DictLayout, ("dict", "split-dict details"))
+_INSTANCES = (_calibrate(_InstanceLayout, ("instance", "inline attribute values"))
+              if _PY311 and _SHARED_KEYS else None)
+_WEAKREF_OFFSET = _calibrate(_weakref_offset, ("weakref", "weak referents"))
 
 
 def _refcount_overhead():
@@ -643,12 +706,18 @@ class _Output:
 
 
 def _rss_bytes():
-    """Resident set size of this process (0 where /proc is missing)."""
+    """Resident set size of this process; where /proc is not mounted (a chroot, some containers) its peak
+    so far, from getrusage; 0 when neither is there."""
     try:
         with open("/proc/self/statm", "rb") as statm:
             return int(statm.read().split()[1]) * mmap.PAGESIZE
     except (OSError, ValueError, IndexError):
+        pass
+    try:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    except Exception:
         return 0
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -705,6 +774,7 @@ class _Walk:
         self.string_count = 0
         self.plans = {}  # id(type) -> _Plan
         self.pinned = {}  # id(obj) -> references held by self.plans (subtracted from refcounts)
+        self.uncounted = {}  # id(obj) -> references of running frames its refcount does not count (added)
         self.key_labels = {}  # id(dict key) -> label
         self.slot_labels = {}  # id(code) -> tuple of local labels
         self.visited = {}  # address >> 20 -> bitmap of 1 bit per 16 bytes
@@ -719,6 +789,7 @@ class _Walk:
         self.key_label = _label(KIND_INTERNAL, self.string("key"))
         self.labels["shared key"] = _label(KIND_INTERNAL, self.string("shared key"))
         self.weak_label = _label(KIND_WEAK, self.string("referent"))
+        self.interned_label = _label(KIND_WEAK, self.string("interned"))
 
     # -- records ------------------------------------------------------------------------------------------
 
@@ -852,6 +923,8 @@ class _Walk:
         if kind == _KIND_SEQUENCE:
             return len(o), self.sequence_chunks(o, t is not set and t is not frozenset)
         if kind == _KIND_DICT and not (_DICTS is not None and _DICTS.is_split(o)):
+            if dict.get(o, _INTERNED_MARK) is _INTERNED_MARK:
+                return 2 * len(o), self.dict_chunks(o, None)
             return 2 * len(o), self.dict_chunks(o, self.dict_key_labels(o))
         if kind == _KIND_FRAME:
             targets, labels = self.frame_edges(o, address)
@@ -862,7 +935,7 @@ class _Walk:
         return len(targets), [_pack_edges(targets, labels)]
 
     def write_object(self, o, address, t, plan, raw_refcount, count, chunks):
-        refcount = raw_refcount - _REFCOUNT_OVERHEAD - self.pinned.get(address, 0)
+        refcount = raw_refcount - _REFCOUNT_OVERHEAD - self.pinned.get(address, 0) + self.uncounted.get(address, 0)
         if _PY312 and raw_refcount & 0x80000000:  # immortal: the count means nothing
             refcount = max(raw_refcount, IMMORTAL_REFCOUNT)
         flags = FLAG_TRACKED if plan.gc_type and _is_tracked(o) else 0
@@ -969,7 +1042,12 @@ class _Walk:
         return labels
 
     def dict_chunks(self, o, labels):
-        """Exact dict: `<key>` to each key and `['k']` to each value (str keys are not referents)."""
+        """Exact dict: `<key>` to each key and `['k']` to each value (str keys are not referents).
+
+        labels None: the interpreter's table of interned strings, whose key and value references are
+        not counted in the strings' refcounts (a mortal string leaves the table when it dies): weak
+        edges. 3.14+ keep the table GC-tracked, so it is in the snapshot.
+        """
         items = iter(dict.items(o))
         start = 0
         while True:
@@ -977,7 +1055,11 @@ class _Walk:
             if not part:
                 return
             targets, edge_labels = [], []
-            for (key, value), label in zip(part, labels[start:start + len(part)]):
+            if labels is None:
+                for key, value in part:
+                    targets += (id(key), id(value))
+                edge_labels = [self.interned_label] * len(targets)
+            for (key, value), label in zip(part, labels[start:start + len(part)] if labels else ()):
                 targets += (id(key), id(value))
                 edge_labels += (self.key_label, label)
             self.follow([item for pair in part for item in pair])
@@ -1048,15 +1130,37 @@ class _Walk:
         if labels is None:
             labels = self.slot_labels[id(code)] = tuple(
                 _label(KIND_LOCAL, self.string(name)) for name in _FrameLayout.slot_names(code))
-        return [(word, label) for word, label in zip(_FRAMES.slots(frame, len(labels)), labels) if word]
+        return [(address, label) for (address, _), label in zip(_FRAMES.refs(frame, len(labels)), labels)
+                if address]
 
     def local_roots(self, frame, running):
         """A kind-4 root for the value of each local variable of a running frame."""
         function, thread = running
         names = _FrameLayout.slot_names(_frame_code(frame))
-        for name, word in zip(names, _FRAMES.slots(frame, len(names)) if _FRAMES else ()):
-            if word:
-                self.root(word, ROOT_LOCAL, "%s in %s [thread %s]" % (name, function, thread))
+        for name, (address, _) in zip(names, _FRAMES.refs(frame, len(names)) if _FRAMES else ()):
+            if address:
+                self.root(address, ROOT_LOCAL, "%s in %s [thread %s]" % (name, function, thread))
+
+    def count_uncounted(self, frames):
+        """Note the references of running frames that the dump records but refcounts do not count.
+
+        3.14+ frames borrow: an argument is often the caller's stack reference, not a new one, so the
+        object's refcount is one lower than the edges the dump shows (and so, at times, its code object).
+        Each such edge adds one to the refcount written, which keeps "refcount minus the references the
+        dump sees" the number of references held from outside it. Done before the walk, which may write
+        an object before the frame that borrows it.
+        """
+        if _FRAMES is None or not _FRAMES.stackrefs:
+            return
+        uncounted = self.uncounted
+        for frame in frames:
+            count = len(_FrameLayout.slot_names(_frame_code(frame)))
+            for address, counted in _FRAMES.refs(frame, count):
+                if address and not counted:
+                    uncounted[address] = uncounted.get(address, 0) + 1
+            if not _FRAMES.code_counted(frame):
+                address = id(_frame_code(frame))
+                uncounted[address] = uncounted.get(address, 0) + 1
 
     def other_edges(self, o, t, plan, address):
         """Any other object: its referents, labelled where the type's layout tells which is which."""
@@ -1066,7 +1170,7 @@ class _Walk:
         if plan.heap:
             must.append((t, self.labels["__class__"]))
         if plan.dict_offset > 0:
-            word = _word(address + plan.dict_offset) if ctypes else 0
+            word = _word(address + plan.dict_offset) if _LAYOUT is not None else 0
             if word:
                 if plan.is_type:  # a static type's dict is not reported by gc.get_referents
                     must.append((_object_at(word), self.labels["__dict__"]))
@@ -1398,6 +1502,11 @@ def dump(path, *, collect=False):
     interval = sys.getswitchinterval()
     rss_start = _rss_bytes()
     output = None
+    for warning in _WARNINGS:  # to the file descriptor: a replaced sys.stderr would run the process's code
+        try:
+            os.write(2, ("heapgraph_dump: warning: %s\n" % warning).encode("utf-8", "backslashreplace"))
+        except OSError:
+            pass
     try:
         meta = _meta(wall_start, rss_start, collect)
         output = _Output(path)
@@ -1408,6 +1517,7 @@ def dump(path, *, collect=False):
         walk = _Walk(output, meta)
         walk.module_roots()
         seeds = walk.thread_frames()
+        walk.count_uncounted(seeds)
         walk.run(snapshot, seeds, output)
         del snapshot, seeds
         # before anything that releases the GIL: with the long interval, each release could hand it to a
@@ -1449,6 +1559,9 @@ def _meta(wall_start, rss, collected):
         "pointer_size": struct.calcsize("P"),
         "rss_bytes": rss,
         "attribute_names": _INSTANCES is not None if _PY311 else True,
+        "frame_locals": _FRAMES is not None,
+        "memory_layout": _BUILD if _LAYOUT is not None else None,
+        "warnings": list(_WARNINGS),
         "gc_collected": bool(collected),
     }
 
