@@ -6,31 +6,12 @@
 //! kernel says is available (`MemAvailable`) and under every memory limit of the target's cgroup (v2);
 //! otherwise the target dumps in place, as with `--no-fork`, and the report says why.
 
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
-thread_local! {
-    /// Whether `dump_pid`, on this thread, allows the fork (its `Options::fork`). The hand-over reads it
-    /// when it writes the request, since the Python path creates the hand-over from `Options::collect`
-    /// alone.
-    static ALLOWED: Cell<bool> = const { Cell::new(true) };
-}
-
-/// Runs `f` with the fork allowed or not for dumps requested from this thread.
-pub(crate) fn with_fork_allowed<T>(allowed: bool, f: impl FnOnce() -> T) -> T {
-    struct Restore(bool);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            ALLOWED.with(|a| a.set(self.0));
-        }
-    }
-    let _restore = Restore(ALLOWED.with(|a| a.replace(allowed)));
-    f()
-}
-
-/// `Ok` when the target `pid` should fork the dumping process, else why it should dump in place.
-pub(crate) fn decide(pid: u32) -> Result<(), String> {
-    if !ALLOWED.with(Cell::get) {
+/// `Ok` when the target `pid` should fork the dumping process, else why it should dump in place;
+/// `allowed` is false under `--no-fork`.
+pub(crate) fn decide(pid: u32, allowed: bool) -> Result<(), String> {
+    if !allowed {
         return Err("--no-fork".into());
     }
     let proc_dir = PathBuf::from(format!("/proc/{pid}"));
@@ -114,12 +95,8 @@ mod tests {
     #[test]
     fn this_process_fits_and_no_fork_is_obeyed() {
         let me = std::process::id();
-        assert_eq!(decide(me), Ok(()));
-        assert_eq!(
-            with_fork_allowed(false, || decide(me)),
-            Err("--no-fork".into())
-        );
-        assert_eq!(decide(me), Ok(()), "the setting ends with the call");
+        assert_eq!(decide(me, true), Ok(()));
+        assert_eq!(decide(me, false), Err("--no-fork".into()));
     }
 
     #[test]

@@ -45,7 +45,12 @@ pub struct Handoff {
 }
 
 impl Handoff {
-    pub fn create(output: &Path, process: &Process, collect: bool) -> Result<Handoff, AttachError> {
+    pub fn create(
+        output: &Path,
+        process: &Process,
+        collect: bool,
+        fork: bool,
+    ) -> Result<Handoff, AttachError> {
         let parent = match output.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -60,7 +65,7 @@ impl Handoff {
         let ours = std::fs::metadata(&dir).map_err(|e| AttachError::io_path(&dir, e))?;
         let readable_by_target =
             ours.uid() == process.uid || enterable_by_others(dir.parent().unwrap_or(&parent));
-        let why_in_place = fork::decide(process.pid).err();
+        let why_in_place = fork::decide(process.pid, fork).err();
         let handoff = Handoff {
             readable_by_target,
             dir,

@@ -122,9 +122,7 @@ pub fn dump_pid(
     }
     match process.runtime() {
         Runtime::Python(version) => {
-            let report = fork::with_fork_allowed(options.fork, || {
-                python::dump(&process, version, output, options, progress)
-            })?;
+            let report = python::dump(&process, version, output, options, progress)?;
             if let Some(Pause {
                 way:
                     Way::Forked {

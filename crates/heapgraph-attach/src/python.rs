@@ -14,7 +14,7 @@ pub fn dump(
     progress: &dyn Progress,
 ) -> Result<DumpReport, AttachError> {
     let pid = process.pid;
-    let handoff = Handoff::create(output, process, options.collect)?;
+    let handoff = Handoff::create(output, process, options.collect, options.fork)?;
     let mut queued = None;
     let (stopped, reached) = if version >= Some((3, 14)) {
         progress.step(&format!(
