@@ -7,6 +7,7 @@ the refcount of a probe), plus checks made after it that dumping did not change 
 expectations are {"from": id, "attr"|"label": text, "to": id}: an "attr" may be found directly (3.11+
 inline values, slots) or through the instance's `.__dict__` then `['name']` (3.8-3.10, str subclasses).
 """
+import builtins
 import gc
 import json
 import sys
@@ -54,6 +55,8 @@ class HeldItem:
 LEAVES = [Leaf(i) for i in range(1234)]
 HOLDER = Holder()
 REGISTRY = {"first": HOLDER, "second": Target(), "third": "third-value"}
+# 3.15+: the builtin frozendict, whose str keys gc does not report either
+FROZEN = getattr(builtins, "frozendict", dict)({"frozen_key": Target()})
 SLOTTED = Slotted()
 SLOTTED.alpha = ["slot", "value"]
 LABEL = Label("anonymous_label")
@@ -172,6 +175,8 @@ def main():
         {"from": id(CLOSURE), "label": ".__code__", "to": id(CLOSURE.__code__)},
         {"from": GARBAGE[0], "attr": "other", "to": GARBAGE[1]},
         {"from": id(sys.modules[__name__]), "label": ".__dict__", "to": id(globals())},
+        {"from": id(FROZEN), "label": "['frozen_key']", "to": id(FROZEN["frozen_key"])},
+        {"from": id(FROZEN), "label": "<key>", "to": id(next(iter(FROZEN)))},
     ]
     facts["values"] = {str(id(LABEL)): "anonymous_label", str(id(REGISTRY["third"])): "third-value"}
     facts["names"] = {str(id(Holder)): "Holder", str(id(make_closure)): "make_closure"}

@@ -730,7 +730,10 @@ def _label(kind, payload):
 
 _KIND_ATOM, _KIND_SEQUENCE, _KIND_DICT, _KIND_FRAME, _KIND_OTHER = range(5)
 
-_SIZED_BASES = (str, bytes, bytearray, list, tuple, dict, set, frozenset)
+# 3.15+: the builtin frozendict (not a dict subclass; like dict's, its traversal leaves out str keys)
+_FROZENDICT = getattr(sys.modules["builtins"], "frozendict", None)
+_MAPPINGS = (dict,) if _FROZENDICT is None else (dict, _FROZENDICT)
+_SIZED_BASES = (str, bytes, bytearray, list, tuple, set, frozenset) + _MAPPINGS
 _VALUE_BASES = (bool, int, float, str, bytes, bytearray, type(None))
 
 # C getters that return a stored field without creating or changing anything, by defining type.
@@ -1312,7 +1315,7 @@ class _Walk:
         plan.members, plan.getsets, plan.references = self.descriptors(t, mro)
         plan.inline_names = self.inline_names(t) if plan.managed and plan.heap else ()
         plan.index_base = _first_of((list, tuple), mro)
-        plan.items_base = _first_of((dict,), mro)
+        plan.items_base = _first_of(_MAPPINGS, mro)
         plan.weak = _first_of(_WEAKREF_TYPES, mro) is not None
         plan.cell = t is types.CellType
         if t is list or t is tuple or t is set or t is frozenset:
