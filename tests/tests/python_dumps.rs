@@ -266,6 +266,11 @@ fn a_build_the_dumper_does_not_know_gets_a_correct_dump_from_public_apis() {
             stderr.contains("heapgraph_dump: warning: CPython build 3.99 is not one"),
             "Python {v}: stderr {stderr}"
         );
+        let info = heapgraph_render::info::InfoReport::new(&dump).render_text();
+        assert!(
+            info.contains("\nwarning     CPython build 3.99 is not one"),
+            "Python {v}: info says\n{info}"
+        );
         assert!(!g
             .out_labels(node(g, &facts["ids"]["weak_ref"], "weakref"))
             .iter()

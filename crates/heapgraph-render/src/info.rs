@@ -32,6 +32,9 @@ pub struct InfoReport {
     pub dangling_edges: u64,
     pub load_seconds: f64,
     pub graph_bytes: u64,
+    /// What the dump's writer said it left out (a Python dump of a build whose layouts its dumper does
+    /// not know, for one).
+    pub warnings: Vec<String>,
 }
 
 impl InfoReport {
@@ -83,6 +86,14 @@ impl InfoReport {
             dangling_edges: dump.stats.dangling_edges,
             load_seconds: dump.stats.load_time.as_secs_f64(),
             graph_bytes: g.heap_bytes() as u64,
+            warnings: meta("warnings")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 
@@ -154,6 +165,9 @@ impl InfoReport {
                 format_bytes(self.graph_bytes)
             ),
         );
+        for warning in &self.warnings {
+            line("warning", warning.clone());
+        }
         out
     }
 }
