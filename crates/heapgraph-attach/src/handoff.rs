@@ -114,6 +114,20 @@ impl Handoff {
         Ok(self.there.join("request.py"))
     }
 
+    /// Whether the target starts the request within `limit` (it claims it), or exits.
+    pub fn started_within(&self, process: &Process, limit: Duration) -> bool {
+        let asked = Instant::now();
+        loop {
+            if self.dir.join("claim").exists() || !process.is_alive() {
+                return true;
+            }
+            if asked.elapsed() >= limit {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Waits for the target to run the request: up to `timeout` for it to start, then until it ends or
     /// the process writing the dump (the target, or the child it forked) exits. When it does not start
     /// in time, the request is withdrawn.

@@ -107,58 +107,82 @@ struct Functions {
     munmap: u64,
 }
 
-/// Runs or queues `snippet` (Python source, one statement) in the main thread of `pid`.
-pub fn inject(pid: u32, exe: &str, snippet: &str) -> Result<Injected, AttachError> {
-    if !cfg!(all(target_arch = "x86_64", target_os = "linux")) {
-        return Err(AttachError::Unsupported {
+/// A CPython process found fit to be injected into: its functions are known and this kernel passed the
+/// trial run. Nothing of the process has been touched yet.
+pub struct Injector {
+    pid: u32,
+    functions: Functions,
+}
+
+impl Injector {
+    /// Every check that can be made without touching the process.
+    pub fn prepare(pid: u32, exe: &str) -> Result<Injector, AttachError> {
+        let unsupported = |detail: &str| AttachError::Unsupported {
             pid,
             exe: exe.to_string(),
-            detail: "attaching is supported on x86_64 Linux only for now".into(),
-        });
-    }
-    if shadow_stack_enabled(pid) {
-        return Err(AttachError::Unsupported {
+            detail: detail.to_string(),
+        };
+        if !cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+            return Err(unsupported(
+                "attaching is supported on x86_64 Linux only for now",
+            ));
+        }
+        if shadow_stack_enabled(pid) {
+            return Err(unsupported(
+                "its main thread runs with a hardware shadow stack (x86_Thread_features: shstk), \
+                 which heapgraph's calls into the process do not support yet; the process was not \
+                 touched",
+            ));
+        }
+        let functions = find_functions(pid, exe)?;
+        canary::check().map_err(|detail| AttachError::Protocol {
             pid,
-            exe: exe.to_string(),
-            detail: "its main thread runs with a hardware shadow stack (x86_Thread_features: shstk), \
-                     which heapgraph's calls into the process do not support yet; the process was not \
-                     touched"
-                .into(),
-        });
+            detail: format!(
+                "the process was not touched: this kernel failed heapgraph's trial run on a process \
+                 of its own ({detail})"
+            ),
+        })?;
+        Ok(Injector { pid, functions })
     }
-    let functions = find_functions(pid, exe)?;
-    canary::check().map_err(|detail| AttachError::Protocol {
-        pid,
-        detail: format!(
-            "the process was not touched: this kernel failed heapgraph's trial run on a process of its own ({detail})"
-        ),
-    })?;
-    let _shielded = Shield::raise();
-    let started = Instant::now();
-    let mut tracee = Tracee::seize(pid as libc::pid_t, QUICK).map_err(|e| seize_error(pid, e))?;
-    let saved = tracee
-        .registers()
-        .map_err(|e| traced_error(pid, "reading its registers", e))?;
-    // past this point the thread's registers or memory may change: every way out restores them
-    let outcome = run(&mut tracee, &saved, &functions, snippet);
-    let mut resumed = saved.clone();
-    if let Ok(How::QueuedAndWoken) = outcome {
-        // the futex wait returns EINTR, as if interrupted by a signal with a handler
-        resumed.general.rax = -(libc::EINTR as i64) as u64;
-        resumed.general.orig_rax = u64::MAX;
+
+    /// Runs or queues `snippet` (Python source) in the main thread. With `queue` false, only a thread
+    /// waiting where the snippet can run at once (or be woken to run it) is reached, and `None` says
+    /// the thread was let go untouched.
+    pub fn inject(&self, snippet: &str, queue: bool) -> Result<Option<Injected>, AttachError> {
+        let pid = self.pid;
+        let _shielded = Shield::raise();
+        let started = Instant::now();
+        let mut tracee =
+            Tracee::seize(pid as libc::pid_t, QUICK).map_err(|e| seize_error(pid, e))?;
+        let saved = tracee
+            .registers()
+            .map_err(|e| traced_error(pid, "reading its registers", e))?;
+        // past this point the thread's registers or memory may change: every way out restores them
+        let outcome = run(&mut tracee, &saved, &self.functions, snippet, queue);
+        let mut resumed = saved.clone();
+        if let Ok(Some(How::QueuedAndWoken)) = outcome {
+            // the futex wait returns EINTR, as if interrupted by a signal with a handler
+            resumed.general.rax = -(libc::EINTR as i64) as u64;
+            resumed.general.orig_rax = u64::MAX;
+        }
+        let restored = tracee
+            .restore(&resumed)
+            .and_then(|()| verify(&tracee, &resumed));
+        let detached = tracee.detach();
+        let how = outcome.map_err(|e| {
+            traced_error(
+                pid,
+                &format!("calling into {}", self.functions.python.path),
+                e,
+            )
+        })?;
+        restored.map_err(|e| traced_error(pid, "restoring its registers", e))?;
+        detached.map_err(|e| traced_error(pid, "detaching", e))?;
+        Ok(how.map(|how| Injected {
+            stopped: started.elapsed(),
+            how,
+        }))
     }
-    let restored = tracee
-        .restore(&resumed)
-        .and_then(|()| verify(&tracee, &resumed));
-    let detached = tracee.detach();
-    let how = outcome
-        .map_err(|e| traced_error(pid, &format!("calling into {}", functions.python.path), e))?;
-    restored.map_err(|e| traced_error(pid, "restoring its registers", e))?;
-    detached.map_err(|e| traced_error(pid, "detaching", e))?;
-    Ok(Injected {
-        stopped: started.elapsed(),
-        how,
-    })
 }
 
 fn run(
@@ -166,9 +190,16 @@ fn run(
     saved: &Registers,
     f: &Functions,
     snippet: &str,
-) -> Result<How, TraceError> {
+    queue: bool,
+) -> Result<Option<How>, TraceError> {
     let regs = &saved.general;
     let held_gil = tracee.call(regs, f.gil_check, &[], Some(QUICK))? != 0;
+    let waiting = (!held_gil).then(|| saved.interrupted_syscall()).flatten();
+    let reachable =
+        waiting.is_some_and(|nr| syscall_name(nr as i64).is_some() || nr == libc::SYS_futex as u64);
+    if !queue && !reachable {
+        return Ok(None);
+    }
     let page_size = (snippet.len() as u64 + 1).div_ceil(4096) * 4096;
     let page = tracee.call(
         regs,
@@ -192,15 +223,15 @@ fn run(
     let mut text = snippet.as_bytes().to_vec();
     text.push(0);
     tracee.write(page, &text)?;
-    match saved.interrupted_syscall() {
-        Some(syscall) if !held_gil && syscall_name(syscall as i64).is_some() => {
+    match waiting {
+        Some(syscall) if syscall_name(syscall as i64).is_some() => {
             let state = tracee.call(regs, f.gil_ensure, &[], None)?;
             tracee.call(regs, f.run_simple_string, &[page], None)?;
             tracee.call(regs, f.gil_release, &[state], Some(QUICK))?;
             tracee.call(regs, f.munmap, &[page, page_size], Some(QUICK))?;
-            Ok(How::RunInWait {
+            Ok(Some(How::RunInWait {
                 syscall: syscall as i64,
-            })
+            }))
         }
         _ => {
             let queued = tracee.call(
@@ -218,12 +249,12 @@ fn run(
                     ),
                 });
             }
-            if !held_gil && saved.interrupted_syscall() == Some(libc::SYS_futex as u64) {
-                return Ok(How::QueuedAndWoken);
+            if waiting == Some(libc::SYS_futex as u64) {
+                return Ok(Some(How::QueuedAndWoken));
             }
-            Ok(How::Queued {
+            Ok(Some(How::Queued {
                 main_held_gil: held_gil,
-            })
+            }))
         }
     }
 }

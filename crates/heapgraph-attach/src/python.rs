@@ -1,10 +1,14 @@
 //! `heapgraph dump --pid` on CPython: hand the dumper over, queue the request, wait, deliver the dump.
 
 use crate::handoff::Handoff;
-use crate::injector::{self, syscall_name, How};
+use crate::injector::{syscall_name, How, Injected, Injector};
 use crate::process::Process;
 use crate::{remote_exec, AttachError, DumpReport, Options, Progress};
 use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How often a request queued in a thread that has not started it is looked at again.
+const RECHECK: Duration = Duration::from_secs(1);
 
 pub fn dump(
     process: &Process,
@@ -15,6 +19,7 @@ pub fn dump(
 ) -> Result<DumpReport, AttachError> {
     let pid = process.pid;
     let handoff = Handoff::create(output, process, options.collect, options.fork)?;
+    let asked = Instant::now();
     let mut queued = None;
     let (stopped, reached) = if version >= Some((3, 14)) {
         progress.step(&format!(
@@ -33,7 +38,24 @@ pub fn dump(
         progress.step(&format!(
             "pid {pid}: attaching to ask its main thread to dump"
         ));
-        let injected = injector::inject(pid, &process.exe, &handoff.snippet())?;
+        let injector = Injector::prepare(pid, &process.exe)?;
+        let snippet = handoff.snippet();
+        let mut injected = injector
+            .inject(&snippet, true)?
+            .expect("a request to queue is always queued");
+        // A thread that was running Python may have gone into a long wait right after: look again now
+        // and then, and reach it there.
+        while matches!(injected.how, How::Queued { .. })
+            && asked.elapsed() < options.timeout
+            && !handoff.started_within(process, RECHECK.min(options.timeout - asked.elapsed()))
+        {
+            if let Some(again) = injector.inject(&snippet, false)? {
+                injected = Injected {
+                    stopped: injected.stopped + again.stopped,
+                    how: again.how,
+                };
+            }
+        }
         let how = match injected.how {
             How::Queued {
                 main_held_gil: true,
@@ -50,14 +72,21 @@ pub fn dump(
             ),
         };
         progress.step(&format!(
-            "pid {pid}: stopped for {:.3} s; {how}; waiting up to {} s for it to start",
+            "pid {pid}: stopped for {:.3} s; {how}; waiting up to {:.1} s for it to start",
             injected.stopped.as_secs_f64(),
-            options.timeout.as_secs(),
+            options
+                .timeout
+                .saturating_sub(asked.elapsed())
+                .as_secs_f64(),
         ));
         (Some(injected.stopped), how)
     };
     let report = handoff
-        .wait(process, options.timeout, progress)
+        .wait(
+            process,
+            options.timeout.saturating_sub(asked.elapsed()),
+            progress,
+        )
         .inspect_err(|e| {
             // a request the main thread never took is taken back, so that it does not run later
             if let (AttachError::NoSafePoint { .. }, Some(queued)) = (e, &queued) {
