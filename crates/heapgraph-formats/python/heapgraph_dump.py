@@ -68,6 +68,9 @@ Design notes (why it is written this way)
   except class-level descriptors, whose extra references are counted and subtracted.
 * **Refcounts are exact.** Every object is visited by the same statements, whose own references were
   measured at import on a probe object; the snapshot list lets go of each object before it is visited.
+  3.14+ frames borrow references (an argument is often its caller's stack reference, uncounted): each
+  such edge of a running frame adds one to the refcount written, so that the refcount minus the edges
+  the dump shows stays the number of references held from outside it.
 * **Edges follow who really holds a reference.** A split-table dict (an instance dict sharing its
   class's keys) does not hold its keys: the class's shared-key table does (``<shared key>`` edges from
   the class); a 3.13 dict of values embedded in an instance holds none of them. A running 3.11+ frame
@@ -305,18 +308,23 @@ _LAYOUTS = {
                  values=("inline", 8), stackrefs=True),
 }
 
-# Tests (and anyone who wants no raw reads at all) name another build here: "portable" or any build not in
-# _LAYOUTS makes the dumper treat this interpreter as one whose layouts it does not know.
+# Tests (and anyone who wants no raw reads at all) name another build here ("portable", "3.99"): the dumper
+# then treats this interpreter as one whose layouts it does not know. Naming a build can only take the raw
+# reads away, never give another build's offsets to this one.
 _BUILD_ENV = "HEAPGRAPH_DUMP_BUILD"
 _BUILD = os.environ.get(_BUILD_ENV) or _this_build()
-_LAYOUT = _LAYOUTS.get(_BUILD) if ctypes is not None else None
+_LAYOUT = _LAYOUTS.get(_BUILD) if ctypes is not None and _BUILD == _this_build() else None
 _WARNINGS = []  # said in the dump's metadata and on stderr by every dump
 if ctypes is None:
     _WARNINGS.append("ctypes is missing: frame locals, attribute names and weak referents are left out")
 elif _LAYOUT is None:
-    _WARNINGS.append(
-        "CPython build %s is not one whose memory layouts this dumper knows (%s): the dump uses public APIs "
-        "only, without frame locals, instance attribute names or weak referents" % (_BUILD, ", ".join(_LAYOUTS)))
+    _LEFT_OUT = "the dump uses public APIs only, without frame locals, instance attribute names or weak referents"
+    if _BUILD in _LAYOUTS:  # named in the environment, and not this interpreter's
+        _WARNINGS.append("%s=%s is not this interpreter's build, %s: %s" % (_BUILD_ENV, _BUILD, _this_build(),
+                                                                          _LEFT_OUT))
+    else:
+        _WARNINGS.append("CPython build %s is not one whose memory layouts this dumper knows (%s): %s"
+                         % (_BUILD, ", ".join(_LAYOUTS), _LEFT_OUT))
 
 
 class _Probe:
