@@ -114,11 +114,15 @@ def locals_dict_of(value):
     return any(type(obj) is dict and obj.get("held_only_here") is value for obj in gc.get_objects())
 
 
-def hold_and_dump(heapgraph_dump, out):
-    """Dumps twice from a frame whose local is the only reference to a list (the runner compares both)."""
+def hold_and_dump(heapgraph_dump, out, passed):
+    """Dumps twice from a frame whose local is the only reference to a list (the runner compares both).
+
+    `passed`: a list held by the caller's local and by this frame's argument (which 3.14+ borrows).
+    """
     held_only_here = [HeldItem(), HeldItem()]
     again = out + ".again"
     facts = {
+        "passed": id(passed),
         "counts": class_counts(),
         "probe_refcount": sys.getrefcount(PROBE) - 1,
         "held_only_here": id(held_only_here),
@@ -141,7 +145,8 @@ def main():
     import heapgraph_dump
 
     holder_referents = sorted(type(r).__name__ for r in gc.get_referents(HOLDER))
-    facts = hold_and_dump(heapgraph_dump, out)
+    passed = [HeldItem()]
+    facts = hold_and_dump(heapgraph_dump, out, passed)
     facts["before"] = {"holder_referents": holder_referents}
     facts["ids"] = {
         "leaves": id(LEAVES),

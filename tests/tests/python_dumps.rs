@@ -129,6 +129,30 @@ fn basic_fixture_matches_gc_on_every_python() {
                 .collect::<Vec<_>>()
         );
 
+        // An argument: held by the caller's local and the callee's. 3.11+ move the caller's stack
+        // reference into the callee, and 3.14+ often borrow it, uncounted: the dumper counts it back,
+        // so the refcount is the two references the dump shows and nothing looks held from outside.
+        let passed = node(g, &facts["passed"], "passed");
+        let local_roots = g
+            .roots()
+            .iter()
+            .filter(|r| r.node == passed && r.kind == RootKind::Local)
+            .count();
+        assert_eq!(local_roots, 2, "Python {v}: local roots of the argument");
+        if python.version >= (3, 11) {
+            assert_eq!(
+                g.details(passed).refcount,
+                Some(2),
+                "Python {v}: argument refcount"
+            );
+            assert!(
+                !g.roots()
+                    .iter()
+                    .any(|r| r.node == passed && r.kind == RootKind::External),
+                "Python {v}: the argument looks held from outside"
+            );
+        }
+
         // Refcounts exclude the dumper's own references; previews and names come through.
         let probe = node(g, &facts["ids"]["probe"], "probe");
         assert_eq!(
