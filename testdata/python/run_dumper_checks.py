@@ -6,7 +6,7 @@ Interpreters: the --python ones, else pyenv's ~/.pyenv/versions/3.{8..13}.*/bin/
 (tests/tests/dumper_checks.rs passes this machine's, and runs the script again inside the 3.14/3.15 chroot
 for each of its interpreters.)
 For each: the fixtures (fixture_basic, fixture_known_retained, fixture_hostile), the command line, a
-dump while two threads mutate the heap, and the error path (unwritable path, file-size limit standing in for a full disk). Every dump is validated
+dump while two threads mutate the heap, a dump from running generator and coroutine frames, and the error path (unwritable path, file-size limit standing in for a full disk). Every dump is validated
 with hgd_check.py. Prints one line per interpreter; exits 1 if any check failed.
 """
 import glob
@@ -282,6 +282,34 @@ def check_threads(checks, directory):
         checks.expect(float(result.stdout) < 30, "threads: dump took %s s", result.stdout.strip())
 
 
+DUMP_IN_GENERATORS = r"""
+import asyncio, sys
+sys.path.insert(0, sys.argv[1])
+import heapgraph_dump
+def generator(first):
+    held = [first]
+    yield heapgraph_dump.dump(sys.argv[2])
+async def coroutine(first):
+    held = (first, [first])
+    await asyncio.sleep(0)
+    return [summary for summary in generator(held)]
+print(asyncio.run(coroutine(["argument"]))[0]["objects"])
+"""
+
+
+def check_generators(checks, directory):
+    """A dump from running generator and coroutine frames: their objects hold those frames' locals."""
+    out = os.path.join(directory, "generators.hgd")
+    result = checks.run("-c", DUMP_IN_GENERATORS, DUMPER_DIR, out)
+    if not checks.expect(result.returncode == 0, "generators: exit %d: %s", result.returncode, result.stderr[-1000:]):
+        return
+    dump = checks.load(out)
+    if dump:
+        check_common(checks, dump, "generators")
+        locals_ = {name.split(" in ")[0] for _, kind, name in dump.roots if kind == 4}
+        checks.expect({"first", "held"} <= locals_, "generators: local roots %s", sorted(locals_))
+
+
 def check_errors(checks, directory):
     result = checks.run("-c", FAILING_DUMPS, DUMPER_DIR, directory)
     if not checks.expect(result.returncode == 0, "errors: exit %d: %s", result.returncode, result.stderr[-1000:]):
@@ -315,6 +343,7 @@ def main(argv):
         check_hostile(checks, directory)
         check_command_line(checks, directory)
         check_threads(checks, directory)
+        check_generators(checks, directory)
         check_errors(checks, directory)
         status = "ok" if not checks.failures else "FAILED"
         print("%-50s %s (basic dump: %s objects)" % (python, status, objects))

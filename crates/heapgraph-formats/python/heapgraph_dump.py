@@ -75,7 +75,8 @@ Design notes (why it is written this way)
   class's keys) does not hold its keys: the class's shared-key table does (``<shared key>`` edges from
   the class); a 3.13 dict of values embedded in an instance holds none of them. A running 3.11+ frame
   holds its locals and code through its interpreter frame, which gc.get_referents does not show: they
-  are added; its ``f_globals``/``f_builtins`` are borrowed there and are not edges.
+  are added (unless the frame is a generator's or coroutine's, which reports them itself); its
+  ``f_globals``/``f_builtins`` are borrowed there and are not edges.
 * **It is iterative** (an explicit stack), so million-long linked structures do not overflow the C stack.
 """
 
@@ -149,6 +150,10 @@ _QUIET_MIN, _QUIET_MAX = 0.5, 60.0
 _PY311 = sys.version_info >= (3, 11)
 _PY312 = sys.version_info >= (3, 12)
 _PY313 = sys.version_info >= (3, 13)
+
+# Code flags of generator, coroutine and async generator functions (inspect.CO_GENERATOR, CO_COROUTINE,
+# CO_ITERABLE_COROUTINE, CO_ASYNC_GENERATOR)
+_CO_GENERATORS = 0x20 | 0x80 | 0x100 | 0x200
 
 # Type flags (Include/object.h)
 _TPFLAGS_INLINE_VALUES = 1 << 2  # 3.13
@@ -1122,13 +1127,16 @@ class _Walk:
         candidates = self.member_candidates(frame, types.FrameType, plan)
         must = []
         running = self.executing.get(address)
+        # 3.11+: the interpreter frame of a generator or coroutine is part of that object, which
+        # gc.get_referents reports holding the locals and code: the frame object gets no edges to them.
+        held_here = running is not None and _PY311 and not _frame_code(frame).co_flags & _CO_GENERATORS
         for word, label in self.frame_slots(frame):
             candidates.append((word, label))
-            if running is not None and _PY311:
+            if held_here:
                 must.append((_object_at(word), label))
         if running is not None:
             self.local_roots(frame, running)
-            if _PY311:
+            if held_here:
                 must.append((_frame_code(frame), self.labels["f_code"]))
         return self.match(referents, candidates, must)
 
