@@ -308,7 +308,7 @@ _LAYOUTS = {
     # 3.14: _PyInterpreterFrame.stacktop (int) became the stackpointer pointer: localsplus moves 8 bytes
     "3.14": dict(_COMMON, frame_data=24, frame_obj=48, localsplus=80, cached_keys=880, managed_dict=-24,
                  values=("inline", 8), stackrefs=True),
-    # 3.15: PyTypeObject grew by a word
+    # 3.15: PyTypeObject gained a last field (_tp_iteritem), which moves ht_cached_keys a word
     "3.15": dict(_COMMON, frame_data=24, frame_obj=48, localsplus=80, cached_keys=888, managed_dict=-24,
                  values=("inline", 8), stackrefs=True),
 }
@@ -317,15 +317,16 @@ _LAYOUTS = {
 # then treats this interpreter as one whose layouts it does not know. Naming a build can only take the raw
 # reads away, never give another build's offsets to this one.
 _BUILD_ENV = "HEAPGRAPH_DUMP_BUILD"
-_BUILD = os.environ.get(_BUILD_ENV) or _this_build()
-_LAYOUT = _LAYOUTS.get(_BUILD) if ctypes is not None and _BUILD == _this_build() else None
+_THIS_BUILD = _this_build()
+_BUILD = os.environ.get(_BUILD_ENV) or _THIS_BUILD
+_LAYOUT = _LAYOUTS.get(_BUILD) if ctypes is not None and _BUILD == _THIS_BUILD else None
 _WARNINGS = []  # said in the dump's metadata and on stderr by every dump
 if ctypes is None:
     _WARNINGS.append("ctypes is missing: frame locals, attribute names and weak referents are left out")
 elif _LAYOUT is None:
     _LEFT_OUT = "the dump uses public APIs only, without frame locals, instance attribute names or weak referents"
     if _BUILD in _LAYOUTS:  # named in the environment, and not this interpreter's
-        _WARNINGS.append("%s=%s is not this interpreter's build, %s: %s" % (_BUILD_ENV, _BUILD, _this_build(),
+        _WARNINGS.append("%s=%s is not this interpreter's build, %s: %s" % (_BUILD_ENV, _BUILD, _THIS_BUILD,
                                                                           _LEFT_OUT))
     else:
         _WARNINGS.append("CPython build %s is not one whose memory layouts this dumper knows (%s): %s"
@@ -333,7 +334,7 @@ elif _LAYOUT is None:
 
 
 class _Probe:
-    """Probe objects for the self-tests: distinct objects whose addresses are looked for in memory."""
+    """Probe objects for the self-tests: distinct objects whose addresses the layouts must read back."""
 
 
 if _LAYOUT is not None:
