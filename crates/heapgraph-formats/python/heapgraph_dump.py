@@ -143,9 +143,11 @@ _CHUNK = 4096  # big containers' edges are made and packed this many at a time
 _RESERVE_MIN = 16 << 20  # disk reserved at a time, at least
 _RELEASE_BYTES = 2 << 20  # written pages are dropped from RSS every this many bytes
 # Switch interval during the walk (how long a thread waiting for the GIL waits before forcing a switch):
-# twice the walk's expected duration, from the RSS at about 25 MB/s, within these bounds.
+# twice the walk's expected duration, from the RSS at about 25 MB/s, within these bounds. The floor is
+# generous because a walk of a small heap on a loaded machine can take seconds, and a thread let in
+# mid-walk changes the heap under it; other threads are to wait for the whole walk anyway.
 _QUIET_BYTES_PER_SECOND = 12.5e6
-_QUIET_MIN, _QUIET_MAX = 0.5, 60.0
+_QUIET_MIN, _QUIET_MAX = 5.0, 60.0
 
 _PY311 = sys.version_info >= (3, 11)
 _PY312 = sys.version_info >= (3, 12)
