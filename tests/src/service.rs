@@ -113,3 +113,33 @@ pub fn instances(dump: &std::path::Path, type_name: &str) -> u64 {
         .find(|r| r.type_name == type_name)
         .map_or(0, |r| r.count)
 }
+
+/// Runs `heapgraph dump --pid PID` as user nobody, which may not trace a root-owned `pid`, and checks
+/// that it is refused with the advice to run as the target's user or root, and that no dump was left.
+/// Needs root (CI runs as root) to start heapgraph as another user.
+pub fn assert_dump_refused_to_nobody(heapgraph: &str, pid: u32, scratch: &std::path::Path) {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::process::CommandExt;
+    assert_eq!(
+        std::fs::metadata("/proc/self").unwrap().uid(),
+        0,
+        "this test runs heapgraph as another user, which needs root (CI runs as root)"
+    );
+    std::fs::set_permissions(scratch, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = scratch.join("refused.hgd");
+    let output = Command::new(heapgraph)
+        .args(["dump", "--pid", &pid.to_string(), "-o"])
+        .arg(&out)
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .expect("run heapgraph as nobody");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("not permitted to trace")
+            && stderr.contains("Run heapgraph as the target's user or as root"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}

@@ -4,11 +4,9 @@
 //! as a container's are, the request must be placed where they can open it, and no Python 3.14 runs on
 //! heapgraph's side.
 
-use heapgraph_tests::service::{cache_entries, Service};
+use heapgraph_tests::service::{assert_dump_refused_to_nobody, cache_entries, Service};
 use heapgraph_tests::{python_testdata, Scratch};
 use std::io::{BufRead, BufReader};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -240,32 +238,11 @@ fn a_target_with_remote_debugging_disabled_gets_a_clear_error_and_keeps_running(
 
 #[test]
 fn a_target_heapgraph_may_not_trace_is_explained_and_keeps_running() {
-    assert_eq!(
-        std::fs::metadata("/proc/self").unwrap().uid(),
-        0,
-        "this test runs heapgraph as another user, which needs root (CI runs as root)"
-    );
     let root = chroot_with(14);
     let script = ServiceScript::new(&root, "refused-314");
     let mut service = start_in_chroot(&root, 14, &[], &[], &script);
     let scratch = Scratch::new("dump-pid-remote-exec-refused");
-    std::fs::set_permissions(&scratch.0, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let out = scratch.0.join("refused.hgd");
-    let output = Command::new(env!("CARGO_BIN_EXE_heapgraph"))
-        .args(["dump", "--pid", &service.pid.to_string(), "-o"])
-        .arg(&out)
-        .uid(65534)
-        .gid(65534)
-        .output()
-        .expect("run heapgraph as nobody");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("not permitted to trace")
-            && stderr.contains("Run heapgraph as the target's user or as root"),
-        "{stderr}"
-    );
-    assert!(!out.exists());
+    assert_dump_refused_to_nobody(env!("CARGO_BIN_EXE_heapgraph"), service.pid, &scratch.0);
     assert_eq!(service.ask("ping")["pong"], true);
     assert!(service.is_running());
 }
