@@ -78,7 +78,7 @@ pub fn syscall_name(syscall: i64) -> Option<&'static str> {
 }
 
 /// What the injection did.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Injected {
     /// How long the main thread was stopped in our hands (all of it, a direct run included).
     pub stopped: Duration,

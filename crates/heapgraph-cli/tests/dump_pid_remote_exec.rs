@@ -4,7 +4,7 @@
 //! as a container's are, the request must be placed where they can open it, and no Python 3.14 runs on
 //! heapgraph's side.
 
-use heapgraph_tests::service::{assert_dump_refused_to_nobody, cache_entries, Service};
+use heapgraph_tests::service::{assert_dump_refused_to_nobody, cache_entries, instances, Service};
 use heapgraph_tests::{python_testdata, Scratch};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -29,17 +29,22 @@ fn chroot_with(minor: u32) -> PathBuf {
     root
 }
 
-/// A copy of `service_growing.py` in the chroot's /tmp, removed on drop.
+/// A copy of a service script of testdata/python in the chroot's /tmp, removed on drop.
 struct ServiceScript {
     on_host: PathBuf,
     in_root: String,
 }
 
 impl ServiceScript {
+    /// `service_growing.py`.
     fn new(root: &Path, tag: &str) -> ServiceScript {
+        ServiceScript::of(root, tag, "service_growing.py")
+    }
+
+    fn of(root: &Path, tag: &str, file: &str) -> ServiceScript {
         let in_root = format!("/tmp/heapgraph-test-{}-{tag}.py", std::process::id());
         let on_host = root.join(in_root.trim_start_matches('/'));
-        std::fs::copy(python_testdata().join("service_growing.py"), &on_host)
+        std::fs::copy(python_testdata().join(file), &on_host)
             .unwrap_or_else(|e| panic!("copy the service into {}: {e}", on_host.display()));
         ServiceScript { on_host, in_root }
     }
@@ -60,14 +65,27 @@ fn start_in_chroot(
     env: &[(&str, &str)],
     script: &ServiceScript,
 ) -> Service {
+    Service::start(chroot_command(root, minor, args, env, script, &[]))
+}
+
+/// `chroot ROOT python3.MINOR ARGS... SCRIPT SCRIPT_ARGS...` with `env` added.
+fn chroot_command(
+    root: &Path,
+    minor: u32,
+    args: &[&str],
+    env: &[(&str, &str)],
+    script: &ServiceScript,
+    script_args: &[&str],
+) -> Command {
     let mut command = Command::new("chroot");
     command
         .arg(root)
         .arg(format!("python3.{minor}"))
         .args(args)
         .arg(&script.in_root)
+        .args(script_args)
         .envs(env.iter().copied());
-    Service::start(command)
+    command
 }
 
 /// Starts `python3.MINOR script` in the chroot and in a mount namespace of its own with /proc mounted
@@ -271,9 +289,9 @@ fn a_request_the_main_thread_never_took_is_taken_back_and_never_runs() {
     let script = ServiceScript::new(&root, "late-314");
     std::fs::write(
         &script.on_host,
-        "import json, os, sys, time\n\
+        "import ctypes, json, os, sys, time\n\
          print(json.dumps({'ready': os.getpid()}), flush=True)\n\
-         time.sleep(3)\n\
+         ctypes.PyDLL(None).sleep(3)  # C code keeping the GIL: no way in\n\
          sum(range(1000))\n\
          time.sleep(0.5)\n",
     )
@@ -314,4 +332,38 @@ fn a_request_the_main_thread_never_took_is_taken_back_and_never_runs() {
         "the withdrawn request never runs once the thread wakes: {its_stderr}"
     );
     assert!(!out.exists());
+}
+
+#[test]
+fn a_main_thread_waiting_in_accept_or_on_a_lock_is_reached_through_ptrace() {
+    for minor in [14, 15] {
+        let root = chroot_with(minor);
+        for wait in ["accept", "lock"] {
+            let script =
+                ServiceScript::of(&root, &format!("{wait}-3{minor}"), "service_blocked.py");
+            let (mut service, _) =
+                Service::start_with_ready(chroot_command(&root, minor, &[], &[], &script, &[wait]));
+            let scratch = Scratch::new(&format!("dump-pid-blocked-3{minor}-{wait}"));
+            let out = scratch.0.join("blocked.hgd");
+            let output = dump_pid(service.pid, &out, &[]);
+            let report = dumped(&output, &format!("3.{minor} waiting in {wait}"));
+            let reached = report["reached"].as_str().unwrap_or("");
+            assert!(
+                reached.contains("run at once") || reached.contains("wait on a lock"),
+                "3.{minor} in {wait}: reached through ptrace: {report}"
+            );
+            assert_eq!(
+                instances(&out, "__main__.Held"),
+                1234,
+                "3.{minor} in {wait}"
+            );
+            std::thread::sleep(Duration::from_millis(300));
+            assert!(service.is_running(), "3.{minor} in {wait}: keeps waiting");
+            assert_eq!(
+                handoffs_left(&root, service.pid),
+                Vec::<String>::new(),
+                "3.{minor} in {wait}"
+            );
+        }
+    }
 }
