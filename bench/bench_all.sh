@@ -1,5 +1,5 @@
 #!/bin/sh
-# The whole benchmark harness (issue 7), in one run on this machine: makes the large dumps of each format
+# The whole benchmark harness, in one run on this machine: makes the large dumps of each format
 # in DIR (skipping any already there), then on each dump measures heapgraph next to the installed peers,
 # and the index's second and later commands. Prints markdown tables for docs/benchmarks.md; every figure
 # is the command above it, best of RUNS where it says so.
@@ -8,7 +8,7 @@
 #   cargo build --release
 #   cargo install hprof-slurp; cargo install hprof-analyzer --locked      # optional Java peers
 #   (cd /tmp/memlab && PUPPETEER_SKIP_DOWNLOAD=1 npm install @memlab/heap-analysis@2.0.5)   # optional
-#   PATH=$PWD/target/release:$PATH sh testdata/bench_all.sh /work/big 3 /tmp/memlab/node_modules
+#   PATH=$PWD/target/release:$PATH sh bench/bench_all.sh /work/big 3 /tmp/memlab/node_modules
 # Needs about 6 GB free in DIR and 10 GB of memory (the JVM making the HPROF dump takes 8 GB of heap).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,18 +32,18 @@ section() { printf '\n## %s\n\n' "$1"; }
 
 # Python: 10M objects (~720 MB).
 [ -f "$dir/m10.hgd" ] ||
-    python3 "$here/python/make_large_heap.py" "$here/../crates/heapgraph-formats/python" 10000000 "$dir/m10.hgd" >&2
+    python3 "$here/../testdata/python/make_large_heap.py" "$here/../crates/heapgraph-formats/python" 10000000 "$dir/m10.hgd" >&2
 # Java: ~20M objects (~1.7 GB).
-[ -f "$dir/big.hprof" ] || sh "$here/java/make_big_dump.sh" "$dir" >&2
+[ -f "$dir/big.hprof" ] || sh "$here/../testdata/java/make_big_dump.sh" "$dir" >&2
 # V8: 3M Leaky objects (~9M nodes).
 [ -f "$dir/large.heapsnapshot" ] ||
-    node --max-old-space-size=8192 "$here/v8/make_fixture.js" "$dir/large.heapsnapshot" 3000000 >&2
+    node --max-old-space-size=8192 "$here/../testdata/v8/make_fixture.js" "$dir/large.heapsnapshot" 3000000 >&2
 
 section "Java: $dir/big.hprof next to hprof-analyzer and hprof-slurp"
-sh "$here/java/bench_hprof.sh" "$dir/big.hprof" "$runs"
+sh "$here/bench_hprof.sh" "$dir/big.hprof" "$runs"
 if [ -n "$memlab" ]; then
     section "V8: $dir/large.heapsnapshot next to memlab"
-    sh "$here/v8/bench_v8.sh" "$dir/large.heapsnapshot" "$memlab" "$runs"
+    sh "$here/bench_v8.sh" "$dir/large.heapsnapshot" "$memlab" "$runs"
 fi
 for spec in "m10.hgd Record" "big.hprof BigHeap\$Order" "large.heapsnapshot Leaky"; do
     set -- $spec

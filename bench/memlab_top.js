@@ -1,6 +1,6 @@
 // memlab's answer to `heapgraph top`: loads a snapshot with its full analysis (dominators and retained
 // sizes, its port of DevTools' algorithm) and prints the N objects retaining the most. For benchmarks.
-//   NODE_PATH=/path/to/node_modules node --max-old-space-size=16384 testdata/v8/memlab_top.js SNAP [N]
+//   NODE_PATH=/path/to/node_modules node --max-old-space-size=16384 bench/memlab_top.js SNAP [N]
 const { getFullHeapFromFile } = require('@memlab/heap-analysis');
 
 (async () => {

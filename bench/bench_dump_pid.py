@@ -1,6 +1,6 @@
 """Measures the pause `heapgraph dump --pid` causes in a running service with a heap of about N objects.
 
-    python3 testdata/python/bench_dump_pid.py target/release/heapgraph 1000000 /tmp/pid.hgd [--no-fork]
+    python3 bench/bench_dump_pid.py target/release/heapgraph 1000000 /tmp/pid.hgd [--no-fork]
 
 Starts a service (this file with --serve) that builds make_large_heap.py's cache, then ticks every 5 ms
 and records the longest gap between two ticks: the pause as the service lived it. Dumps it by pid (any
@@ -17,6 +17,7 @@ import time
 
 
 def serve(objects):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "testdata", "python"))
     import make_large_heap
 
     make_large_heap.build(objects)

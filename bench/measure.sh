@@ -1,4 +1,4 @@
-# Sourced by the benchmark scripts (testdata/*/bench_*.sh). Needs $runs and a scratch directory $out.
+# Sourced by the benchmark scripts (bench/bench_*.sh). Needs $runs and a scratch directory $out.
 #
 # `measure NAME COMMAND...` runs COMMAND $runs times and prints one markdown row per run, wall seconds and
 # peak RSS from /usr/bin/time; a command not installed or failing gets a row saying so. The fastest run

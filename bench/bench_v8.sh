@@ -7,7 +7,7 @@
 # Usage: bench_v8.sh SNAPSHOT MEMLAB_NODE_MODULES [RUNS]
 #   node --max-old-space-size=8192 testdata/v8/make_fixture.js /work/big/large.heapsnapshot 3000000
 #   (cd /tmp/memlab && PUPPETEER_SKIP_DOWNLOAD=1 npm install @memlab/heap-analysis@2.0.5)
-#   PATH=$PWD/target/release:$PATH sh testdata/v8/bench_v8.sh /work/big/large.heapsnapshot /tmp/memlab/node_modules 3
+#   PATH=$PWD/target/release:$PATH sh bench/bench_v8.sh /work/big/large.heapsnapshot /tmp/memlab/node_modules 3
 set -eu
 snapshot=$1
 modules=$2
@@ -18,7 +18,7 @@ trap 'rm -rf "$out"' EXIT
 cat "$snapshot" >/dev/null   # warm the page cache
 echo "| tool | command | wall s | peak RSS MiB |"
 echo "|---|---|---|---|"
-. "$(dirname "$0")/../measure.sh"
+. "$(dirname "$0")/measure.sh"
 measure heapgraph heapgraph top --no-index "$snapshot"
 NODE_PATH=$modules measure memlab node --max-old-space-size=16384 "$here/memlab_top.js" "$snapshot"
 echo

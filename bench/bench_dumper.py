@@ -1,6 +1,6 @@
 """Benchmark heapgraph_dump on a heap of about N objects; prints one JSON line.
 
-    python testdata/python/bench_dumper.py [--objects 1000000] [--out /tmp/bench.hgd] [--dumper-dir DIR]
+    python bench/bench_dumper.py [--objects 1000000] [--out /tmp/bench.hgd] [--dumper-dir DIR]
 
 Run it in a fresh process (it is one): the heap is instances with attributes, dicts, lists, strings,
 ints and floats, built without temporary peaks. Memory: VmRSS before the dump and the peak (VmHWM) after
@@ -20,7 +20,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DUMPER_DIR = os.path.normpath(os.path.join(HERE, os.pardir, os.pardir, "crates", "heapgraph-formats", "python"))
+DUMPER_DIR = os.path.normpath(os.path.join(HERE, os.pardir, "crates", "heapgraph-formats", "python"))
 
 
 class Account:

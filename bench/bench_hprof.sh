@@ -9,7 +9,7 @@
 #   sh testdata/java/make_big_dump.sh /work/big            # ~20M objects, ~1.7 GB
 #   cargo build --release
 #   cargo install hprof-slurp; cargo install hprof-analyzer --locked
-#   PATH=$PWD/target/release:$PATH sh testdata/java/bench_hprof.sh /work/big/big.hprof 3
+#   PATH=$PWD/target/release:$PATH sh bench/bench_hprof.sh /work/big/big.hprof 3
 set -eu
 dump=$1
 runs=${2:-3}
@@ -18,7 +18,7 @@ trap 'rm -rf "$out"' EXIT
 cat "$dump" >/dev/null   # warm the page cache
 echo "| tool | command | wall s | peak RSS MiB |"
 echo "|---|---|---|---|"
-. "$(dirname "$0")/../measure.sh"
+. "$(dirname "$0")/measure.sh"
 measure heapgraph-top heapgraph top --no-index "$dump"
 measure hprof-analyzer hprof-analyzer "$dump" "$out/report.md"
 measure heapgraph-shallow heapgraph types --shallow "$dump"

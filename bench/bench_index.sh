@@ -1,12 +1,12 @@
 #!/bin/sh
-# Benchmarks the index (issue 7) on one dump of any format, in one run on the same warm page cache: the
+# Benchmarks the index on one dump of any format, in one run on the same warm page cache: the
 # first command (load, analyse, write DUMP.hgi), then `types`, `top`, `retainers TYPE` and `path ADDRESS`
 # each without the index (--no-index: load and analyse again) and from the warm index. Prints one markdown
 # row per question: best wall seconds of RUNS and its peak RSS, and how many times faster the index is.
 #
 # Usage: bench_index.sh DUMP TYPE ADDRESS [RUNS]
 #   python3 testdata/python/make_large_heap.py crates/heapgraph-formats/python 10000000 /tmp/m10.hgd
-#   PATH=$PWD/target/release:$PATH sh testdata/bench_index.sh /tmp/m10.hgd Record 0x7f... 3
+#   PATH=$PWD/target/release:$PATH sh bench/bench_index.sh /tmp/m10.hgd Record 0x7f... 3
 # ADDRESS: any object's, e.g. from `heapgraph top DUMP --json`.
 set -eu
 dump=$1
