@@ -4,12 +4,9 @@
 //! would free `v`. The tree answers "who keeps this alive?" and gives retained sizes.
 //!
 //! Algorithm: simple Lengauer-Tarjan (path compression, no balanced linking), as MAT, Chrome DevTools and
-//! rustc use. `shared/research/algo.md` measured the alternatives on heap-shaped graphs: Cooper-Harvey-
-//! Kennedy (petgraph's `simple_fast`) is quadratic on the long dominance chains that linked lists make, and
-//! SEMI-NCA is quadratic on a linked list whose elements an array also holds (an LRU cache). SLT is
-//! O(m log n) on everything.
+//! rustc use; docs/ARCHITECTURE.md says why not Cooper-Harvey-Kennedy or SEMI-NCA.
 //!
-//! What made it fast there, and is done here:
+//! What makes it fast:
 //! - everything after the DFS runs in **DFS-preorder space**: vertex `w` is the `w`-th node the DFS
 //!   visited, so the reverse-preorder main loop reads its arrays sequentially;
 //! - the DFS counts the predecessors the main loop needs, and a parallel sweep over the forward edges
@@ -19,17 +16,15 @@
 //!   applies them on the spot and leaves only cross and back edges to the main loop;
 //! - the three per-vertex fields the path compression touches share one 12-byte record, whose label
 //!   slot doubles as the bucket head until the main loop reaches the vertex; the compression carries
-//!   the running label's semidominator down the path, so it needs no cached copy in each record (a
-//!   16-byte record with one measured no faster on a 20M-object heap);
+//!   the running label's semidominator down the path, so it needs no cached copy in each record;
 //! - edges into roots are left out of the predecessor lists: the super-root reaches a root directly, so
 //!   any path through an edge `u -> root` has a shortcut through fewer nodes, and such an edge never
 //!   changes a dominator;
 //! - a vertex that more cross and back edges enter than one in 32 vertices (at most 16 such "hubs") gets
 //!   a bit per vertex marking the edges' sources instead of their list, and the main loop finds the
 //!   smallest semidominator over their DFS ancestors by passing marks up as it goes ([`Hub`]): on a
-//!   20M-object Java heap, where every instance's edge to its class is such an edge, that takes 13.6M of
-//!   the 18.9M predecessors and their path compressions away (the dominators took 2.4-2.7 s, now
-//!   1.5-2.2 s);
+//!   Java heap, where every instance's edge to its class is such an edge, that takes most predecessors
+//!   and their path compressions away;
 //! - `idom` takes over the predecessor offsets' slots as the main loop frees them, and the
 //!   preorder-to-node map is made only when a query asks for it: the retained sizes reach preorder
 //!   space through node-to-preorder, so `top` never holds it;
@@ -41,9 +36,7 @@
 //!
 //! Memory at the peak (the sweep and the main loop) is 20 bytes per reachable object plus 4 per cross or
 //! back edge: the records (12), node-to-preorder (4, per node) and the predecessor offsets (4), which the
-//! main loop turns into `idom`. It was 24 with a cached label semidominator in each record, 28 while the
-//! DFS made the preorder-to-node map and `idom` had its own array, 36 before the sweep and the bucket
-//! heads in the label slot.
+//! main loop turns into `idom`.
 //!
 //! Only edges whose label [retains](heapgraph_graph::EdgeLabel::retains) are followed. Nodes no root reaches have no dominator;
 //! they stay in the graph and are reported as unreachable.
