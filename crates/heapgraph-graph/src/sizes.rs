@@ -80,8 +80,8 @@ impl ShallowSizes {
         self.small.is_empty()
     }
 
-    /// Splits into the dense part and a setter for oversized entries, so parallel loaders can fill
-    /// disjoint chunks of the dense part and report the rare big sizes afterwards.
+    /// The dense 2-byte slots, so parallel loaders can fill disjoint chunks of them; the rare oversized
+    /// entries (see [`ShallowSizes::slot`]) are added afterwards with [`ShallowSizes::extend_big`].
     pub fn dense_mut(&mut self) -> &mut [u16] {
         self.small.to_mut()
     }
