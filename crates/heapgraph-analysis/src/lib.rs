@@ -17,6 +17,36 @@
 //! Every analysis follows only edges whose label
 //! [retains](heapgraph_graph::EdgeLabel::retains): weak references keep nothing alive.
 //!
+//! Build a small graph, analyse it, and ask what retains the most:
+//!
+//! ```
+//! use heapgraph_analysis::{analyze, top_retainers};
+//! use heapgraph_graph::{EdgeLabel, GraphBuilder, RootKind};
+//!
+//! // A module holds a dict, which holds a list of two strings.
+//! let mut b = GraphBuilder::new();
+//! let (module, dict) = (b.add_type("builtins", "module", 0), b.add_type("builtins", "dict", 0));
+//! let (list, str_) = (b.add_type("builtins", "list", 0), b.add_type("builtins", "str", 0));
+//! b.add_node(0x100, module, 100);
+//! b.add_node(0x200, dict, 200);
+//! b.add_node(0x300, list, 50);
+//! b.add_node(0x400, str_, 30);
+//! b.add_node(0x500, str_, 30);
+//! b.add_edge(0x100, 0x200, EdgeLabel::index(0));
+//! b.add_edge(0x200, 0x300, EdgeLabel::index(0));
+//! b.add_edge(0x300, 0x400, EdgeLabel::index(0));
+//! b.add_edge(0x300, 0x500, EdgeLabel::index(1));
+//! b.add_root(0x100, RootKind::Module, "app");
+//! let graph = b.build().unwrap().graph;
+//!
+//! let analysis = analyze(&graph);
+//! let top = top_retainers(&analysis.retained, 2);
+//! assert_eq!(graph.address(top[0].node), 0x100);
+//! assert_eq!(top[0].retained, 410); // the module and everything below it
+//! assert_eq!(graph.type_name(graph.type_of(top[1].node)), "dict");
+//! assert_eq!(top[1].retained, 310);
+//! ```
+//!
 //! Limits: node and preorder numbers are `u32`, and the top two values mark "none" and the super-root,
 //! so graphs must have fewer than `u32::MAX - 1` nodes (about 2^32 objects: ~100 GB of graph alone).
 
