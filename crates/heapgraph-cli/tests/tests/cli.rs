@@ -1,27 +1,9 @@
 //! The `heapgraph` binary end to end: real output on the committed dump, clear errors on bad input.
 
+use crate::util::{heapgraph, json_of, service_dump, stderr, stdout};
 use heapgraph_tests::{python_testdata, pythons, Scratch};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn heapgraph(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_heapgraph"))
-        .args(args)
-        .output()
-        .expect("run heapgraph")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn service_dump() -> String {
-    python_testdata().join("service.hgd").display().to_string()
-}
+use std::process::Command;
 
 #[test]
 fn info_describes_the_committed_dump() {
@@ -178,12 +160,6 @@ fn wrong_arguments_exit_with_usage() {
     let out = heapgraph(&["types", &service_dump(), "--sort", "nonsense"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("possible values"));
-}
-
-fn json_of(args: &[&str]) -> serde_json::Value {
-    let out = heapgraph(args);
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    heapgraph_tests::parse_strict(&out.stdout).unwrap()
 }
 
 #[test]

@@ -1,22 +1,8 @@
 //! Every command on V8 heap snapshots that a real Node program writes, unchanged.
 
+use crate::util::ok;
 use heapgraph_tests::v8::make_snapshots;
 use heapgraph_tests::Scratch;
-use std::process::Command;
-
-/// Runs a command that must succeed; returns its stdout.
-fn ok(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_heapgraph"))
-        .args(args)
-        .output()
-        .expect("run heapgraph");
-    assert!(
-        out.status.success(),
-        "heapgraph {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[test]
 fn every_command_reads_v8_snapshots() {

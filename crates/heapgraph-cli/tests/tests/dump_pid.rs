@@ -2,20 +2,14 @@
 //! growing cache, dumped twice, must show the growth it reported and keep answering afterwards; a main
 //! thread waiting in C for minutes is dumped where it waits; and every refusal leaves the target as it was.
 
+use crate::util::heapgraph;
 use heapgraph_tests::service::{assert_dump_refused_to_nobody, cache_entries, instances, Service};
 use heapgraph_tests::{python_testdata, pythons, Python, Scratch};
 use std::io::Read;
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
-
-fn heapgraph(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_heapgraph"))
-        .args(args)
-        .output()
-        .expect("run heapgraph")
-}
 
 fn start_service(python: &Python) -> Service {
     let mut command = Command::new(&python.path);

@@ -1,27 +1,10 @@
 //! `heapgraph retainers`, `path` and their drawings, end to end on dumps whose answers are known: the
 //! fixture states each chain and gc's instance count in the same process.
 
-use heapgraph_tests::{python_testdata, pythons, run_fixture, Scratch};
+use crate::util::{heapgraph, heapgraph_command, json_of, service_dump};
+use heapgraph_tests::{pythons, run_fixture, Scratch};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn heapgraph(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_heapgraph"))
-        .args(args)
-        .output()
-        .expect("run heapgraph")
-}
-
-fn json_of(args: &[&str]) -> Value {
-    let out = heapgraph(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    heapgraph_tests::parse_strict(&out.stdout).unwrap()
-}
 
 /// The branch whose whole chain reads `chain`, anywhere in the tree.
 fn find_branch<'a>(branches: &'a Value, chain: &str) -> Option<&'a Value> {
@@ -98,10 +81,6 @@ fn retainers_name_each_chain_with_its_edges_and_counts() {
             "Python {v}"
         );
     }
-}
-
-fn service_dump() -> String {
-    python_testdata().join("service.hgd").display().to_string()
 }
 
 /// A PNG's (width, height) from its header, after checking the signature.
@@ -182,7 +161,7 @@ fn drawings_render_through_graphviz() {
 fn without_graphviz_the_dot_file_is_written_with_a_hint() {
     let scratch = Scratch::new("no-graphviz");
     let wanted = scratch.0.join("tree.png");
-    let out = Command::new(env!("CARGO_BIN_EXE_heapgraph"))
+    let out = heapgraph_command()
         .args([
             "retainers",
             &service_dump(),

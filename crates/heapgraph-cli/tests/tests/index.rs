@@ -1,26 +1,11 @@
 //! The index file: the second command on a dump answers from it exactly as the first did from the dump,
 //! and a damaged, stale or foreign index is rebuilt, with a note, never trusted.
 
+use crate::util::{heapgraph, ok_with_stderr};
 use heapgraph_tests::java::java_testdata;
 use heapgraph_tests::v8::make_snapshots;
 use heapgraph_tests::{python_testdata, Scratch};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn heapgraph(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_heapgraph"))
-        .args(args)
-        .output()
-        .expect("run heapgraph")
-}
-
-/// Runs a command that must succeed; returns its stdout and stderr.
-fn ok(args: &[&str]) -> (String, String) {
-    let out = heapgraph(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "heapgraph {args:?}: {stderr}");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
-}
 
 fn index_of(dump: &Path) -> PathBuf {
     PathBuf::from(format!("{}.hgi", dump.display()))
@@ -42,7 +27,7 @@ fn queries(dump: &str, ty: &str, addr: &str) -> Vec<Vec<String>> {
 fn run(args: &[String], extra: &[&str]) -> (String, String) {
     let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
     all.extend_from_slice(extra);
-    ok(&all)
+    ok_with_stderr(&all)
 }
 
 /// Checks the whole life of an index on `dump`: none with --no-index, written by the first command,
@@ -50,7 +35,7 @@ fn run(args: &[String], extra: &[&str]) -> (String, String) {
 fn check_index_life(dump: &Path) {
     let d = dump.display().to_string();
     let index = index_of(dump);
-    let (top, _) = ok(&["top", &d, "--json", "--no-index"]);
+    let (top, _) = ok_with_stderr(&["top", &d, "--json", "--no-index"]);
     let top: serde_json::Value = heapgraph_tests::parse_strict(top.as_bytes()).unwrap();
     let row = &top["rows"][0];
     let (ty, addr) = (
@@ -69,7 +54,7 @@ fn check_index_life(dump: &Path) {
         assert_eq!(&got, want, "{q:?} from the index");
         assert!(!stderr.contains("note"), "{q:?}: {stderr}");
     }
-    let (info, _) = ok(&["info", &d]);
+    let (info, _) = ok_with_stderr(&["info", &d]);
     assert!(info.contains("objects"), "{info}");
 
     let good = std::fs::read(&index).unwrap();
@@ -140,12 +125,12 @@ fn index_dir_keeps_indexes_away_from_the_dump() {
     let cache = scratch.0.join("cache");
     let d = dump.display().to_string();
     let c = cache.display().to_string();
-    let (first, stderr) = ok(&["types", &d, "--index-dir", &c]);
+    let (first, stderr) = ok_with_stderr(&["types", &d, "--index-dir", &c]);
     assert!(stderr.contains("wrote index"), "{stderr}");
     assert!(!index_of(&dump).exists());
     let kept: Vec<_> = std::fs::read_dir(&cache).unwrap().collect();
     assert_eq!(kept.len(), 1, "one index in the cache directory");
-    let (again, stderr) = ok(&["types", &d, "--index-dir", &c]);
+    let (again, stderr) = ok_with_stderr(&["types", &d, "--index-dir", &c]);
     assert_eq!(first, again);
     assert!(stderr.is_empty(), "{stderr}");
     let clash = heapgraph(&["types", &d, "--index-dir", &c, "--no-index"]);

@@ -1,27 +1,10 @@
 //! Every command on the committed Java HPROF dump (`testdata/java/fixture.hprof`), unchanged, and the
 //! warning a dump cut short gets.
 
+use crate::util::{heapgraph, ok};
 use heapgraph_tests::java::java_testdata;
 use heapgraph_tests::Scratch;
-use std::process::{Command, Output};
-
-fn heapgraph(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_heapgraph"))
-        .args(args)
-        .output()
-        .expect("run heapgraph")
-}
-
-/// Runs a command that must succeed; returns its stdout.
-fn ok(args: &[&str]) -> String {
-    let out = heapgraph(args);
-    assert!(
-        out.status.success(),
-        "heapgraph {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use std::process::Command;
 
 fn fixture() -> String {
     java_testdata().join("fixture.hprof").display().to_string()

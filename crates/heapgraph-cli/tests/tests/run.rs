@@ -1,6 +1,7 @@
 //! `heapgraph run`: a growing Python service started with the dumper preloaded, dumped on a signal and at
 //! exit, under every CPython 3.8+ here; the dumps sort in the order they were taken.
 
+use crate::util::heapgraph;
 use heapgraph_tests::service::{cache_entries, Service};
 use heapgraph_tests::{pythons, Scratch};
 use std::path::{Path, PathBuf};
@@ -80,12 +81,6 @@ fn run_dumps_on_a_signal_and_at_exit_in_order() {
 fn run_needs_a_trigger_and_a_known_signal() {
     let scratch = Scratch::new("run-args");
     let dir = scratch.0.to_str().unwrap();
-    let heapgraph = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_heapgraph"))
-            .args(args)
-            .output()
-            .expect("run heapgraph")
-    };
     let none = heapgraph(&["run", "-o", dir, "--", "true"]);
     assert_eq!(none.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&none.stderr).contains("say when to dump"));

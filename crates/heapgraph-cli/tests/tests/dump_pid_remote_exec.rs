@@ -4,6 +4,7 @@
 //! as a container's are, the request must be placed where they can open it, and no Python 3.14 runs on
 //! heapgraph's side.
 
+use crate::util::heapgraph_command;
 use heapgraph_tests::service::{assert_dump_refused_to_nobody, cache_entries, instances, Service};
 use heapgraph_tests::{python_testdata, Scratch};
 use std::io::{BufRead, BufReader};
@@ -105,7 +106,7 @@ fn start_in_namespace(root: &Path, minor: u32, script: &ServiceScript) -> Servic
 }
 
 fn dump_pid(pid: u32, out: &Path, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_heapgraph"))
+    heapgraph_command()
         .args(["dump", "--pid", &pid.to_string(), "-o"])
         .arg(out)
         .args(["--json", "--timeout", "20"])
@@ -310,7 +311,7 @@ fn a_request_the_main_thread_never_took_is_taken_back_and_never_runs() {
         .read_line(&mut ready)
         .unwrap();
     let out = scratch.0.join("late.hgd");
-    let output = Command::new(env!("CARGO_BIN_EXE_heapgraph"))
+    let output = heapgraph_command()
         .args([
             "dump",
             "--pid",

@@ -3,19 +3,13 @@
 //! gets nothing on its stderr, is left no child, and none of its exit or signal hooks runs in the child;
 //! `--no-fork` still dumps in place; the report says which way was used.
 
+use crate::util::{heapgraph, heapgraph_command};
 use heapgraph_tests::service::{cache_entries, Service};
 use heapgraph_tests::{python_testdata, pythons, Python, Scratch};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn heapgraph(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_heapgraph"))
-        .args(args)
-        .output()
-        .expect("run heapgraph")
-}
 
 /// The interpreters that run on this machine as they are (one in a chroot needs its paths translated,
 /// which these tests do not do).
@@ -215,7 +209,7 @@ fn the_dumping_child_runs_none_of_the_services_exit_or_signal_hooks() {
 
         // a dump whose child gets SIGTERM: the service's handler must not run there
         assert_eq!(service.ask("grow 300000")["cache"], 301_000);
-        let mut dump = Command::new(env!("CARGO_BIN_EXE_heapgraph"))
+        let mut dump = heapgraph_command()
             .args(["dump", "--pid", &service.pid.to_string(), "-o"])
             .arg(scratch.0.join(format!("killed-{v}.hgd")))
             .stdout(Stdio::null())

@@ -1,0 +1,12 @@
+//! The `heapgraph` binary end to end, in one test binary (one link): a module per area, helpers in `util`.
+
+mod cli;
+mod dump_pid;
+mod dump_pid_fork;
+mod dump_pid_remote_exec;
+mod index;
+mod java;
+mod run;
+mod util;
+mod v8;
+mod why_alive;

@@ -1,0 +1,50 @@
+//! What every module of this test binary shares: running the built `heapgraph` and reading what it printed.
+
+use heapgraph_tests::python_testdata;
+use std::process::{Command, Output};
+
+/// A `Command` for the `heapgraph` binary this package builds, for callers that set more than arguments.
+pub fn heapgraph_command() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_heapgraph"))
+}
+
+/// Runs `heapgraph args` to the end and returns what it printed, whatever its exit status.
+pub fn heapgraph(args: &[&str]) -> Output {
+    heapgraph_command()
+        .args(args)
+        .output()
+        .expect("run heapgraph")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs `heapgraph args`, which must succeed, and returns its stdout and stderr.
+pub fn ok_with_stderr(args: &[&str]) -> (String, String) {
+    let out = heapgraph(args);
+    let stderr = stderr(&out);
+    assert!(out.status.success(), "heapgraph {args:?}: {stderr}");
+    (stdout(&out), stderr)
+}
+
+/// Runs `heapgraph args`, which must succeed, and returns its stdout.
+pub fn ok(args: &[&str]) -> String {
+    ok_with_stderr(args).0
+}
+
+/// Runs `heapgraph args`, which must succeed and print one JSON document, and returns it.
+pub fn json_of(args: &[&str]) -> serde_json::Value {
+    let out = heapgraph(args);
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    heapgraph_tests::parse_strict(&out.stdout).unwrap()
+}
+
+/// The committed dump of the growing Python service.
+pub fn service_dump() -> String {
+    python_testdata().join("service.hgd").display().to_string()
+}
