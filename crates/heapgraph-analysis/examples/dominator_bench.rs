@@ -374,8 +374,6 @@ fn generate(n: usize, seed: u64) -> Graph {
         sizes,
         offsets: offsets.into(),
         targets: targets.into(),
-        shared_first: None,
-        shared_sizes: None,
         labels: EdgeLabels::stored(labels.into()),
         roots,
         type_table,

@@ -124,8 +124,6 @@ impl GraphBuilder {
             sizes,
             offsets: offsets.into(),
             targets: resolved.iter().map(|e| e.1).collect(),
-            shared_first: None,
-            shared_sizes: None,
             labels: EdgeLabels::stored(resolved.iter().map(|e| e.2).collect()),
             roots,
             type_table: self.types,

@@ -22,29 +22,56 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::OnceLock;
 
-/// What a format hands over to become a [`Graph`]. [`Graph::from_parts`] checks every invariant.
+/// What a format reader hands over to become a [`Graph`]. [`Graph::from_parts`] checks every invariant.
 pub struct GraphParts {
     /// Node addresses, strictly ascending (node id = position).
     pub addresses: Addresses,
     /// Type of each node, an index into `type_table`.
     pub types: NodeTypes,
-    /// Every node's size; or, with `shared_sizes`, those of the nodes it does not mark as their type's.
+    /// Every node's size.
     pub sizes: ShallowSizes,
-    /// The sizes an index file kept once per type ([`NodeSizes`]); `None` when `sizes` has them all (a
-    /// format's), and the graph takes them out itself.
-    pub shared_sizes: Option<SharedValues>,
     /// Forward CSR: edges of node `n` are `offsets[n]..offsets[n + 1]` of `targets` and `labels`.
     pub offsets: Column<u32>,
-    /// Every position's target; or, with `shared_first`, every position's but those it takes out.
+    /// Every edge's target.
     pub targets: Column<NodeId>,
-    /// The shared first targets an index file kept (see [`EdgeCursor`]); `None` when `targets` has them all
-    /// (a format's), and the graph takes them out itself.
-    pub shared_first: Option<SharedValues>,
     pub labels: EdgeLabels,
     pub roots: Vec<Root>,
     pub type_table: Vec<TypeInfo>,
     pub strings: Strings,
     pub details: Box<dyn NodeDetailSource>,
+}
+
+/// A graph as an index file keeps it ([`Graph::saved_sizes`], [`Graph::saved_targets`]): the sizes and
+/// first targets shared per type apart from those stored per node. [`Graph::from_saved`] checks every
+/// invariant, so a forged index is refused rather than trusted.
+pub struct SavedGraph {
+    pub addresses: Addresses,
+    pub types: NodeTypes,
+    /// The sizes of the nodes `shared_sizes` does not mark as their type's, in node order.
+    pub stored_sizes: ShallowSizes,
+    /// One size per type, and a bit per node that has it ([`NodeSizes`]).
+    pub shared_sizes: SharedValues,
+    pub offsets: Column<u32>,
+    /// Every edge's target but the first targets `shared_first` takes out, in CSR order.
+    pub stored_targets: Column<NodeId>,
+    /// One first target per type, and a bit per node whose first edge has it (see [`EdgeCursor`]).
+    pub shared_first: SharedValues,
+    pub labels: EdgeLabels,
+    pub roots: Vec<Root>,
+    pub type_table: Vec<TypeInfo>,
+    pub strings: Strings,
+    pub details: Box<dyn NodeDetailSource>,
+}
+
+/// What both ways of making a graph hand over the same way, but the offsets.
+struct CommonParts {
+    addresses: Addresses,
+    types: NodeTypes,
+    labels: EdgeLabels,
+    roots: Vec<Root>,
+    type_table: Vec<TypeInfo>,
+    strings: Strings,
+    details: Box<dyn NodeDetailSource>,
 }
 
 /// Most edges a graph has: analyses keep edge positions as `u32` and use the two values above as marks.
@@ -107,37 +134,90 @@ pub struct Graph {
 }
 
 impl Graph {
-    /// Checks the parts.
+    /// A format reader's graph: checks the parts, then takes out the sizes and first targets that nodes
+    /// share with their type.
     pub fn from_parts(parts: GraphParts) -> Result<Graph, GraphError> {
-        check_parts(&parts)?;
         let GraphParts {
             addresses,
             types,
             sizes,
-            shared_sizes,
             offsets,
             targets,
-            shared_first,
             labels,
             roots,
             type_table,
             strings,
             details,
         } = parts;
+        let common = CommonParts {
+            addresses,
+            types,
+            labels,
+            roots,
+            type_table,
+            strings,
+            details,
+        };
+        check_parts(&common, &offsets, &sizes, &targets, false)?;
+        let types = common.type_table.len();
         let offsets = EdgeOffsets::new(offsets);
-        let sizes = match shared_sizes {
-            None => NodeSizes::new(sizes, &types, type_table.len()),
-            Some(shared) => NodeSizes::from_saved(sizes, shared, &types, type_table.len())
-                .map_err(GraphError)?,
+        let sizes = NodeSizes::new(sizes, &common.types, types);
+        let targets = Targets::new(targets, &offsets, &common.types, types);
+        Ok(Graph::assemble(common, offsets, sizes, targets))
+    }
+
+    /// A graph read back from an index file: checks the parts, the shared values included.
+    pub fn from_saved(saved: SavedGraph) -> Result<Graph, GraphError> {
+        let SavedGraph {
+            addresses,
+            types,
+            stored_sizes,
+            shared_sizes,
+            offsets,
+            stored_targets,
+            shared_first,
+            labels,
+            roots,
+            type_table,
+            strings,
+            details,
+        } = saved;
+        let common = CommonParts {
+            addresses,
+            types,
+            labels,
+            roots,
+            type_table,
+            strings,
+            details,
         };
-        let targets = match shared_first {
-            None => Targets::new(targets, &offsets, &types, type_table.len()),
-            Some(shared) => {
-                Targets::from_saved(targets, shared, &offsets, &types, type_table.len())
-                    .map_err(GraphError)?
-            }
-        };
-        Ok(Graph {
+        check_parts(&common, &offsets, &stored_sizes, &stored_targets, true)?;
+        let types = common.type_table.len();
+        let offsets = EdgeOffsets::new(offsets);
+        let sizes = NodeSizes::from_saved(stored_sizes, shared_sizes, &common.types, types)
+            .map_err(GraphError)?;
+        let targets =
+            Targets::from_saved(stored_targets, shared_first, &offsets, &common.types, types)
+                .map_err(GraphError)?;
+        Ok(Graph::assemble(common, offsets, sizes, targets))
+    }
+
+    fn assemble(
+        common: CommonParts,
+        offsets: EdgeOffsets,
+        sizes: NodeSizes,
+        targets: Targets,
+    ) -> Graph {
+        let CommonParts {
+            addresses,
+            types,
+            labels,
+            roots,
+            type_table,
+            strings,
+            details,
+        } = common;
+        Graph {
             addresses,
             types,
             sizes,
@@ -151,7 +231,7 @@ impl Graph {
             type_table,
             strings,
             details,
-        })
+        }
     }
 
     pub fn node_count(&self) -> usize {
@@ -444,30 +524,36 @@ impl Graph {
     }
 }
 
-fn check_parts(p: &GraphParts) -> Result<(), GraphError> {
+/// Checks the parts; with `saved`, fewer sizes and targets are stored (`NodeSizes::from_saved` and
+/// `Targets::from_saved` check how many).
+fn check_parts(
+    p: &CommonParts,
+    offsets: &Column<u32>,
+    sizes: &ShallowSizes,
+    targets: &Column<NodeId>,
+    saved: bool,
+) -> Result<(), GraphError> {
     let n = p.addresses.len();
     let fail = |what: String| Err(GraphError(what));
     if n > u32::MAX as usize {
         return fail(format!("{n} nodes exceed the u32 node id space"));
     }
-    // With shared sizes, fewer are stored; `NodeSizes::from_saved` checks how many.
-    let sizes_ok = p.shared_sizes.is_some() || p.sizes.len() == n;
-    if p.types.len() != n || !sizes_ok || p.offsets.len() != n + 1 {
+    let sizes_ok = saved || sizes.len() == n;
+    if p.types.len() != n || !sizes_ok || offsets.len() != n + 1 {
         return fail(format!(
             "array lengths disagree: {n} addresses, {} types, {} sizes, {} offsets",
             p.types.len(),
-            p.sizes.len(),
-            p.offsets.len()
+            sizes.len(),
+            offsets.len()
         ));
     }
-    let edges = p.offsets[n] as usize;
+    let edges = offsets[n] as usize;
     let labels = p.labels.stored.as_ref().map_or(edges, |l| l.len());
-    // With shared first targets, fewer are stored; `Targets::from_saved` checks how many.
-    let stored_ok = p.shared_first.is_some() || p.targets.len() == edges;
+    let stored_ok = saved || targets.len() == edges;
     if !stored_ok || edges != labels || p.labels.weak.word_count() != edges.div_ceil(64) {
         return fail(format!(
             "edge arrays disagree: {} targets, {labels} labels, {} words of weak bits, offsets end at {edges}",
-            p.targets.len(),
+            targets.len(),
             p.labels.weak.word_count(),
         ));
     }
@@ -476,10 +562,10 @@ fn check_parts(p: &GraphParts) -> Result<(), GraphError> {
             "{edges} references exceed the u32 edge position space"
         ));
     }
-    if p.offsets[0] != 0 || p.offsets.par_windows(2).any(|w| w[0] > w[1]) {
+    if offsets[0] != 0 || offsets.par_windows(2).any(|w| w[0] > w[1]) {
         return fail("edge offsets are not ascending from 0".into());
     }
-    if p.targets.par_iter().any(|&t| t as usize >= n) {
+    if targets.par_iter().any(|&t| t as usize >= n) {
         return fail("an edge targets a node that does not exist".into());
     }
     let type_count = p.type_table.len();

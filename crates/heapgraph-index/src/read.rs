@@ -16,8 +16,8 @@ use heapgraph_analysis::{
 };
 use heapgraph_formats::{Dump, Format, LoadStats};
 use heapgraph_graph::{
-    Addresses, Backing, Column, Directory, EdgeLabels, Graph, GraphParts, NodeTypes, Plain, Root,
-    RootKind, SavedDetails, ShallowSizes, SharedValues, StrId, Strings, TypeInfo, WeakEdges,
+    Addresses, Backing, Column, Directory, EdgeLabels, Graph, NodeTypes, Plain, Root, RootKind,
+    SavedDetails, SavedGraph, ShallowSizes, SharedValues, StrId, Strings, TypeInfo, WeakEdges,
 };
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -216,20 +216,20 @@ fn read_graph(
         .ok_or("its object details do not fit the dump's format")?;
     let offsets: Column<u32> = sections.column(EDGE_OFFSETS)?;
     let edge_count = offsets.last().map_or(0, |&o| o as usize);
-    let parts = GraphParts {
+    let saved = SavedGraph {
         addresses: Addresses::from_saved(directory, sections.column(ADDRESSES)?)?,
         types: sections.node_types()?,
-        sizes,
-        shared_sizes: Some(SharedValues {
+        stored_sizes: sizes,
+        shared_sizes: SharedValues {
             by_type: sections.column(SIZE_SHARED)?,
             bits: sections.column(SIZE_SHARED_BITS)?,
-        }),
+        },
         offsets,
-        targets: sections.column(EDGE_TARGETS)?,
-        shared_first: Some(SharedValues {
+        stored_targets: sections.column(EDGE_TARGETS)?,
+        shared_first: SharedValues {
             by_type: sections.column(EDGE_SHARED_FIRST)?,
             bits: sections.column(EDGE_SHARED_BITS)?,
-        }),
+        },
         labels: EdgeLabels::saved(
             sections.column(EDGE_LABELS)?,
             WeakEdges::from_saved(sections.column(EDGE_WEAK)?, edge_count)?,
@@ -239,7 +239,7 @@ fn read_graph(
         strings,
         details,
     };
-    Graph::from_parts(parts).map_err(|e| e.to_string())
+    Graph::from_saved(saved).map_err(|e| e.to_string())
 }
 
 /// The unreferenced report of the summary section with its groups' node lists put back.

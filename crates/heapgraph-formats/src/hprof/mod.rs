@@ -210,8 +210,6 @@ pub(crate) fn load(
         sizes: resolved.sizes,
         offsets: resolved.offsets.into(),
         targets: resolved.targets.into(),
-        shared_first: None,
-        shared_sizes: None,
         labels: EdgeLabels::derived(resolved.weak),
         roots: roots.roots,
         type_table,

@@ -84,8 +84,6 @@ pub(crate) fn load(
         sizes: resolved.sizes,
         offsets: resolved.offsets.into(),
         targets: resolved.targets.into(),
-        shared_first: None,
-        shared_sizes: None,
         labels: EdgeLabels::stored(resolved.labels.into()),
         roots,
         type_table: std::mem::take(&mut scan.type_table),

@@ -211,8 +211,6 @@ pub(crate) fn load(
         sizes,
         offsets: resolved.offsets.into(),
         targets: resolved.targets.into(),
-        shared_first: None,
-        shared_sizes: None,
         labels: EdgeLabels::stored(resolved.labels.into()),
         roots,
         type_table,
