@@ -3,7 +3,7 @@
     python testdata/python/run_dumper_checks.py [--python PATH ...] [--keep DIR]
 
 Interpreters: the --python ones, else pyenv's ~/.pyenv/versions/3.{8..13}.*/bin/python, else this one.
-(tests/tests/dumper_checks.rs passes this machine's, and runs the script again inside the 3.14/3.15 chroot
+(e2e/tests/dumper_checks.rs passes this machine's, and runs the script again inside the 3.14/3.15 chroot
 for each of its interpreters.)
 For each: the fixtures (fixture_basic, fixture_known_retained, fixture_hostile), the command line, a
 dump while two threads mutate the heap, a dump from running generator and coroutine frames, and the error path (unwritable path, file-size limit standing in for a full disk). Every dump is validated

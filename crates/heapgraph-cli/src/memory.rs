@@ -38,7 +38,7 @@ mod tests {
 
     #[test]
     fn estimates_hgd_dumps_only() {
-        let testdata = heapgraph_tests::python_testdata();
+        let testdata = heapgraph_e2e::python_testdata();
         let hgd = testdata.join("service.hgd");
         let size = std::fs::metadata(&hgd).unwrap().len();
         let estimate = load_estimate(&hgd).unwrap();

@@ -19,11 +19,7 @@ struct Fixture {
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let dump = dir.path().join("service.hgd");
-    std::fs::copy(
-        heapgraph_tests::python_testdata().join("service.hgd"),
-        &dump,
-    )
-    .unwrap();
+    std::fs::copy(heapgraph_e2e::python_testdata().join("service.hgd"), &dump).unwrap();
     let loaded = heapgraph_formats::load(&dump, &NoProgress).unwrap();
     let analysis = analyze(&loaded.graph);
     let identity = DumpIdentity::of(&dump).unwrap();

@@ -1,7 +1,7 @@
 //! The `heapgraph` binary end to end: real output on the committed dump, clear errors on bad input.
 
 use crate::util::{heapgraph, json_of, service_dump, stderr, stdout};
-use heapgraph_tests::{python_testdata, pythons, Scratch};
+use heapgraph_e2e::{python_testdata, pythons, Scratch};
 use std::path::Path;
 use std::process::Command;
 
@@ -20,7 +20,7 @@ fn info_describes_the_committed_dump() {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
     let json: serde_json::Value =
-        heapgraph_tests::parse_strict(&heapgraph(&["info", &service_dump(), "--json"]).stdout)
+        heapgraph_e2e::parse_strict(&heapgraph(&["info", &service_dump(), "--json"]).stdout)
             .unwrap();
     assert!(json["objects"].as_u64().unwrap() > 10_000);
     assert!(json["roots_by_kind"]["module"].as_u64().unwrap() > 10);
@@ -31,7 +31,7 @@ fn info_describes_the_committed_dump() {
 fn types_counts_the_classes_the_service_built() {
     let out = heapgraph(&["types", &service_dump(), "--top", "0", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let json: serde_json::Value = heapgraph_tests::parse_strict(&out.stdout).unwrap();
+    let json: serde_json::Value = heapgraph_e2e::parse_strict(&out.stdout).unwrap();
     let rows = json["rows"].as_array().unwrap();
     let count = |name: &str| {
         rows.iter()

@@ -3,8 +3,8 @@
 //! thread waiting in C for minutes is dumped where it waits; and every refusal leaves the target as it was.
 
 use crate::util::heapgraph;
-use heapgraph_tests::service::{assert_dump_refused_to_nobody, cache_entries, instances, Service};
-use heapgraph_tests::{python_testdata, pythons, Python, Scratch};
+use heapgraph_e2e::service::{assert_dump_refused_to_nobody, cache_entries, instances, Service};
+use heapgraph_e2e::{python_testdata, pythons, Python, Scratch};
 use std::io::Read;
 use std::net::TcpStream;
 use std::path::Path;
@@ -25,7 +25,7 @@ fn dump_pid(pid: u32, out: &Path) -> serde_json::Value {
         "dump --pid {pid} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    heapgraph_tests::parse_strict(&output.stdout).expect("--json prints JSON")
+    heapgraph_e2e::parse_strict(&output.stdout).expect("--json prints JSON")
 }
 
 #[test]
@@ -87,7 +87,7 @@ fn two_dumps_by_pid_show_the_cache_growth_and_the_service_keeps_answering() {
             String::from_utf8_lossy(&growth.stderr)
         );
         let growth: serde_json::Value =
-            heapgraph_tests::parse_strict(&growth.stdout).expect("growth --json");
+            heapgraph_e2e::parse_strict(&growth.stdout).expect("growth --json");
         let entries = growth["types"]
             .as_array()
             .and_then(|t| t.iter().find(|r| r["type_name"] == "__main__.CacheEntry"))
@@ -149,7 +149,7 @@ fn ask_over_socket(port: u16) -> serde_json::Value {
     stream
         .read_to_string(&mut line)
         .expect("the service answers");
-    heapgraph_tests::parse_strict(line.as_bytes()).expect("one JSON line")
+    heapgraph_e2e::parse_strict(line.as_bytes()).expect("one JSON line")
 }
 
 #[test]

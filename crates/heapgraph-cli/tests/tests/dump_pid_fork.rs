@@ -4,8 +4,8 @@
 //! `--no-fork` still dumps in place; the report says which way was used.
 
 use crate::util::{heapgraph, heapgraph_command};
-use heapgraph_tests::service::{cache_entries, Service};
-use heapgraph_tests::{python_testdata, pythons, Python, Scratch};
+use heapgraph_e2e::service::{cache_entries, Service};
+use heapgraph_e2e::{python_testdata, pythons, Python, Scratch};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -51,7 +51,7 @@ fn dump_json(pid: u32, out: &Path, extra: &[&str]) -> serde_json::Value {
         "dump --pid {pid} {extra:?} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    heapgraph_tests::parse_strict(&output.stdout).expect("--json prints JSON")
+    heapgraph_e2e::parse_strict(&output.stdout).expect("--json prints JSON")
 }
 
 /// The pids whose parent is `pid`, from /proc/*/stat (zombies included).

@@ -5,8 +5,8 @@
 //! heapgraph's side.
 
 use crate::util::heapgraph_command;
-use heapgraph_tests::service::{assert_dump_refused_to_nobody, cache_entries, instances, Service};
-use heapgraph_tests::{python_testdata, Scratch};
+use heapgraph_e2e::service::{assert_dump_refused_to_nobody, cache_entries, instances, Service};
+use heapgraph_e2e::{python_testdata, Scratch};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -121,7 +121,7 @@ fn dumped(output: &Output, what: &str) -> serde_json::Value {
         "{what} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    heapgraph_tests::parse_strict(&output.stdout).expect("--json prints JSON")
+    heapgraph_e2e::parse_strict(&output.stdout).expect("--json prints JSON")
 }
 
 /// Hand-over directories left in the chroot's /tmp by a dump of `pid`.

@@ -2,9 +2,9 @@
 //! and a damaged, stale or foreign index is rebuilt, with a note, never trusted.
 
 use crate::util::{heapgraph, ok_with_stderr};
-use heapgraph_tests::java::java_testdata;
-use heapgraph_tests::v8::make_snapshots;
-use heapgraph_tests::{python_testdata, Scratch};
+use heapgraph_e2e::java::java_testdata;
+use heapgraph_e2e::v8::make_snapshots;
+use heapgraph_e2e::{python_testdata, Scratch};
 use std::path::{Path, PathBuf};
 
 fn index_of(dump: &Path) -> PathBuf {
@@ -36,7 +36,7 @@ fn check_index_life(dump: &Path) {
     let d = dump.display().to_string();
     let index = index_of(dump);
     let (top, _) = ok_with_stderr(&["top", &d, "--json", "--no-index"]);
-    let top: serde_json::Value = heapgraph_tests::parse_strict(top.as_bytes()).unwrap();
+    let top: serde_json::Value = heapgraph_e2e::parse_strict(top.as_bytes()).unwrap();
     let row = &top["rows"][0];
     let (ty, addr) = (
         row["type_name"].as_str().unwrap(),

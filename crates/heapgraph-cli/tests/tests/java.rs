@@ -2,8 +2,8 @@
 //! warning a dump cut short gets.
 
 use crate::util::{heapgraph, ok};
-use heapgraph_tests::java::java_testdata;
-use heapgraph_tests::Scratch;
+use heapgraph_e2e::java::java_testdata;
+use heapgraph_e2e::Scratch;
 use std::process::Command;
 
 fn fixture() -> String {
@@ -81,7 +81,7 @@ fn shallow_rows(dump: &str, shallow: bool) -> Vec<(u64, String, u64, u64)> {
     if shallow {
         args.push("--shallow");
     }
-    let report: serde_json::Value = heapgraph_tests::parse_strict(ok(&args).as_bytes()).unwrap();
+    let report: serde_json::Value = heapgraph_e2e::parse_strict(ok(&args).as_bytes()).unwrap();
     report["rows"]
         .as_array()
         .unwrap()
@@ -118,7 +118,7 @@ fn the_shallow_histogram_equals_the_graphs() {
     assert_eq!(shallow_rows(&gz.display().to_string(), true), from_graph);
 
     // Formats without a reader-side count fall back to the loaded graph's histogram, the same rows.
-    let python = heapgraph_tests::python_testdata().join("service.hgd");
+    let python = heapgraph_e2e::python_testdata().join("service.hgd");
     let python = python.display().to_string();
     assert_eq!(shallow_rows(&python, true), shallow_rows(&python, false));
 

@@ -2,8 +2,8 @@
 //! exit, under every CPython 3.8+ here; the dumps sort in the order they were taken.
 
 use crate::util::heapgraph;
-use heapgraph_tests::service::{cache_entries, Service};
-use heapgraph_tests::{pythons, Scratch};
+use heapgraph_e2e::service::{cache_entries, Service};
+use heapgraph_e2e::{pythons, Scratch};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;

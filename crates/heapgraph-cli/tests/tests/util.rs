@@ -1,6 +1,6 @@
 //! What every module of this test binary shares: running the built `heapgraph` and reading what it printed.
 
-use heapgraph_tests::python_testdata;
+use heapgraph_e2e::python_testdata;
 use std::process::{Command, Output};
 
 /// A `Command` for the `heapgraph` binary this package builds, for callers that set more than arguments.
@@ -41,7 +41,7 @@ pub fn ok(args: &[&str]) -> String {
 pub fn json_of(args: &[&str]) -> serde_json::Value {
     let out = heapgraph(args);
     assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    heapgraph_tests::parse_strict(&out.stdout).unwrap()
+    heapgraph_e2e::parse_strict(&out.stdout).unwrap()
 }
 
 /// The committed dump of the growing Python service.

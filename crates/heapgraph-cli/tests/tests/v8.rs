@@ -1,8 +1,8 @@
 //! Every command on V8 heap snapshots that a real Node program writes, unchanged.
 
 use crate::util::ok;
-use heapgraph_tests::v8::make_snapshots;
-use heapgraph_tests::Scratch;
+use heapgraph_e2e::v8::make_snapshots;
+use heapgraph_e2e::Scratch;
 
 #[test]
 fn every_command_reads_v8_snapshots() {
@@ -19,7 +19,7 @@ fn every_command_reads_v8_snapshots() {
     );
 
     let types = ok(&["types", &first, "--top", "0", "--json"]);
-    let types: serde_json::Value = heapgraph_tests::parse_strict(types.as_bytes()).unwrap();
+    let types: serde_json::Value = heapgraph_e2e::parse_strict(types.as_bytes()).unwrap();
     let leaky = types["rows"]
         .as_array()
         .unwrap()
@@ -32,7 +32,7 @@ fn every_command_reads_v8_snapshots() {
     assert!(retainers.contains("global.holder.items"), "{retainers}");
 
     let top = ok(&["top", &first, "--json"]);
-    let top: serde_json::Value = heapgraph_tests::parse_strict(top.as_bytes()).unwrap();
+    let top: serde_json::Value = heapgraph_e2e::parse_strict(top.as_bytes()).unwrap();
     let holder = top["rows"]
         .as_array()
         .unwrap()

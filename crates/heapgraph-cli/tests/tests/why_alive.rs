@@ -2,7 +2,7 @@
 //! fixture states each chain and gc's instance count in the same process.
 
 use crate::util::{heapgraph, heapgraph_command, json_of, service_dump};
-use heapgraph_tests::{pythons, run_fixture, Scratch};
+use heapgraph_e2e::{pythons, run_fixture, Scratch};
 use serde_json::Value;
 use std::path::Path;
 

@@ -1,5 +1,5 @@
 //! HPROF reader tests on dumps written byte by byte, so every rule can be broken on purpose. Real dumps
-//! from a real JVM are tested in the workspace's `tests/` crate.
+//! from a real JVM are tested in the workspace's `e2e/` crate.
 
 use crate::{load, Format, NoProgress};
 use heapgraph_graph::{EdgeKind, Graph, RootKind};

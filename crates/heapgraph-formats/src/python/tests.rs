@@ -1,5 +1,5 @@
 //! Loader tests on dumps written byte by byte here, so that every rule of the format can be broken on
-//! purpose. Real dumps from real interpreters are tested in the workspace's `tests/` crate.
+//! purpose. Real dumps from real interpreters are tested in the workspace's `e2e/` crate.
 
 use super::record::*;
 use crate::{load, NoProgress};

@@ -1,5 +1,5 @@
 //! V8 reader tests on bytes written by hand and on the fuzzer's finds; real snapshots from Node are tested
-//! in the workspace's `tests/` crate.
+//! in the workspace's `e2e/` crate.
 
 use super::header::skip_string;
 use crate::{load, NoProgress};

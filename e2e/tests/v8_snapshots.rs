@@ -5,10 +5,10 @@
 use heapgraph_analysis::dominators::Idom;
 use heapgraph_analysis::growth::Growth;
 use heapgraph_analysis::{analyze, Analysis};
+use heapgraph_e2e::v8::make_snapshots;
+use heapgraph_e2e::Scratch;
 use heapgraph_formats::{load, Dump, NoProgress};
 use heapgraph_graph::{EdgeKind, Graph, NodeId};
-use heapgraph_tests::v8::make_snapshots;
-use heapgraph_tests::Scratch;
 use std::path::Path;
 
 fn of_type(g: &Graph, name: &str) -> Vec<NodeId> {

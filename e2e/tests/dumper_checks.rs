@@ -2,7 +2,7 @@
 //! objects whose hooks must never run, other threads mutating the heap mid-dump, a full disk, the command
 //! line, and every dump validated by the independent pure-Python reader `hgd_check.py`.
 
-use heapgraph_tests::{pythons, Python};
+use heapgraph_e2e::{pythons, Python};
 use std::process::Command;
 
 /// Runs the checks under `runner` (the script's own interpreter) for `checked`; returns the report.

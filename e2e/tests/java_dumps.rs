@@ -2,10 +2,10 @@
 //! taken right after the dump: the committed dump always, and a fresh one made with the JDK on the machine.
 
 use heapgraph_analysis::{Dominators, RetainedSizes};
+use heapgraph_e2e::java::{java_testdata, jdk_available, make_java_dump, read_histogram};
+use heapgraph_e2e::Scratch;
 use heapgraph_formats::{load, Format, NoProgress};
 use heapgraph_graph::{EdgeKind, Graph, NodeId, RootKind};
-use heapgraph_tests::java::{java_testdata, jdk_available, make_java_dump, read_histogram};
-use heapgraph_tests::Scratch;
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -14,7 +14,7 @@ use std::process::Command;
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .expect("tests/ sits in the workspace root")
+        .expect("e2e/ sits in the workspace root")
         .to_path_buf()
 }
 

@@ -7,8 +7,8 @@
 //! previews, thousands of strings). Cuts and flips are chosen by a fixed-seed generator, so a failure
 //! reproduces.
 
+use heapgraph_e2e::{python_testdata, Scratch};
 use heapgraph_formats::{load, NoProgress};
-use heapgraph_tests::{python_testdata, Scratch};
 use std::collections::BTreeMap;
 use std::path::Path;
 

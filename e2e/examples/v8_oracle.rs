@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! NODE_PATH=/path/to/node_modules node testdata/v8/memlab_oracle.js SNAP /tmp/memlab.json
-//! cargo run --release -p heapgraph-tests --example v8_oracle -- SNAP /tmp/memlab.json
+//! cargo run --release -p heapgraph-e2e --example v8_oracle -- SNAP /tmp/memlab.json
 //! ```
 //!
 //! Kinds: nodes heapgraph leaves out (the snapshot's synthetic root and groups, which heapgraph turns into

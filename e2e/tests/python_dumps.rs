@@ -2,9 +2,9 @@
 //! same process just before the dump.
 
 use heapgraph_analysis::{Dominators, RetainedSizes};
+use heapgraph_e2e::{pythons, run_fixture, run_fixture_with, Python, Scratch};
 use heapgraph_formats::{load, Dump, NoProgress};
 use heapgraph_graph::{EdgeKind, Graph, NodeId, RootKind};
-use heapgraph_tests::{pythons, run_fixture, run_fixture_with, Python, Scratch};
 use serde_json::Value;
 
 fn dump_fixture(python: &Python, fixture: &str, scratch: &Scratch) -> (Dump, Value) {
