@@ -54,7 +54,6 @@ pub fn analyze(graph: &heapgraph_graph::Graph) -> Analysis {
 }
 
 fn read_dump(path: &Path) -> Result<Dump, String> {
-    crate::memory::check_fits(path)?;
     with_progress(|p| heapgraph_formats::load(path, p))
 }
 

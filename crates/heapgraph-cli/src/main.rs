@@ -2,7 +2,6 @@
 
 mod commands;
 mod load;
-mod memory;
 mod progress;
 
 use clap::{Parser, Subcommand};

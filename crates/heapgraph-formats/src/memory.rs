@@ -3,9 +3,10 @@
 //! Without this a dump too big for the machine grows the process until the kernel's OOM killer ends it,
 //! often after minutes and with no message, or pushes the machine into swap. The checks are floors, not
 //! forecasts: they refuse only what surely cannot load, so a dump that would have fitted is never turned
-//! away. The CLI checks `.hgd` files by their size before loading; the HPROF reader checks once pass 1
-//! has counted the objects (its file size says little: primitive arrays are bytes in the file but nothing
-//! in the graph, and gzip hides the size).
+//! away. The `.hgd` reader checks by the file's size before reading a record; the HPROF reader checks
+//! once pass 1 has counted the objects (its file size says little: primitive arrays are bytes in the file
+//! but nothing in the graph, and gzip hides the size); the V8 reader once it has parsed the header's
+//! counts.
 
 use crate::LoadError;
 use std::path::Path;

@@ -229,3 +229,16 @@ fn wrong_version_and_duplicates_are_explained() {
     assert!(e.message.contains("appears twice"), "{e}");
     std::fs::remove_file(path).unwrap();
 }
+
+/// The memory floor the reader checks before loading an `.hgd` is most of the file's size, never all of
+/// it: mapped pages are released as they are read.
+#[test]
+fn the_memory_floor_is_most_of_the_files_size() {
+    let hgd = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/python/service.hgd");
+    let size = std::fs::metadata(&hgd).unwrap().len();
+    let estimate = super::load_floor(size);
+    assert!(
+        estimate > size / 2 && estimate < size,
+        "{estimate} of {size}"
+    );
+}
