@@ -109,6 +109,7 @@ fn breadth_first(graph: &Graph) -> Vec<NodeId> {
 
 fn depth_first(graph: &Graph) -> Vec<NodeId> {
     let mut seen = vec![false; graph.node_count()];
+    let raw = graph.raw();
     let mut order = Vec::with_capacity(graph.node_count());
     let mut stack: Vec<EdgeCursor> = Vec::new();
     for root in graph.roots() {
@@ -116,15 +117,15 @@ fn depth_first(graph: &Graph) -> Vec<NodeId> {
             continue;
         }
         order.push(root.node);
-        stack.push(graph.edge_cursor(root.node));
+        stack.push(raw.edge_cursor(root.node));
         while let Some(cursor) = stack.last_mut() {
-            let Some((_, t)) = cursor.next(graph.stored_targets()) else {
+            let Some((_, t)) = cursor.next(raw.stored_targets()) else {
                 stack.pop();
                 continue;
             };
             if !std::mem::replace(&mut seen[t as usize], true) {
                 order.push(t);
-                stack.push(graph.edge_cursor(t));
+                stack.push(raw.edge_cursor(t));
             }
         }
     }

@@ -154,16 +154,12 @@ fn check_fixture(dump_path: &Path, histogram_path: &Path) {
     // the edges loading made, in order, weak where the weak bits say, the references from outside the
     // records (stack locals, loaders' classes) included.
     assert!(g.stored_labels().is_none());
-    let (offsets, weak) = g.forward_csr();
     let mut kinds = HashMap::new();
     for n in 0..g.node_count() as NodeId {
         let labels = g.detail_source().edge_labels(n, g).expect("labels derive");
         assert_eq!(labels.len(), g.out_targets(n).len(), "edges of {n}");
-        for (i, l) in labels.iter().enumerate() {
-            assert_eq!(
-                l.retains(),
-                weak.retains(offsets.get(n as usize) as usize + i)
-            );
+        for (l, (e, _)) in labels.iter().zip(g.node_edges(n)) {
+            assert_eq!(l.retains(), g.retains(e));
             *kinds.entry(l.kind()).or_insert(0) += 1;
         }
     }

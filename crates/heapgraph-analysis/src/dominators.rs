@@ -384,8 +384,8 @@ fn root_set(graph: &Graph) -> NodeBits {
 /// here, collected by [`preorder_predecessors`] for the main loop, unless `v` is a root); or a self-loop
 /// (ignored: it never matters for dominance).
 fn depth_first(graph: &Graph) -> DepthFirst {
-    let (_, weak) = graph.forward_csr();
-    let stored = graph.stored_targets();
+    let raw = graph.raw();
+    let stored = raw.stored_targets();
     let n = graph.node_count();
     let roots = root_set(graph);
     let mut pre = vec![NONE; n];
@@ -416,12 +416,12 @@ fn depth_first(graph: &Graph) -> DepthFirst {
             continue;
         }
         let number = visit(r, SUPER, &mut pre, &mut records);
-        stack.push((number, graph.edge_cursor(r)));
+        stack.push((number, raw.edge_cursor(r)));
         while let Some((u, cursor)) = stack.last_mut() {
             let u = *u;
             let mut descend = None;
             while let Some((e, t)) = cursor.next(stored) {
-                if !weak.retains(e) {
+                if !graph.retains(e) {
                     continue;
                 }
                 let v = pre[t as usize];
@@ -438,7 +438,7 @@ fn depth_first(graph: &Graph) -> DepthFirst {
             match descend {
                 Some(t) => {
                     let number = visit(t, u, &mut pre, &mut records);
-                    let cursor = graph.edge_cursor(t);
+                    let cursor = raw.edge_cursor(t);
                     // The DFS is a chain of cache misses through a graph numbered by address. Start
                     // the loads the next steps will need (each child's preorder slot, and what
                     // finding its references reads) all at once, so that they overlap instead of
@@ -447,7 +447,7 @@ fn depth_first(graph: &Graph) -> DepthFirst {
                     let mut children = cursor;
                     while let Some((_, x)) = children.next(stored) {
                         prefetch(&pre[x as usize]);
-                        graph.prefetch_node(x);
+                        raw.prefetch_node(x);
                     }
                     stack.push((number, cursor));
                 }
@@ -542,16 +542,15 @@ fn preorder_predecessors(
     let mut preds = vec![0u32; running as usize];
     let cursors = as_atomic(&mut counts);
     let slots = as_atomic(&mut preds);
-    let (_, weak) = graph.forward_csr();
     const CHUNK: usize = 1 << 14;
     (0..pre.len().div_ceil(CHUNK))
         .into_par_iter()
         .for_each(|chunk| {
             let nodes = chunk * CHUNK..((chunk + 1) * CHUNK).min(pre.len());
-            graph.for_each_edge(nodes, |node, e, t| {
+            graph.for_each_retaining_edge(nodes, |node, _, t| {
                 let u = pre[node as usize];
                 let v = pre[t as usize];
-                if u != NONE && v < u && weak.retains(e) && !roots.contains(t) {
+                if u != NONE && v < u && !roots.contains(t) {
                     if is_hub.contains(v) {
                         if let Ok(h) = hubs.binary_search(&v) {
                             marks[h].insert(u);

@@ -48,7 +48,7 @@ pub struct ShortestPaths {
 impl ShortestPaths {
     pub fn compute(graph: &Graph) -> ShortestPaths {
         let n = graph.node_count();
-        let (_, weak) = graph.forward_csr();
+        let raw = graph.raw();
         let mut via = vec![UNREACHED; n];
         // Only the frontier is queued: a few levels' worth, not every reached node.
         let mut queue: VecDeque<NodeId> = VecDeque::new();
@@ -77,10 +77,10 @@ impl ShortestPaths {
                 // loads of the nodes a few places ahead in the queue (their edges, then their targets'
                 // marks) so that they overlap instead of queueing.
                 if let Some(&ahead) = queue.get(16) {
-                    graph.prefetch_node(ahead);
+                    raw.prefetch_node(ahead);
                 }
                 if let Some(&ahead) = queue.get(8) {
-                    graph.prefetch_edges(ahead);
+                    raw.prefetch_edges(ahead);
                 }
                 if let Some(&ahead) = queue.get(4) {
                     let edges = graph.node_edges(ahead);
@@ -95,7 +95,7 @@ impl ShortestPaths {
                     _ => graph.node_edges(u),
                 };
                 for (e, t) in edges {
-                    if weak.retains(e) && via[t as usize] == UNREACHED {
+                    if graph.retains(e) && via[t as usize] == UNREACHED {
                         via[t as usize] = e as u32;
                         queue.push_back(t);
                     }

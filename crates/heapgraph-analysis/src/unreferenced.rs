@@ -107,14 +107,13 @@ impl UnreferencedReport {
 /// For every node, whether another object references it through a retaining edge (self-loops and weak
 /// references do not count). A parallel scan of the forward edges.
 pub fn referenced(graph: &Graph) -> NodeBits {
-    let (_, weak) = graph.forward_csr();
     let flags = SharedNodeBits::new(graph.node_count());
     const CHUNK: usize = 1 << 14;
     let n = graph.node_count();
     (0..n.div_ceil(CHUNK)).into_par_iter().for_each(|chunk| {
         let nodes = chunk * CHUNK..((chunk + 1) * CHUNK).min(n);
-        graph.for_each_edge(nodes, |u, e, t| {
-            if t != u && weak.retains(e) {
+        graph.for_each_retaining_edge(nodes, |u, _, t| {
+            if t != u {
                 flags.insert(t);
             }
         });

@@ -181,6 +181,27 @@ mod tests {
         assert_eq!(edge_label.display(g.strings()).to_string(), ".x");
     }
 
+    /// The edge API for walks follows retaining references alone; the printing path shows weak ones too.
+    #[test]
+    fn weak_references_do_not_retain() {
+        let mut b = GraphBuilder::new();
+        let t = b.add_type("", "T", 0);
+        for addr in [0x100, 0x200, 0x300] {
+            b.add_node(addr, t, 16);
+        }
+        let w = b.intern("w");
+        b.add_edge(0x100, 0x200, EdgeLabel::index(0));
+        b.add_edge(0x100, 0x300, EdgeLabel::named(EdgeKind::Weak, w));
+        b.add_edge(0x200, 0x300, EdgeLabel::index(0));
+        let g = &b.build().unwrap().graph;
+        assert!(g.out_targets(0).eq([1, 2]));
+        assert!(g.retaining_targets(0).eq([1]));
+        assert!(g.retains(0) && !g.retains(1) && g.retains(2));
+        let mut seen = Vec::new();
+        g.for_each_retaining_edge(0..3, |u, e, t| seen.push((u, e, t)));
+        assert_eq!(seen, [(0, 0, 1), (1, 2, 2)]);
+    }
+
     /// Every edge's source is found, across sample blocks, with runs of nodes that have no edges.
     #[test]
     fn edge_sources_are_found() {

@@ -293,18 +293,26 @@ impl Graph {
     /// `node`'s references in the dump's order, as (position in the forward CSR, target).
     #[inline]
     pub fn node_edges(&self, node: NodeId) -> NodeEdges<'_> {
+        let raw = self.raw();
         NodeEdges {
-            cursor: self.edge_cursor(node),
-            stored: self.targets.stored(),
+            cursor: raw.edge_cursor(node),
+            stored: raw.stored_targets(),
         }
     }
 
-    /// A cursor over `node`'s references, for a walk that keeps one per node on its stack; it reads
-    /// [`Graph::stored_targets`].
+    /// Targets of `node`'s retaining references (not weak ones), in the dump's order.
     #[inline]
-    pub fn edge_cursor(&self, node: NodeId) -> EdgeCursor {
-        self.targets
-            .cursor(node, self.offsets.range(node as usize), &self.types)
+    pub fn retaining_targets(&self, node: NodeId) -> impl Iterator<Item = NodeId> + Clone + '_ {
+        self.node_edges(node)
+            .filter(|&(e, _)| self.retains(e))
+            .map(|(_, t)| t)
+    }
+
+    /// Whether edge `edge` (a position in the forward CSR) keeps its target alive: false for a weak
+    /// reference. What the analyses follow, read from one bit per edge (never from the dump).
+    #[inline]
+    pub fn retains(&self, edge: usize) -> bool {
+        self.weak.retains(edge)
     }
 
     /// Calls `f(node, position, target)` for every reference of the nodes `nodes`, in order: what a
@@ -314,36 +322,31 @@ impl Graph {
         self.targets.for_each(nodes, &self.offsets, &self.types, f);
     }
 
-    /// The targets the graph stores, which [`EdgeCursor::next`] reads.
+    /// [`Graph::for_each_edge`] over the retaining references alone (see [`Graph::retains`]).
     #[inline]
-    pub fn stored_targets(&self) -> &[NodeId] {
-        self.targets.stored()
+    pub fn for_each_retaining_edge(
+        &self,
+        nodes: Range<usize>,
+        mut f: impl FnMut(NodeId, usize, NodeId),
+    ) {
+        self.for_each_edge(nodes, |u, e, t| {
+            if self.weak.retains(e) {
+                f(u, e, t);
+            }
+        });
     }
 
-    /// Starts loading what finding `node`'s references reads: its offset, its type and its bit of the
-    /// shared first targets. A walk calls this some steps before [`Graph::prefetch_edges`].
+    /// The graph's compact layout: edge cursors, prefetching, and the columns as an index file keeps
+    /// them. For the hot loops that walk the graph node by node, and for the index writer.
     #[inline]
-    pub fn prefetch_node(&self, node: NodeId) {
-        self.offsets.prefetch(node as usize);
-        self.types.prefetch(node);
-        self.targets.prefetch_bits(node);
-    }
-
-    /// Starts loading `node`'s first stored target (reading its offset and rank, which had better be
-    /// loaded by then: see [`Graph::prefetch_node`]).
-    #[inline]
-    pub fn prefetch_edges(&self, node: NodeId) {
-        let first = self.offsets.get(node as usize) as usize;
-        self.targets.prefetch_first(node, first);
-    }
-
-    /// The targets as an index file keeps them: the stored ones, and the shared first ones beside.
-    pub fn saved_targets(&self) -> (&Column<NodeId>, SharedValues) {
-        self.targets.saved()
+    pub fn raw(&self) -> RawGraph<'_> {
+        RawGraph { graph: self }
     }
 
     /// Labels of `node`'s references, parallel to [`Graph::out_targets`]: stored ones, or derived from
-    /// the dump (unnamed if the dump no longer gives as many references as the graph has).
+    /// the dump (unnamed if the dump no longer gives as many references as the graph has). For printing
+    /// a few nodes: on an HPROF dump this decodes the object again. Whether an edge retains is
+    /// [`Graph::retains`].
     pub fn out_labels(&self, node: NodeId) -> NodeLabels<'_> {
         let range = self.out_range(node);
         if let Some(labels) = &self.labels {
@@ -418,7 +421,9 @@ impl Graph {
         self.offsets.source_of(edge)
     }
 
-    /// `(target, label)` pairs of `node`'s references.
+    /// `(target, label)` pairs of `node`'s references. For printing a few nodes, as
+    /// [`Graph::out_labels`]; a walk over many follows [`Graph::retaining_targets`] or
+    /// [`Graph::for_each_retaining_edge`].
     pub fn out_edges(&self, node: NodeId) -> impl Iterator<Item = (NodeId, EdgeLabel)> + '_ {
         let labels = self.out_labels(node);
         self.out_targets(node)
@@ -437,12 +442,6 @@ impl Graph {
         let (offsets, _) = self.reverse_csr();
         let n = node as usize;
         (offsets[n + 1] - offsets[n]) as usize
-    }
-
-    /// The forward CSR's offsets and weak bits, for the hot loops of analyses (which read targets
-    /// through [`Graph::node_edges`] or [`Graph::edge_cursor`]).
-    pub fn forward_csr(&self) -> (&EdgeOffsets, &WeakEdges) {
-        (&self.offsets, &self.weak)
     }
 
     /// The stored labels, one per edge; `None` when they are derived from the dump.
@@ -467,11 +466,6 @@ impl Graph {
     /// Every node's type, by node id.
     pub fn types(&self) -> &NodeTypes {
         &self.types
-    }
-
-    /// The sizes as an index file keeps them: those stored per node, and the shared ones beside.
-    pub fn saved_sizes(&self) -> (&ShallowSizes, SharedValues) {
-        self.sizes.saved()
     }
 
     pub fn type_table(&self) -> &[TypeInfo] {
@@ -521,6 +515,64 @@ impl Graph {
     fn out_range(&self, node: NodeId) -> std::ops::Range<usize> {
         let n = node as usize;
         self.offsets.range(n)
+    }
+}
+
+/// The graph's compact layout ([`Graph::raw`]): what a hot loop needs to walk it node by node with
+/// cursors and prefetches, and the columns an index file keeps.
+#[derive(Clone, Copy)]
+pub struct RawGraph<'a> {
+    graph: &'a Graph,
+}
+
+impl<'a> RawGraph<'a> {
+    /// A cursor over `node`'s references, for a walk that keeps one per node on its stack; it reads
+    /// [`RawGraph::stored_targets`].
+    #[inline]
+    pub fn edge_cursor(self, node: NodeId) -> EdgeCursor {
+        let g = self.graph;
+        g.targets
+            .cursor(node, g.offsets.range(node as usize), &g.types)
+    }
+
+    /// The targets the graph stores, which [`EdgeCursor::next`] reads.
+    #[inline]
+    pub fn stored_targets(self) -> &'a [NodeId] {
+        self.graph.targets.stored()
+    }
+
+    /// Starts loading what finding `node`'s references reads: its offset, its type and its bit of the
+    /// shared first targets. A walk calls this some steps before [`RawGraph::prefetch_edges`].
+    #[inline]
+    pub fn prefetch_node(self, node: NodeId) {
+        let g = self.graph;
+        g.offsets.prefetch(node as usize);
+        g.types.prefetch(node);
+        g.targets.prefetch_bits(node);
+    }
+
+    /// Starts loading `node`'s first stored target (reading its offset and rank, which had better be
+    /// loaded by then: see [`RawGraph::prefetch_node`]).
+    #[inline]
+    pub fn prefetch_edges(self, node: NodeId) {
+        let g = self.graph;
+        let first = g.offsets.get(node as usize) as usize;
+        g.targets.prefetch_first(node, first);
+    }
+
+    /// The forward CSR's offsets and weak bits.
+    pub fn forward_csr(self) -> (&'a EdgeOffsets, &'a WeakEdges) {
+        (&self.graph.offsets, &self.graph.weak)
+    }
+
+    /// The targets as an index file keeps them: the stored ones, and the shared first ones beside.
+    pub fn saved_targets(self) -> (&'a Column<NodeId>, SharedValues) {
+        self.graph.targets.saved()
+    }
+
+    /// The sizes as an index file keeps them: those stored per node, and the shared ones beside.
+    pub fn saved_sizes(self) -> (&'a ShallowSizes, SharedValues) {
+        self.graph.sizes.saved()
     }
 }
 

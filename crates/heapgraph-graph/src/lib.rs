@@ -44,7 +44,7 @@ pub use details::{NoDetails, NodeDetailSource, NodeDetails, SavedDetails};
 pub use edge_labels::{EdgeLabels, WeakEdges};
 pub use edge_offsets::EdgeOffsets;
 pub use freed_heap::release_freed_heap;
-pub use graph::{Graph, GraphError, GraphParts, NodeLabels, SavedGraph, MAX_EDGES};
+pub use graph::{Graph, GraphError, GraphParts, NodeLabels, RawGraph, SavedGraph, MAX_EDGES};
 pub use label::{EdgeKind, EdgeLabel};
 pub use packed::PackedPositions;
 pub use prefetch::prefetch;

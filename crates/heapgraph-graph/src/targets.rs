@@ -177,7 +177,7 @@ impl Targets {
 
 /// One node's references in order, as (position, target), in 16 bytes: what a depth-first walk keeps on
 /// its stack for every node on the current path. [`EdgeCursor::next`] reads the stored targets it is
-/// given ([`crate::Graph::stored_targets`]).
+/// given ([`crate::RawGraph::stored_targets`]).
 #[derive(Copy, Clone, Debug)]
 pub struct EdgeCursor {
     pos: u32,

@@ -66,11 +66,11 @@ fn the_index_reads_back_what_was_written() {
     let (g, h) = (&dump.graph, &loaded.graph);
     assert_eq!(g.node_count(), h.node_count());
     assert!(g.addresses().iter_from(0).eq(h.addresses().iter_from(0)));
-    let ((go, gw), (ho, hw)) = (g.forward_csr(), h.forward_csr());
+    let ((go, gw), (ho, hw)) = (g.raw().forward_csr(), h.raw().forward_csr());
     // Mapped offsets against packed ones, whole and as each edge's source.
     assert_eq!(go.to_column().to_vec(), ho.to_column().to_vec());
     assert_eq!(gw.saved(), hw.saved());
-    let ((gt, gs), (ht, hs)) = (g.saved_targets(), h.saved_targets());
+    let ((gt, gs), (ht, hs)) = (g.raw().saved_targets(), h.raw().saved_targets());
     assert_eq!((gt, &gs.by_type, &gs.bits), (ht, &hs.by_type, &hs.bits));
     assert!(
         hs.bits.iter().any(|&w| w != 0),

@@ -47,7 +47,7 @@ pub fn write_index(
     {
         return Err("the dump's detail source has more arrays than an index holds".into());
     }
-    let (sizes, shared_sizes) = graph.saved_sizes();
+    let (sizes, shared_sizes) = graph.raw().saved_sizes();
     let big = sizes.big_entries();
     let big_nodes: Vec<u32> = big.iter().map(|b| b.0).collect();
     let big_sizes: Vec<u64> = big.iter().map(|b| b.1).collect();
@@ -110,8 +110,8 @@ pub fn write_index(
         details: details.text.clone(),
     };
     let meta = serde_json::to_vec(&meta).map_err(|e| e.to_string())?;
-    let (offsets, weak) = graph.forward_csr();
-    let (targets, shared_first) = graph.saved_targets();
+    let (offsets, weak) = graph.raw().forward_csr();
+    let (targets, shared_first) = graph.raw().saved_targets();
     let offsets = offsets.to_column();
     let labels = graph.all_labels();
     let idom = analysis.dominators.preorder_idoms();
