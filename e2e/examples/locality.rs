@@ -158,13 +158,12 @@ fn renumber(graph: &Graph, order: &[NodeId]) -> Graph {
     for (i, &old) in order.iter().enumerate() {
         new_id[old as usize] = i as NodeId;
     }
-    let mut sizes = ShallowSizes::with_len(order.len());
+    let sizes: ShallowSizes = order.iter().map(|&old| graph.shallow_size(old)).collect();
     let mut offsets = Vec::with_capacity(order.len() + 1);
     let mut targets = Vec::with_capacity(graph.edge_count());
     let mut labels = Vec::with_capacity(graph.edge_count());
     offsets.push(0u32);
-    for (i, &old) in order.iter().enumerate() {
-        sizes.set(i as NodeId, graph.shallow_size(old));
+    for &old in order {
         targets.extend(graph.out_targets(old).map(|t| new_id[t as usize]));
         labels.extend_from_slice(&graph.out_labels(old));
         offsets.push(targets.len() as u32);

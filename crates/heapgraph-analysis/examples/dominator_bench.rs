@@ -353,10 +353,9 @@ fn generate(n: usize, seed: u64) -> Graph {
     }
     drop(cursor);
 
-    let mut sizes = ShallowSizes::with_len(n);
-    for k in 0..n {
-        sizes.set(k as NodeId, 16 + 8 * (rng.unit().powi(4) * 64.0) as u64);
-    }
+    let sizes: ShallowSizes = (0..n)
+        .map(|_| 16 + 8 * (rng.unit().powi(4) * 64.0) as u64)
+        .collect();
     let types = NodeTypes::new(
         (0..n)
             .map(|_| (1000.0 * rng.unit().powi(3)) as u32)

@@ -7,7 +7,6 @@ use crate::details::{NoDetails, NodeDetailSource};
 use crate::graph::{Graph, GraphError, GraphParts};
 use crate::label::EdgeLabel;
 use crate::roots::{Root, RootKind};
-use crate::sizes::ShallowSizes;
 use crate::strings::{StrId, StringInterner};
 use crate::types::{NodeTypes, TypeId, TypeInfo};
 use crate::{Addresses, EdgeLabels, NodeId};
@@ -115,13 +114,9 @@ impl GraphBuilder {
                 })
             })
             .collect();
-        let mut sizes = ShallowSizes::with_len(addresses.len());
-        for (i, &(_, _, size)) in self.nodes.iter().enumerate() {
-            sizes.set(i as NodeId, size);
-        }
         let graph = Graph::from_parts(GraphParts {
             types: NodeTypes::new(self.nodes.iter().map(|n| n.1).collect(), self.types.len()),
-            sizes,
+            sizes: self.nodes.iter().map(|n| n.2).collect(),
             offsets: offsets.into(),
             targets: resolved.iter().map(|e| e.1).collect(),
             labels: EdgeLabels::stored(resolved.iter().map(|e| e.2).collect()),

@@ -49,7 +49,7 @@ pub use label::{EdgeKind, EdgeLabel};
 pub use packed::PackedPositions;
 pub use prefetch::prefetch;
 pub use roots::{Root, RootKind};
-pub use sizes::ShallowSizes;
+pub use sizes::{ShallowSizes, SizesWriter};
 pub use strings::{StrId, StringInterner, Strings};
 pub use targets::{EdgeCursor, NodeEdges};
 pub use types::{NodeTypes, TypeId, TypeInfo};

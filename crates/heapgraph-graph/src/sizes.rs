@@ -13,6 +13,8 @@ use crate::types::NodeTypes;
 use crate::NodeId;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 #[derive(Debug, Default, Clone)]
 pub struct ShallowSizes {
@@ -23,13 +25,6 @@ pub struct ShallowSizes {
 impl ShallowSizes {
     /// Marks a size that lives in the side table.
     const BIG: u16 = u16::MAX;
-
-    pub fn with_len(len: usize) -> ShallowSizes {
-        ShallowSizes {
-            small: vec![0; len].into(),
-            big: HashMap::new(),
-        }
-    }
 
     /// Sizes as [`ShallowSizes::dense`] and [`ShallowSizes::big_entries`] gave them (an index file's).
     pub fn from_saved(
@@ -54,16 +49,6 @@ impl ShallowSizes {
         big
     }
 
-    pub fn set(&mut self, node: NodeId, size: u64) {
-        if size >= Self::BIG as u64 {
-            self.small.to_mut()[node as usize] = Self::BIG;
-            self.big.insert(node, size);
-        } else {
-            self.small.to_mut()[node as usize] = size as u16;
-            self.big.remove(&node);
-        }
-    }
-
     pub fn get(&self, node: NodeId) -> u64 {
         match self.small[node as usize] {
             // A slot marked big always has its entry, unless an index file was forged: read it as the mark.
@@ -80,36 +65,80 @@ impl ShallowSizes {
         self.small.is_empty()
     }
 
-    /// The dense 2-byte slots, so parallel loaders can fill disjoint chunks of them; the rare oversized
-    /// entries (see [`ShallowSizes::slot`]) are added afterwards with [`ShallowSizes::extend_big`].
-    pub fn dense_mut(&mut self) -> &mut [u16] {
-        self.small.to_mut()
-    }
-
-    /// The dense slot for `node` of `size`: the size itself, or the side-table mark, in which case
-    /// `(node, size)` is added to `big` for [`ShallowSizes::extend_big`].
-    pub fn slot(node: NodeId, size: u64, big: &mut Vec<(NodeId, u64)>) -> u16 {
-        if size > Self::dense_limit() {
-            big.push((node, size));
+    /// The dense slot of `size`: the size itself, or the mark of one in the side table.
+    #[inline]
+    fn slot(size: u64) -> u16 {
+        if size >= Self::BIG as u64 {
             Self::BIG
         } else {
             size as u16
         }
     }
 
-    /// Records sizes that did not fit the dense part (their dense slot must hold the mark: see
-    /// [`ShallowSizes::slot`]).
-    pub fn extend_big(&mut self, big: impl IntoIterator<Item = (NodeId, u64)>) {
-        self.big.extend(big);
-    }
-
-    /// The largest size a dense slot can hold directly.
-    const fn dense_limit() -> u64 {
-        Self::BIG as u64 - 1
-    }
-
     pub fn heap_bytes(&self) -> usize {
         self.small.heap_bytes() + self.big.capacity() * 16
+    }
+}
+
+/// Every node's size, in node order.
+impl FromIterator<u64> for ShallowSizes {
+    fn from_iter<I: IntoIterator<Item = u64>>(sizes: I) -> ShallowSizes {
+        let mut big = HashMap::new();
+        let small: Vec<u16> = sizes
+            .into_iter()
+            .enumerate()
+            .map(|(node, size)| {
+                let slot = ShallowSizes::slot(size);
+                if slot == ShallowSizes::BIG {
+                    big.insert(node as NodeId, size);
+                }
+                slot
+            })
+            .collect();
+        ShallowSizes {
+            small: small.into(),
+            big,
+        }
+    }
+}
+
+/// Every node's size written from many threads in any order, each node's once: what a reader that
+/// decodes objects in parallel fills. [`SizesWriter::finish`] gives the [`ShallowSizes`].
+pub struct SizesWriter {
+    /// Relaxed stores: each slot has one writer, and `finish` takes the writer by value.
+    slots: Vec<AtomicU16>,
+    /// The rare sizes too big for a slot.
+    big: Mutex<Vec<(NodeId, u64)>>,
+}
+
+impl SizesWriter {
+    pub fn new(len: usize) -> SizesWriter {
+        SizesWriter {
+            slots: vec![0u16; len].into_iter().map(AtomicU16::new).collect(),
+            big: Mutex::new(Vec::new()),
+        }
+    }
+
+    #[inline]
+    pub fn set(&self, node: NodeId, size: u64) {
+        let slot = ShallowSizes::slot(size);
+        if slot == ShallowSizes::BIG {
+            let mut big = self.big.lock().unwrap_or_else(PoisonError::into_inner);
+            big.push((node, size));
+        }
+        self.slots[node as usize].store(slot, Ordering::Relaxed);
+    }
+
+    pub fn finish(self) -> ShallowSizes {
+        let small: Vec<u16> = self.slots.into_iter().map(AtomicU16::into_inner).collect();
+        let big = self
+            .big
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        ShallowSizes {
+            small: small.into(),
+            big: big.into_iter().collect(),
+        }
     }
 }
 
@@ -208,15 +237,22 @@ mod tests {
 
     #[test]
     fn big_sizes_survive() {
-        let mut sizes = ShallowSizes::with_len(3);
-        sizes.set(0, 56);
-        sizes.set(1, 10 << 32);
-        sizes.set(2, u16::MAX as u64);
-        assert_eq!(sizes.get(0), 56);
-        assert_eq!(sizes.get(1), 10 << 32);
-        assert_eq!(sizes.get(2), u16::MAX as u64);
-        sizes.set(1, 7);
-        assert_eq!(sizes.get(1), 7);
+        let sizes: ShallowSizes = [56, 10 << 32, u16::MAX as u64, u16::MAX as u64 - 1]
+            .into_iter()
+            .collect();
+        let written = SizesWriter::new(4);
+        for (node, size) in [(3, u16::MAX as u64 - 1), (1, 10 << 32), (0, 56)] {
+            written.set(node, size);
+        }
+        written.set(2, u16::MAX as u64);
+        let written = written.finish();
+        for s in [&sizes, &written] {
+            assert_eq!(s.get(0), 56);
+            assert_eq!(s.get(1), 10 << 32);
+            assert_eq!(s.get(2), u16::MAX as u64);
+            assert_eq!(s.get(3), u16::MAX as u64 - 1);
+            assert_eq!(s.big_entries(), [(1, 10 << 32), (2, u16::MAX as u64)]);
+        }
     }
 
     /// Sizes kept once per type read back node by node and by a sweep from any node, oversized ones
@@ -233,10 +269,7 @@ mod tests {
             _ => 32 + n as u64,
         };
         let types = NodeTypes::new((0..nodes as u32).map(|n| n % 3).collect(), 3);
-        let mut all = ShallowSizes::with_len(nodes);
-        for n in 0..nodes {
-            all.set(n as NodeId, size(n));
-        }
+        let all = (0..nodes).map(size).collect();
         let sizes = NodeSizes::new(all, &types, 3);
         assert!(sizes.varied.len() < nodes / 2, "shared sizes left out");
         let reads_back = |s: &NodeSizes| {

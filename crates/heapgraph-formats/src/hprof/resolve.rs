@@ -5,7 +5,9 @@ use super::decode::Decoder;
 use super::scan::ObjectEntry;
 use crate::error::{err, FormatError};
 use crate::record_offsets::RecordOffsets;
-use heapgraph_graph::{Addresses, EdgeLabel, NodeId, ShallowSizes, TypeId, WeakEdges, MAX_EDGES};
+use heapgraph_graph::{
+    Addresses, EdgeLabel, NodeId, ShallowSizes, SizesWriter, TypeId, WeakEdges, MAX_EDGES,
+};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -82,8 +84,6 @@ struct ChunkEdges {
     weak: Vec<u32>,
     /// References to addresses not in the dump: no edge.
     dangling: u64,
-    /// Sizes too big for the dense array.
-    big: Vec<(NodeId, u64)>,
 }
 
 /// The graph's per-node and per-edge arrays. Edge labels are not kept: the graph reads them again from
@@ -109,32 +109,30 @@ pub fn resolve(
 ) -> Result<Resolved, FormatError> {
     let n = numbering.addresses.len();
     let mut types = vec![0 as TypeId; n];
-    let mut sizes = ShallowSizes::with_len(n);
+    let sizes = SizesWriter::new(n);
     let tasks: Vec<_> = types
         .chunks_mut(CHUNK)
-        .zip(sizes.dense_mut().chunks_mut(CHUNK))
         .enumerate()
-        .map(|(k, (types, sizes))| (k * CHUNK, types, sizes))
+        .map(|(k, types)| (k * CHUNK, types))
         .collect();
     let chunks: Vec<Result<ChunkEdges, FormatError>> = tasks
         .into_par_iter()
-        .map(|(start, types, sizes)| {
+        .map(|(start, types)| {
             let mut out = ChunkEdges {
                 degrees: Vec::with_capacity(types.len()),
                 targets: Vec::new(),
                 weak: Vec::new(),
                 dangling: 0,
-                big: Vec::new(),
             };
             // This chunk's extra edges, consumed in node order.
             let mut extra_at = extra.partition_point(|e| (e.0 as usize) < start);
-            for i in 0..types.len() {
+            for (i, type_slot) in types.iter_mut().enumerate() {
                 let node = (start + i) as NodeId;
                 let at = numbering.offsets.at(start + i);
                 let object = decoder.object_at(at)?;
                 let (ty, size) = decoder.type_and_size(&object, at)?;
-                types[i] = ty;
-                sizes[i] = ShallowSizes::slot(node, size, &mut out.big);
+                *type_slot = ty;
+                sizes.set(node, size);
                 let first = out.targets.len();
                 let mut put =
                     |address: u64, label: EdgeLabel| match numbering.addresses.find(address) {
@@ -191,11 +189,10 @@ pub fn resolve(
         }));
         targets.extend_from_slice(&chunk.targets);
         dangling_edges += chunk.dangling;
-        sizes.extend_big(chunk.big);
     }
     Ok(Resolved {
         types,
-        sizes,
+        sizes: sizes.finish(),
         offsets,
         weak: WeakEdges::from_words(weak, targets.len()),
         targets,

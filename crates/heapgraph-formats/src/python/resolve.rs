@@ -6,7 +6,7 @@ use super::record::*;
 use super::scan::{Scan, CHUNK_OBJECTS};
 use crate::edges::{drop_dangling, DANGLING};
 use crate::scatter::Scatter;
-use heapgraph_graph::{Addresses, EdgeLabel, NodeId, ShallowSizes, TypeId};
+use heapgraph_graph::{Addresses, EdgeLabel, NodeId, ShallowSizes, SizesWriter, TypeId};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -26,7 +26,7 @@ pub struct Resolved {
 /// Everything one chunk task needs to write.
 struct Sinks<'a> {
     types: Scatter<'a, TypeId>,
-    sizes: Scatter<'a, u16>,
+    sizes: &'a SizesWriter,
     refcounts: Scatter<'a, u32>,
     record_offsets: Scatter<'a, u64>,
     targets: Scatter<'a, NodeId>,
@@ -43,7 +43,7 @@ pub fn resolve(
     let n = numbering.addresses.len();
     let m = *numbering.edge_offsets.last().unwrap_or(&0) as usize;
     let mut types = vec![0 as TypeId; n];
-    let mut sizes = ShallowSizes::with_len(n);
+    let sizes = SizesWriter::new(n);
     let mut refcounts = vec![0u32; n];
     let mut record_offsets = vec![0u64; n];
     let mut targets = vec![0 as NodeId; m];
@@ -57,16 +57,16 @@ pub fn resolve(
         .chain(std::iter::once(scan.end_offset))
         .collect();
 
-    let big_sizes = {
+    {
         let sinks = Sinks {
             types: Scatter::new(&mut types),
-            sizes: Scatter::new(sizes.dense_mut()),
+            sizes: &sizes,
             refcounts: Scatter::new(&mut refcounts),
             record_offsets: Scatter::new(&mut record_offsets),
             targets: Scatter::new(&mut targets),
             labels: Scatter::new(&mut labels),
         };
-        let results: Vec<Result<Vec<(NodeId, u64)>, FormatError>> = scan
+        let results: Vec<Result<(), FormatError>> = scan
             .chunks
             .par_iter()
             .zip(chunk_ends.par_iter())
@@ -83,13 +83,10 @@ pub fn resolve(
                 out
             })
             .collect();
-        let mut big = Vec::new();
         for r in results {
-            big.extend(r?);
+            r?;
         }
-        big
-    };
-    sizes.extend_big(big_sizes);
+    }
 
     let dangling_edges = dangling.into_inner();
     let mut offsets = numbering.edge_offsets;
@@ -99,7 +96,7 @@ pub fn resolve(
     Ok((
         Resolved {
             types,
-            sizes,
+            sizes: sizes.finish(),
             refcounts,
             record_offsets,
             offsets,
@@ -119,15 +116,14 @@ struct Chunk<'a> {
 }
 
 impl Chunk<'_> {
-    /// Reads the OBJECT records in `start..end`; returns the sizes too big for the dense size array.
+    /// Reads the OBJECT records in `start..end`.
     fn run(
         &self,
         start: usize,
         end: usize,
         mut file_index: u32,
         dangling: &AtomicU64,
-    ) -> Result<Vec<(NodeId, u64)>, FormatError> {
-        let mut big = Vec::new();
+    ) -> Result<(), FormatError> {
         let mut offset = start;
         let mut lost = 0u64;
         while offset < end {
@@ -139,10 +135,10 @@ impl Chunk<'_> {
             let header = ObjectHeader::parse(&rec)?;
             let node = self.numbering.node_of[file_index as usize];
             file_index += 1;
-            lost += self.object(node, &rec, &header, &mut big)?;
+            lost += self.object(node, &rec, &header)?;
         }
         dangling.fetch_add(lost, Ordering::Relaxed);
-        Ok(big)
+        Ok(())
     }
 
     /// Writes one object's fields and edges; returns how many of its edges dangle.
@@ -151,7 +147,6 @@ impl Chunk<'_> {
         node: NodeId,
         rec: &Record<'_>,
         header: &ObjectHeader,
-        big: &mut Vec<(NodeId, u64)>,
     ) -> Result<u64, FormatError> {
         let Some(&ty) = self.scan.type_ids.get(&header.type_address) else {
             return err(
@@ -164,15 +159,14 @@ impl Chunk<'_> {
         };
         let s = self.sinks;
         let id = node as usize;
-        let size = ShallowSizes::slot(node, header.size, big);
         let refcount = header.refcount.min(u32::MAX as u64) as u32;
         let first_edge = self.numbering.edge_offsets[id] as usize;
         let mut lost = 0;
+        s.sizes.set(node, header.size);
         // SAFETY (all writes): slot `id` and edge slots `first_edge..first_edge + edges` belong to this
         // object alone; the numbering maps each OBJECT record to a distinct node.
         unsafe {
             s.types.write(id, ty);
-            s.sizes.write(id, size);
             s.refcounts.write(id, refcount);
             s.record_offsets.write(id, rec.offset as u64);
         }

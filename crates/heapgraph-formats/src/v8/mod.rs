@@ -167,13 +167,7 @@ pub(crate) fn load(
         &strings,
         &mut interner,
     );
-    let mut sizes = ShallowSizes::with_len(order.len());
-    let mut big = Vec::new();
-    let dense = sizes.dense_mut();
-    for (id, &o) in order.iter().enumerate() {
-        dense[id] = ShallowSizes::slot(id as NodeId, nodes.sizes[o as usize], &mut big);
-    }
-    sizes.extend_big(big);
+    let sizes: ShallowSizes = order.iter().map(|&o| nodes.sizes[o as usize]).collect();
 
     let names = labels::EdgeNames::intern(&view, data, &strings, &mut interner);
     let labeler = labels::Labeler {
