@@ -9,11 +9,10 @@
 //! otherwise a linked list of 1000 nodes would count its tail 1000 times.
 
 use crate::dominators::Dominators;
-use heapgraph_graph::{Column, Graph, NodeId, TypeId};
+use heapgraph_graph::{Column, Graph, NarrowFiller, NarrowValues, NodeId, TypeId};
 /// Marks an unreachable node in node-to-preorder.
 const NONE: u32 = u32::MAX;
 use rayon::prelude::*;
-use std::collections::HashMap;
 
 /// Retained sizes of every node, of the whole heap and of every type.
 ///
@@ -23,48 +22,13 @@ use std::collections::HashMap;
 pub struct RetainedSizes {
     /// Node -> preorder number (see [`Dominators::preorder_number`]); `u32::MAX` for unreachable nodes.
     pre: Column<u32>,
-    /// Per preorder vertex; entry 0 is the super-root's: the shallow size of every reachable object.
-    by_vertex: VertexSizes,
+    /// Per preorder vertex, 4 bytes each; entry 0 is the super-root's: the shallow size of every
+    /// reachable object. Only a vertex retaining 4 GiB or more (the top of the tree on a big heap) has its
+    /// size in a side table: 82 MB less than 8-byte slots on a 20M-object heap, where none of them is that
+    /// big but the super-root.
+    by_vertex: NarrowValues<u32>,
     /// Per type, counting only instances not dominated by another instance of the same type.
     by_type: Vec<u64>,
-}
-
-/// Sizes per preorder vertex in 4 bytes each. Only a vertex retaining 4 GiB or more (the top of the
-/// tree on a big heap) has its size in a side table: 82 MB less than 8-byte slots on a 20M-object heap,
-/// where none of them is that big but the super-root.
-struct VertexSizes {
-    small: Column<u32>,
-    big: HashMap<u32, u64>,
-}
-
-impl VertexSizes {
-    /// Marks a size that lives in the side table.
-    const BIG: u32 = u32::MAX;
-
-    #[inline]
-    fn get(&self, v: usize) -> u64 {
-        Self::read(&self.small, &self.big, v)
-    }
-
-    /// Vertex `v`'s size in `small` and `big`, while they are still being filled.
-    #[inline]
-    fn read(small: &[u32], big: &HashMap<u32, u64>, v: usize) -> u64 {
-        match small[v] {
-            // A slot marked big always has its entry, unless an index file was forged: read it as the mark.
-            Self::BIG => big.get(&(v as u32)).copied().unwrap_or(Self::BIG as u64),
-            size => size as u64,
-        }
-    }
-
-    #[inline]
-    fn set(small: &mut [u32], big: &mut HashMap<u32, u64>, v: usize, size: u64) {
-        if size >= Self::BIG as u64 {
-            small[v] = Self::BIG;
-            big.insert(v as u32, size);
-        } else {
-            small[v] = size as u32;
-        }
-    }
 }
 
 impl RetainedSizes {
@@ -73,23 +37,19 @@ impl RetainedSizes {
     pub fn compute(graph: &Graph, dominators: &Dominators) -> RetainedSizes {
         let idom = dominators.preorder_idoms();
         let pre = dominators.shared_pre();
-        let mut small = vec![0u32; idom.len()];
-        let mut big: HashMap<u32, u64> = HashMap::new();
+        let mut sizes = NarrowFiller::<u32>::zeros(idom.len());
         graph.for_each_size(0..pre.len(), |node, size| {
             let v = pre[node as usize];
             if v != NONE {
-                VertexSizes::set(&mut small, &mut big, v as usize, size);
+                sizes.set(v as usize, size);
             }
         });
         for v in (1..idom.len()).rev() {
             let d = idom[v] as usize;
-            let total = VertexSizes::read(&small, &big, d) + VertexSizes::read(&small, &big, v);
-            VertexSizes::set(&mut small, &mut big, d, total);
+            let total = sizes.get(d) + sizes.get(v);
+            sizes.set(d, total);
         }
-        let by_vertex = VertexSizes {
-            small: small.into(),
-            big,
-        };
+        let by_vertex = sizes.finish();
         let by_type = per_type(graph, &pre, idom, &by_vertex);
         RetainedSizes {
             pre,
@@ -123,24 +83,19 @@ impl RetainedSizes {
         }
         Ok(RetainedSizes {
             pre,
-            by_vertex: VertexSizes {
-                small: by_vertex,
-                big: big_vertices
-                    .iter()
-                    .copied()
-                    .zip(big_sizes.iter().copied())
-                    .collect(),
-            },
+            by_vertex: NarrowValues::from_saved(
+                by_vertex,
+                big_vertices.iter().copied().zip(big_sizes.iter().copied()),
+            ),
             by_type,
         })
     }
 
     /// The sizes as an index file keeps them (see [`RetainedSizes::from_saved`]); the big ones by vertex.
     pub fn saved(&self) -> SavedRetained {
-        let mut big: Vec<(u32, u64)> = self.by_vertex.big.iter().map(|(&v, &s)| (v, s)).collect();
-        big.sort_unstable();
+        let big = self.by_vertex.big_entries();
         SavedRetained {
-            by_vertex: self.by_vertex.small.clone(),
+            by_vertex: self.by_vertex.dense().clone(),
             big_vertices: big.iter().map(|&(v, _)| v).collect::<Vec<_>>().into(),
             big_sizes: big.iter().map(|&(_, s)| s).collect::<Vec<_>>().into(),
             by_type: self.by_type.clone(),
@@ -195,7 +150,7 @@ pub struct SavedRetained {
 /// The vertices are numbered in the tree's preorder, so the walk is a sweep from the first vertex to the
 /// last with a stack of the open vertices (and their types): before a vertex is entered, the vertices
 /// whose subtrees it is not in are closed, which are the ones above its dominator on the stack.
-fn per_type(graph: &Graph, pre: &[u32], idom: &[u32], by_vertex: &VertexSizes) -> Vec<u64> {
+fn per_type(graph: &Graph, pre: &[u32], idom: &[u32], by_vertex: &NarrowValues<u32>) -> Vec<u64> {
     match u16::try_from(graph.type_count()) {
         Ok(_) => per_type_with::<u16>(graph, pre, idom, by_vertex),
         Err(_) => per_type_with::<TypeId>(graph, pre, idom, by_vertex),
@@ -204,7 +159,12 @@ fn per_type(graph: &Graph, pre: &[u32], idom: &[u32], by_vertex: &VertexSizes) -
 
 /// [`per_type`] with the types copied into preorder as `T`: 2 bytes per object when the type table has
 /// fewer than 65,536 types, as it nearly always has, since the copy is made at the retained sizes' peak.
-fn per_type_with<T>(graph: &Graph, pre: &[u32], idom: &[u32], by_vertex: &VertexSizes) -> Vec<u64>
+fn per_type_with<T>(
+    graph: &Graph,
+    pre: &[u32],
+    idom: &[u32],
+    by_vertex: &NarrowValues<u32>,
+) -> Vec<u64>
 where
     T: Copy + Default + TryFrom<TypeId> + Into<u64>,
 {

@@ -8,99 +8,15 @@
 //! objects of a 20M-object Java heap: 31 MB of sizes fewer for 5 MB of bits, 26 MB less in all).
 
 use crate::by_type::{remove_marked, SharedByType, SharedValues};
-use crate::column::Column;
+use crate::narrow::{NarrowValues, Slot};
 use crate::types::NodeTypes;
 use crate::NodeId;
-use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-#[derive(Debug, Default, Clone)]
-pub struct ShallowSizes {
-    small: Column<u16>,
-    big: HashMap<NodeId, u64>,
-}
-
-impl ShallowSizes {
-    /// Marks a size that lives in the side table.
-    const BIG: u16 = u16::MAX;
-
-    /// Sizes as [`ShallowSizes::dense`] and [`ShallowSizes::big_entries`] gave them (an index file's).
-    pub fn from_saved(
-        small: Column<u16>,
-        big: impl IntoIterator<Item = (NodeId, u64)>,
-    ) -> ShallowSizes {
-        ShallowSizes {
-            small,
-            big: big.into_iter().collect(),
-        }
-    }
-
-    /// The 2-byte slot of every node; `u16::MAX` marks a size in the side table.
-    pub fn dense(&self) -> &[u16] {
-        &self.small
-    }
-
-    /// The sizes too big for a dense slot, by node id.
-    pub fn big_entries(&self) -> Vec<(NodeId, u64)> {
-        let mut big: Vec<(NodeId, u64)> = self.big.iter().map(|(&n, &s)| (n, s)).collect();
-        big.sort_unstable();
-        big
-    }
-
-    pub fn get(&self, node: NodeId) -> u64 {
-        match self.small[node as usize] {
-            // A slot marked big always has its entry, unless an index file was forged: read it as the mark.
-            Self::BIG => self.big.get(&node).copied().unwrap_or(Self::BIG as u64),
-            size => size as u64,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.small.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.small.is_empty()
-    }
-
-    /// The dense slot of `size`: the size itself, or the mark of one in the side table.
-    #[inline]
-    fn slot(size: u64) -> u16 {
-        if size >= Self::BIG as u64 {
-            Self::BIG
-        } else {
-            size as u16
-        }
-    }
-
-    pub fn heap_bytes(&self) -> usize {
-        self.small.heap_bytes() + self.big.capacity() * 16
-    }
-}
-
-/// Every node's size, in node order.
-impl FromIterator<u64> for ShallowSizes {
-    fn from_iter<I: IntoIterator<Item = u64>>(sizes: I) -> ShallowSizes {
-        let mut big = HashMap::new();
-        let small: Vec<u16> = sizes
-            .into_iter()
-            .enumerate()
-            .map(|(node, size)| {
-                let slot = ShallowSizes::slot(size);
-                if slot == ShallowSizes::BIG {
-                    big.insert(node as NodeId, size);
-                }
-                slot
-            })
-            .collect();
-        ShallowSizes {
-            small: small.into(),
-            big,
-        }
-    }
-}
+/// Every node's shallow size, in 2 bytes each but for the rare oversized one.
+pub type ShallowSizes = NarrowValues<u16>;
 
 /// Every node's size written from many threads in any order, each node's once: what a reader that
 /// decodes objects in parallel fills. [`SizesWriter::finish`] gives the [`ShallowSizes`].
@@ -121,8 +37,8 @@ impl SizesWriter {
 
     #[inline]
     pub fn set(&self, node: NodeId, size: u64) {
-        let slot = ShallowSizes::slot(size);
-        if slot == ShallowSizes::BIG {
+        let slot = u16::of(size);
+        if slot == u16::BIG {
             let mut big = self.big.lock().unwrap_or_else(PoisonError::into_inner);
             big.push((node, size));
         }
@@ -154,7 +70,7 @@ impl NodeSizes {
     pub(crate) fn new(mut sizes: ShallowSizes, types: &NodeTypes, type_count: usize) -> NodeSizes {
         let shared = SharedByType::new(types, type_count, |node| {
             let slot = sizes.small[node];
-            (slot != ShallowSizes::BIG).then_some(slot as u32)
+            (slot != u16::BIG).then_some(slot as u32)
         });
         remove_marked(sizes.small.to_mut(), &shared, |node| node);
         // An oversized slot is never its type's, so its node keeps an entry: renumber it.
@@ -198,7 +114,7 @@ impl NodeSizes {
     pub(crate) fn get(&self, node: NodeId, types: &NodeTypes) -> u64 {
         match self.shared.rank(node as usize) {
             (_, true) => self.shared.of_type(types.get(node)) as u64,
-            (rank, false) => self.varied.get(node - rank as NodeId),
+            (rank, false) => self.varied.get(node as usize - rank),
         }
     }
 
@@ -214,7 +130,7 @@ impl NodeSizes {
         let Some(first) = nodes.clone().next() else {
             return;
         };
-        let mut at = (first - self.shared.rank(first).0) as NodeId;
+        let mut at = first - self.shared.rank(first).0;
         for node in nodes {
             let node = node as NodeId;
             if self.shared.is_set(node as usize) {
