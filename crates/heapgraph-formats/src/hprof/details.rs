@@ -40,10 +40,20 @@ pub struct JavaReferences {
 #[derive(Serialize, Deserialize)]
 pub struct JavaClasses {
     pub id_size: usize,
-    /// Class id -> Java class name.
+    /// Class id -> Java class name; written in id order, so that the same dump gives the same index.
+    #[serde(serialize_with = "in_key_order")]
     pub class_names: HashMap<u64, String>,
     /// `java.lang.String`'s class id and the payload offsets of its `value` and `coder` fields.
     pub string: Option<StringLayout>,
+}
+
+fn in_key_order<S: serde::Serializer>(
+    map: &HashMap<u64, String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    map.iter()
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .serialize(serializer)
 }
 
 #[derive(Clone, Copy, Serialize, Deserialize)]
