@@ -1,4 +1,4 @@
-//! Measures whether renumbering a graph's nodes for cache locality speeds up the heavy passes (issue 7):
+//! Measures whether renumbering a graph's nodes for cache locality speeds up the heavy passes:
 //! loads a dump, rebuilds its graph in four numberings, and times the dominator tree, retained sizes,
 //! the shortest-path BFS and `analyze` (all of them, overlapped) on each, best of three runs.
 //!

@@ -1,6 +1,6 @@
 //! The reference graph: the one contract between dump formats and analyses.
 //!
-//! Every dump format (the Python `.hgd` dump, later HPROF and V8 snapshots) is loaded into a [`Graph`];
+//! Every dump format (the Python `.hgd` dump, Java HPROF and V8 snapshots) is loaded into a [`Graph`];
 //! every analysis reads only a [`Graph`]. Nothing here knows which runtime a dump came from.
 //!
 //! The layout is chosen for heaps of tens of millions of objects:
