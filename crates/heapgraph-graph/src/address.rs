@@ -65,7 +65,9 @@ impl Addresses {
     /// Packs `addresses`, which must be strictly ascending.
     pub fn new(addresses: &[u64]) -> Result<Addresses, GraphError> {
         if addresses.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(GraphError("addresses are not strictly ascending".into()));
+            return Err(GraphError::Order(
+                "addresses are not strictly ascending".into(),
+            ));
         }
         let (directory, low) = match dense_shift(addresses) {
             Some(shift) => dense(addresses, shift),

@@ -80,7 +80,10 @@ impl GraphBuilder {
     ) -> Result<Built, GraphError> {
         self.nodes.sort_unstable_by_key(|&(addr, _, _)| addr);
         if let Some(w) = self.nodes.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(GraphError(format!("two nodes at address {:#x}", w[0].0)));
+            return Err(GraphError::Order(format!(
+                "two nodes at address {:#x}",
+                w[0].0
+            )));
         }
         let addresses: Vec<u64> = self.nodes.iter().map(|n| n.0).collect();
         let addresses = Addresses::new(&addresses)?;

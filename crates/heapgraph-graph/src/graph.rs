@@ -94,13 +94,35 @@ impl Deref for NodeLabels<'_> {
     }
 }
 
-/// A violated graph invariant: a bug in a format reader, never the user's dump (readers validate dumps).
+/// A violated graph invariant: a bug in a format reader, never the user's dump (readers validate dumps),
+/// or an index file forged to pass its checksums. Each variant holds the sentence saying what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GraphError(pub String);
+pub enum GraphError {
+    /// Counts beyond the node or edge id space, or arrays whose lengths disagree.
+    Shape(String),
+    /// Addresses or edge offsets out of order, or two nodes at one address.
+    Order(String),
+    /// An edge, node type or root that names something that does not exist.
+    Dangling(String),
+    /// A saved table of shared sizes or first targets that disagrees with the graph.
+    Shared(String),
+}
+
+impl GraphError {
+    /// What is wrong, without the "inconsistent graph" that `Display` puts first.
+    pub fn what(&self) -> &str {
+        match self {
+            GraphError::Shape(what)
+            | GraphError::Order(what)
+            | GraphError::Dangling(what)
+            | GraphError::Shared(what) => what,
+        }
+    }
+}
 
 impl fmt::Display for GraphError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "inconsistent graph: {}", self.0)
+        write!(f, "inconsistent graph: {}", self.what())
     }
 }
 
@@ -195,10 +217,10 @@ impl Graph {
         let types = common.type_table.len();
         let offsets = EdgeOffsets::new(offsets);
         let sizes = NodeSizes::from_saved(stored_sizes, shared_sizes, &common.types, types)
-            .map_err(GraphError)?;
+            .map_err(GraphError::Shared)?;
         let targets =
             Targets::from_saved(stored_targets, shared_first, &offsets, &common.types, types)
-                .map_err(GraphError)?;
+                .map_err(GraphError::Shared)?;
         Ok(Graph::assemble(common, offsets, sizes, targets))
     }
 
@@ -586,46 +608,55 @@ fn check_parts(
     saved: bool,
 ) -> Result<(), GraphError> {
     let n = p.addresses.len();
-    let fail = |what: String| Err(GraphError(what));
     if n > u32::MAX as usize {
-        return fail(format!("{n} nodes exceed the u32 node id space"));
+        return Err(GraphError::Shape(format!(
+            "{n} nodes exceed the u32 node id space"
+        )));
     }
     let sizes_ok = saved || sizes.len() == n;
     if p.types.len() != n || !sizes_ok || offsets.len() != n + 1 {
-        return fail(format!(
+        return Err(GraphError::Shape(format!(
             "array lengths disagree: {n} addresses, {} types, {} sizes, {} offsets",
             p.types.len(),
             sizes.len(),
             offsets.len()
-        ));
+        )));
     }
     let edges = offsets[n] as usize;
     let labels = p.labels.stored.as_ref().map_or(edges, |l| l.len());
     let stored_ok = saved || targets.len() == edges;
     if !stored_ok || edges != labels || p.labels.weak.word_count() != edges.div_ceil(64) {
-        return fail(format!(
+        return Err(GraphError::Shape(format!(
             "edge arrays disagree: {} targets, {labels} labels, {} words of weak bits, offsets end at {edges}",
             targets.len(),
             p.labels.weak.word_count(),
-        ));
+        )));
     }
     if edges > MAX_EDGES {
-        return fail(format!(
+        return Err(GraphError::Shape(format!(
             "{edges} references exceed the u32 edge position space"
-        ));
+        )));
     }
     if offsets[0] != 0 || offsets.par_windows(2).any(|w| w[0] > w[1]) {
-        return fail("edge offsets are not ascending from 0".into());
+        return Err(GraphError::Order(
+            "edge offsets are not ascending from 0".into(),
+        ));
     }
     if targets.par_iter().any(|&t| t as usize >= n) {
-        return fail("an edge targets a node that does not exist".into());
+        return Err(GraphError::Dangling(
+            "an edge targets a node that does not exist".into(),
+        ));
     }
     let type_count = p.type_table.len();
     if !p.types.all_below(type_count) {
-        return fail("a node has a type that does not exist".into());
+        return Err(GraphError::Dangling(
+            "a node has a type that does not exist".into(),
+        ));
     }
     if p.roots.iter().any(|r| r.node as usize >= n) {
-        return fail("a root is a node that does not exist".into());
+        return Err(GraphError::Dangling(
+            "a root is a node that does not exist".into(),
+        ));
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! and table closes it. Sections start at 64-byte boundaries, so every array can be read in place from
 //! the mapped file whatever its element type.
 
+use crate::error::IndexError;
 use crate::identity::DumpIdentity;
 
 pub const MAGIC: [u8; 8] = *b"HGINDEX\0";
@@ -76,21 +77,21 @@ impl Header {
 
     /// Reads the header at the start of `file`, checking everything it can without reading the sections:
     /// kind, version, byte order, its own checksum, and that every section lies inside the file, aligned.
-    pub fn decode(file: &[u8]) -> Result<Header, String> {
+    pub fn decode(file: &[u8]) -> Result<Header, IndexError> {
         let mut r = Reader { file, at: 0 };
         if r.bytes(8)? != MAGIC {
-            return Err(
-                "offset 0: not a heapgraph index file (its first bytes are not HGINDEX)".into(),
-            );
+            return Err(IndexError::NotAnIndex);
         }
         let version = r.u32()?;
         if version != VERSION {
-            return Err(format!(
+            return Err(IndexError::stale(format!(
                 "offset 8: index format version {version}, this heapgraph writes version {VERSION}"
-            ));
+            )));
         }
         if r.u32()? != BYTE_ORDER {
-            return Err("offset 12: written on a machine of the other byte order".into());
+            return Err(IndexError::stale(
+                "offset 12: written on a machine of the other byte order",
+            ));
         }
         let identity = DumpIdentity {
             size: r.u64()?,
@@ -102,10 +103,10 @@ impl Header {
         // The table must fit in the file before anything is sized by its count.
         let table_end = Header::encoded_len(count);
         if table_end > file.len() as u64 {
-            return Err(format!(
+            return Err(IndexError::corrupt(format!(
                 "offset 40: {count} sections need a {table_end}-byte header, the file has {} bytes",
                 file.len()
-            ));
+            )));
         }
         let mut sections = Vec::with_capacity(count);
         for _ in 0..count {
@@ -120,9 +121,9 @@ impl Header {
         let expected = crate::checksum::checksum(&file[..r.at]);
         let at = r.at;
         if r.u64()? != expected {
-            return Err(format!(
+            return Err(IndexError::corrupt(format!(
                 "offset {at}: the header's checksum does not match its contents"
-            ));
+            )));
         }
         for s in &sections {
             let end = s.offset.checked_add(s.byte_len());
@@ -131,14 +132,14 @@ impl Header {
                 || s.offset < table_end
                 || end.is_none_or(|end| end > file.len() as u64)
             {
-                return Err(format!(
+                return Err(IndexError::corrupt(format!(
                     "section {} ({} x {} bytes at offset {}) does not lie inside the {}-byte file",
                     s.tag,
                     s.count,
                     s.elem_size,
                     s.offset,
                     file.len()
-                ));
+                )));
             }
         }
         Ok(Header { identity, sections })
@@ -151,25 +152,25 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn bytes(&mut self, n: usize) -> Result<&[u8], String> {
+    fn bytes(&mut self, n: usize) -> Result<&[u8], IndexError> {
         let slice = self.file.get(self.at..self.at + n).ok_or_else(|| {
-            format!(
+            IndexError::corrupt(format!(
                 "offset {}: the file ends inside the header ({} bytes)",
                 self.at,
                 self.file.len()
-            )
+            ))
         })?;
         self.at += n;
         Ok(slice)
     }
 
-    fn u32(&mut self) -> Result<u32, String> {
+    fn u32(&mut self) -> Result<u32, IndexError> {
         Ok(u32::from_ne_bytes(
             self.bytes(4)?.try_into().expect("4 bytes"),
         ))
     }
 
-    fn u64(&mut self) -> Result<u64, String> {
+    fn u64(&mut self) -> Result<u64, IndexError> {
         Ok(u64::from_ne_bytes(
             self.bytes(8)?.try_into().expect("8 bytes"),
         ))

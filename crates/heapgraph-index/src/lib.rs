@@ -12,6 +12,7 @@
 //! mismatch rebuilds it, and says why.
 
 mod checksum;
+mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 mod forge;
 mod identity;
@@ -22,6 +23,7 @@ mod sections;
 mod tests;
 mod write;
 
+pub use error::{IndexError, IoAction};
 #[cfg(feature = "fuzzing")]
 pub use forge::{exercise, reseal};
 pub use identity::DumpIdentity;
@@ -74,13 +76,14 @@ pub fn index_path(dump_path: &Path, options: &IndexOptions) -> PathBuf {
 
 /// The dump at `dump_path` with every analysis: from its index when there is a good one, otherwise
 /// loaded with `load` and analysed with `analyze`, then indexed for the next command.
-pub fn analyzed(
+/// Only `load` can fail it: an index that cannot be read or written is a note, never an error.
+pub fn analyzed<E>(
     dump_path: &Path,
     options: &IndexOptions,
     progress: &dyn LoadProgress,
-    load: impl FnOnce() -> Result<Dump, String>,
+    load: impl FnOnce() -> Result<Dump, E>,
     analyze: impl FnOnce(&Graph) -> Analysis,
-) -> Result<Analyzed, String> {
+) -> Result<Analyzed, E> {
     let mut notes = Vec::new();
     let identity = match options.disabled {
         true => None,
@@ -141,7 +144,7 @@ pub fn open(
     path: &Path,
     dump_path: &Path,
     identity: DumpIdentity,
-) -> Option<Result<(Dump, Analysis), String>> {
+) -> Option<Result<(Dump, Analysis), IndexError>> {
     let file = std::fs::File::open(path).ok()?;
     Some(map(path, &file).and_then(|backing| read_index(&backing, dump_path, identity)))
 }
@@ -156,12 +159,17 @@ pub fn open_fresh(dump_path: &Path, options: &IndexOptions) -> Option<(Dump, Ana
     open(&index_path(dump_path, options), dump_path, identity)?.ok()
 }
 
-fn map(path: &Path, file: &std::fs::File) -> Result<Backing, String> {
+fn map(path: &Path, file: &std::fs::File) -> Result<Backing, IndexError> {
     // SAFETY: the map is read-only and private. An index is only ever replaced by renaming a new file
     // over it, which leaves this mapping's file intact; only truncating it in place would fault.
     // Populated: opening checks every section's checksum, so every page is read anyway, and mapping them
     // all in one call costs less than a page fault for each.
-    let map = unsafe { memmap2::MmapOptions::new().populate().map(file) }
-        .map_err(|e| format!("cannot map {}: {e}", path.display()))?;
+    let map = unsafe { memmap2::MmapOptions::new().populate().map(file) }.map_err(|error| {
+        IndexError::Io {
+            action: IoAction::Map,
+            path: path.to_path_buf(),
+            error,
+        }
+    })?;
     Ok(Arc::new(map))
 }

@@ -7,6 +7,7 @@
 //! graph and the analyses check them, so that even a file forged with matching checksums cannot make a
 //! query read out of bounds.
 
+use crate::error::IndexError;
 use crate::identity::DumpIdentity;
 use crate::layout::{Header, Section};
 use crate::sections::*;
@@ -72,47 +73,59 @@ pub fn read_index(
     backing: &Backing,
     dump_path: &Path,
     identity: DumpIdentity,
-) -> Result<(Dump, Analysis), String> {
+) -> Result<(Dump, Analysis), IndexError> {
     let started = Instant::now();
     let file: &[u8] = (**backing).as_ref();
     let header = Header::decode(file)?;
     if header.identity != identity {
-        return Err(
-            "it was made from another version of the dump (size, time or first bytes differ)"
-                .into(),
-        );
+        return Err(IndexError::stale(
+            "it was made from another version of the dump (size, time or first bytes differ)",
+        ));
     }
     let damaged = header.sections.par_iter().find_any(|s| {
         let bytes = &file[s.offset as usize..(s.offset + s.byte_len()) as usize];
         crate::checksum::checksum(bytes) != s.checksum
     });
     if let Some(s) = damaged {
-        return Err(format!(
+        return Err(IndexError::corrupt(format!(
             "section {} at offset {} does not match its checksum",
             s.tag, s.offset
-        ));
+        )));
     }
     let mut by_tag = HashMap::with_capacity(header.sections.len());
     for s in &header.sections {
         if by_tag.insert(s.tag, *s).is_some() {
-            return Err(format!("section {} appears twice", s.tag));
+            return Err(IndexError::corrupt(format!(
+                "section {} appears twice",
+                s.tag
+            )));
         }
     }
     let sections = Sections { backing, by_tag };
-    let meta_bytes: Column<u8> = sections.column(META)?;
-    let meta: Meta = serde_json::from_slice(&meta_bytes)
-        .map_err(|e| format!("its summary section is not what this heapgraph writes: {e}"))?;
+    let meta_bytes: Column<u8> = sections.column(META).map_err(IndexError::corrupt)?;
+    // The checksums held, so a summary that does not parse was written by another heapgraph, unless it
+    // names this version, when it was forged or written by a bug.
+    let meta: Meta = serde_json::from_slice(&meta_bytes).map_err(|e| {
+        let why = format!("its summary section is not what this heapgraph writes: {e}");
+        match serde_json::from_slice::<MetaWriter>(&meta_bytes) {
+            Ok(w) if w.heapgraph == env!("CARGO_PKG_VERSION") => IndexError::corrupt(why),
+            Ok(_) => IndexError::stale(why),
+            Err(_) => IndexError::corrupt(why),
+        }
+    })?;
     if meta.heapgraph != env!("CARGO_PKG_VERSION") {
-        return Err(format!(
+        return Err(IndexError::stale(format!(
             "it was written by heapgraph {}, this is {}",
             meta.heapgraph,
             env!("CARGO_PKG_VERSION")
-        ));
+        )));
     }
+    // Past the checks above the file is sound and this heapgraph's own, so whatever the remaining
+    // checks refuse was forged or broken by a bug: the sections below are all corrupt if wrong.
     let format = *Format::ALL
         .get(meta.format)
-        .ok_or("it names an unknown dump format")?;
-    let graph = read_graph(&sections, &meta, dump_path, format)?;
+        .ok_or_else(|| IndexError::corrupt("it names an unknown dump format"))?;
+    let graph = read_graph(&sections, &meta, dump_path, format).map_err(IndexError::corrupt)?;
     let Meta {
         dump_meta,
         file_bytes,
@@ -122,8 +135,10 @@ pub fn read_index(
         unreferenced,
         ..
     } = meta;
-    let unreferenced = with_nodes(&sections, unreferenced, graph.node_count())?;
-    let analysis = read_analysis(&sections, histogram, unreferenced, &graph)?;
+    let unreferenced =
+        with_nodes(&sections, unreferenced, graph.node_count()).map_err(IndexError::corrupt)?;
+    let analysis =
+        read_analysis(&sections, histogram, unreferenced, &graph).map_err(IndexError::corrupt)?;
     let dump = Dump {
         path: dump_path.to_path_buf(),
         format,

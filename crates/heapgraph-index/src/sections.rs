@@ -48,6 +48,12 @@ pub const DETAILS_U8: u32 = 300;
 /// Room for this many detail arrays of each element size.
 pub const DETAILS_MAX: usize = 100;
 
+/// Just the writer's version from the JSON section, which still parses when the rest of it does not.
+#[derive(Deserialize)]
+pub struct MetaWriter {
+    pub heapgraph: String,
+}
+
 /// Everything in the index that is not a per-object array, as JSON.
 #[derive(Serialize, Deserialize)]
 pub struct Meta {

@@ -4,6 +4,7 @@
 
 use crate::identity::DumpIdentity;
 use crate::layout::Header;
+use crate::IndexError;
 use heapgraph_analysis::analyze;
 use heapgraph_formats::NoProgress;
 use std::path::PathBuf;
@@ -39,7 +40,7 @@ impl Fixture {
     fn open(
         &self,
         bytes: &[u8],
-    ) -> Result<(heapgraph_formats::Dump, heapgraph_analysis::Analysis), String> {
+    ) -> Result<(heapgraph_formats::Dump, heapgraph_analysis::Analysis), IndexError> {
         let path = self.dump.with_extension("damaged");
         std::fs::write(&path, bytes).unwrap();
         crate::open(&path, &self.dump, self.identity).expect("the file exists")
@@ -131,6 +132,57 @@ fn every_cut_and_flipped_bit_is_refused() {
             assert!(f.open(&bytes).is_err(), "byte {at} ^ {bit:#x} was accepted");
         }
     }
+}
+
+/// A caller tells an index of another dump version from a damaged or forged one by its variant, and
+/// each still reads as the sentence the user sees.
+#[test]
+fn stale_and_corrupt_indexes_are_different_errors() {
+    let f = fixture();
+    let mut other = f.identity;
+    other.size += 1;
+    let path = f.dump.with_extension("stale");
+    std::fs::write(&path, &f.index).unwrap();
+    match crate::open(&path, &f.dump, other).expect("the file exists") {
+        Err(e @ IndexError::Stale { .. }) => assert_eq!(
+            e.to_string(),
+            "it was made from another version of the dump (size, time or first bytes differ)"
+        ),
+        other => panic!("a stale index gave {:?}", other.err()),
+    }
+
+    let header = Header::decode(&f.index).unwrap();
+    let s = header.sections.iter().find(|s| s.count > 0).unwrap();
+    let mut damaged = f.index.clone();
+    damaged[s.offset as usize] ^= 1;
+    match f.open(&damaged) {
+        Err(e @ IndexError::Corrupt { .. }) => assert_eq!(
+            e.to_string(),
+            format!(
+                "section {} at offset {} does not match its checksum",
+                s.tag, s.offset
+            )
+        ),
+        other => panic!("a damaged index gave {:?}", other.err()),
+    }
+
+    // Forged past the checksums: whatever the structural checks refuse is corrupt, never stale.
+    let header_len = Header::encoded_len(header.sections.len()) as usize;
+    for (at, bit) in positions(f.index.len() - header_len, 100) {
+        let mut bytes = f.index.clone();
+        bytes[header_len + at] ^= bit;
+        crate::forge::reseal(&mut bytes, f.identity);
+        if let Err(e) = f.open(&bytes) {
+            assert!(
+                matches!(e, IndexError::Corrupt { .. }),
+                "a forged index gave {e:?}"
+            );
+        }
+    }
+
+    let mut not_index = f.index.clone();
+    not_index[0] ^= 1;
+    assert!(matches!(f.open(&not_index), Err(IndexError::NotAnIndex)));
 }
 
 #[test]

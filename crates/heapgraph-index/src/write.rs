@@ -4,6 +4,7 @@
 //! reads them in place. The file appears under its final name only once complete (written to a
 //! temporary name in the same directory, then renamed), so a crash mid-write leaves no half index.
 
+use crate::error::{IndexError, IoAction};
 use crate::identity::DumpIdentity;
 use crate::layout::{Header, Section, ALIGN};
 use crate::sections::*;
@@ -36,7 +37,7 @@ pub fn write_index(
     dump: &Dump,
     analysis: &Analysis,
     progress: &dyn LoadProgress,
-) -> Result<u64, String> {
+) -> Result<u64, IndexError> {
     let graph = &dump.graph;
     let dominators = analysis.dominators.saved();
     let via = analysis.paths.saved();
@@ -45,7 +46,9 @@ pub fn write_index(
         .iter()
         .any(|&n| n > DETAILS_MAX)
     {
-        return Err("the dump's detail source has more arrays than an index holds".into());
+        return Err(IndexError::Unwritable {
+            why: "the dump's detail source has more arrays than an index holds".into(),
+        });
     }
     let (sizes, shared_sizes) = graph.raw().saved_sizes();
     let big = sizes.big_entries();
@@ -109,7 +112,8 @@ pub fn write_index(
         unreferenced: without_nodes,
         details: details.text.clone(),
     };
-    let meta = serde_json::to_vec(&meta).map_err(|e| e.to_string())?;
+    let meta =
+        serde_json::to_vec(&meta).map_err(|e| IndexError::Unwritable { why: e.to_string() })?;
     let (offsets, weak) = graph.raw().forward_csr();
     let (targets, shared_first) = graph.raw().saved_targets();
     let offsets = offsets.to_column();
@@ -175,7 +179,7 @@ fn write_arrays(
     identity: DumpIdentity,
     arrays: &[Array<'_>],
     progress: &dyn LoadProgress,
-) -> Result<u64, String> {
+) -> Result<u64, IndexError> {
     let mut at = Header::encoded_len(arrays.len()).next_multiple_of(ALIGN);
     let sections: Vec<Section> = arrays
         .par_iter()
@@ -214,8 +218,12 @@ fn write_arrays(
         std::fs::rename(&tmp, path)?;
         Ok(pos)
     })();
-    written.map_err(|e| {
+    written.map_err(|error| {
         let _ = std::fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
+        IndexError::Io {
+            action: IoAction::Write,
+            path: path.to_path_buf(),
+            error,
+        }
     })
 }
