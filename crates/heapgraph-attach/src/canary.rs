@@ -4,12 +4,15 @@
 //! happened. A kernel or CPU whose extended register state does not round-trip fails here, on our child,
 //! instead of on the service.
 
+use crate::injector::Pages;
 use crate::ptrace::{Registers, Tracee};
 use crate::symbols;
 use std::time::{Duration, Instant};
 
 /// The child's sleep: long enough to be caught inside it, short enough not to be waited for long.
 const SLEEP: Duration = Duration::from_millis(400);
+/// How long one call in the trial child may take.
+const CALL_LIMIT: Duration = Duration::from_secs(5);
 
 /// Runs the trial; the error says which step failed.
 pub fn check() -> Result<(), String> {
@@ -24,36 +27,13 @@ pub fn check() -> Result<(), String> {
         return Err("the trial child was not caught inside its sleep".into());
     }
     let files = symbols::mapped_files(pid as u32).map_err(|e| e.to_string())?;
-    let libc = symbols::find(
-        pid as u32,
-        &files,
-        |n| n.starts_with("libc.") || n.starts_with("libc-"),
-        &["mmap", "munmap"],
-    )?
-    .ok_or("no C library found in the trial child")?;
+    let pages = Pages::find(pid as u32, &files)?.ok_or("no C library found in the trial child")?;
     let calls = (|| {
-        let page = tracee.call(
-            &saved.general,
-            libc.addresses["mmap"],
-            &[
-                0,
-                4096,
-                (libc::PROT_READ | libc::PROT_WRITE) as u64,
-                (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS) as u64,
-                u64::MAX,
-                0,
-            ],
-            Some(Duration::from_secs(5)),
-        )?;
+        let page = pages.map(&mut tracee, &saved.general, 4096, CALL_LIMIT)?;
         tracee.write(page, b"heapgraph")?;
         let mut back = [0u8; 9];
         tracee.read(page, &mut back)?;
-        tracee.call(
-            &saved.general,
-            libc.addresses["munmap"],
-            &[page, 4096],
-            Some(Duration::from_secs(5)),
-        )?;
+        pages.unmap(&mut tracee, &saved.general, page, 4096, CALL_LIMIT)?;
         Ok::<_, crate::ptrace::TraceError>(&back == b"heapgraph")
     })();
     tracee

@@ -103,8 +103,71 @@ struct Functions {
     gil_check: u64,
     gil_ensure: u64,
     gil_release: u64,
+    pages: Pages,
+}
+
+/// libc's `mmap` and `munmap` in a traced process: where what we write into it is kept.
+#[derive(Clone, Copy)]
+pub(crate) struct Pages {
     mmap: u64,
     munmap: u64,
+}
+
+impl Pages {
+    /// Finds them in the process's C library (glibc or musl); `None` when no such library is mapped.
+    pub(crate) fn find(pid: u32, files: &[MappedFile]) -> Result<Option<Pages>, String> {
+        let is_libc = |name: &str| {
+            name.starts_with("libc.") || name.starts_with("libc-") || name.starts_with("ld-musl")
+        };
+        Ok(symbols::find(pid, files, is_libc, &LIBC_FUNCTIONS)?
+            .filter(|f| f.addresses.len() == LIBC_FUNCTIONS.len())
+            .map(|libc| Pages {
+                mmap: libc.addresses["mmap"],
+                munmap: libc.addresses["munmap"],
+            }))
+    }
+
+    /// Maps `len` bytes of fresh read-write memory in the process, from the thread's registers `regs`.
+    pub(crate) fn map(
+        &self,
+        tracee: &mut Tracee,
+        regs: &libc::user_regs_struct,
+        len: u64,
+        limit: Duration,
+    ) -> Result<u64, TraceError> {
+        let page = tracee.call(
+            regs,
+            self.mmap,
+            &[
+                0,
+                len,
+                (libc::PROT_READ | libc::PROT_WRITE) as u64,
+                (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS) as u64,
+                u64::MAX, // fd -1
+                0,
+            ],
+            Some(limit),
+        )?;
+        if page == u64::MAX || page == 0 {
+            return Err(TraceError::Memory {
+                address: 0,
+                error: std::io::Error::other("mmap in the target failed"),
+            });
+        }
+        Ok(page)
+    }
+
+    pub(crate) fn unmap(
+        &self,
+        tracee: &mut Tracee,
+        regs: &libc::user_regs_struct,
+        page: u64,
+        len: u64,
+        limit: Duration,
+    ) -> Result<(), TraceError> {
+        tracee.call(regs, self.munmap, &[page, len], Some(limit))?;
+        Ok(())
+    }
 }
 
 /// A CPython process found fit to be injected into: its functions are known and this kernel passed the
@@ -201,25 +264,7 @@ fn run(
         return Ok(None);
     }
     let page_size = (snippet.len() as u64 + 1).div_ceil(4096) * 4096;
-    let page = tracee.call(
-        regs,
-        f.mmap,
-        &[
-            0,
-            page_size,
-            (libc::PROT_READ | libc::PROT_WRITE) as u64,
-            (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS) as u64,
-            u64::MAX, // fd -1
-            0,
-        ],
-        Some(QUICK),
-    )?;
-    if page == u64::MAX || page == 0 {
-        return Err(TraceError::Memory {
-            address: 0,
-            error: std::io::Error::other("mmap in the target failed"),
-        });
-    }
+    let page = f.pages.map(tracee, regs, page_size, QUICK)?;
     let mut text = snippet.as_bytes().to_vec();
     text.push(0);
     tracee.write(page, &text)?;
@@ -228,7 +273,7 @@ fn run(
             let state = tracee.call(regs, f.gil_ensure, &[], None)?;
             tracee.call(regs, f.run_simple_string, &[page], None)?;
             tracee.call(regs, f.gil_release, &[state], Some(QUICK))?;
-            tracee.call(regs, f.munmap, &[page, page_size], Some(QUICK))?;
+            f.pages.unmap(tracee, regs, page, page_size, QUICK)?;
             Ok(Some(How::RunInWait {
                 syscall: syscall as i64,
             }))
@@ -241,7 +286,7 @@ fn run(
                 Some(QUICK),
             )?;
             if queued as i32 != 0 {
-                tracee.call(regs, f.munmap, &[page, page_size], Some(QUICK))?;
+                f.pages.unmap(tracee, regs, page, page_size, QUICK)?;
                 return Err(TraceError::Memory {
                     address: page,
                     error: std::io::Error::other(
@@ -311,12 +356,8 @@ fn find_functions(pid: u32, exe: &str) -> Result<Functions, AttachError> {
             python.file.path
         )));
     }
-    let is_libc = |name: &str| {
-        name.starts_with("libc.") || name.starts_with("libc-") || name.starts_with("ld-musl")
-    };
-    let libc = symbols::find(pid, &files, is_libc, &LIBC_FUNCTIONS)
+    let pages = Pages::find(pid, &files)
         .map_err(unsupported)?
-        .filter(|f| f.addresses.len() == LIBC_FUNCTIONS.len())
         .ok_or_else(|| {
             unsupported("no C library with mmap and munmap is mapped (glibc or musl)".into())
         })?;
@@ -327,8 +368,7 @@ fn find_functions(pid: u32, exe: &str) -> Result<Functions, AttachError> {
         gil_check: p["PyGILState_Check"],
         gil_ensure: p["PyGILState_Ensure"],
         gil_release: p["PyGILState_Release"],
-        mmap: libc.addresses["mmap"],
-        munmap: libc.addresses["munmap"],
+        pages,
         python: python.file,
     })
 }

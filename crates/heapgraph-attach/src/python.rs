@@ -46,24 +46,20 @@ pub fn dump(
     // blocking call or on a lock), or have gone into such a wait since: look now and then, and reach
     // it there. On 3.14+ the injector is prepared only then, and a process it cannot serve is left to
     // its remote request.
-    let mut can_look = true;
-    while can_look
-        && !matches!(
-            injected,
-            Some(Injected {
-                how: How::RunInWait { .. } | How::QueuedAndWoken,
-                ..
-            })
-        )
-        && asked.elapsed() < options.timeout
+    while !matches!(
+        injected,
+        Some(Injected {
+            how: How::RunInWait { .. } | How::QueuedAndWoken,
+            ..
+        })
+    ) && asked.elapsed() < options.timeout
         && !handoff.started_within(process, RECHECK.min(options.timeout - asked.elapsed()))
     {
         if injector.is_none() {
             injector = Injector::prepare(pid, &process.exe).ok();
         }
         let Some(prepared) = &injector else {
-            can_look = false;
-            continue;
+            break;
         };
         if let Some(again) = prepared.inject(&snippet, false)? {
             let before = injected.map_or(Duration::ZERO, |i| i.stopped);
