@@ -77,17 +77,7 @@ fn basic_fixture_matches_gc_on_every_python() {
         );
 
         // Instance counts per class equal what gc counted in the process.
-        for (class, expected) in facts["counts"].as_object().unwrap() {
-            let types = g.find_types(&format!("__main__.{class}"));
-            let counted = (0..g.node_count() as NodeId)
-                .filter(|&n| types.contains(&g.type_of(n)))
-                .count() as u64;
-            assert_eq!(
-                Some(counted),
-                expected.as_u64(),
-                "Python {v}: count of {class}"
-            );
-        }
+        assert_counts_are_gcs(g, &facts, &v);
 
         // Edge names: attributes, dict keys, indices, slots, closures, weak references.
         for edge in facts["edges"].as_array().unwrap() {
@@ -301,17 +291,7 @@ fn a_build_the_dumper_does_not_know_gets_a_correct_dump_from_public_apis() {
             .any(|l| l.kind() == EdgeKind::Weak));
 
         // Less detailed, still right: every object gc counted, every reference, the probe's refcount.
-        for (class, expected) in facts["counts"].as_object().unwrap() {
-            let types = g.find_types(&format!("__main__.{class}"));
-            let counted = (0..g.node_count() as NodeId)
-                .filter(|&n| types.contains(&g.type_of(n)))
-                .count() as u64;
-            assert_eq!(
-                Some(counted),
-                expected.as_u64(),
-                "Python {v}: count of {class}"
-            );
-        }
+        assert_counts_are_gcs(g, &facts, &v);
         for edge in facts["edges"].as_array().unwrap() {
             let from = node(g, &edge["from"], "edge source");
             let to = node(g, &edge["to"], "edge target");
@@ -362,5 +342,20 @@ fn a_build_the_dumper_does_not_know_gets_a_correct_dump_from_public_apis() {
             "Python {v}: dumping materialized an instance dict"
         );
         assert_eq!(dump.stats.dangling_edges, 0, "Python {v}");
+    }
+}
+
+/// Instance counts per class in the dump equal what gc counted in the process (`facts["counts"]`).
+fn assert_counts_are_gcs(g: &Graph, facts: &Value, v: &str) {
+    for (class, expected) in facts["counts"].as_object().unwrap() {
+        let types = g.find_types(&format!("__main__.{class}"));
+        let counted = (0..g.node_count() as NodeId)
+            .filter(|&n| types.contains(&g.type_of(n)))
+            .count() as u64;
+        assert_eq!(
+            Some(counted),
+            expected.as_u64(),
+            "Python {v}: count of {class}"
+        );
     }
 }

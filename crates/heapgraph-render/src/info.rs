@@ -61,14 +61,7 @@ impl InfoReport {
             runtime,
             platform: text("platform"),
             pid: meta("pid").and_then(Value::as_u64),
-            argv: meta("argv")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            argv: strings(meta("argv")),
             taken_at: meta("time").and_then(Value::as_f64),
             dump_seconds: meta("dump_duration_ns")
                 .and_then(Value::as_u64)
@@ -86,14 +79,7 @@ impl InfoReport {
             dangling_edges: dump.stats.dangling_edges,
             load_seconds: dump.stats.load_time.as_secs_f64(),
             graph_bytes: g.heap_bytes() as u64,
-            warnings: meta("warnings")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            warnings: strings(meta("warnings")),
         }
     }
 
@@ -170,6 +156,18 @@ impl InfoReport {
         }
         out
     }
+}
+
+/// The strings of a META array (`argv`, `warnings`); none when the key is missing.
+fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Types with at least one object in the dump (a JVM's class table also lists classes with no instances).
