@@ -10,8 +10,8 @@ use std::path::Path;
 
 /// Loads `path` unless it surely cannot fit in memory, showing progress on stderr if it is a terminal, and
 /// what loading lost (a dump cut short) as warnings on stderr. Errors come back as the message to print.
-pub fn load_dump(path: &Path) -> Result<Dump, String> {
-    let dump = read_dump(path)?;
+pub fn load_dump(path: &Path, args: &IndexArgs) -> Result<Dump, String> {
+    let dump = read_dump(path, args)?;
     warn(path, &dump.stats.warnings);
     Ok(dump)
 }
@@ -24,7 +24,7 @@ pub fn analyzed_dump(path: &Path, index: &IndexArgs) -> Result<(Dump, Analysis),
         path,
         &index.options(),
         &progress,
-        || read_dump(path),
+        || read_dump(path, index),
         analyze,
     );
     progress.finish();
@@ -53,14 +53,18 @@ pub fn analyze(graph: &heapgraph_graph::Graph) -> Analysis {
     })
 }
 
-fn read_dump(path: &Path) -> Result<Dump, String> {
-    with_progress(|p| heapgraph_formats::load(path, p))
+fn read_dump(path: &Path, args: &IndexArgs) -> Result<Dump, String> {
+    with_progress(|p| heapgraph_formats::load_with(path, &args.load_options(), p))
 }
 
 /// The shallow histogram of `path` read without building its graph, for the formats that can (see
 /// [`heapgraph_formats::shallow_histogram`]), with progress and warnings as [`load_dump`] shows them.
-pub fn shallow_histogram(path: &Path) -> Result<Option<ShallowHistogram>, String> {
-    let histogram = with_progress(|p| heapgraph_formats::shallow_histogram(path, p))?;
+pub fn shallow_histogram(
+    path: &Path,
+    args: &IndexArgs,
+) -> Result<Option<ShallowHistogram>, String> {
+    let histogram =
+        with_progress(|p| heapgraph_formats::shallow_histogram(path, &args.load_options(), p))?;
     if let Some(h) = &histogram {
         warn(path, &h.warnings);
     }

@@ -63,19 +63,29 @@ pub struct TypeTally {
     pub bytes: u64,
 }
 
+/// Choices a reader needs beyond the file.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    /// Which heap dump of a file that holds several (HPROF from the legacy agent), numbered from 1;
+    /// `None` reads the first.
+    pub heap: Option<u32>,
+}
+
 /// The shallow histogram of the dump at `path`, for the formats that can count objects without building
 /// the graph (HPROF, plain or gzipped: several times faster and in a fraction of the memory); `None` for
 /// the others, whose histogram comes from the loaded graph.
 pub fn shallow_histogram(
     path: &Path,
+    options: &LoadOptions,
     progress: &dyn LoadProgress,
 ) -> Result<Option<ShallowHistogram>, LoadError> {
     let (file, format) = open(path)?;
+    let heap = options.heap;
     Ok(match format {
-        Format::Hprof => Some(hprof::histogram(path, file, format, progress)?),
+        Format::Hprof => Some(hprof::histogram(path, file, format, heap, progress)?),
         Format::HprofGzip => {
             let inflated = hprof::inflate(path, file, progress)?;
-            Some(hprof::histogram(path, inflated, format, progress)?)
+            Some(hprof::histogram(path, inflated, format, heap, progress)?)
         }
         _ => None,
     })
@@ -83,11 +93,32 @@ pub fn shallow_histogram(
 
 /// Loads the dump at `path`, whatever its format.
 pub fn load(path: &Path, progress: &dyn LoadProgress) -> Result<Dump, LoadError> {
+    load_with(path, &LoadOptions::default(), progress)
+}
+
+/// Loads the dump at `path` as `options` say.
+pub fn load_with(
+    path: &Path,
+    options: &LoadOptions,
+    progress: &dyn LoadProgress,
+) -> Result<Dump, LoadError> {
     let (file, format) = open(path)?;
+    let heap = options.heap;
+    if !matches!(format, Format::Hprof | Format::HprofGzip) && heap.is_some_and(|n| n != 1) {
+        return Err(LoadError::new(
+            path,
+            None,
+            format!(
+                "there is no heap dump #{}: a {} holds one heap; leave out --heap",
+                heap.unwrap_or_default(),
+                format.name()
+            ),
+        ));
+    }
     let dump = match format {
         Format::PythonHgd => python::load(path, file, progress),
-        Format::Hprof => hprof::load(path, file, Format::Hprof, progress),
-        Format::HprofGzip => hprof::load_gzip(path, file, progress),
+        Format::Hprof => hprof::load(path, file, Format::Hprof, heap, progress),
+        Format::HprofGzip => hprof::load_gzip(path, file, heap, progress),
         Format::V8Snapshot => v8::load(path, file, progress),
     };
     // The parsers' per-chunk temporaries are freed by now (see `release_freed_heap`).

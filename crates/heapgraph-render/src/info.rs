@@ -3,7 +3,7 @@
 use crate::{format_bytes, format_count};
 use heapgraph_formats::Dump;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -35,6 +35,23 @@ pub struct InfoReport {
     /// What the dump's writer said it left out (a Python dump of a build whose layouts its dumper does
     /// not know, for one).
     pub warnings: Vec<String>,
+    /// Every heap dump of a file that holds several (an HPROF file of the legacy agent); empty otherwise.
+    pub heap_dumps: Vec<HeapDumpInfo>,
+    /// Which of `heap_dumps` this report is about, numbered from 1.
+    pub heap_dump: Option<u64>,
+}
+
+/// One heap dump of a file that holds several.
+#[derive(Serialize, Deserialize)]
+pub struct HeapDumpInfo {
+    /// From 1, in file order: what `--heap` takes.
+    pub number: u64,
+    /// Where its first record starts in the file.
+    pub offset: u64,
+    /// Bytes of its records.
+    pub bytes: u64,
+    /// Unix time it was taken.
+    pub time: f64,
 }
 
 impl InfoReport {
@@ -80,6 +97,10 @@ impl InfoReport {
             load_seconds: dump.stats.load_time.as_secs_f64(),
             graph_bytes: g.heap_bytes() as u64,
             warnings: strings(meta("warnings")),
+            heap_dumps: meta("heap_dumps")
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default(),
+            heap_dump: meta("heap_dump").and_then(Value::as_u64),
         }
     }
 
@@ -93,6 +114,27 @@ impl InfoReport {
             format!("{} ({})", self.file, format_bytes(self.file_bytes)),
         );
         line("format", self.format.clone());
+        if let Some(chosen) = self.heap_dump {
+            line(
+                "heap dumps",
+                format!(
+                    "{} in the file; this is #{chosen} (`--heap N` reads another)",
+                    self.heap_dumps.len()
+                ),
+            );
+            for d in &self.heap_dumps {
+                line(
+                    "",
+                    format!(
+                        "#{} at byte {}: {}, taken {}",
+                        d.number,
+                        format_count(d.offset),
+                        format_bytes(d.bytes),
+                        format_unix_time(d.time)
+                    ),
+                );
+            }
+        }
         if let Some(runtime) = &self.runtime {
             let mut value = runtime.clone();
             if let Some(platform) = &self.platform {

@@ -34,7 +34,7 @@ pub fn run(args: Args) -> Result<(), String> {
     // built for it.
     let old = match indexed_dump(&args.old, &args.index) {
         Some((dump, _)) => dump,
-        None => load_dump(&args.old)?,
+        None => load_dump(&args.old, &args.index)?,
     };
     let (new, analysis) = analyzed_dump(&args.new, &args.index)?;
     let growth = crate::progress::spin("matching objects between the dumps", || {

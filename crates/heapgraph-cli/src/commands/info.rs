@@ -15,7 +15,7 @@ pub fn run(args: Args) -> Result<(), String> {
     // Info needs no analysis: an index answers at once if there is one, but none is built for it.
     let dump = match indexed_dump(&args.report.dump, &args.report.index) {
         Some((dump, _)) => dump,
-        None => load_dump(&args.report.dump)?,
+        None => load_dump(&args.report.dump, &args.report.index)?,
     };
     let report = InfoReport::new(&dump);
     super::print(&report, args.report.json, InfoReport::render_text)

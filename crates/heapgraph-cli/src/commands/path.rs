@@ -23,7 +23,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), String> {
     let (dump, paths) = if args.report.index.no_index {
-        let dump = load_dump(&args.report.dump)?;
+        let dump = load_dump(&args.report.dump, &args.report.index)?;
         let paths = crate::progress::spin("finding the shortest chains from the roots", || {
             ShortestPaths::compute(&dump.graph)
         });

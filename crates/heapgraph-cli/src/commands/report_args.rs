@@ -1,5 +1,6 @@
 //! Arguments every report takes.
 
+use heapgraph_formats::LoadOptions;
 use heapgraph_index::IndexOptions;
 use std::path::PathBuf;
 
@@ -16,9 +17,15 @@ pub struct ReportArgs {
     pub index: IndexArgs,
 }
 
-/// Whether and where to keep the index that makes the second command on a dump instant.
+/// Which heap of the file to read, and whether and where to keep the index that makes the second command
+/// on a dump instant.
 #[derive(clap::Args)]
 pub struct IndexArgs {
+    /// Read heap dump N (from 1) of a file that holds several (the legacy hprof agent writes one per
+    /// request; `heapgraph info` lists them). Without it the first is read. A heap chosen here is read
+    /// without the index
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub heap: Option<u32>,
     /// Neither read nor write the index file (DUMP.hgi): load and analyse the dump every time
     #[arg(long)]
     pub no_index: bool,
@@ -30,8 +37,13 @@ pub struct IndexArgs {
 impl IndexArgs {
     pub fn options(&self) -> IndexOptions {
         IndexOptions {
-            disabled: self.no_index,
+            // The index holds the file's default heap.
+            disabled: self.no_index || self.heap.is_some(),
             dir: self.index_dir.clone(),
         }
+    }
+
+    pub fn load_options(&self) -> LoadOptions {
+        LoadOptions { heap: self.heap }
     }
 }

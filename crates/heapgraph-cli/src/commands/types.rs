@@ -40,14 +40,14 @@ pub fn run(args: Args) -> Result<(), String> {
                     .into(),
             );
         }
-        match shallow_histogram(path)? {
+        match shallow_histogram(path, &args.report.index)? {
             Some(counted) => Histogram::from_counts(
                 counted
                     .types
                     .into_iter()
                     .map(|t| (t.type_id, t.name, t.count, t.bytes)),
             ),
-            None => Histogram::compute(&load_dump(path)?.graph),
+            None => Histogram::compute(&load_dump(path, &args.report.index)?.graph),
         }
     } else {
         analyzed_dump(path, &args.report.index)?.1.histogram

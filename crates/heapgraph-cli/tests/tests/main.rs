@@ -6,6 +6,7 @@ mod dump_pid_fork;
 mod dump_pid_remote_exec;
 mod index;
 mod java;
+mod mat;
 mod run;
 mod util;
 mod v8;

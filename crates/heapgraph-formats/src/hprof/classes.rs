@@ -71,10 +71,16 @@ impl ClassTable {
         interner: &mut StringInterner,
     ) -> Result<ClassTable, FormatError> {
         let mut by_id = HashMap::with_capacity(dumps.len());
-        let mut classes = Vec::with_capacity(dumps.len());
+        let mut classes: Vec<Class> = Vec::with_capacity(dumps.len());
         for dump in dumps {
-            if by_id.insert(dump.id, classes.len() as u32).is_some() {
-                return err(0, format!("class {:#x} is dumped twice", dump.id));
+            if let Some(first) = by_id.insert(dump.id, classes.len() as u32) {
+                return err(
+                    dump.offset,
+                    format!(
+                        "class {:#x} is dumped twice (also at byte {}): the dump is corrupt",
+                        dump.id, classes[first as usize].dump.offset
+                    ),
+                );
             }
             let name = match records.class_names.get(&dump.id) {
                 Some(&name_id) => match records.text(data, name_id) {
@@ -104,7 +110,7 @@ impl ClassTable {
             for depth in 0.. {
                 if depth > MAX_HIERARCHY_DEPTH {
                     return err(
-                        0,
+                        classes[i].dump.offset,
                         format!(
                             "class {} has more than {MAX_HIERARCHY_DEPTH} superclasses (or is its own \
                              superclass): the dump is corrupt",

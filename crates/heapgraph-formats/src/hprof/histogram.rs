@@ -4,7 +4,7 @@
 
 use super::classes::ClassTable;
 use super::scan::Keep;
-use super::{cut_warning, FirstPass};
+use super::FirstPass;
 use crate::{Format, LoadError, LoadProgress, ShallowHistogram, TypeTally};
 use heapgraph_graph::TypeId;
 use std::fs::File;
@@ -14,9 +14,10 @@ pub(crate) fn histogram(
     path: &Path,
     file: File,
     format: Format,
+    heap: Option<u32>,
     progress: &dyn LoadProgress,
 ) -> Result<ShallowHistogram, LoadError> {
-    let first = FirstPass::read(path, &file, Keep::Tally, progress)?;
+    let first = FirstPass::read(path, &file, heap, Keep::Tally, progress)?;
     let mut tallies = vec![(0u64, 0u64); first.classes.types.len()];
     let mut count = |ty: TypeId, n: u64, size: u64| {
         let slot = &mut tallies[ty as usize];
@@ -54,14 +55,7 @@ pub(crate) fn histogram(
     Ok(ShallowHistogram {
         format,
         types,
-        warnings: cut_warning(
-            &first.records,
-            first.scan.whole_until,
-            first.map.len(),
-            first.scan.object_count,
-        )
-        .into_iter()
-        .collect(),
+        warnings: first.warnings,
     })
 }
 

@@ -13,6 +13,7 @@ mod decode;
 pub(crate) mod details;
 mod gzip;
 mod header;
+mod heaps;
 mod histogram;
 mod records;
 mod resolve;
@@ -40,10 +41,11 @@ use subrecords::HeapObject;
 pub(crate) fn load_gzip(
     path: &Path,
     file: File,
+    heap: Option<u32>,
     progress: &dyn LoadProgress,
 ) -> Result<Dump, LoadError> {
     let inflated = gzip::inflate(path, file, progress)?;
-    load(path, inflated, Format::HprofGzip, progress)
+    load(path, inflated, Format::HprofGzip, heap, progress)
 }
 
 pub(crate) use gzip::inflate;
@@ -64,12 +66,18 @@ pub(crate) struct FirstPass {
     classes: classes::ClassTable,
     interner: StringInterner,
     layout: sizes::Layout,
+    /// The heap dump read, as its index in `records.heap_dumps`.
+    chosen: usize,
+    /// What the user should hear: which of several dumps this is, a file cut short.
+    warnings: Vec<String>,
 }
 
 impl FirstPass {
+    /// Pass 1 over heap dump number `heap` (from 1) of the file, or over its first.
     fn read(
         path: &Path,
         file: &File,
+        heap: Option<u32>,
         keep: Keep,
         progress: &dyn LoadProgress,
     ) -> Result<FirstPass, LoadError> {
@@ -83,10 +91,12 @@ impl FirstPass {
             release_pages(&map, start, end)
         })
         .map_err(located)?;
-        let cut = records.cut_short.is_some();
+        let chosen = heaps::select(&records, heap).map_err(located)?;
+        // Only the file's last dump can be cut short.
+        let cut = records.cut_short.is_some() && chosen + 1 == records.heap_dumps.len();
         let mut scan = scan::scan(
             data,
-            &records.heap_segments,
+            &records.heap_dumps[chosen].segments,
             cut,
             id_size,
             keep,
@@ -103,6 +113,16 @@ impl FirstPass {
                 .map_err(located)?;
         let layout = scan.layout.layout(id_size);
         classes.apply_layout(&layout);
+        let mut warnings: Vec<String> =
+            heaps::default_warning(&records, heap).into_iter().collect();
+        if cut {
+            warnings.extend(cut_warning(
+                &records,
+                scan.whole_until,
+                data.len(),
+                scan.object_count,
+            ));
+        }
         Ok(FirstPass {
             map,
             header,
@@ -111,6 +131,8 @@ impl FirstPass {
             classes,
             interner,
             layout,
+            chosen,
+            warnings,
         })
     }
 }
@@ -131,11 +153,13 @@ fn cut_warning(
     ))
 }
 
-/// Loads an HPROF dump from `file` (the dump at `path`, or its inflated copy).
+/// Loads heap dump number `heap` (from 1; the first if `None`) of the HPROF file `file` (the dump at
+/// `path`, or its inflated copy).
 pub(crate) fn load(
     path: &Path,
     file: File,
     format: Format,
+    heap: Option<u32>,
     progress: &dyn LoadProgress,
 ) -> Result<Dump, LoadError> {
     let started = Instant::now();
@@ -148,7 +172,9 @@ pub(crate) fn load(
         mut classes,
         mut interner,
         layout,
-    } = FirstPass::read(path, &file, Keep::Objects, progress)?;
+        chosen,
+        warnings,
+    } = FirstPass::read(path, &file, heap, Keep::Objects, progress)?;
     crate::memory::check_fits(path, scan.object_count * GRAPH_BYTES_PER_OBJECT_FLOOR)?;
     let data: &[u8] = &map;
     let id_size = header.id_size;
@@ -187,7 +213,6 @@ pub(crate) fn load(
     })
     .map_err(located)?;
     release_pages(&map, 0, data.len());
-    let data_len = data.len();
 
     let type_table = std::mem::take(&mut classes.types);
     let details = details::JavaDetails {
@@ -218,14 +243,6 @@ pub(crate) fn load(
     })
     .map_err(|e| LoadError::graph_bug(path, e))?;
 
-    let warnings = cut_warning(
-        &records,
-        scan.whole_until,
-        data_len,
-        graph.node_count() as u64,
-    )
-    .into_iter()
-    .collect();
     let mut meta = serde_json::Map::new();
     let references = match (id_size, layout.ref_size) {
         (8, 4) => "compressed references",
@@ -245,13 +262,17 @@ pub(crate) fn load(
         .into(),
     );
     meta.insert("hprof_version".into(), header.version.into());
-    meta.insert("time".into(), (header.timestamp_ms as f64 / 1000.0).into());
+    meta.insert(
+        "time".into(),
+        heaps::unix_time(&header, &records.heap_dumps[chosen]).into(),
+    );
     meta.insert("id_size".into(), id_size.into());
     meta.insert(
         "compressed_references".into(),
         (layout.ref_size == 4 && id_size == 8).into(),
     );
     meta.insert("object_alignment".into(), layout.alignment.into());
+    heaps::describe(&records, &header, chosen, &mut meta);
     Ok(Dump {
         path: path.to_path_buf(),
         format,

@@ -25,6 +25,29 @@ pub struct Frame {
     pub class_serial: u32,
 }
 
+/// One heap dump in the file: a HEAP DUMP record, or HEAP DUMP SEGMENT records up to a HEAP DUMP END.
+/// The legacy hprof agent writes one per request, so a file may hold several (numbered from 1, as MAT's
+/// `#1`, `#2`).
+#[derive(Clone, Debug, Default)]
+pub struct HeapDump {
+    /// Where its first record starts.
+    pub offset: usize,
+    /// Its first record's time field: microseconds after the header's timestamp.
+    pub micros: u32,
+    /// Its record bodies.
+    pub segments: Vec<Range<usize>>,
+}
+
+impl HeapDump {
+    /// Bytes of heap records, headers included.
+    pub fn bytes(&self) -> u64 {
+        self.segments
+            .iter()
+            .map(|s| (s.len() + RECORD_HEADER) as u64)
+            .sum()
+    }
+}
+
 #[derive(Default)]
 pub struct Records {
     /// UTF8 string id -> its bytes' range in the file.
@@ -36,8 +59,8 @@ pub struct Records {
     pub frames: HashMap<u64, Frame>,
     /// Stack trace serial -> frame ids, innermost first.
     pub traces: HashMap<u32, Vec<u64>>,
-    /// Bodies of HEAP DUMP and HEAP DUMP SEGMENT records.
-    pub heap_segments: Vec<Range<usize>>,
+    /// Every heap dump in the file, in file order; never empty.
+    pub heap_dumps: Vec<HeapDump>,
     /// Where the last whole record ends.
     pub end: usize,
     /// Set when the file was cut short: why, in words. The last heap segment may then be incomplete, and
@@ -68,8 +91,22 @@ pub fn walk(
     let mut r = Records::default();
     let mut offset = start;
     let mut released = 0;
-    // Segmented dumps end with HEAP DUMP END; a file without it was cut at a record boundary.
+    // Segmented dumps end with HEAP DUMP END; a file without it was cut at a record boundary. A HEAP DUMP
+    // record is a whole dump (MAT and jhat count them the same way).
     let mut open_segments = false;
+    let heap_record =
+        |r: &mut Records, offset: usize, micros: u32, body: Range<usize>, open: bool| {
+            if !open {
+                r.heap_dumps.push(HeapDump {
+                    offset,
+                    micros,
+                    segments: Vec::new(),
+                });
+            }
+            if let Some(dump) = r.heap_dumps.last_mut() {
+                dump.segments.push(body);
+            }
+        };
     while offset < data.len() {
         if data.len() - offset < RECORD_HEADER {
             r.cut_short = Some(format!(
@@ -80,7 +117,7 @@ pub fn walk(
         }
         let mut c = Cursor::new(data, offset, id_size);
         let tag = c.u1("a record tag")?;
-        c.u4("a record's time")?;
+        let micros = c.u4("a record's time")?;
         let len = c.u4("a record's length")? as usize;
         let body_start = c.pos();
         let left = data.len() - body_start;
@@ -89,7 +126,13 @@ pub fn walk(
                 "the record at byte {offset} (tag {tag:#04x}) says it has {len} bytes but only {left} remain"
             ));
             if matches!(tag, TAG_HEAP_DUMP | TAG_HEAP_DUMP_SEGMENT) {
-                r.heap_segments.push(body_start..data.len());
+                heap_record(
+                    &mut r,
+                    offset,
+                    micros,
+                    body_start..data.len(),
+                    open_segments,
+                );
             }
             offset = data.len();
             break;
@@ -135,9 +178,12 @@ pub fn walk(
                     .collect();
                 r.traces.insert(serial, frames);
             }
-            TAG_HEAP_DUMP => r.heap_segments.push(body.clone()),
+            TAG_HEAP_DUMP => {
+                heap_record(&mut r, offset, micros, body.clone(), open_segments);
+                open_segments = false;
+            }
             TAG_HEAP_DUMP_SEGMENT => {
-                r.heap_segments.push(body.clone());
+                heap_record(&mut r, offset, micros, body.clone(), open_segments);
                 open_segments = true;
             }
             TAG_HEAP_DUMP_END => open_segments = false,
@@ -152,7 +198,7 @@ pub fn walk(
     if open_segments && r.cut_short.is_none() {
         r.cut_short = Some("the heap dump segments are not followed by HEAP DUMP END".into());
     }
-    if r.heap_segments.is_empty() {
+    if r.heap_dumps.is_empty() {
         let why = r.cut_short.map_or(String::new(), |w| format!(" ({w})"));
         return err(
             offset,

@@ -69,6 +69,8 @@ pub struct Value {
 
 /// A CLASS DUMP: the class object's references and its own (not inherited) instance fields.
 pub struct ClassDump {
+    /// File offset of the sub-record, for errors about the class.
+    pub offset: usize,
     pub id: u64,
     pub super_id: u64,
     pub loader: u64,
@@ -175,7 +177,7 @@ pub fn parse<'a>(c: &mut Cursor<'a>) -> Result<SubRecord<'a>, FormatError> {
             r.trace_serial = Some(c.u4("a thread root's stack trace serial")?);
             SubRecord::Root(r)
         }
-        TAG_CLASS_DUMP => SubRecord::Object(HeapObject::Class(class_dump(c)?)),
+        TAG_CLASS_DUMP => SubRecord::Object(HeapObject::Class(class_dump(c, at)?)),
         TAG_INSTANCE => {
             let id = c.id("an instance's id")?;
             c.u4("an instance's stack trace serial")?;
@@ -232,7 +234,7 @@ pub fn parse<'a>(c: &mut Cursor<'a>) -> Result<SubRecord<'a>, FormatError> {
     })
 }
 
-fn class_dump(c: &mut Cursor<'_>) -> Result<ClassDump, FormatError> {
+fn class_dump(c: &mut Cursor<'_>, offset: usize) -> Result<ClassDump, FormatError> {
     let id = c.id("a class dump's class id")?;
     c.u4("a class dump's stack trace serial")?;
     let super_id = c.id("a class dump's superclass id")?;
@@ -263,6 +265,7 @@ fn class_dump(c: &mut Cursor<'_>) -> Result<ClassDump, FormatError> {
         fields.push((name, ty));
     }
     Ok(ClassDump {
+        offset,
         id,
         super_id,
         loader,

@@ -391,3 +391,44 @@ fn gzip_dumps_are_inflated_and_checked() {
     assert!(e.message.contains("does not hold a heap dump"), "{e}");
     std::fs::remove_file(path).unwrap();
 }
+
+#[test]
+fn a_file_of_several_heap_dumps_reads_the_one_chosen() {
+    use crate::{load_with, LoadOptions};
+    // Two dumps, as the legacy hprof agent writes them: a HEAP DUMP record, then segments and an END.
+    let mut w = Writer::new("JAVA PROFILE 1.0.2", 8);
+    w.class_name(0x100, 1, "app/Thing");
+    w.class(0x100, 0, &[], &[]);
+    w.instance(0x1000, 0x100, &[]);
+    let first = std::mem::take(&mut w.heap);
+    w.record(0x0C, &first);
+    let second_at = w.bytes.len();
+    w.class(0x100, 0, &[], &[]);
+    w.instance(0x1000, 0x100, &[]);
+    w.instance(0x1010, 0x100, &[]);
+    let bytes = w.finish(true, 0);
+    let path = write_temp("two-heaps", &bytes);
+    let read = |heap| load_with(&path, &LoadOptions { heap }, &NoProgress);
+    let first = read(None).unwrap();
+    assert_eq!(first.graph.node_count(), 2);
+    assert_eq!(first.meta["heap_dump"], 1);
+    assert_eq!(first.meta["heap_dumps"][1]["offset"], second_at);
+    assert!(first.stats.warnings[0].contains("holds 2 heap dumps"));
+    let second = read(Some(2)).unwrap();
+    assert_eq!(second.graph.node_count(), 3);
+    assert!(second.stats.warnings.is_empty());
+    let e = read(Some(3)).err().unwrap();
+    assert!(e.message.contains("give --heap 1 to --heap 2"), "{e}");
+
+    // Within one dump, a class dumped twice is corrupt, and the error names the second sub-record.
+    let mut w = Writer::new("JAVA PROFILE 1.0.2", 8);
+    w.class(0x100, 0, &[], &[]);
+    let again = w.heap.len();
+    w.class(0x100, 0, &[], &[]);
+    let header = w.bytes.len() + 9;
+    std::fs::write(&path, w.finish(false, 0)).unwrap();
+    let e = load(&path, &NoProgress).err().unwrap();
+    assert_eq!(e.offset, Some((header + again) as u64), "{e}");
+    assert!(e.message.contains(&format!("also at byte {header}")), "{e}");
+    std::fs::remove_file(path).unwrap();
+}
