@@ -2,7 +2,7 @@
 //! came from an index file, the dump mapped again (decompressed again, if gzipped) on the first report
 //! that asks for a detail. Commands that print no value previews never touch the dump at all.
 
-use crate::{hprof, pages, NoProgress};
+use crate::{gzip, pages, NoProgress};
 use memmap2::Mmap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -59,7 +59,7 @@ impl DumpBytes {
             let Reopen { path, gzip } = self.reopen.as_ref()?;
             let file = std::fs::File::open(path).ok()?;
             let file = match gzip {
-                true => hprof::inflate(path, file, &NoProgress).ok()?,
+                true => gzip::inflate(path, file, &NoProgress).ok()?,
                 false => file,
             };
             pages::map_dump(path, &file).ok()

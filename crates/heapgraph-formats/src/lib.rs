@@ -7,6 +7,7 @@ mod detect;
 mod dump_bytes;
 mod edges;
 mod error;
+mod gzip;
 pub mod hprof;
 pub mod memory;
 mod pages;
@@ -84,7 +85,7 @@ pub fn shallow_histogram(
     Ok(match format {
         Format::Hprof => Some(hprof::histogram(path, file, format, heap, progress)?),
         Format::HprofGzip => {
-            let inflated = hprof::inflate(path, file, progress)?;
+            let inflated = gzip::inflate(path, file, progress)?;
             Some(hprof::histogram(path, inflated, format, heap, progress)?)
         }
         _ => None,
@@ -115,12 +116,23 @@ pub fn load_with(
             ),
         ));
     }
+    let compressed_bytes = file.metadata().map_or(0, |m| m.len());
+    let file = match format.is_gzip() {
+        true => gzip::inflate(path, file, progress)?,
+        false => file,
+    };
     let dump = match format {
         Format::PythonHgd => python::load(path, file, progress),
-        Format::Hprof => hprof::load(path, file, Format::Hprof, heap, progress),
-        Format::HprofGzip => hprof::load_gzip(path, file, heap, progress),
-        Format::V8Snapshot => v8::load(path, file, progress),
+        Format::Hprof | Format::HprofGzip => hprof::load(path, file, format, heap, progress),
+        Format::V8Snapshot | Format::V8SnapshotGzip => v8::load(path, file, format, progress),
     };
+    let dump = dump.map(|mut dump| {
+        if format.is_gzip() {
+            dump.meta
+                .insert("compressed_bytes".into(), compressed_bytes.into());
+        }
+        dump
+    });
     // The parsers' per-chunk temporaries are freed by now (see `release_freed_heap`).
     heapgraph_graph::release_freed_heap();
     dump
@@ -134,13 +146,15 @@ pub fn reopen_details(
     format: Format,
     saved: SavedDetails,
 ) -> Option<Box<dyn NodeDetailSource>> {
-    let bytes = DumpBytes::reopen(path.to_path_buf(), format == Format::HprofGzip);
+    let bytes = DumpBytes::reopen(path.to_path_buf(), format.is_gzip());
     Some(match format {
         Format::PythonHgd => Box::new(python::details::PythonDetails::reopen(bytes, saved)?),
         Format::Hprof | Format::HprofGzip => {
             Box::new(hprof::details::JavaDetails::reopen(bytes, saved)?)
         }
-        Format::V8Snapshot => Box::new(v8::details::V8Details::reopen(bytes, saved)?),
+        Format::V8Snapshot | Format::V8SnapshotGzip => {
+            Box::new(v8::details::V8Details::reopen(bytes, saved)?)
+        }
     })
 }
 
@@ -157,16 +171,27 @@ fn open(path: &Path) -> Result<(std::fs::File, Format), LoadError> {
     }
     let mut head = [0u8; 32];
     let n = read_prefix(&file, &mut head).map_err(|e| LoadError::io(path, e))?;
-    match detect(&head[..n]) {
-        Some(format) => Ok((file, format)),
-        None => Err(LoadError::new(
-            path,
-            Some(0),
-            "is not a heap dump heapgraph can read (unknown first bytes); it reads heapgraph Python dumps \
-             (.hgd, made by `heapgraph dumper`), Java HPROF heap dumps and V8 heap snapshots \
-             (.heapsnapshot)",
-        )),
-    }
+    let format = match detect(&head[..n]) {
+        Some(Format::HprofGzip) => gzip::peek(&file).ok_or_else(|| {
+            LoadError::new(
+                path,
+                None,
+                "is gzip-compressed but does not hold a heap dump heapgraph can read (it reads gzipped \
+                 HPROF dumps and V8 heap snapshots)",
+            )
+        })?,
+        Some(format) => format,
+        None => {
+            return Err(LoadError::new(
+                path,
+                Some(0),
+                "is not a heap dump heapgraph can read (unknown first bytes); it reads heapgraph Python \
+                 dumps (.hgd, made by `heapgraph dumper`), Java HPROF heap dumps and V8 heap snapshots \
+                 (.heapsnapshot), plain or gzipped",
+            ))
+        }
+    };
+    Ok((file, format))
 }
 
 /// Corrupt copies of a dump for the readers' robustness tests: each with one bit flipped at a

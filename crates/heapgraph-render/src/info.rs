@@ -11,7 +11,10 @@ use std::fmt::Write;
 #[derive(Serialize)]
 pub struct InfoReport {
     pub file: String,
+    /// The dump's bytes, uncompressed.
     pub file_bytes: u64,
+    /// The file's own size, when it is gzip-compressed.
+    pub compressed_bytes: Option<u64>,
     pub format: String,
     /// Runtime name and version, e.g. `cpython 3.11.7`.
     pub runtime: Option<String>,
@@ -74,6 +77,7 @@ impl InfoReport {
         InfoReport {
             file: dump.path.display().to_string(),
             file_bytes: dump.stats.file_bytes,
+            compressed_bytes: meta("compressed_bytes").and_then(Value::as_u64),
             format: dump.format.name().to_string(),
             runtime,
             platform: text("platform"),
@@ -109,10 +113,15 @@ impl InfoReport {
         let mut line = |key: &str, value: String| {
             let _ = writeln!(out, "{key:<11} {value}");
         };
-        line(
-            "file",
-            format!("{} ({})", self.file, format_bytes(self.file_bytes)),
-        );
+        let size = match self.compressed_bytes {
+            Some(compressed) => format!(
+                "{} gzipped, {} uncompressed",
+                format_bytes(compressed),
+                format_bytes(self.file_bytes)
+            ),
+            None => format_bytes(self.file_bytes),
+        };
+        line("file", format!("{} ({size})", self.file));
         line("format", self.format.clone());
         if let Some(chosen) = self.heap_dump {
             line(

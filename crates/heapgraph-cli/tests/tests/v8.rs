@@ -58,3 +58,44 @@ fn every_command_reads_v8_snapshots() {
     ok(&["unreferenced", &first]);
     ok(&["dominators", &first, "--depth", "2"]);
 }
+
+/// A gzipped snapshot (`.heapsnapshot.gz`, as bug reports attach them) answers as the plain one does, from
+/// the dump and again from its index, and `info` gives both sizes.
+#[test]
+fn gzipped_snapshots_read_as_the_plain_ones() {
+    let scratch = Scratch::new("cli-v8-gzip");
+    make_snapshots(&scratch.0, 200);
+    let plain = scratch.0.join("first.heapsnapshot");
+    let status = std::process::Command::new("gzip")
+        .args(["-k", "-6"])
+        .arg(&plain)
+        .status()
+        .expect("run gzip");
+    assert!(status.success());
+    let gz = scratch.0.join("first.heapsnapshot.gz");
+    let (plain, gz) = (plain.display().to_string(), gz.display().to_string());
+    let plain_bytes = std::fs::metadata(&plain).unwrap().len();
+    let gz_bytes = std::fs::metadata(&gz).unwrap().len();
+
+    let info = crate::util::json_of(&["info", "--json", &gz]);
+    assert_eq!(info["format"], "V8 heap snapshot (Node.js, Chrome; gzip)");
+    assert_eq!(info["file_bytes"], plain_bytes);
+    assert_eq!(info["compressed_bytes"], gz_bytes);
+    let text = ok(&["info", &gz]);
+    let file_line = text.lines().next().unwrap();
+    assert!(
+        file_line.contains("gzipped,") && file_line.ends_with("uncompressed)"),
+        "{file_line}"
+    );
+
+    let plain_types = ok(&["types", &plain, "--top", "0", "--json", "--no-index"]);
+    for _from_the_index_too in 0..2 {
+        let gz_types = ok(&["types", &gz, "--top", "0", "--json"]);
+        assert_eq!(
+            gz_types.replace(&gz, "DUMP"),
+            plain_types.replace(&plain, "DUMP")
+        );
+        let retainers = ok(&["retainers", &gz, "Leaky"]);
+        assert!(retainers.contains("global.holder.items"), "{retainers}");
+    }
+}

@@ -11,7 +11,6 @@ mod classes;
 mod cursor;
 mod decode;
 pub(crate) mod details;
-mod gzip;
 mod header;
 mod heaps;
 mod histogram;
@@ -22,7 +21,6 @@ mod scan;
 mod sizes;
 mod subrecords;
 
-pub use gzip::GZIP_MAGIC;
 pub use header::MAGIC_PREFIX;
 
 use crate::dump_bytes::DumpBytes;
@@ -37,18 +35,6 @@ use std::path::Path;
 use std::time::Instant;
 use subrecords::HeapObject;
 
-/// Loads a gzip-compressed HPROF dump (see [`gzip`]).
-pub(crate) fn load_gzip(
-    path: &Path,
-    file: File,
-    heap: Option<u32>,
-    progress: &dyn LoadProgress,
-) -> Result<Dump, LoadError> {
-    let inflated = gzip::inflate(path, file, progress)?;
-    load(path, inflated, Format::HprofGzip, heap, progress)
-}
-
-pub(crate) use gzip::inflate;
 pub(crate) use histogram::histogram;
 
 /// Memory the rest of a load surely takes per object counted in pass 1, edges aside: the numbering (address

@@ -45,9 +45,11 @@ const BYTES_PER_NODE_FLOOR: u64 = 45;
 /// Per snapshot edge: its parsed columns (type, name, target: 9 B) and the graph's target and label (8 B).
 const BYTES_PER_EDGE_FLOOR: u64 = 17;
 
+/// Loads the snapshot in `file` (the one at `path`, or its inflated copy).
 pub(crate) fn load(
     path: &Path,
     file: File,
+    format: Format,
     progress: &dyn LoadProgress,
 ) -> Result<Dump, LoadError> {
     let started = Instant::now();
@@ -222,7 +224,7 @@ pub(crate) fn load(
     );
     Ok(Dump {
         path: path.to_path_buf(),
-        format: Format::V8Snapshot,
+        format,
         graph,
         meta,
         stats: LoadStats {

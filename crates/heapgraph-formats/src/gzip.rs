@@ -1,5 +1,7 @@
-//! gzip-compressed HPROF (`jcmd GC.heap_dump -gz=1`, `-XX:HeapDumpGzipLevel`): inflated once into an
-//! unnamed temporary file, which the reader then maps like any dump.
+//! gzip-compressed dumps: HPROF (`jcmd GC.heap_dump -gz=1`, `-XX:HeapDumpGzipLevel`) and V8 snapshots
+//! (`.heapsnapshot.gz`, as bug reports attach them). What is inside is told from its first inflated bytes
+//! ([`peek`]); the whole stream is then inflated once, sequentially, into an unnamed temporary file, which
+//! the reader maps like any dump.
 //!
 //! A temporary file rather than memory because the dumps worth compressing are the big ones: the inflated
 //! bytes live in the page cache, which the kernel can write out under pressure, instead of in our heap. The
@@ -7,8 +9,7 @@
 //! HotSpot writes independent gzip members of 1 MiB each; they are inflated one after another (plain gzip
 //! and `gzip -c` output read the same way).
 
-use super::header::MAGIC_PREFIX;
-use crate::{LoadError, LoadProgress};
+use crate::{detect, Format, LoadError, LoadProgress};
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
@@ -17,7 +18,27 @@ use std::path::Path;
 /// The gzip signature: ID1, ID2 and the deflate method.
 pub const GZIP_MAGIC: [u8; 3] = [0x1f, 0x8b, 0x08];
 
-/// Inflates `file` into an unnamed temporary file (in `TMPDIR`), which must hold an HPROF dump.
+/// The format of the dump gzipped in `file`, from its first inflated bytes: HPROF or V8 (their gzipped
+/// variants), or `None` for anything else.
+pub fn peek(mut file: &File) -> Option<Format> {
+    file.seek(SeekFrom::Start(0)).ok()?;
+    let mut head = [0u8; 32];
+    let mut input = MultiGzDecoder::new(file);
+    let mut filled = 0;
+    while filled < head.len() {
+        match input.read(&mut head[filled..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => filled += n,
+        }
+    }
+    match detect(&head[..filled])? {
+        Format::Hprof => Some(Format::HprofGzip),
+        Format::V8Snapshot => Some(Format::V8SnapshotGzip),
+        _ => None,
+    }
+}
+
+/// Inflates `file` into an unnamed temporary file (in `TMPDIR`); [`peek`] has said what it holds.
 pub fn inflate(
     path: &Path,
     mut file: File,
@@ -63,16 +84,6 @@ pub fn inflate(
                 ))
             }
         };
-        let checked = (inflated as usize).min(MAGIC_PREFIX.len());
-        let upto = (checked + n).min(MAGIC_PREFIX.len());
-        if buf[..upto - checked] != MAGIC_PREFIX[checked..upto] {
-            return Err(LoadError::new(
-                path,
-                None,
-                "is gzip-compressed but does not hold a heap dump heapgraph can read (it reads gzipped \
-                 HPROF)",
-            ));
-        }
         out.write_all(&buf[..n]).map_err(|e| {
             LoadError::new(
                 path,
