@@ -12,7 +12,7 @@ use crate::histogram::Histogram;
 use crate::paths::ShortestPaths;
 use crate::retained::RetainedSizes;
 use crate::unreferenced::{referenced, UnreferencedReport};
-use heapgraph_graph::{release_freed_heap, Graph};
+use heapgraph_graph::{release_freed_heap, Graph, GraphError, MappedColumns, SavedColumns};
 
 /// All analyses of one graph.
 pub struct Analysis {
@@ -22,6 +22,38 @@ pub struct Analysis {
     /// Sorted by shallow size, with the retained column filled.
     pub histogram: Histogram,
     pub unreferenced: UnreferencedReport,
+}
+
+impl Analysis {
+    /// Hands every analysis's arrays to an index file.
+    pub fn save<'a>(&'a self, out: &mut SavedColumns<'a>) {
+        self.dominators.save(out);
+        self.retained.save(out);
+        self.paths.save(out);
+        self.histogram.save(out);
+        self.unreferenced.save(out);
+    }
+
+    /// The analyses [`Analysis::save`] wrote of `graph`, each checked against it.
+    pub fn from_columns(
+        columns: &MappedColumns<'_>,
+        graph: &Graph,
+    ) -> Result<Analysis, GraphError> {
+        let n = graph.node_count();
+        let dominators = Dominators::from_columns(columns, n)?;
+        let retained = RetainedSizes::from_columns(columns, &dominators, graph.type_count())?;
+        let paths = ShortestPaths::from_columns(columns, n, graph.edge_count())?;
+        let histogram = Histogram::from_columns(columns, graph, &retained)?;
+        let unreferenced =
+            UnreferencedReport::from_columns(columns, graph, histogram.total_shallow_bytes)?;
+        Ok(Analysis {
+            dominators,
+            retained,
+            paths,
+            histogram,
+            unreferenced,
+        })
+    }
 }
 
 /// Runs every analysis on `graph`.

@@ -42,7 +42,10 @@
 //! they stay in the graph and are reported as unreachable.
 
 use crate::node_bits::{NodeBits, SharedNodeBits};
-use heapgraph_graph::{counts_to_ends, prefetch, Column, EdgeCursor, Graph, NodeId};
+use heapgraph_graph::{
+    counts_to_ends, prefetch, Column, EdgeCursor, Graph, GraphError, MappedColumns, NodeId,
+    SavedColumns,
+};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
@@ -129,7 +132,7 @@ impl Dominators {
     /// A tree as [`Dominators::saved`] gave it (an index file's), checked so that no query can index out
     /// of bounds: `pre` has one entry per node of a graph of `node_count` nodes, every preorder number and
     /// node is in range, and every immediate dominator precedes its vertex.
-    pub fn from_saved(saved: SavedDominators, node_count: usize) -> Result<Dominators, String> {
+    fn from_saved(saved: SavedDominators, node_count: usize) -> Result<Dominators, String> {
         let SavedDominators { pre, vertex, idom } = saved;
         let vertices = vertex.len();
         if pre.len() != node_count
@@ -162,13 +165,25 @@ impl Dominators {
         })
     }
 
-    /// The tree's arrays, for an index file to keep.
-    pub fn saved(&self) -> SavedDominators {
-        SavedDominators {
-            pre: self.pre.clone(),
-            vertex: self.vertex().clone(),
-            idom: self.idom.clone(),
-        }
+    /// Hands the tree's arrays to an index file.
+    pub fn save<'a>(&'a self, out: &mut SavedColumns<'a>) {
+        out.put(PRE, &self.pre);
+        out.put(VERTEX, self.vertex());
+        out.put(IDOM, &self.idom);
+    }
+
+    /// The tree [`Dominators::save`] wrote, for a graph of `node_count` nodes, checked (see
+    /// [`Dominators::from_saved`]).
+    pub fn from_columns(
+        columns: &MappedColumns<'_>,
+        node_count: usize,
+    ) -> Result<Dominators, GraphError> {
+        let saved = SavedDominators {
+            pre: columns.column(PRE)?,
+            vertex: columns.column(VERTEX)?,
+            idom: columns.column(IDOM)?,
+        };
+        Dominators::from_saved(saved, node_count).map_err(GraphError::Saved)
     }
 
     /// The immediate dominator of `node`.
@@ -280,11 +295,15 @@ impl Dominators {
 }
 
 /// The arrays of a [`Dominators`], as an index file keeps them (see [`Dominators::from_saved`]).
-pub struct SavedDominators {
-    pub pre: Column<u32>,
-    pub vertex: Column<NodeId>,
-    pub idom: Column<u32>,
+struct SavedDominators {
+    pre: Column<u32>,
+    vertex: Column<NodeId>,
+    idom: Column<u32>,
 }
+
+const PRE: &str = "dominators.pre";
+const VERTEX: &str = "dominators.vertex";
+const IDOM: &str = "dominators.idom";
 
 /// Subtree sizes of a tree given as `idom` (`idom[v] < v`): one sweep from the last vertex adds each
 /// size into its parent's, as the retained sizes do with bytes.

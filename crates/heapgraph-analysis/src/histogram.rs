@@ -4,9 +4,13 @@
 //! sizes per type join later, once the dominator tree exists, so that `heapgraph types` can show both.
 
 use crate::retained::RetainedSizes;
-use heapgraph_graph::{Graph, TypeId};
+use heapgraph_graph::{same_lengths, Graph, GraphError, MappedColumns, SavedColumns, TypeId};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+const TYPES: &str = "histogram.types";
+const COUNTS: &str = "histogram.counts";
+const SHALLOW: &str = "histogram.shallow";
 
 /// One type's line in the histogram.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -106,6 +110,43 @@ impl Histogram {
         };
         histogram.sort_by(SortKey::Size);
         histogram
+    }
+
+    /// Hands the counts to an index file: type, count and shallow bytes per row (names and shares
+    /// follow from them).
+    pub fn save(&self, out: &mut SavedColumns<'_>) {
+        let column = |f: fn(&TypeRow) -> u64| self.rows.iter().map(f).collect::<Vec<u64>>();
+        out.put_owned(
+            TYPES,
+            self.rows.iter().map(|r| r.type_id).collect::<Vec<_>>(),
+        );
+        out.put_owned(COUNTS, column(|r| r.count));
+        out.put_owned(SHALLOW, column(|r| r.shallow_bytes));
+    }
+
+    /// The histogram [`Histogram::save`] wrote of `graph`, with the retained column filled from
+    /// `retained`.
+    pub fn from_columns(
+        columns: &MappedColumns<'_>,
+        graph: &Graph,
+        retained: &RetainedSizes,
+    ) -> Result<Histogram, GraphError> {
+        let types = columns.column::<u32>(TYPES)?;
+        let (counts, shallow) = (
+            columns.column::<u64>(COUNTS)?,
+            columns.column::<u64>(SHALLOW)?,
+        );
+        same_lengths("histogram", &[types.len(), counts.len(), shallow.len()])?;
+        if types.iter().any(|&t| t as usize >= graph.type_count()) {
+            return Err(GraphError::Saved(
+                "its histogram names a type that does not exist".into(),
+            ));
+        }
+        let rows =
+            (0..types.len()).map(|i| (types[i], graph.type_name(types[i]), counts[i], shallow[i]));
+        let mut histogram = Histogram::from_counts(rows);
+        histogram.add_retained(retained);
+        Ok(histogram)
     }
 
     /// Fills the retained column from per-type retained sizes.

@@ -64,13 +64,13 @@ pub mod top;
 pub mod unreferenced;
 
 pub use analysis::{analyze, Analysis};
-pub use dominators::{DfsDominators, Dominators, Idom, SavedDominators};
+pub use dominators::{DfsDominators, Dominators, Idom};
 pub use growth::{Growth, TypeGrowth};
 pub use histogram::{Histogram, SortKey, TypeRow};
 pub use neighbourhood::{Direction, Neighbourhood, WalkLimits};
 pub use node_bits::NodeBits;
 pub use paths::{Parent, PathStep, ShortestPaths};
-pub use retained::{RetainedSizes, SavedRetained};
+pub use retained::RetainedSizes;
 pub use retainer_tree::{instances_of, Branch, Folded, Held, MergedStep, RetainerTree, TreeLimits};
 pub use top::{top_retainers, Retainer};
 pub use unreferenced::{ObjectGroup, TypeCount, Unreferenced, UnreferencedReport};

@@ -10,7 +10,9 @@
 //! The BFS is sequential and deterministic: roots in the graph's root order, edges in the dump's order.
 //! It runs beside the retained sizes, on the other core, after the dominators (see `analysis.rs`).
 
-use heapgraph_graph::{prefetch, Column, EdgeLabel, Graph, NodeId};
+use heapgraph_graph::{
+    prefetch, Column, EdgeLabel, Graph, GraphError, MappedColumns, NodeId, SavedColumns,
+};
 use rayon::prelude::*;
 use std::collections::VecDeque;
 
@@ -44,6 +46,8 @@ pub struct ShortestPaths {
     via: Column<u32>,
     reached: usize,
 }
+
+const VIA: &str = "paths.via";
 
 impl ShortestPaths {
     pub fn compute(graph: &Graph) -> ShortestPaths {
@@ -111,7 +115,7 @@ impl ShortestPaths {
     /// Edges as [`ShortestPaths::saved`] gave them (an index file's), checked: one per node of a graph of
     /// `node_count` nodes and `edge_count` edges, each an edge or a mark. A walk up forged edges could
     /// still loop; [`ShortestPaths::path_to`] stops after `node_count` steps.
-    pub fn from_saved(
+    fn from_saved(
         via: Column<u32>,
         node_count: usize,
         edge_count: usize,
@@ -140,9 +144,20 @@ impl ShortestPaths {
         Ok(ShortestPaths { via, reached })
     }
 
-    /// The edge array, for an index file to keep.
-    pub fn saved(&self) -> &Column<u32> {
-        &self.via
+    /// Hands the edge array to an index file.
+    pub fn save<'a>(&'a self, out: &mut SavedColumns<'a>) {
+        out.put(VIA, &self.via);
+    }
+
+    /// The paths [`ShortestPaths::save`] wrote, checked against a graph of `node_count` nodes and
+    /// `edge_count` edges (see [`ShortestPaths::from_saved`]).
+    pub fn from_columns(
+        columns: &MappedColumns<'_>,
+        node_count: usize,
+        edge_count: usize,
+    ) -> Result<ShortestPaths, GraphError> {
+        ShortestPaths::from_saved(columns.column(VIA)?, node_count, edge_count)
+            .map_err(GraphError::Saved)
     }
 
     /// How the BFS reached `node` of `graph`.

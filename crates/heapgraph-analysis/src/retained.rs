@@ -9,7 +9,10 @@
 //! otherwise a linked list of 1000 nodes would count its tail 1000 times.
 
 use crate::dominators::Dominators;
-use heapgraph_graph::{Column, Graph, NarrowFiller, NarrowValues, NodeId, TypeId};
+use heapgraph_graph::{
+    Column, Graph, GraphError, MappedColumns, NarrowFiller, NarrowValues, NodeId, SavedColumns,
+    TypeId,
+};
 /// Marks an unreachable node in node-to-preorder.
 const NONE: u32 = u32::MAX;
 use rayon::prelude::*;
@@ -61,7 +64,7 @@ impl RetainedSizes {
     /// Sizes as [`RetainedSizes::saved`] gave them (an index file's): per preorder vertex of `dominators`
     /// in 4 bytes, `u32::MAX` marking one of the big ones, and per type of the graph they belong to.
     /// Fails if the lengths do not match or a big one names a vertex that does not exist.
-    pub fn from_saved(
+    fn from_saved(
         dominators: &Dominators,
         saved: SavedRetained,
         type_count: usize,
@@ -91,15 +94,30 @@ impl RetainedSizes {
         })
     }
 
-    /// The sizes as an index file keeps them (see [`RetainedSizes::from_saved`]); the big ones by vertex.
-    pub fn saved(&self) -> SavedRetained {
-        let big = self.by_vertex.big_entries();
-        SavedRetained {
-            by_vertex: self.by_vertex.dense().clone(),
-            big_vertices: big.iter().map(|&(v, _)| v).collect::<Vec<_>>().into(),
-            big_sizes: big.iter().map(|&(_, s)| s).collect::<Vec<_>>().into(),
-            by_type: self.by_type.clone(),
-        }
+    /// Hands the sizes to an index file: 4 bytes per vertex, the big ones beside by vertex.
+    pub fn save<'a>(&'a self, out: &mut SavedColumns<'a>) {
+        let (big_vertices, big_sizes): (Vec<u32>, Vec<u64>) =
+            self.by_vertex.big_entries().into_iter().unzip();
+        out.put(BY_VERTEX, self.by_vertex.dense());
+        out.put_owned(BIG_VERTICES, big_vertices);
+        out.put_owned(BIG_SIZES, big_sizes);
+        out.put(BY_TYPE, &self.by_type);
+    }
+
+    /// The sizes [`RetainedSizes::save`] wrote, checked against `dominators` and the graph's
+    /// `type_count` (see [`RetainedSizes::from_saved`]).
+    pub fn from_columns(
+        columns: &MappedColumns<'_>,
+        dominators: &Dominators,
+        type_count: usize,
+    ) -> Result<RetainedSizes, GraphError> {
+        let saved = SavedRetained {
+            by_vertex: columns.column(BY_VERTEX)?,
+            big_vertices: columns.column(BIG_VERTICES)?,
+            big_sizes: columns.column(BIG_SIZES)?,
+            by_type: columns.column::<u64>(BY_TYPE)?.to_vec(),
+        };
+        RetainedSizes::from_saved(dominators, saved, type_count).map_err(GraphError::Saved)
     }
 
     /// Retained size of `node` (0 if unreachable).
@@ -137,12 +155,17 @@ impl RetainedSizes {
 }
 
 /// The arrays of a [`RetainedSizes`], as an index file keeps them (see [`RetainedSizes::from_saved`]).
-pub struct SavedRetained {
-    pub by_vertex: Column<u32>,
-    pub big_vertices: Column<u32>,
-    pub big_sizes: Column<u64>,
-    pub by_type: Vec<u64>,
+struct SavedRetained {
+    by_vertex: Column<u32>,
+    big_vertices: Column<u32>,
+    big_sizes: Column<u64>,
+    by_type: Vec<u64>,
 }
+
+const BY_VERTEX: &str = "retained.by_vertex";
+const BIG_VERTICES: &str = "retained.big_vertices";
+const BIG_SIZES: &str = "retained.big_sizes";
+const BY_TYPE: &str = "retained.by_type";
 
 /// Walks the dominator tree depth-first keeping, per type, how many instances are on the current
 /// root-to-node chain; an instance counts when it is the first of its type on its chain.

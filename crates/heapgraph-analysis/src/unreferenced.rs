@@ -8,7 +8,9 @@
 
 use crate::histogram::share;
 use crate::node_bits::{NodeBits, SharedNodeBits};
-use heapgraph_graph::{Graph, NodeId, RootKind, TypeId};
+use heapgraph_graph::{
+    same_lengths, Graph, GraphError, MappedColumns, NodeId, RootKind, SavedColumns, TypeId,
+};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -102,6 +104,98 @@ impl UnreferencedReport {
             unreachable: group(graph, unreachable, total),
         }
     }
+}
+
+/// The groups' column names, in [`UnreferencedReport::groups`] order.
+const GROUPS: [&str; 4] = [
+    "unreferenced.outside",
+    "unreferenced.frames",
+    "unreferenced.garbage",
+    "unreferenced.unreachable",
+];
+
+impl UnreferencedReport {
+    fn groups(&self) -> [&ObjectGroup; 4] {
+        [
+            &self.held_from_outside,
+            &self.frame_locals,
+            &self.garbage,
+            &self.unreachable,
+        ]
+    }
+
+    /// Hands every group to an index file: its nodes, and its per-type tally in its order.
+    pub fn save<'a>(&'a self, out: &mut SavedColumns<'a>) {
+        for (name, group) in GROUPS.iter().zip(self.groups()) {
+            let by_type = &group.by_type;
+            out.put(format!("{name}.nodes"), &group.nodes);
+            out.put_owned(
+                format!("{name}.types"),
+                by_type.iter().map(|t| t.type_id).collect::<Vec<_>>(),
+            );
+            out.put_owned(
+                format!("{name}.counts"),
+                by_type.iter().map(|t| t.count).collect::<Vec<_>>(),
+            );
+            out.put_owned(
+                format!("{name}.bytes"),
+                by_type.iter().map(|t| t.bytes).collect::<Vec<_>>(),
+            );
+        }
+    }
+
+    /// The report [`UnreferencedReport::save`] wrote of `graph`, whose objects' shallow sizes add up
+    /// to `total_bytes`.
+    pub fn from_columns(
+        columns: &MappedColumns<'_>,
+        graph: &Graph,
+        total_bytes: u64,
+    ) -> Result<UnreferencedReport, GraphError> {
+        let [held_from_outside, frame_locals, garbage, unreachable] =
+            GROUPS.map(|name| saved_group(columns, name, graph, total_bytes));
+        Ok(UnreferencedReport {
+            held_from_outside: held_from_outside?,
+            frame_locals: frame_locals?,
+            garbage: garbage?,
+            unreachable: unreachable?,
+        })
+    }
+}
+
+fn saved_group(
+    columns: &MappedColumns<'_>,
+    name: &str,
+    graph: &Graph,
+    total_bytes: u64,
+) -> Result<ObjectGroup, GraphError> {
+    let nodes = columns.column::<u32>(&format!("{name}.nodes"))?;
+    let types = columns.column::<u32>(&format!("{name}.types"))?;
+    let counts = columns.column::<u64>(&format!("{name}.counts"))?;
+    let bytes = columns.column::<u64>(&format!("{name}.bytes"))?;
+    same_lengths(name, &[types.len(), counts.len(), bytes.len()])?;
+    if nodes.iter().any(|&n| n as usize >= graph.node_count())
+        || types.iter().any(|&t| t as usize >= graph.type_count())
+    {
+        return Err(GraphError::Saved(format!(
+            "{name} lists an object or type that does not exist"
+        )));
+    }
+    let by_type: Vec<TypeCount> = (0..types.len())
+        .map(|i| TypeCount {
+            type_id: types[i],
+            type_name: graph.type_name(types[i]),
+            count: counts[i],
+            bytes: bytes[i],
+        })
+        .collect();
+    let group_bytes = bytes.iter().fold(0u64, |sum, &b| sum.saturating_add(b));
+    Ok(ObjectGroup {
+        count: nodes.len() as u64,
+        bytes: group_bytes,
+        share: share(group_bytes, total_bytes),
+        by_type,
+        nodes: nodes.to_vec(),
+    })
 }
 
 /// For every node, whether another object references it through a retaining edge (self-loops and weak

@@ -41,10 +41,10 @@ pub struct GraphParts {
     pub details: Box<dyn NodeDetailSource>,
 }
 
-/// A graph as an index file keeps it ([`Graph::saved_sizes`], [`Graph::saved_targets`]): the sizes and
-/// first targets shared per type apart from those stored per node. [`Graph::from_saved`] checks every
+/// A graph as an index file keeps it ([`RawGraph::saved_sizes`], [`RawGraph::saved_targets`]): the sizes
+/// and first targets shared per type apart from those stored per node. [`Graph::from_saved`] checks every
 /// invariant, so a forged index is refused rather than trusted.
-pub struct SavedGraph {
+pub(crate) struct SavedGraph {
     pub addresses: Addresses,
     pub types: NodeTypes,
     /// The sizes of the nodes `shared_sizes` does not mark as their type's, in node order.
@@ -106,6 +106,8 @@ pub enum GraphError {
     Dangling(String),
     /// A saved table of shared sizes or first targets that disagrees with the graph.
     Shared(String),
+    /// Saved columns that are missing, of the wrong element size, or that disagree with each other.
+    Saved(String),
 }
 
 impl GraphError {
@@ -115,7 +117,8 @@ impl GraphError {
             GraphError::Shape(what)
             | GraphError::Order(what)
             | GraphError::Dangling(what)
-            | GraphError::Shared(what) => what,
+            | GraphError::Shared(what)
+            | GraphError::Saved(what) => what,
         }
     }
 }
@@ -189,7 +192,7 @@ impl Graph {
     }
 
     /// A graph read back from an index file: checks the parts, the shared values included.
-    pub fn from_saved(saved: SavedGraph) -> Result<Graph, GraphError> {
+    pub(crate) fn from_saved(saved: SavedGraph) -> Result<Graph, GraphError> {
         let SavedGraph {
             addresses,
             types,
@@ -583,17 +586,17 @@ impl<'a> RawGraph<'a> {
     }
 
     /// The forward CSR's offsets and weak bits.
-    pub fn forward_csr(self) -> (&'a EdgeOffsets, &'a WeakEdges) {
+    pub(crate) fn forward_csr(self) -> (&'a EdgeOffsets, &'a WeakEdges) {
         (&self.graph.offsets, &self.graph.weak)
     }
 
     /// The targets as an index file keeps them: the stored ones, and the shared first ones beside.
-    pub fn saved_targets(self) -> (&'a Column<NodeId>, SharedValues) {
+    pub(crate) fn saved_targets(self) -> (&'a Column<NodeId>, SharedValues) {
         self.graph.targets.saved()
     }
 
     /// The sizes as an index file keeps them: those stored per node, and the shared ones beside.
-    pub fn saved_sizes(self) -> (&'a ShallowSizes, SharedValues) {
+    pub(crate) fn saved_sizes(self) -> (&'a ShallowSizes, SharedValues) {
         self.graph.sizes.saved()
     }
 }

@@ -5,6 +5,7 @@ use crate::identity::DumpIdentity;
 use crate::layout::{ENTRY, FIXED};
 use heapgraph_analysis::{instances_of, top_retainers, Analysis, RetainerTree, TreeLimits};
 use heapgraph_graph::Graph;
+use heapgraph_graph::MAX_NAME;
 
 /// Makes `file` claim the dump `identity` and rewrites every checksum that can be located to match the
 /// bytes: what someone forging an index would do. Tests and the fuzz target use it to reach the checks
@@ -29,8 +30,8 @@ pub fn reseal(file: &mut [u8], identity: DumpIdentity) {
     let word =
         |file: &[u8], at: usize| u64::from_ne_bytes(file[at..at + 8].try_into().expect("8 bytes"));
     for i in 0..count {
-        let at = FIXED + i * ENTRY;
-        let elem = u32::from_ne_bytes(file[at + 4..at + 8].try_into().expect("4 bytes")) as u64;
+        let at = FIXED + i * ENTRY + MAX_NAME;
+        let elem = u32::from_ne_bytes(file[at..at + 4].try_into().expect("4 bytes")) as u64;
         let (offset, n) = (word(file, at + 8), word(file, at + 16));
         let end = n.checked_mul(elem).and_then(|len| len.checked_add(offset));
         if let Some(end) = end.filter(|&end| end <= file.len() as u64) {

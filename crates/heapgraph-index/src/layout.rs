@@ -1,16 +1,18 @@
 //! The index file's header and section table (docs/formats.md, "Index files").
 //!
 //! A fixed header names the file's kind, version, byte order and the dump it belongs to; a table lists
-//! every section (an array of one element size) with its place and checksum; a checksum of the header
-//! and table closes it. Sections start at 64-byte boundaries, so every array can be read in place from
+//! every section (a named array of one element size) with its place and checksum; a checksum of the
+//! header and table closes it. The names are the structures' own (the graph's and each analysis's
+//! columns): this crate frames them and never reads a name's meaning. Sections start at 64-byte boundaries, so every array can be read in place from
 //! the mapped file whatever its element type.
 
 use crate::error::IndexError;
 use crate::identity::DumpIdentity;
+use heapgraph_graph::MAX_NAME;
 
 pub const MAGIC: [u8; 8] = *b"HGINDEX\0";
 /// Bumped whenever the layout or the meaning of a section changes: older files are rebuilt.
-pub const VERSION: u32 = 7;
+pub const VERSION: u32 = 8;
 /// Written in the machine's byte order: a file from a machine of the other order reads as foreign.
 const BYTE_ORDER: u32 = 0x0102_0304;
 /// Where every section starts: a multiple of this.
@@ -18,13 +20,13 @@ pub const ALIGN: u64 = 64;
 
 /// Magic, version, byte order, the dump's identity (3 x u64), the section count and a reserved word.
 pub(crate) const FIXED: usize = 8 + 4 + 4 + 24 + 4 + 4;
-/// Tag, element size, offset, element count, checksum.
-pub(crate) const ENTRY: usize = 4 + 4 + 8 + 8 + 8;
+/// Name (NUL-padded), element size, a reserved word, offset, element count, checksum.
+pub(crate) const ENTRY: usize = MAX_NAME + 4 + 4 + 8 + 8 + 8;
 
 /// One array in the file.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Section {
-    pub tag: u32,
+    pub name: String,
     pub elem_size: u32,
     pub offset: u64,
     pub count: u64,
@@ -64,8 +66,11 @@ impl Header {
         out.extend_from_slice(&(self.sections.len() as u32).to_ne_bytes());
         out.extend_from_slice(&0u32.to_ne_bytes());
         for s in &self.sections {
-            out.extend_from_slice(&s.tag.to_ne_bytes());
+            let mut name = [0u8; MAX_NAME];
+            name[..s.name.len()].copy_from_slice(s.name.as_bytes());
+            out.extend_from_slice(&name);
             out.extend_from_slice(&s.elem_size.to_ne_bytes());
+            out.extend_from_slice(&0u32.to_ne_bytes());
             for word in [s.offset, s.count, s.checksum] {
                 out.extend_from_slice(&word.to_ne_bytes());
             }
@@ -110,9 +115,21 @@ impl Header {
         }
         let mut sections = Vec::with_capacity(count);
         for _ in 0..count {
+            let at = r.at;
+            let name = r.bytes(MAX_NAME)?;
+            let name = std::str::from_utf8(name)
+                .ok()
+                .map(|n| n.trim_end_matches('\0'))
+                .filter(|n| !n.is_empty() && !n.contains('\0'))
+                .ok_or_else(|| {
+                    IndexError::corrupt(format!("offset {at}: a section's name is not text"))
+                })?
+                .to_string();
+            let elem_size = r.u32()?;
+            r.u32()?;
             sections.push(Section {
-                tag: r.u32()?,
-                elem_size: r.u32()?,
+                name,
+                elem_size,
                 offset: r.u64()?,
                 count: r.u64()?,
                 checksum: r.u64()?,
@@ -134,7 +151,7 @@ impl Header {
             {
                 return Err(IndexError::corrupt(format!(
                     "section {} ({} x {} bytes at offset {}) does not lie inside the {}-byte file",
-                    s.tag,
+                    s.name,
                     s.count,
                     s.elem_size,
                     s.offset,
