@@ -9,6 +9,8 @@ pub enum AttachError {
     NoProcess { pid: u32 },
     /// The kernel refused to let us trace the process.
     NotPermitted { pid: u32, detail: String },
+    /// The process belongs to another user, whose runtime accepts requests from that user (or root) only.
+    OtherUser { pid: u32, uid: u32 },
     /// Another debugger already traces it; a process has one tracer at most.
     AlreadyTraced { pid: u32, tracer: u32 },
     /// The process is not a runtime heapgraph can dump.
@@ -76,6 +78,11 @@ impl fmt::Display for AttachError {
                  Run heapgraph as the target's user or as root; if that is not enough:\n\
                  - /proc/sys/kernel/yama/ptrace_scope must be 0 (as root: echo 0 > /proc/sys/kernel/yama/ptrace_scope), or 1 when heapgraph runs as root or with CAP_SYS_PTRACE\n\
                  - in a container, start it with --cap-add=SYS_PTRACE (Kubernetes: securityContext.capabilities.add: [SYS_PTRACE]) and run heapgraph in the target's pid namespace (docker exec, or --pid=container:NAME)"
+            ),
+            AttachError::OtherUser { pid, uid } => write!(
+                f,
+                "pid {pid} belongs to another user (uid {uid}), and its runtime takes requests from that user or root only: \
+                 run heapgraph as that user (sudo -u '#{uid}' heapgraph ...) or as root"
             ),
             AttachError::AlreadyTraced { pid, tracer } => write!(
                 f,

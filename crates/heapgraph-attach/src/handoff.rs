@@ -7,7 +7,7 @@
 //! through /proc/PID/root, the paths the target is given are its own, and the dump is moved out at the
 //! end (copied when the target's root is another filesystem).
 
-use crate::process::Process;
+use crate::process::{our_uid, Process};
 use crate::target_fs;
 use crate::{fork, AttachError, Pause, Progress, Way};
 use heapgraph_formats::python::{DUMPER_FILE_NAME, DUMPER_SOURCE};
@@ -51,20 +51,11 @@ impl Handoff {
         collect: bool,
         fork: bool,
     ) -> Result<Handoff, AttachError> {
-        let parent = match output.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let parent = parent
-            .canonicalize()
-            .map_err(|e| AttachError::io_path(&parent, e))?;
         let name = format!(".heapgraph-attach-{}-{}", process.pid, std::process::id());
-        let shared = target_fs::create_shared_dir(process.pid, &parent, &name)
-            .map_err(|e| AttachError::io_path(&parent.join(&name), e))?;
+        let shared = target_fs::create_dir_for_target(process, output, &name)?;
         let dir = shared.here;
-        let ours = std::fs::metadata(&dir).map_err(|e| AttachError::io_path(&dir, e))?;
         let readable_by_target =
-            ours.uid() == process.uid || enterable_by_others(dir.parent().unwrap_or(&parent));
+            our_uid() == process.uid || dir.parent().is_some_and(enterable_by_others);
         let why_in_place = fork::decide(process.pid, fork).err();
         let handoff = Handoff {
             readable_by_target,
@@ -82,10 +73,6 @@ impl Handoff {
         handoff.write(DUMPER_FILE_NAME, DUMPER_SOURCE)?;
         handoff.write(BOOTSTRAP_FILE, BOOTSTRAP)?;
         handoff.write("request.json", &request.to_string())?;
-        if ours.uid() == 0 && process.uid != 0 {
-            std::os::unix::fs::chown(&handoff.dir, Some(process.uid), Some(process.gid))
-                .map_err(|e| AttachError::io_path(&handoff.dir, e))?;
-        }
         Ok(handoff)
     }
 

@@ -9,6 +9,10 @@
 //!   stopped or half-called target behind (a trial run on a child of its own comes first: `canary.rs`).
 //!   When its memory allows, the target forks at that point and a child writes the dump from the
 //!   copy-on-write snapshot while the target goes on (`python/attach_bootstrap.py`, `fork.rs`).
+//! * HotSpot JVMs: the JVM's own attach protocol, spoken by heapgraph (`jvm.rs`): it starts the JVM's
+//!   attach listener and asks for `GC.heap_dump`, which the JVM writes at a safepoint.
+//! * Node.js: the V8 inspector, opened with SIGUSR1, asked for a heap snapshot over its WebSocket and
+//!   closed again (`node.rs`, `sockets.rs`).
 //! * [`run`]: `heapgraph run`, a program started with the dumper preloaded, dumping on a signal,
 //!   periodically or at exit.
 
@@ -18,11 +22,14 @@ mod error;
 mod fork;
 mod handoff;
 mod injector;
+mod jvm;
+mod node;
 mod process;
 mod ptrace;
 mod python;
 mod remote_exec;
 pub mod run;
+mod sockets;
 mod symbols;
 mod target_fs;
 
@@ -48,8 +55,9 @@ impl<F: Fn(&str)> Progress for F {
 pub struct Options {
     /// How long the target may take to start the dump; after that the request is withdrawn.
     pub timeout: Duration,
-    /// Run the collector before dumping (off by default: uncollected garbage is evidence).
-    pub collect: bool,
+    /// Run the collector before dumping, or not; `None`: the runtime's default (CPython: not, since
+    /// uncollected garbage is evidence; a JVM: a full GC, live objects only). V8 always collects.
+    pub collect: Option<bool>,
     /// Let the target fork a child that writes the dump, so that it is paused only for the fork, when
     /// its resident memory fits in the memory available. Off: the target writes the dump itself.
     pub fork: bool,
@@ -69,7 +77,9 @@ pub struct DumpReport {
     pub stopped: Option<Duration>,
     /// How the request reached the main thread, in words.
     pub reached: String,
-    /// The dumper's summary (for Python: objects, edges, roots, seconds, bytes).
+    /// What the runtime said of the dump. Python: the dumper's objects, edges, roots, seconds, bytes;
+    /// JVM: bytes, live_only, gzip, the JVM's answer; Node: bytes, the inspector's address and whether
+    /// it was left open.
     pub summary: serde_json::Value,
 }
 
@@ -103,6 +113,17 @@ pub enum Way {
     },
 }
 
+/// Where `dump --pid` writes when not told: `heapgraph-PID` with the extension of the dump the runtime of
+/// `pid` writes (`.hgd` when it cannot be told).
+pub fn default_output(pid: u32) -> PathBuf {
+    let extension = match Process::open(pid).map(|p| p.runtime()) {
+        Ok(Runtime::Java) => "hprof",
+        Ok(Runtime::Node) => "heapsnapshot",
+        _ => "hgd",
+    };
+    PathBuf::from(format!("heapgraph-{pid}.{extension}"))
+}
+
 /// Dumps the heap of process `pid` into `output`.
 pub fn dump_pid(
     pid: u32,
@@ -111,6 +132,28 @@ pub fn dump_pid(
     progress: &dyn Progress,
 ) -> Result<DumpReport, AttachError> {
     let process = Process::open(pid)?;
+    match process.runtime() {
+        Runtime::Python(version) => dump_python(&process, version, output, options, progress),
+        Runtime::Java => jvm::dump(&process, output, options, progress),
+        Runtime::Node => node::dump(&process, output, options, progress),
+        Runtime::Unknown => Err(AttachError::Unsupported {
+            pid,
+            exe: process.exe.clone(),
+            detail:
+                "it is none of the runtimes heapgraph dumps: CPython 3.8+, a HotSpot JVM, Node.js"
+                    .into(),
+        }),
+    }
+}
+
+fn dump_python(
+    process: &Process,
+    version: Option<(u32, u32)>,
+    output: &Path,
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<DumpReport, AttachError> {
+    let pid = process.pid;
     if let Some(tracer) = process.tracer() {
         return Err(AttachError::AlreadyTraced { pid, tracer });
     }
@@ -120,30 +163,21 @@ pub fn dump_pid(
             detail: "kernel.yama.ptrace_scope is 3: no process may be traced until reboot".into(),
         });
     }
-    match process.runtime() {
-        Runtime::Python(version) => {
-            let report = python::dump(&process, version, output, options, progress)?;
-            if let Some(Pause {
-                way:
-                    Way::Forked {
-                        child_pid,
-                        target_alive_after: false,
-                        ..
-                    },
+    let report = python::dump(process, version, output, options, progress)?;
+    if let Some(Pause {
+        way:
+            Way::Forked {
+                child_pid,
+                target_alive_after: false,
                 ..
-            }) = &report.paused
-            {
-                progress.step(&format!(
-                    "pid {pid} exited while pid {child_pid}, which it forked, was writing the dump; \
-                     the dump is complete"
-                ));
-            }
-            Ok(report)
-        }
-        other => Err(AttachError::Unsupported {
-            pid,
-            exe: process.exe.clone(),
-            detail: format!("{other:?} processes are not supported: heapgraph dumps CPython 3.8+"),
-        }),
+            },
+        ..
+    }) = &report.paused
+    {
+        progress.step(&format!(
+            "pid {pid} exited while pid {child_pid}, which it forked, was writing the dump; \
+             the dump is complete"
+        ));
     }
+    Ok(report)
 }

@@ -70,11 +70,73 @@ impl Process {
                 runtime = Runtime::Python(None);
             } else if runtime == Runtime::Unknown && (name == "java" || name == "libjvm.so") {
                 runtime = Runtime::Java;
-            } else if runtime == Runtime::Unknown && name == "node" {
+            } else if runtime == Runtime::Unknown
+                && (name == "node" || name == "nodejs" || name.starts_with("libnode.so"))
+            {
                 runtime = Runtime::Node;
             }
         }
         runtime
+    }
+
+    /// Whether a file whose name starts with `prefix` is mapped in the process (a library it loaded).
+    pub fn maps_file(&self, prefix: &str) -> bool {
+        std::fs::read_to_string(proc_dir(self.pid).join("maps"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(5))
+            .any(|path| {
+                Path::new(path)
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(prefix))
+            })
+    }
+
+    /// Whether the process has a handler for `signal` (`SigCgt` in /proc/PID/status). A signal it does
+    /// not catch takes its default action, which for SIGQUIT and SIGUSR1 ends the process.
+    pub fn catches(&self, signal: libc::c_int) -> bool {
+        self.status_field("SigCgt")
+            .and_then(|mask| u64::from_str_radix(&mask, 16).ok())
+            .is_some_and(|mask| mask & (1 << (signal - 1)) != 0)
+    }
+
+    /// The pid the process has in its own pid namespace (the last of `NSpid`): the one a JVM in a
+    /// container names its attach files after.
+    pub fn namespace_pid(&self) -> u32 {
+        self.status_field("NSpid")
+            .and_then(|ids| ids.split_whitespace().last()?.parse().ok())
+            .unwrap_or(self.pid)
+    }
+
+    /// Whether the process runs in the same namespace of `kind` (`mnt`, `net`) as heapgraph. When
+    /// heapgraph may not look (another user's process), it is taken to.
+    pub fn shares_namespace(&self, kind: &str) -> bool {
+        let ours = std::fs::read_link(format!("/proc/self/ns/{kind}"));
+        let theirs = std::fs::read_link(proc_dir(self.pid).join("ns").join(kind));
+        match (ours, theirs) {
+            (Ok(ours), Ok(theirs)) => ours == theirs,
+            _ => true,
+        }
+    }
+
+    /// Sends `signal` to the process.
+    pub fn signal(&self, signal: libc::c_int) -> Result<(), AttachError> {
+        // SAFETY: kill(2) with a pid and a signal number has no memory effects.
+        if unsafe { libc::kill(self.pid as libc::pid_t, signal) } == 0 {
+            return Ok(());
+        }
+        match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc::ESRCH) => Err(AttachError::Exited { pid: self.pid }),
+            Some(libc::EPERM) => Err(AttachError::OtherUser {
+                pid: self.pid,
+                uid: self.uid,
+            }),
+            _ => Err(AttachError::io(
+                format!("signal {signal} to pid {}", self.pid),
+                std::io::Error::last_os_error(),
+            )),
+        }
     }
 
     /// What the main thread is doing, for error messages: its state and kernel wait channel.
@@ -96,7 +158,13 @@ impl Process {
     }
 }
 
-fn proc_dir(pid: u32) -> PathBuf {
+/// The effective uid heapgraph runs as.
+pub fn our_uid() -> u32 {
+    // SAFETY: geteuid(2) cannot fail and touches no memory.
+    unsafe { libc::geteuid() }
+}
+
+pub(crate) fn proc_dir(pid: u32) -> PathBuf {
     PathBuf::from(format!("/proc/{pid}"))
 }
 
@@ -137,6 +205,10 @@ mod tests {
         let me = Process::open(std::process::id()).unwrap();
         assert!(me.is_alive());
         assert_eq!(me.runtime(), Runtime::Unknown);
+        assert_eq!(me.namespace_pid(), std::process::id());
+        assert!(me.shares_namespace("mnt") && me.shares_namespace("net"));
+        assert!(me.maps_file("libc"));
+        assert!(!me.maps_file("libjvm"));
         assert!(matches!(
             Process::open(u32::MAX),
             Err(AttachError::NoProcess { .. })

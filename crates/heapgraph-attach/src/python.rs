@@ -18,7 +18,12 @@ pub fn dump(
     progress: &dyn Progress,
 ) -> Result<DumpReport, AttachError> {
     let pid = process.pid;
-    let handoff = Handoff::create(output, process, options.collect, options.fork)?;
+    let handoff = Handoff::create(
+        output,
+        process,
+        options.collect.unwrap_or(false),
+        options.fork,
+    )?;
     let asked = Instant::now();
     let snippet = handoff.snippet();
     // 3.14+: PEP 768's request, which stops nothing and runs between two bytecodes; 3.8-3.13: ptrace

@@ -2,7 +2,9 @@
 //! container's mount namespace): the target opens paths in its own root, heapgraph reaches that root
 //! through /proc/PID/root.
 
+use crate::process::{our_uid, Process};
 use crate::symbols::target_path;
+use crate::AttachError;
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -51,6 +53,30 @@ pub fn create_shared_dir(pid: u32, parent: &Path, name: &str) -> io::Result<Shar
         )
     })?;
     Ok(SharedDir { here, there })
+}
+
+/// Creates directory `name` beside `output`, or in the target's /tmp when it runs in another root
+/// ([`create_shared_dir`]), for the target to write in: when heapgraph runs as root, it is given to the
+/// target's user.
+pub fn create_dir_for_target(
+    process: &Process,
+    output: &Path,
+    name: &str,
+) -> Result<SharedDir, AttachError> {
+    let parent = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let parent = parent
+        .canonicalize()
+        .map_err(|e| AttachError::io_path(&parent, e))?;
+    let shared = create_shared_dir(process.pid, &parent, name)
+        .map_err(|e| AttachError::io_path(&parent.join(name), e))?;
+    if our_uid() == 0 && process.uid != 0 {
+        std::os::unix::fs::chown(&shared.here, Some(process.uid), Some(process.gid))
+            .map_err(|e| AttachError::io_path(&shared.here, e))?;
+    }
+    Ok(shared)
 }
 
 /// Moves `from` to `to`: a rename, or, across filesystems (the target's root on another one), a copy

@@ -3,6 +3,8 @@
 mod cli;
 mod dump_pid;
 mod dump_pid_fork;
+mod dump_pid_jvm;
+mod dump_pid_node;
 mod dump_pid_remote_exec;
 mod index;
 mod java;

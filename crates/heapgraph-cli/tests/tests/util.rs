@@ -1,7 +1,8 @@
 //! What every module of this test binary shares: running the built `heapgraph` and reading what it printed.
 
-use heapgraph_e2e::python_testdata;
+use heapgraph_e2e::{python_testdata, Scratch};
 use std::process::{Command, Output};
+use std::time::Duration;
 
 /// A `Command` for the `heapgraph` binary this package builds, for callers that set more than arguments.
 pub fn heapgraph_command() -> Command {
@@ -47,4 +48,28 @@ pub fn json_of(args: &[&str]) -> serde_json::Value {
 /// The committed dump of the growing Python service.
 pub fn service_dump() -> String {
     python_testdata().join("service.hgd").display().to_string()
+}
+
+/// Runs `heapgraph dump --pid` on `sleep` copied as `name` (a program named like a runtime that is not
+/// one), which must be refused with exit status 1 and left running; returns heapgraph's stderr.
+pub fn dump_of_impostor_refused(name: &str) -> String {
+    let scratch = Scratch::new(&format!("impostor-{name}"));
+    let fake = scratch.0.join(name);
+    std::fs::copy("/bin/sleep", &fake).unwrap();
+    let mut sleeper = Command::new(&fake).arg("60").spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let output = heapgraph(&[
+        "dump",
+        "--pid",
+        &sleeper.id().to_string(),
+        "-o",
+        scratch.0.join("never").to_str().unwrap(),
+    ]);
+    let alive = sleeper.try_wait().unwrap().is_none();
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(alive, "{name} was not touched: {stderr}");
+    stderr
 }
