@@ -10,11 +10,10 @@
 use crate::histogram::Histogram;
 use heapgraph_graph::{Graph, NodeId, TypeId};
 use rayon::prelude::*;
-use serde::Serialize;
 use std::collections::HashMap;
 
 /// One type's change between the dumps.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TypeGrowth {
     pub type_name: String,
     pub old_count: u64,
@@ -29,14 +28,13 @@ pub struct TypeGrowth {
 }
 
 /// Per-type changes, most grown first, and the new objects themselves.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Growth {
     /// Types whose count changed or that have new objects, by count delta (largest first), then name.
     pub types: Vec<TypeGrowth>,
     pub old_objects: u64,
     pub new_objects_total: u64,
     /// Node ids (in NEW) of the new objects, ascending.
-    #[serde(skip)]
     pub new_nodes: Vec<NodeId>,
 }
 

@@ -6,14 +6,13 @@
 use crate::retained::RetainedSizes;
 use heapgraph_graph::{same_lengths, Graph, GraphError, MappedColumns, SavedColumns, TypeId};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 const TYPES: &str = "histogram.types";
 const COUNTS: &str = "histogram.counts";
 const SHALLOW: &str = "histogram.shallow";
 
 /// One type's line in the histogram.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TypeRow {
     pub type_id: TypeId,
     pub type_name: String,
@@ -39,7 +38,7 @@ pub enum SortKey {
 }
 
 /// Per-type counts and sizes of one graph. Only types with at least one instance have a row.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Histogram {
     pub rows: Vec<TypeRow>,
     pub total_count: u64,

@@ -94,7 +94,7 @@ pub struct Held {
 }
 
 /// What was left out at one place of the tree.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Folded {
     /// Branches and held groups left out.
     pub groups: u64,

@@ -3,12 +3,11 @@
 use crate::retained::RetainedSizes;
 use heapgraph_graph::NodeId;
 use rayon::prelude::*;
-use serde::Serialize;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// An object and the bytes it retains.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Retainer {
     pub node: NodeId,
     pub retained: u64,

@@ -12,12 +12,10 @@ use heapgraph_graph::{
     same_lengths, Graph, GraphError, MappedColumns, NodeId, RootKind, SavedColumns, TypeId,
 };
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Why an unreferenced object is still in the dump.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Unreferenced {
     /// A root held from outside the heap: C code, an extension, the interpreter, an immortal or a module.
     /// When an object is a root of several kinds, an outside kind wins over a frame kind.
@@ -30,7 +28,7 @@ pub enum Unreferenced {
 }
 
 /// Objects of one type in a group.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TypeCount {
     pub type_id: TypeId,
     pub type_name: String,
@@ -38,21 +36,20 @@ pub struct TypeCount {
     pub bytes: u64,
 }
 
-/// A set of objects, by type (most bytes first). The node list itself is kept for reports that show
-/// examples, but is not serialized.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// A set of objects, by type (most bytes first), with the objects themselves for reports that show
+/// examples.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ObjectGroup {
     pub count: u64,
     pub bytes: u64,
     /// `bytes` as a share of all objects' shallow bytes.
     pub share: f64,
     pub by_type: Vec<TypeCount>,
-    #[serde(skip)]
     pub nodes: Vec<NodeId>,
 }
 
 /// Unreferenced objects by [`Unreferenced`] class, plus every unreachable object.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UnreferencedReport {
     /// Unreferenced roots held from outside the heap.
     pub held_from_outside: ObjectGroup,

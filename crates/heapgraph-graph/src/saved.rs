@@ -90,6 +90,38 @@ impl<'a> SavedColumns<'a> {
     pub fn columns(&self) -> &[SavedColumn<'a>] {
         &self.columns
     }
+
+    /// The columns laid out in one buffer, each at an 8-byte boundary, and where each lies: a file's
+    /// worth without the file, for checking a structure's round trip through [`MappedColumns`].
+    pub fn to_backing(&self) -> (Backing, Vec<(String, ColumnPlace)>) {
+        let mut words: Vec<u64> = Vec::new();
+        let mut places = Vec::with_capacity(self.columns.len());
+        for c in &self.columns {
+            let bytes = c.bytes();
+            let offset = words.len() * 8;
+            words.extend(bytes.chunks(8).map(|chunk| {
+                let mut word = [0u8; 8];
+                word[..chunk.len()].copy_from_slice(chunk);
+                u64::from_ne_bytes(word)
+            }));
+            let place = ColumnPlace {
+                offset,
+                count: bytes.len() / c.elem_size as usize,
+                elem_size: c.elem_size,
+            };
+            places.push((c.name.clone(), place));
+        }
+        (std::sync::Arc::new(Words(words)), places)
+    }
+}
+
+/// Bytes kept as words, so that every column laid out at a multiple of 8 is aligned.
+struct Words(Vec<u64>);
+
+impl AsRef<[u8]> for Words {
+    fn as_ref(&self) -> &[u8] {
+        plain_bytes(&self.0)
+    }
 }
 
 /// Where one column lies in a mapped file.
@@ -112,6 +144,18 @@ impl<'a> MappedColumns<'a> {
             backing,
             places: HashMap::new(),
         }
+    }
+
+    /// The columns at `places` in `backing`.
+    pub fn with_places(
+        backing: &'a Backing,
+        places: impl IntoIterator<Item = (String, ColumnPlace)>,
+    ) -> Result<Self, GraphError> {
+        let mut columns = MappedColumns::new(backing);
+        for (name, place) in places {
+            columns.insert(name, place)?;
+        }
+        Ok(columns)
     }
 
     /// Adds a column; a name given twice is refused.

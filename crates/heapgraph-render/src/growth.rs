@@ -13,14 +13,66 @@ pub struct HeldGrowth {
     pub retainers: RetainersView,
 }
 
-#[derive(Serialize)]
 pub struct GrowthReport {
     pub old_file: String,
     pub new_file: String,
-    #[serde(flatten)]
     pub growth: Growth,
     /// For the types with the most new objects.
     pub held: Vec<HeldGrowth>,
+}
+
+/// The `--json` form: every changed type, the totals, and the chains that hold the new objects.
+#[derive(Serialize)]
+struct GrowthJson<'a> {
+    old_file: &'a str,
+    new_file: &'a str,
+    types: Vec<TypeGrowthJson<'a>>,
+    old_objects: u64,
+    new_objects_total: u64,
+    held: &'a [HeldGrowth],
+}
+
+#[derive(Serialize)]
+struct TypeGrowthJson<'a> {
+    type_name: &'a str,
+    old_count: u64,
+    new_count: u64,
+    count_delta: i64,
+    old_bytes: u64,
+    new_bytes: u64,
+    bytes_delta: i64,
+    new_objects: u64,
+    new_objects_bytes: u64,
+}
+
+impl<'a> From<&'a TypeGrowth> for TypeGrowthJson<'a> {
+    fn from(t: &'a TypeGrowth) -> Self {
+        TypeGrowthJson {
+            type_name: &t.type_name,
+            old_count: t.old_count,
+            new_count: t.new_count,
+            count_delta: t.count_delta,
+            old_bytes: t.old_bytes,
+            new_bytes: t.new_bytes,
+            bytes_delta: t.bytes_delta,
+            new_objects: t.new_objects,
+            new_objects_bytes: t.new_objects_bytes,
+        }
+    }
+}
+
+impl Serialize for GrowthReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        GrowthJson {
+            old_file: &self.old_file,
+            new_file: &self.new_file,
+            types: self.growth.types.iter().map(TypeGrowthJson::from).collect(),
+            old_objects: self.growth.old_objects,
+            new_objects_total: self.growth.new_objects_total,
+            held: &self.held,
+        }
+        .serialize(serializer)
+    }
 }
 
 impl GrowthReport {

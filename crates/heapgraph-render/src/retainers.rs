@@ -44,7 +44,27 @@ pub struct RetainersView {
     /// One branch per root, most instances first.
     pub branches: Vec<BranchView>,
     /// Roots left out by `--top`.
-    pub folded: Option<Folded>,
+    pub folded: Option<FoldedView>,
+}
+
+/// What `--top` and `--max-depth` left out at one place of the tree.
+#[derive(Serialize)]
+pub struct FoldedView {
+    /// Branches and held groups left out.
+    pub groups: u64,
+    /// Instances reached through them, and the bytes those retain.
+    pub targets: u64,
+    pub retained: u64,
+}
+
+impl From<&Folded> for FoldedView {
+    fn from(f: &Folded) -> Self {
+        FoldedView {
+            groups: f.groups,
+            targets: f.targets,
+            retained: f.retained,
+        }
+    }
 }
 
 /// A run of objects chains pass through, then where they go next.
@@ -61,7 +81,7 @@ pub struct BranchView {
     pub held: Vec<HeldView>,
     pub children: Vec<BranchView>,
     /// What `--top` and `--max-depth` left out here.
-    pub folded: Option<Folded>,
+    pub folded: Option<FoldedView>,
 }
 
 /// One step of a branch: an object, or several siblings of one type shown by the first of them.
@@ -125,7 +145,7 @@ impl RetainersView {
                 .iter()
                 .map(|b| BranchView::new(graph, b, None))
                 .collect(),
-            folded: tree.folded.clone(),
+            folded: tree.folded.as_ref().map(FoldedView::from),
         }
     }
 
@@ -207,7 +227,7 @@ impl BranchView {
             steps,
             instances: branch.targets,
             retained_bytes: branch.retained,
-            folded: branch.folded.clone(),
+            folded: branch.folded.as_ref().map(FoldedView::from),
         }
     }
 
@@ -379,7 +399,7 @@ fn instances(n: u64) -> String {
     )
 }
 
-fn folded_text(f: &Folded) -> String {
+fn folded_text(f: &FoldedView) -> String {
     format!(
         "… {} more: {}, {}",
         format_count(f.groups),
@@ -388,7 +408,7 @@ fn folded_text(f: &Folded) -> String {
     )
 }
 
-fn write_folded(out: &mut String, f: &Folded, lead: &str) {
+fn write_folded(out: &mut String, f: &FoldedView, lead: &str) {
     out.push_str(&format!(
         "{:>10} {:>10}  {lead}{}\n",
         format_count(f.targets),

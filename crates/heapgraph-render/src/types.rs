@@ -1,16 +1,68 @@
 //! `heapgraph types`: objgraph's `most_common_types`, offline, with sizes.
 
 use crate::{format_bytes, format_count, Align, Table};
-use heapgraph_analysis::Histogram;
+use heapgraph_analysis::{Histogram, TypeRow};
 use serde::Serialize;
 
-#[derive(Serialize)]
 pub struct TypesReport<'a> {
     pub file: String,
     /// Rows shown (the first `top` of the sorted histogram).
     pub shown: usize,
-    #[serde(flatten)]
     pub histogram: &'a Histogram,
+}
+
+/// The `--json` form: the rows shown, and the totals of all (fields in alphabetical order, as
+/// scripts have always seen them).
+#[derive(Serialize)]
+struct TypesJson<'a> {
+    file: &'a str,
+    rows: Vec<RowJson<'a>>,
+    shown: usize,
+    total_count: u64,
+    total_reachable_bytes: Option<u64>,
+    total_shallow_bytes: u64,
+}
+
+#[derive(Serialize)]
+struct RowJson<'a> {
+    count: u64,
+    count_share: f64,
+    retained_bytes: Option<u64>,
+    retained_share: Option<f64>,
+    shallow_bytes: u64,
+    shallow_share: f64,
+    type_id: u32,
+    type_name: &'a str,
+}
+
+impl<'a> From<&'a TypeRow> for RowJson<'a> {
+    fn from(r: &'a TypeRow) -> Self {
+        RowJson {
+            type_id: r.type_id,
+            type_name: &r.type_name,
+            count: r.count,
+            shallow_bytes: r.shallow_bytes,
+            retained_bytes: r.retained_bytes,
+            count_share: r.count_share,
+            shallow_share: r.shallow_share,
+            retained_share: r.retained_share,
+        }
+    }
+}
+
+impl Serialize for TypesReport<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let h = self.histogram;
+        TypesJson {
+            file: &self.file,
+            shown: self.shown,
+            rows: h.rows[..self.shown].iter().map(RowJson::from).collect(),
+            total_count: h.total_count,
+            total_shallow_bytes: h.total_shallow_bytes,
+            total_reachable_bytes: h.total_reachable_bytes,
+        }
+        .serialize(serializer)
+    }
 }
 
 impl<'a> TypesReport<'a> {
@@ -26,15 +78,6 @@ impl<'a> TypesReport<'a> {
             shown,
             histogram,
         }
-    }
-
-    /// JSON carries only the rows shown.
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut value = serde_json::to_value(self).expect("report serializes");
-        if let Some(rows) = value.get_mut("rows").and_then(|r| r.as_array_mut()) {
-            rows.truncate(self.shown);
-        }
-        value
     }
 
     pub fn render_text(&self) -> String {

@@ -1,15 +1,72 @@
 //! `heapgraph unreferenced`: objgraph's `get_leaking_objects`, with the three kinds told apart.
 
 use crate::{format_bytes, format_count, format_share, Align, Table};
-use heapgraph_analysis::{ObjectGroup, UnreferencedReport};
+use heapgraph_analysis::{ObjectGroup, TypeCount, UnreferencedReport};
 use serde::Serialize;
 
-#[derive(Serialize)]
 pub struct UnreferencedView<'a> {
     pub file: String,
     pub total_bytes: u64,
-    #[serde(flatten)]
     pub report: &'a UnreferencedReport,
+}
+
+/// The `--json` form: each group's tally, without its objects.
+#[derive(Serialize)]
+struct UnreferencedJson<'a> {
+    file: &'a str,
+    total_bytes: u64,
+    held_from_outside: GroupJson<'a>,
+    frame_locals: GroupJson<'a>,
+    garbage: GroupJson<'a>,
+    unreachable: GroupJson<'a>,
+}
+
+#[derive(Serialize)]
+struct GroupJson<'a> {
+    count: u64,
+    bytes: u64,
+    share: f64,
+    by_type: Vec<TypeCountJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct TypeCountJson<'a> {
+    type_id: u32,
+    type_name: &'a str,
+    count: u64,
+    bytes: u64,
+}
+
+impl<'a> From<&'a ObjectGroup> for GroupJson<'a> {
+    fn from(g: &'a ObjectGroup) -> Self {
+        let by_type = |t: &'a TypeCount| TypeCountJson {
+            type_id: t.type_id,
+            type_name: &t.type_name,
+            count: t.count,
+            bytes: t.bytes,
+        };
+        GroupJson {
+            count: g.count,
+            bytes: g.bytes,
+            share: g.share,
+            by_type: g.by_type.iter().map(by_type).collect(),
+        }
+    }
+}
+
+impl Serialize for UnreferencedView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let r = self.report;
+        UnreferencedJson {
+            file: &self.file,
+            total_bytes: self.total_bytes,
+            held_from_outside: (&r.held_from_outside).into(),
+            frame_locals: (&r.frame_locals).into(),
+            garbage: (&r.garbage).into(),
+            unreachable: (&r.unreachable).into(),
+        }
+        .serialize(serializer)
+    }
 }
 
 impl UnreferencedView<'_> {

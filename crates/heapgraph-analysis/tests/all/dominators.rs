@@ -2,7 +2,7 @@
 
 use crate::support::{addr, oracle, random_spec, strong, weak, Rng, Spec};
 use heapgraph_analysis::{Dominators, Idom, RetainedSizes};
-use heapgraph_graph::{Graph, NodeId, RootKind};
+use heapgraph_graph::{Graph, MappedColumns, NodeId, RootKind, SavedColumns};
 use petgraph::algo::dominators::simple_fast;
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -257,9 +257,16 @@ fn retained_sizes_of_4_gib_and_more_survive_saving() {
     assert_eq!(retained.of(2), 5 << 30);
     assert_eq!(retained.of(1), (5 << 30) + 11);
     assert_eq!(retained.of(3), 13);
-    let saved = retained.saved();
-    assert_eq!(saved.big_vertices.len(), 4, "super-root, 0, 1, 2");
-    let reopened = RetainedSizes::from_saved(&dom, saved, graph.type_count()).unwrap();
+    let mut saved = SavedColumns::default();
+    retained.save(&mut saved);
+    let big = saved
+        .columns()
+        .iter()
+        .find(|c| c.name == "retained.big_vertices");
+    assert_eq!(big.unwrap().bytes().len(), 4 * 4, "super-root, 0, 1, 2");
+    let (backing, places) = saved.to_backing();
+    let columns = MappedColumns::with_places(&backing, places).unwrap();
+    let reopened = RetainedSizes::from_columns(&columns, &dom, graph.type_count()).unwrap();
     for n in 0..4 {
         assert_eq!(reopened.of(n), retained.of(n), "node {n}");
     }

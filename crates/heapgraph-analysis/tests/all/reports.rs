@@ -242,8 +242,5 @@ fn degenerate_graphs_do_not_panic() {
     assert_eq!(a.unreferenced.unreachable.count, 5);
     assert_eq!(a.unreferenced.garbage.nodes, vec![2, 3, 4]);
     assert_eq!(a.paths.path_to(&g, 0), None);
-    let json = serde_json::to_string(&a.unreferenced).unwrap();
-    assert!(json.contains("\"garbage\""));
-    let json = serde_json::to_string(&a.histogram).unwrap();
-    assert!(json.contains("\"retained_bytes\":0"));
+    assert_eq!(a.histogram.rows[0].retained_bytes, Some(0));
 }

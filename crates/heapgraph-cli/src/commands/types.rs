@@ -58,7 +58,5 @@ pub fn run(args: Args) -> Result<(), String> {
         Sort::Retained => SortKey::Retained,
     });
     let report = TypesReport::new(path.display().to_string(), &histogram, args.top);
-    super::print(&report.to_json(), args.report.json, |_| {
-        report.render_text()
-    })
+    super::print(&report, args.report.json, TypesReport::render_text)
 }
