@@ -45,8 +45,7 @@ pub struct GraphParts {
 /// and first targets shared per type apart from those stored per node. [`Graph::from_saved`] checks every
 /// invariant, so a forged index is refused rather than trusted.
 pub(crate) struct SavedGraph {
-    pub addresses: Addresses,
-    pub types: NodeTypes,
+    pub common: CommonParts,
     /// The sizes of the nodes `shared_sizes` does not mark as their type's, in node order.
     pub stored_sizes: ShallowSizes,
     /// One size per type, and a bit per node that has it ([`NodeSizes`]).
@@ -56,22 +55,17 @@ pub(crate) struct SavedGraph {
     pub stored_targets: Column<NodeId>,
     /// One first target per type, and a bit per node whose first edge has it (see [`EdgeCursor`]).
     pub shared_first: SharedValues,
+}
+
+/// What both ways of making a graph hand over the same way, but the offsets.
+pub(crate) struct CommonParts {
+    pub addresses: Addresses,
+    pub types: NodeTypes,
     pub labels: EdgeLabels,
     pub roots: Vec<Root>,
     pub type_table: Vec<TypeInfo>,
     pub strings: Strings,
     pub details: Box<dyn NodeDetailSource>,
-}
-
-/// What both ways of making a graph hand over the same way, but the offsets.
-struct CommonParts {
-    addresses: Addresses,
-    types: NodeTypes,
-    labels: EdgeLabels,
-    roots: Vec<Root>,
-    type_table: Vec<TypeInfo>,
-    strings: Strings,
-    details: Box<dyn NodeDetailSource>,
 }
 
 /// Most edges a graph has: analyses keep edge positions as `u32` and use the two values above as marks.
@@ -194,28 +188,13 @@ impl Graph {
     /// A graph read back from an index file: checks the parts, the shared values included.
     pub(crate) fn from_saved(saved: SavedGraph) -> Result<Graph, GraphError> {
         let SavedGraph {
-            addresses,
-            types,
+            common,
             stored_sizes,
             shared_sizes,
             offsets,
             stored_targets,
             shared_first,
-            labels,
-            roots,
-            type_table,
-            strings,
-            details,
         } = saved;
-        let common = CommonParts {
-            addresses,
-            types,
-            labels,
-            roots,
-            type_table,
-            strings,
-            details,
-        };
         check_parts(&common, &offsets, &stored_sizes, &stored_targets, true)?;
         let types = common.type_table.len();
         let offsets = EdgeOffsets::new(offsets);

@@ -10,7 +10,7 @@ use crate::by_type::SharedValues;
 use crate::column::Column;
 use crate::details::{NodeDetailSource, SavedDetails};
 use crate::edge_labels::{EdgeLabels, WeakEdges};
-use crate::graph::{Graph, GraphError, SavedGraph};
+use crate::graph::{CommonParts, Graph, GraphError, SavedGraph};
 use crate::roots::{Root, RootKind};
 use crate::saved::{same_lengths, MappedColumns, SavedColumns};
 use crate::sizes::ShallowSizes;
@@ -209,20 +209,23 @@ impl Graph {
         };
         let weak = WeakEdges::from_saved(columns.column(EDGE_WEAK)?, edge_count)
             .map_err(GraphError::Saved)?;
-        Graph::from_saved(SavedGraph {
+        let common = CommonParts {
             addresses: Addresses::from_saved(directory, columns.column(ADDRESSES)?)
                 .map_err(GraphError::Saved)?,
             types,
-            stored_sizes: sizes,
-            shared_sizes: shared(columns, [SIZES_SHARED, SIZES_SHARED_BITS])?,
-            offsets,
-            stored_targets: columns.column(EDGE_TARGETS)?,
-            shared_first: shared(columns, [EDGE_SHARED_FIRST, EDGE_SHARED_BITS])?,
             labels: EdgeLabels::saved(columns.column(EDGE_LABELS)?, weak),
             roots,
             type_table,
             strings,
             details,
+        };
+        Graph::from_saved(SavedGraph {
+            common,
+            stored_sizes: sizes,
+            shared_sizes: shared(columns, [SIZES_SHARED, SIZES_SHARED_BITS])?,
+            offsets,
+            stored_targets: columns.column(EDGE_TARGETS)?,
+            shared_first: shared(columns, [EDGE_SHARED_FIRST, EDGE_SHARED_BITS])?,
         })
     }
 }
