@@ -70,6 +70,9 @@ pub struct LoadOptions {
     /// Which heap dump of a file that holds several (HPROF from the legacy agent), numbered from 1;
     /// `None` reads the first.
     pub heap: Option<u32>,
+    /// Keep the shallow sizes the file records, instead of the sizes Chrome DevTools shows (V8: the size
+    /// of arrays and hidden objects one object alone owns moved into that owner).
+    pub raw_sizes: bool,
 }
 
 /// The shallow histogram of the dump at `path`, for the formats that can count objects without building
@@ -124,7 +127,9 @@ pub fn load_with(
     let dump = match format {
         Format::PythonHgd => python::load(path, file, progress),
         Format::Hprof | Format::HprofGzip => hprof::load(path, file, format, heap, progress),
-        Format::V8Snapshot | Format::V8SnapshotGzip => v8::load(path, file, format, progress),
+        Format::V8Snapshot | Format::V8SnapshotGzip => {
+            v8::load(path, file, format, options.raw_sizes, progress)
+        }
     };
     let dump = dump.map(|mut dump| {
         if format.is_gzip() {

@@ -26,6 +26,11 @@ pub struct IndexArgs {
     /// without the index
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub heap: Option<u32>,
+    /// Keep the shallow sizes the dump records. Without it a V8 snapshot's sizes are those Chrome
+    /// DevTools shows: an array or hidden object that one object alone owns counts in its owner. Read
+    /// without the index
+    #[arg(long)]
+    pub raw_sizes: bool,
     /// Neither read nor write the index file (DUMP.hgi): load and analyse the dump every time
     #[arg(long)]
     pub no_index: bool,
@@ -37,13 +42,16 @@ pub struct IndexArgs {
 impl IndexArgs {
     pub fn options(&self) -> IndexOptions {
         IndexOptions {
-            // The index holds the file's default heap.
-            disabled: self.no_index || self.heap.is_some(),
+            // The index holds the file's default heap, with the default sizes.
+            disabled: self.no_index || self.heap.is_some() || self.raw_sizes,
             dir: self.index_dir.clone(),
         }
     }
 
     pub fn load_options(&self) -> LoadOptions {
-        LoadOptions { heap: self.heap }
+        LoadOptions {
+            heap: self.heap,
+            raw_sizes: self.raw_sizes,
+        }
     }
 }

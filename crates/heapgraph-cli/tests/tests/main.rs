@@ -1,6 +1,7 @@
 //! The `heapgraph` binary end to end, in one test binary (one link): a module per area, helpers in `util`.
 
 mod cli;
+mod devtools;
 mod dump_pid;
 mod dump_pid_fork;
 mod dump_pid_jvm;

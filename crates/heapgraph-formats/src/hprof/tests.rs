@@ -408,7 +408,13 @@ fn a_file_of_several_heap_dumps_reads_the_one_chosen() {
     w.instance(0x1010, 0x100, &[]);
     let bytes = w.finish(true, 0);
     let path = write_temp("two-heaps", &bytes);
-    let read = |heap| load_with(&path, &LoadOptions { heap }, &NoProgress);
+    let read = |heap| {
+        let options = LoadOptions {
+            heap,
+            ..LoadOptions::default()
+        };
+        load_with(&path, &options, &NoProgress)
+    };
     let first = read(None).unwrap();
     assert_eq!(first.graph.node_count(), 2);
     assert_eq!(first.meta["heap_dump"], 1);

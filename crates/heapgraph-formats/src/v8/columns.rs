@@ -1,6 +1,6 @@
 //! The `nodes` and `edges` arrays as columns: one array per field heapgraph uses, filled in parallel.
 //!
-//! Fields are found by name in `meta`; the others (trace node ids, detachedness) are skipped. Values that
+//! Fields are found by name in `meta`; the others (trace node ids) are skipped. Values that
 //! do not fit their column are kept as an out-of-range marker and reported by [`Nodes::check`] and
 //! [`Edges::check`], with the index of the first bad node or edge, before anything relies on them.
 
@@ -20,6 +20,9 @@ pub struct Nodes {
     pub ids: Vec<u64>,
     pub sizes: Vec<u64>,
     pub edge_counts: Vec<u32>,
+    /// An embedder (DOM) node's state: 0 unknown, 1 attached, 2 detached; empty when the snapshot has
+    /// no `detachedness` field (V8 before 9.x).
+    pub detachedness: Vec<u8>,
 }
 
 pub struct Edges {
@@ -41,6 +44,7 @@ impl Nodes {
             header.node_field("self_size")?,
             header.node_field("edge_count")?,
         ];
+        let detachedness = header.node_fields.iter().position(|f| f == "detachedness");
         fits(n, width, &s.nodes, "node_count")?;
         let mut nodes = Nodes {
             types: vec![0; n],
@@ -48,6 +52,7 @@ impl Nodes {
             ids: vec![0; n],
             sizes: vec![0; n],
             edge_counts: vec![0; n],
+            detachedness: vec![0; if detachedness.is_some() { n } else { 0 }],
         };
         {
             let types = Scatter::new(&mut nodes.types);
@@ -55,6 +60,7 @@ impl Nodes {
             let ids = Scatter::new(&mut nodes.ids);
             let sizes = Scatter::new(&mut nodes.sizes);
             let edge_counts = Scatter::new(&mut nodes.edge_counts);
+            let detached = Scatter::new(&mut nodes.detachedness);
             let expected = n.saturating_mul(width);
             let count = numbers::parse(data, s.nodes.clone(), width, &|row, col, v| {
                 if row >= n {
@@ -68,6 +74,9 @@ impl Nodes {
                         c if c == cols[2] => ids.write(row, v),
                         c if c == cols[3] => sizes.write(row, v),
                         c if c == cols[4] => edge_counts.write(row, narrow(v)),
+                        c if Some(c) == detachedness => {
+                            detached.write(row, u8::try_from(v).unwrap_or(u8::MAX))
+                        }
                         _ => {}
                     }
                 }

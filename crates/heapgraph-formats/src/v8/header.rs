@@ -22,6 +22,9 @@ pub struct Header {
     pub edge_count: usize,
     /// Index of the synthetic root in `nodes` (a multiple of the node field count); 0 unless stated.
     pub root_index: usize,
+    /// The fields of each entry of the `locations` array (where an object's constructor is defined);
+    /// empty when the snapshot has none.
+    pub location_fields: Vec<String>,
 }
 
 /// Byte ranges of the arrays' bodies (between the brackets).
@@ -29,6 +32,8 @@ pub struct Sections {
     pub nodes: Range<usize>,
     pub edges: Range<usize>,
     pub strings: Range<usize>,
+    /// The `locations` array, when there is one.
+    pub locations: Option<Range<usize>>,
 }
 
 impl Header {
@@ -69,7 +74,7 @@ pub fn parse(data: &[u8]) -> Result<(Header, Sections), FormatError> {
             message: format!("the snapshot header is not valid JSON: {e}"),
         })?;
     let header = read_header(&header, value_start)?;
-    let (mut nodes, mut edges, mut strings) = (None, None, None);
+    let (mut nodes, mut edges, mut strings, mut locations) = (None, None, None, None);
     let mut at = value_end;
     loop {
         at = skip_ws(data, at);
@@ -92,7 +97,7 @@ pub fn parse(data: &[u8]) -> Result<(Header, Sections), FormatError> {
         }
         at = skip_ws(data, at + 1);
         let end = match key {
-            b"\"nodes\"" | b"\"edges\"" => number_array_end(data, at)?,
+            b"\"nodes\"" | b"\"edges\"" | b"\"locations\"" => number_array_end(data, at)?,
             _ => skip_value(data, at)?,
         };
         let body = at + 1..end - 1;
@@ -100,6 +105,7 @@ pub fn parse(data: &[u8]) -> Result<(Header, Sections), FormatError> {
             b"\"nodes\"" => nodes = Some(body),
             b"\"edges\"" => edges = Some(body),
             b"\"strings\"" => strings = Some(body),
+            b"\"locations\"" => locations = Some(body),
             _ => {}
         }
         at = end;
@@ -114,6 +120,7 @@ pub fn parse(data: &[u8]) -> Result<(Header, Sections), FormatError> {
             nodes: nodes.ok_or_else(|| missing("nodes"))?,
             edges: edges.ok_or_else(|| missing("edges"))?,
             strings: strings.ok_or_else(|| missing("strings"))?,
+            locations,
         },
     ))
 }
@@ -151,6 +158,10 @@ fn read_header(v: &Value, at: usize) -> Result<Header, FormatError> {
         root_index: match v.get("root_index") {
             None => 0,
             Some(_) => count("root_index")?,
+        },
+        location_fields: match meta.get("location_fields") {
+            None => Vec::new(),
+            some => names(some, "meta.location_fields")?,
         },
     })
 }

@@ -10,6 +10,7 @@
 
 mod columns;
 pub(crate) mod details;
+mod devtools;
 mod header;
 mod labels;
 mod numbers;
@@ -45,11 +46,13 @@ const BYTES_PER_NODE_FLOOR: u64 = 45;
 /// Per snapshot edge: its parsed columns (type, name, target: 9 B) and the graph's target and label (8 B).
 const BYTES_PER_EDGE_FLOOR: u64 = 17;
 
-/// Loads the snapshot in `file` (the one at `path`, or its inflated copy).
+/// Loads the snapshot in `file` (the one at `path`, or its inflated copy), with DevTools' shallow sizes
+/// unless `raw_sizes` keeps the file's.
 pub(crate) fn load(
     path: &Path,
     file: File,
     format: Format,
+    raw_sizes: bool,
     progress: &dyn LoadProgress,
 ) -> Result<Dump, LoadError> {
     let started = Instant::now();
@@ -161,15 +164,35 @@ pub(crate) fn load(
 
     progress.phase("resolving references", order.len() as u64);
     let mut interner = StringInterner::default();
-    let (types, type_table) = node_types(
-        &header.node_types,
-        &nodes,
-        &order,
+    let kinds = devtools::Kinds::new(&header.node_types);
+    let snapshot = devtools::Snapshot {
+        view: &view,
+        kinds: &kinds,
+        node_types: &header.node_types,
         data,
-        &strings,
+        strings: &strings,
+    };
+    let classes = devtools::classes(&snapshot);
+    let locations = devtools::locations(data, &header, &sections).map_err(located)?;
+    let devtools_sizes = match raw_sizes {
+        true => None,
+        false => devtools::shallow_sizes(&snapshot, &name),
+    };
+    let node_sizes = devtools_sizes.as_ref().unwrap_or(&nodes.sizes);
+    let (types, type_table) = node_types(
+        &Classing {
+            classes: &classes,
+            locations: &locations,
+            is_object: |o| Some(nodes.types[o]) == kinds.object(),
+        },
+        &nodes.sizes,
+        node_sizes,
+        &order,
         &mut interner,
     );
-    let sizes: ShallowSizes = order.iter().map(|&o| nodes.sizes[o as usize]).collect();
+    let sizes: ShallowSizes = order.iter().map(|&o| node_sizes[o as usize]).collect();
+    drop(devtools_sizes);
+    drop(classes);
 
     let names = labels::EdgeNames::intern(&view, data, &strings, &mut interner);
     let labeler = labels::Labeler {
@@ -263,45 +286,49 @@ fn edge_ranges(nodes: &Nodes, edge_count: usize, at: usize) -> Result<Vec<u64>, 
     Ok(first)
 }
 
-/// Each graph node's type, named as DevTools' class names: objects and natives by their constructor,
-/// strings as `(string)`, closures as `(closure)`, code as `(compiled code)`, hidden objects as `(system)`.
+/// What decides a node's type: its DevTools class and, for objects, where their constructor is defined.
+struct Classing<'a, F> {
+    classes: &'a devtools::Classes,
+    locations: &'a HashMap<u32, [u64; 3]>,
+    is_object: F,
+}
+
+/// Each graph node's type: its DevTools class, as DevTools' Summary groups them (objects of one name
+/// but different constructors apart, with the same name). Objects whose size DevTools moved into their
+/// owner (now 0 bytes, where the file says more) get a type of their own, `CLASS (size in owner)`, which
+/// DevTools' Summary leaves out, as it leaves out every object of size 0.
 fn node_types(
-    node_types: &[String],
-    nodes: &Nodes,
+    classing: &Classing<'_, impl Fn(usize) -> bool>,
+    raw_sizes: &[u64],
+    sizes: &[u64],
     order: &[u32],
-    data: &[u8],
-    strings: &StringTable,
     interner: &mut StringInterner,
 ) -> (Vec<TypeId>, Vec<TypeInfo>) {
     let mut table = Vec::new();
-    let mut new_type = |name: &str, interner: &mut StringInterner| {
-        table.push(TypeInfo {
-            module: interner.intern(""),
-            name: interner.intern(name),
-            object: 0,
-        });
-        (table.len() - 1) as TypeId
-    };
-    let fixed: Vec<Option<TypeId>> = node_types
-        .iter()
-        .map(|t| match t.as_str() {
-            "object" | "native" => None,
-            "hidden" => Some(new_type("(system)", interner)),
-            "code" => Some(new_type("(compiled code)", interner)),
-            other => Some(new_type(&format!("({other})"), interner)),
-        })
-        .collect();
-    let mut by_name: HashMap<u32, TypeId> = HashMap::new();
+    let mut by_class: HashMap<(u32, Option<[u64; 3]>, bool), TypeId> = HashMap::new();
+    let classes = classing.classes;
     let types = order
         .iter()
         .map(|&o| {
+            let location = match (classing.is_object)(o as usize) {
+                true => classing.locations.get(&o).copied(),
+                false => None,
+            };
             let o = o as usize;
-            fixed[nodes.types[o] as usize].unwrap_or_else(|| {
-                let name = nodes.names[o];
-                *by_name.entry(name).or_insert_with(|| {
-                    let text = strings.get(data, name as usize).unwrap_or_default();
-                    new_type(&text, interner)
-                })
+            let moved = sizes[o] == 0 && raw_sizes[o] > 0;
+            let class = classes.of[o];
+            *by_class.entry((class, location, moved)).or_insert_with(|| {
+                let name = &classes.names[class as usize];
+                let name = match moved {
+                    true => format!("{name} (size in owner)"),
+                    false => name.clone(),
+                };
+                table.push(TypeInfo {
+                    module: interner.intern(""),
+                    name: interner.intern(&name),
+                    object: 0,
+                });
+                (table.len() - 1) as TypeId
             })
         })
         .collect();

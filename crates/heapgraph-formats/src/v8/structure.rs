@@ -2,7 +2,7 @@
 //! (`HeapSnapshot.ts`) so that dominators and retained sizes agree with Chrome's and memlab's.
 //!
 //! - The synthetic root, "(GC roots)" with its categories ("(Strong roots)", "(Stack roots)", ...) and the
-//!   embedder's groups ("C++ roots", "Node / Environment") only say why objects are alive. They become
+//!   embedder's groups ("C++ roots") only say why objects are alive. They become
 //!   heapgraph roots, not nodes: each object they reference is a root of kind "gc root" (named by its
 //!   category) or "embedder", and the root's shortcut targets (the global object, each Window) are roots
 //!   of kind "global", listed first.
@@ -60,7 +60,7 @@ pub struct RootRecord {
 }
 
 pub struct Structure {
-    /// The synthetic nodes that only group roots; they are not graph nodes.
+    /// The synthetic nodes that only group roots (those of size 0); they are not graph nodes.
     pub structural: Vec<bool>,
     pub page_owned: Vec<bool>,
     pub roots: Vec<RootRecord>,
@@ -102,7 +102,10 @@ pub fn analyze(view: &View<'_>, name: &dyn Fn(u32) -> String) -> Structure {
         head += 1;
         for e in view.edges_of(s) {
             let t = view.edges.to[e];
-            if view.is_synthetic(t) && !structural[t as usize] {
+            // A synthetic node with a size of its own (Node's "Node / Environment") is an object
+            // DevTools lists; only the empty ones group roots.
+            if view.is_synthetic(t) && !structural[t as usize] && view.nodes.sizes[t as usize] == 0
+            {
                 structural[t as usize] = true;
                 queue.push((t, group.or(Some(t))));
             }
