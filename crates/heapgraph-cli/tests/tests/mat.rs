@@ -127,3 +127,180 @@ fn the_dominator_test_data_has_mats_tree_and_sizes() {
         assert_eq!(in_subtree, 13, "{file}");
     }
 }
+
+/// A jmap class histogram line's class name as MAT and heapgraph write it: `[Ljava.lang.String;` is
+/// `java.lang.String[]`, `[[I` is `int[][]`.
+fn java_name(jmap: &str) -> String {
+    let dims = jmap.bytes().take_while(|&b| b == b'[').count();
+    if dims == 0 {
+        return jmap.to_string();
+    }
+    let element = &jmap[dims..];
+    let base = match element.strip_prefix('L').and_then(|e| e.strip_suffix(';')) {
+        Some(class) => class,
+        None => match element {
+            "Z" => "boolean",
+            "B" => "byte",
+            "C" => "char",
+            "S" => "short",
+            "I" => "int",
+            "J" => "long",
+            "F" => "float",
+            "D" => "double",
+            other => panic!("unknown array element {other}"),
+        },
+    };
+    format!("{base}{}", "[]".repeat(dims))
+}
+
+/// MAT's `TestInstanceSizes`: against the JVM's own class histogram (jmap) taken with each dump, every
+/// class's instance size is the JVM's, and every array class's total size when the counts agree. MAT
+/// expects no mismatch on these dumps (32-bit, 64-bit with and without compressed references).
+#[test]
+fn instance_sizes_are_the_jvms() {
+    for (histogram, dump) in [
+        ("histogram_sun_jdk6_18_x32.txt", "sun_jdk6_18_x32.hprof.gz"),
+        (
+            "sun_jdk6_30_x64_compressedOops.notes.txt",
+            "sun_jdk6_30_x64_compressedOops.hprof.gz",
+        ),
+        (
+            "sun_jdk6_30_x64_nocompressedOops.notes.txt",
+            "sun_jdk6_30_x64_nocompressedOops.hprof.gz",
+        ),
+    ] {
+        let types = json_of(&[
+            "types",
+            "--json",
+            "--no-index",
+            "--top",
+            "0",
+            &mat_dump(dump),
+        ]);
+        let rows: BTreeMap<&str, (u64, u64)> = types["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["type_name"].as_str().unwrap(),
+                    (
+                        r["count"].as_u64().unwrap(),
+                        r["shallow_bytes"].as_u64().unwrap(),
+                    ),
+                )
+            })
+            .collect();
+        let text = std::fs::read_to_string(java_testdata().join("mat").join(histogram)).unwrap();
+        let (mut checked, mut wrong) = (0, Vec::new());
+        for line in text.lines() {
+            // `  12:   340   23360  java.lang.String`, the rank left out in some files.
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let words = match words[0].ends_with(':') {
+                true => &words[1..],
+                false => &words[..],
+            };
+            let count: u64 = words[0].parse().unwrap();
+            let bytes: u64 = words[1].parse().unwrap();
+            let class = java_name(words[2]);
+            // Class objects and the VM's own structures (`<methodKlass>`) are sized apart, as MAT's test says.
+            if class.starts_with('<') || class == "java.lang.Class" {
+                continue;
+            }
+            let Some(&(our_count, our_bytes)) = rows.get(class.as_str()) else {
+                continue;
+            };
+            if class.ends_with("[]") {
+                if our_count == count {
+                    checked += 1;
+                    if our_bytes != bytes {
+                        wrong.push((class, bytes, our_bytes));
+                    }
+                }
+            } else {
+                checked += 1;
+                if our_bytes / our_count != bytes / count {
+                    wrong.push((class, bytes / count, our_bytes / our_count));
+                }
+            }
+        }
+        assert!(checked > 100, "{dump}: only {checked} classes to compare");
+        assert!(
+            wrong.is_empty(),
+            "{dump}: (class, JVM, heapgraph) {wrong:?}"
+        );
+    }
+}
+
+/// MAT's `QueriesTest.testCustomRetainedSet`: `java.lang.System`'s class object, with WeakReference's and
+/// SoftReference's `referent` excluded, retains objects of 17 types. heapgraph's dominator subtree has 19:
+/// every `java.lang.ref.Reference.referent` is weak in heapgraph, FinalReference's too, while MAT's query
+/// keeps the `java.lang.ref.Finalizer` referents strong. The two more types are System.in's and
+/// System.out's file streams, which Finalizers reference (they are registered for finalization): when
+/// System goes, they are finalized and freed, so heapgraph counts them as System's (docs/formats.md).
+#[test]
+fn system_retains_mats_set_and_the_finalizable_streams() {
+    let dump = mat_dump("sun_jdk6_18_x32.hprof.gz");
+    let system = "0x2ca48ee8";
+    let tree = json_of(&[
+        "dominators",
+        "--json",
+        "--no-index",
+        "--depth",
+        "1000",
+        "--min-share",
+        "0",
+        &dump,
+        system,
+    ])["tree"]
+        .clone();
+    assert_eq!(tree["object"]["preview"], "java.lang.System", "{tree}");
+    let mut subtree = Vec::new();
+    let mut stack = vec![&tree];
+    while let Some(node) = stack.pop() {
+        assert!(node["folded"].is_null(), "the whole subtree is shown");
+        let object = &node["object"];
+        subtree.push((
+            object["type_name"].as_str().unwrap().to_string(),
+            object["address"].as_str().unwrap().to_string(),
+        ));
+        stack.extend(node["children"].as_array().unwrap());
+    }
+    let types: BTreeSet<&str> = subtree.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(types.len(), 19, "{types:?}");
+
+    // The objects in System's subtree that a Finalizer references, read from the dump's own graph.
+    let loaded =
+        heapgraph_formats::load(std::path::Path::new(&dump), &heapgraph_formats::NoProgress)
+            .unwrap();
+    let g = &loaded.graph;
+    let in_subtree: BTreeSet<u64> = subtree
+        .iter()
+        .map(|(_, a)| u64::from_str_radix(a.trim_start_matches("0x"), 16).unwrap())
+        .collect();
+    let mut finalizable = BTreeSet::new();
+    for n in 0..g.node_count() as heapgraph_graph::NodeId {
+        if g.type_name(g.type_of(n)) != "java.lang.ref.Finalizer" {
+            continue;
+        }
+        for (target, label) in g.out_edges(n) {
+            let held = g.address(target);
+            if label.display(g.strings()).to_string().contains("referent")
+                && in_subtree.contains(&held)
+            {
+                finalizable.insert(g.type_name(g.type_of(target)));
+            }
+        }
+    }
+    assert_eq!(
+        finalizable,
+        ["java.io.FileInputStream", "java.io.FileOutputStream"]
+            .map(String::from)
+            .into(),
+    );
+    // Each of those types has only that one instance in the subtree: without them, MAT's 17 types.
+    for class in &finalizable {
+        assert_eq!(subtree.iter().filter(|(t, _)| t == class).count(), 1);
+    }
+    assert_eq!(types.len() - finalizable.len(), 17);
+}
