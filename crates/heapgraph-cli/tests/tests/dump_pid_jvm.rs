@@ -9,6 +9,7 @@ use heapgraph_e2e::service::Service;
 use heapgraph_e2e::Scratch;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -49,10 +50,14 @@ fn compile() -> PathBuf {
 
 /// `java … AttachTarget HELD DROPPED`, with a young generation large enough that no GC runs on its own.
 fn java() -> Command {
+    java_with_class_path(&classes())
+}
+
+fn java_with_class_path(class_path: &Path) -> Command {
     let mut command = Command::new("java");
     command
         .args(["-XX:+UseSerialGC", "-Xmn64m", "-Xmx256m", "-cp"])
-        .arg(classes())
+        .arg(class_path)
         .args(["AttachTarget", &HELD.to_string(), &DROPPED.to_string()]);
     command
 }
@@ -174,7 +179,17 @@ fn a_running_jvm_is_dumped_by_pid_and_counts_what_its_histogram_counts() {
 #[test]
 fn a_jvm_of_another_user_is_dumped_by_root_and_refused_to_others() {
     let scratch = Scratch::new("dump-pid-jvm-users");
-    let mut as_nobody = java();
+    // the classes where nobody may read them, whatever the permissions above the build directory
+    let readable = scratch.0.join("classes");
+    std::fs::create_dir(&readable).unwrap();
+    for class in std::fs::read_dir(classes()).unwrap() {
+        let class = class.unwrap().path();
+        std::fs::copy(&class, readable.join(class.file_name().unwrap())).unwrap();
+    }
+    for dir in [&scratch.0, &readable] {
+        std::fs::set_permissions(dir, PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let mut as_nobody = java_with_class_path(&readable);
     as_nobody.uid(65534).gid(65534).current_dir("/");
     let mut jvm = Service::start(as_nobody);
     let out = scratch.0.join("nobody.hprof");
@@ -188,11 +203,7 @@ fn a_jvm_of_another_user_is_dumped_by_root_and_refused_to_others() {
 
     // a JVM of root's, asked by nobody: refused before anything is sent to it
     let mut ours = Service::start(java());
-    std::fs::set_permissions(
-        &scratch.0,
-        std::os::unix::fs::PermissionsExt::from_mode(0o777),
-    )
-    .unwrap();
+    std::fs::set_permissions(&scratch.0, PermissionsExt::from_mode(0o777)).unwrap();
     let refused = scratch.0.join("refused.hprof");
     let output = heapgraph_command()
         .args(["dump", "--pid", &ours.pid.to_string(), "-o"])
@@ -221,7 +232,9 @@ fn a_jvm_of_another_user_is_dumped_by_root_and_refused_to_others() {
 #[test]
 fn a_jvm_in_its_own_namespaces_is_dumped_through_its_root() {
     let scratch = Scratch::new("dump-pid-jvm-namespace");
-    let java = java();
+    // The JVM starts in the classes' directory, which it keeps as its working directory once /tmp, where
+    // that directory may be, is mounted over.
+    let java = java_with_class_path(Path::new("."));
     let command_line: Vec<String> = std::iter::once(java.get_program())
         .chain(java.get_args())
         .map(|a| a.to_string_lossy().into_owned())
@@ -233,6 +246,7 @@ fn a_jvm_in_its_own_namespaces_is_dumped_through_its_root() {
             "mount -t tmpfs tmpfs /tmp && exec {}",
             command_line.join(" ")
         ))
+        .current_dir(classes())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -252,6 +266,10 @@ fn a_jvm_in_its_own_namespaces_is_dumped_through_its_root() {
     assert!(
         Path::new(&format!("/proc/{pid}/root/tmp/.java_pid1")).exists(),
         "the JVM's socket is in its own /tmp"
+    );
+    assert!(
+        !classes().join(".attach_pid1").exists(),
+        "the trigger file is removed from its working directory"
     );
     let mut left: Vec<_> = std::fs::read_dir(format!("/proc/{pid}/root/tmp"))
         .unwrap()
