@@ -133,3 +133,30 @@ fn types_equals_devtools_summary_on_node_snapshots() {
     ]);
     assert!(text.contains("Function"), "{text}");
 }
+
+/// A page's snapshot as Chrome writes one (`testdata/v8/devtools/dom.heapsnapshot`, made by
+/// `make_dom_snapshot.py`): DOM nodes attached and detached, element names with attributes, plain objects
+/// DevTools names by their properties, one constructor name at two locations, owned and shared arrays.
+#[test]
+fn types_equals_devtools_summary_on_a_page_with_dom_nodes() {
+    let snapshot = v8_testdata().join("devtools").join("dom.heapsnapshot");
+    let theirs = devtools_summary(&snapshot);
+    let ours = heapgraph_types(&snapshot, &["--no-index"], true);
+    assert!(ours == theirs, "{}", differences(&ours, &theirs));
+    let names: Vec<&str> = theirs.iter().map(|r| r.0.as_str()).collect();
+    for name in [
+        "Detached <div>",
+        "Detached <p>",
+        "Detached Text",
+        "<span>",
+        "<body>",
+        "{a, b}",
+        "{a, b, c}",
+        r#"{"x,y", z}"#,
+        "Function",
+        "RegExp",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    assert_eq!(names.iter().filter(|&&n| n == "Thing").count(), 2);
+}
