@@ -122,6 +122,7 @@ impl Table {
     }
 }
 
+/// Every node's class, as DevTools names it (see the module's comment).
 pub fn classes(s: &Snapshot<'_>) -> Classes {
     let nodes = s.nodes();
     let n = nodes.types.len();

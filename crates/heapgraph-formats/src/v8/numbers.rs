@@ -93,6 +93,7 @@ fn parse_chunk<F: Fn(usize, usize, u64)>(
     // number, exactly one before every other. A chunk after the first starts at the comma it needs.
     let mut commas = 0usize;
     let mut need = usize::from(first > 0);
+    let end = chunk.end;
     for i in chunk {
         let b = data[i];
         match b {
@@ -136,7 +137,7 @@ fn parse_chunk<F: Fn(usize, usize, u64)>(
     if let Some(v) = value {
         next(v);
     } else if last && commas > 0 {
-        return err(0, "an array of numbers ends with a comma");
+        return err(end, "an array of numbers ends with a comma");
     }
     Ok(())
 }
