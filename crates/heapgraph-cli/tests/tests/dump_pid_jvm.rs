@@ -232,9 +232,9 @@ fn a_jvm_of_another_user_is_dumped_by_root_and_refused_to_others() {
 #[test]
 fn a_jvm_in_its_own_namespaces_is_dumped_through_its_root() {
     let scratch = Scratch::new("dump-pid-jvm-namespace");
-    // The JVM starts in the classes' directory, which it keeps as its working directory once /tmp, where
-    // that directory may be, is mounted over.
-    let java = java_with_class_path(Path::new("."));
+    // The classes are copied into the JVM's own /tmp from the working directory (which stays reachable when
+    // /tmp, where it may be, is mounted over), and it runs there.
+    let java = java_with_class_path(Path::new("/tmp/classes"));
     let command_line: Vec<String> = std::iter::once(java.get_program())
         .chain(java.get_args())
         .map(|a| a.to_string_lossy().into_owned())
@@ -243,7 +243,8 @@ fn a_jvm_in_its_own_namespaces_is_dumped_through_its_root() {
         .args(["--pid", "--fork", "--mount", "--propagation", "private"])
         .args(["--mount-proc", "sh", "-c"])
         .arg(format!(
-            "mount -t tmpfs tmpfs /tmp && exec {}",
+            "mount -t tmpfs tmpfs /tmp && mkdir /tmp/classes && cp ./*.class /tmp/classes && \
+             cd /tmp/classes && exec {}",
             command_line.join(" ")
         ))
         .current_dir(classes())
@@ -268,13 +269,13 @@ fn a_jvm_in_its_own_namespaces_is_dumped_through_its_root() {
         "the JVM's socket is in its own /tmp"
     );
     assert!(
-        !classes().join(".attach_pid1").exists(),
+        !Path::new(&format!("/proc/{pid}/cwd/.attach_pid1")).exists(),
         "the trigger file is removed from its working directory"
     );
     let mut left: Vec<_> = std::fs::read_dir(format!("/proc/{pid}/root/tmp"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.starts_with("hsperfdata_") && n != ".java_pid1")
+        .filter(|n| !n.starts_with("hsperfdata_") && n != ".java_pid1" && n != "classes")
         .collect();
     left.sort();
     assert!(
