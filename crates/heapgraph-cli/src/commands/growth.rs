@@ -5,7 +5,7 @@ use crate::load::{analyzed_dump, indexed_dump, load_dump};
 use heapgraph_analysis::{Growth, TreeLimits};
 use heapgraph_render::growth::{most_new, GrowthReport, HeldGrowth};
 use heapgraph_render::retainers::RetainersView;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What grew between two dumps of one process (objgraph's show_growth, offline): per-type count and size
 /// deltas, the objects in NEW that OLD did not have (same address and type), and, for the types with the
@@ -25,6 +25,10 @@ pub struct Args {
     /// Print JSON instead of text
     #[arg(long)]
     json: bool,
+    /// Read heap dump N (from 1) of OLD, and --heap's of NEW: `growth app.hprof app.hprof --old-heap 1
+    /// --heap 2` compares two dumps of one file (the legacy hprof agent writes one per request)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    old_heap: Option<u32>,
     #[command(flatten)]
     index: IndexArgs,
 }
@@ -32,9 +36,15 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), String> {
     // Only the new dump needs its analyses; the old one is read from its index if it has one, but none is
     // built for it.
-    let old = match indexed_dump(&args.old, &args.index) {
+    let old_args = IndexArgs {
+        heap: args.old_heap.or(args.index.heap),
+        raw_sizes: args.index.raw_sizes,
+        no_index: args.index.no_index,
+        index_dir: args.index.index_dir.clone(),
+    };
+    let old = match indexed_dump(&args.old, &old_args) {
         Some((dump, _)) => dump,
-        None => load_dump(&args.old, &args.index)?,
+        None => load_dump(&args.old, &old_args)?,
     };
     let (new, analysis) = analyzed_dump(&args.new, &args.index)?;
     let growth = crate::progress::spin("matching objects between the dumps", || {
@@ -61,9 +71,14 @@ pub fn run(args: Args) -> Result<(), String> {
             }
         })
         .collect();
+    // A dump chosen among several of its file is named by its number, as MAT names them.
+    let name = |path: &Path, heap: Option<u32>| match heap {
+        Some(n) => format!("{} #{n}", path.display()),
+        None => path.display().to_string(),
+    };
     let report = GrowthReport {
-        old_file: args.old.display().to_string(),
-        new_file: args.new.display().to_string(),
+        old_file: name(&args.old, old_args.heap),
+        new_file: name(&args.new, args.index.heap),
         growth,
         held,
     };

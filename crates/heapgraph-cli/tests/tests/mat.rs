@@ -304,3 +304,53 @@ fn system_retains_mats_set_and_the_finalizable_streams() {
     }
     assert_eq!(types.len() - finalizable.len(), 17);
 }
+
+/// Two heap dumps of one file compare as two files would: `growth --old-heap 1 --heap 2` gives each
+/// type's counts as `types --heap 1` and `--heap 2` count them.
+#[test]
+fn growth_compares_two_heap_dumps_of_one_file() {
+    let dump = mat_dump("oracle_jdk7_21_hprofagent.hprof");
+    let growth = json_of(&[
+        "growth",
+        "--json",
+        "--old-heap",
+        "1",
+        "--heap",
+        "2",
+        "--top",
+        "1000",
+        &dump,
+        &dump,
+    ]);
+    assert_eq!(growth["old_file"], format!("{dump} #1"));
+    assert_eq!(growth["new_file"], format!("{dump} #2"));
+    let counts = |heap: &str| -> BTreeMap<String, u64> {
+        json_of(&["types", "--json", "--top", "0", "--heap", heap, &dump])["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["type_name"].as_str().unwrap().to_string(),
+                    r["count"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (one, two) = (counts("1"), counts("2"));
+    let rows = growth["types"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    for row in rows {
+        let name = row["type_name"].as_str().unwrap();
+        assert_eq!(
+            row["old_count"],
+            one.get(name).copied().unwrap_or(0),
+            "{name}"
+        );
+        assert_eq!(
+            row["new_count"],
+            two.get(name).copied().unwrap_or(0),
+            "{name}"
+        );
+    }
+}
