@@ -42,6 +42,17 @@ pub struct InfoReport {
     pub heap_dumps: Vec<HeapDumpInfo>,
     /// Which of `heap_dumps` this report is about, numbered from 1.
     pub heap_dump: Option<u64>,
+    /// An Android dump's named heaps (`app`, `zygote`, `image`); empty for other dumps.
+    pub heaps: Vec<NamedHeap>,
+}
+
+/// One of an Android dump's heaps.
+#[derive(Serialize, Deserialize)]
+pub struct NamedHeap {
+    pub name: String,
+    pub objects: u64,
+    /// Shallow bytes of its objects.
+    pub bytes: u64,
 }
 
 /// One heap dump of a file that holds several.
@@ -105,6 +116,9 @@ impl InfoReport {
                 .and_then(|v| serde_json::from_value(v.clone()).ok())
                 .unwrap_or_default(),
             heap_dump: meta("heap_dump").and_then(Value::as_u64),
+            heaps: meta("heaps")
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default(),
         }
     }
 
@@ -185,6 +199,21 @@ impl InfoReport {
             );
         }
         line("references", refs);
+        if !self.heaps.is_empty() {
+            let heaps: Vec<String> = self
+                .heaps
+                .iter()
+                .map(|h| {
+                    format!(
+                        "{} {} objects, {}",
+                        h.name,
+                        format_count(h.objects),
+                        format_bytes(h.bytes)
+                    )
+                })
+                .collect();
+            line("heaps", heaps.join("; "));
+        }
         let kinds: Vec<String> = self
             .roots_by_kind
             .iter()

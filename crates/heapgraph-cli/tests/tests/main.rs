@@ -1,5 +1,6 @@
 //! The `heapgraph` binary end to end, in one test binary (one link): a module per area, helpers in `util`.
 
+mod android;
 mod cli;
 mod devtools;
 mod dump_pid;

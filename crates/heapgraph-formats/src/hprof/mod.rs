@@ -7,6 +7,7 @@
 //! in address order; pass 2 ([`resolve`]) decodes every object ([`decode`]) in parallel chunks straight
 //! into the graph's arrays. Shallow sizes model HotSpot's layout ([`sizes`]).
 
+mod android_heaps;
 mod classes;
 mod cursor;
 mod decode;
@@ -200,6 +201,13 @@ pub(crate) fn load(
     .map_err(located)?;
     release_pages(&map, 0, data.len());
 
+    let heaps = android_heaps::assign(
+        numbering.offsets.len(),
+        |node| numbering.offsets.at(node),
+        &scan.heap_infos,
+        &records,
+        data,
+    );
     let type_table = std::mem::take(&mut classes.types);
     let details = details::JavaDetails {
         offsets: numbering.offsets,
@@ -259,6 +267,9 @@ pub(crate) fn load(
     );
     meta.insert("object_alignment".into(), layout.alignment.into());
     heaps::describe(&records, &header, chosen, &mut meta);
+    if let Some(heaps) = &heaps {
+        android_heaps::describe(&graph, heaps, &mut meta);
+    }
     Ok(Dump {
         path: path.to_path_buf(),
         format,

@@ -88,6 +88,9 @@ pub struct Scan {
     pub object_count: u64,
     /// In a dump cut short: where the last whole sub-record of the incomplete segment ends.
     pub whole_until: Option<usize>,
+    /// Android's HEAP DUMP INFO sub-records in file order: where each is and the string id naming the
+    /// heap the objects after it belong to.
+    pub heap_infos: Vec<(u64, u64)>,
 }
 
 /// Frames all `segments`; `walked` is told each segment finished. When `last_is_cut`, the last segment
@@ -120,6 +123,7 @@ pub fn scan(
         all.tally.merge(part.tally);
         all.object_count += part.object_count;
         all.whole_until = all.whole_until.or(part.whole_until);
+        all.heap_infos.extend(part.heap_infos);
     }
     Ok(all)
 }
@@ -165,7 +169,7 @@ fn scan_segment(
                     s.classes.push(class);
                 }
             }
-            SubRecord::Skipped => {}
+            SubRecord::HeapInfo { name } => s.heap_infos.push((offset, name)),
         }
     }
     Ok(s)

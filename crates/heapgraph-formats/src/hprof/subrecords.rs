@@ -118,8 +118,10 @@ impl HeapObject<'_> {
 pub enum SubRecord<'a> {
     Root(RawRoot),
     Object(HeapObject<'a>),
-    /// Sub-records that carry nothing for the graph (Android's heap dump info).
-    Skipped,
+    /// Android's HEAP DUMP INFO: the objects that follow belong to the heap named by this string id.
+    HeapInfo {
+        name: u64,
+    },
 }
 
 /// Parses the sub-record at the cursor and moves past it.
@@ -227,8 +229,8 @@ pub fn parse<'a>(c: &mut Cursor<'a>) -> Result<SubRecord<'a>, FormatError> {
         }
         TAG_HEAP_DUMP_INFO => {
             c.u4("a heap dump info's heap id")?;
-            c.id("a heap dump info's name id")?;
-            SubRecord::Skipped
+            let name = c.id("a heap dump info's name id")?;
+            SubRecord::HeapInfo { name }
         }
         _ => return err(at, format!("unknown heap dump sub-record tag {tag:#04x}")),
     })
