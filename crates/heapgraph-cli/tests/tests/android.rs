@@ -1,7 +1,7 @@
 //! An Android dump (`testdata/java/android/`, see SOURCE.md there): perflib's expected counts, and the
 //! named heaps `info` lists against an independent count of each heap's objects.
 
-use crate::util::json_of;
+use crate::util::{json_of, type_rows};
 use heapgraph_e2e::java::java_testdata;
 use heapgraph_e2e::Scratch;
 use serde_json::Value;
@@ -13,15 +13,8 @@ fn info_names_the_heaps_of_an_android_dump() {
     let dir = java_testdata().join("android");
     let dump = dir.join("dialer.android-hprof.gz").display().to_string();
 
-    let types = json_of(&["types", "--json", "--no-index", "--top", "0", &dump]);
-    let count = |name: &str| {
-        types["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["type_name"] == name)
-            .map(|r| r["count"].as_u64().unwrap())
-    };
+    let types = type_rows(&["--no-index", "--top", "0", &dump]);
+    let count = |name: &str| types.iter().find(|r| r.0 == name).map(|r| r.1);
     // perflib's HprofParserTest.
     assert_eq!(count("byte[]"), Some(1406));
     assert_eq!(count("java.lang.String[]"), Some(1396));

@@ -1,7 +1,7 @@
 //! `heapgraph types` against Chrome DevTools' Summary, computed by DevTools' own heap snapshot worker
 //! code under Node (`testdata/v8/devtools/`: `install.sh` installs and bundles it, `summary.mjs` runs it).
 
-use crate::util::{json_of, ok};
+use crate::util::{ok, type_rows, TypeRow};
 use heapgraph_e2e::v8::{make_snapshots, v8_testdata};
 use heapgraph_e2e::Scratch;
 use serde_json::Value;
@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// One Summary row: class name, count, self size, retained size.
-type Row = (String, u64, u64, u64);
+type Row = TypeRow;
 
 /// DevTools' Summary of `snapshot`, rows sorted.
 fn devtools_summary(snapshot: &Path) -> Vec<Row> {
@@ -55,22 +55,10 @@ fn devtools_summary(snapshot: &Path) -> Vec<Row> {
 /// size (DevTools' Summary leaves out objects of size 0), sorted.
 fn heapgraph_types(snapshot: &Path, extra: &[&str], sized_only: bool) -> Vec<Row> {
     let path = snapshot.display().to_string();
-    let mut args = vec!["types", "--json", "--top", "0", &path];
+    let mut args = vec!["--top", "0", &path];
     args.extend(extra);
-    let mut rows: Vec<Row> = json_of(&args)["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["type_name"].as_str().unwrap().to_string(),
-                r["count"].as_u64().unwrap(),
-                r["shallow_bytes"].as_u64().unwrap(),
-                r["retained_bytes"].as_u64().unwrap(),
-            )
-        })
-        .filter(|r| !sized_only || r.2 > 0)
-        .collect();
+    let mut rows = type_rows(&args);
+    rows.retain(|r| !sized_only || r.2 > 0);
     rows.sort();
     rows
 }

@@ -1,7 +1,7 @@
 //! Eclipse MAT's published test dumps (`testdata/java/mat/`, see SOURCE.md there) against the expectations
 //! of MAT's own tests.
 
-use crate::util::{heapgraph, json_of, ok_with_stderr, stderr};
+use crate::util::{heapgraph, json_of, ok_with_stderr, stderr, type_rows};
 use heapgraph_e2e::java::java_testdata;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -325,16 +325,9 @@ fn growth_compares_two_heap_dumps_of_one_file() {
     assert_eq!(growth["old_file"], format!("{dump} #1"));
     assert_eq!(growth["new_file"], format!("{dump} #2"));
     let counts = |heap: &str| -> BTreeMap<String, u64> {
-        json_of(&["types", "--json", "--top", "0", "--heap", heap, &dump])["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                (
-                    r["type_name"].as_str().unwrap().to_string(),
-                    r["count"].as_u64().unwrap(),
-                )
-            })
+        type_rows(&["--top", "0", "--heap", heap, &dump])
+            .into_iter()
+            .map(|(name, count, _, _)| (name, count))
             .collect()
     };
     let (one, two) = (counts("1"), counts("2"));

@@ -45,6 +45,28 @@ pub fn json_of(args: &[&str]) -> serde_json::Value {
     heapgraph_e2e::parse_strict(&out.stdout).unwrap()
 }
 
+/// One row of `types --json`: type name, count, shallow bytes, retained bytes.
+pub type TypeRow = (String, u64, u64, u64);
+
+/// Runs `heapgraph types --json ...` (`args` after `types`) and returns its rows.
+pub fn type_rows(args: &[&str]) -> Vec<TypeRow> {
+    let mut all = vec!["types", "--json"];
+    all.extend(args);
+    json_of(&all)["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["type_name"].as_str().unwrap().to_string(),
+                r["count"].as_u64().unwrap(),
+                r["shallow_bytes"].as_u64().unwrap(),
+                r["retained_bytes"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// The committed dump of the growing Python service.
 pub fn service_dump() -> String {
     python_testdata().join("service.hgd").display().to_string()
