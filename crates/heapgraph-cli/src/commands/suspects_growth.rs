@@ -1,0 +1,51 @@
+//! `heapgraph suspects OLD NEW [NEWER...]`: what grew in every interval between dumps of one process.
+
+use super::suspects::Args;
+use crate::load::analyzed_dump;
+use heapgraph_analysis::suspects::growth::{find_growth, GrowthOptions, PathTally};
+use heapgraph_render::suspects_growth::GrowthSuspectsReport;
+
+/// Prints the growth suspects of `args.dumps`; `Ok(true)` when --fail was asked and a suspect outside
+/// `known` remains.
+///
+/// The dumps are read one after the other: each is tallied by path and dropped, but the last, which
+/// the report's paths and addresses come from.
+pub fn run(args: &Args, known: &[String]) -> Result<bool, String> {
+    let options = GrowthOptions {
+        top: args.top,
+        ..GrowthOptions::default()
+    };
+    let (last_path, earlier) = args.dumps.split_last().expect("two dumps or more");
+    let mut tallies = Vec::with_capacity(args.dumps.len());
+    for path in earlier {
+        let (dump, analysis) = analyzed_dump(path, &args.index)?;
+        tallies.push(tally(path, &dump.graph, &analysis));
+    }
+    let (dump, analysis) = analyzed_dump(last_path, &args.index)?;
+    tallies.push(tally(last_path, &dump.graph, &analysis));
+    let found = crate::progress::spin("comparing the dumps", || {
+        find_growth(&tallies, &dump.graph, &analysis.paths, &options)
+    });
+    let files = args.dumps.iter().map(|p| p.display().to_string());
+    let report = GrowthSuspectsReport::new(
+        files.collect(),
+        &dump.graph,
+        &found,
+        options.min_growth,
+        known,
+    );
+    if let Some(path) = &args.write_baseline {
+        super::suspects::write_baseline(path, report.fingerprints())?;
+    }
+    super::print(&report, args.json, GrowthSuspectsReport::render_text)?;
+    Ok(args.fail && !report.suspects.is_empty())
+}
+
+fn tally(
+    path: &std::path::Path,
+    graph: &heapgraph_graph::Graph,
+    analysis: &heapgraph_analysis::Analysis,
+) -> PathTally {
+    let what = format!("tallying {} by path", path.display());
+    crate::progress::spin(&what, || PathTally::compute(graph, &analysis.paths))
+}
