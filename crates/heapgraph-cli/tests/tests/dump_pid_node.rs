@@ -122,6 +122,21 @@ fn a_running_node_server_is_dumped_by_pid_keeps_answering_and_no_inspector_stays
 }
 
 #[test]
+fn dump_after_dump_the_inspector_opens_and_closes_and_the_process_lives_on() {
+    let scratch = Scratch::new("dump-pid-node-again");
+    let (mut node, port) = start_node(&["--inspect-port=9339"]);
+    for round in 0..8 {
+        let out = scratch.0.join(format!("{round}.heapsnapshot"));
+        let report = dump(node.pid, &out);
+        assert_eq!(report["summary"]["inspector_left_open"], false, "{report}");
+        assert!(!port_open(9339), "round {round}: the inspector is closed");
+        assert_eq!(ask_http(port), HELD, "round {round}: the server answers");
+        assert!(node.is_running(), "round {round}");
+    }
+    assert!(node.finish(Duration::from_secs(10)), "it exits cleanly");
+}
+
+#[test]
 fn an_inspector_already_open_is_used_and_left_open() {
     let scratch = Scratch::new("dump-pid-node-open");
     let (mut node, _) = start_node(&["--inspect=127.0.0.1:9338"]);
