@@ -64,12 +64,43 @@ pub struct TypeTally {
     pub bytes: u64,
 }
 
+/// Which part of a dump file to read: `Dump(n)`, heap dump number `n` (from 1) of an HPROF file that holds
+/// several (the legacy agent's); `Named("app")`, only the objects of one of an Android dump's named heaps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeapChoice {
+    Dump(u32),
+    Named(String),
+}
+
+impl std::str::FromStr for HeapChoice {
+    type Err = String;
+
+    /// A number from 1 (`2`, or MAT's `#2`) picks a heap dump; a name (`app`) a named heap.
+    fn from_str(s: &str) -> Result<HeapChoice, String> {
+        let number = s.strip_prefix('#').unwrap_or(s);
+        match number.parse::<u32>() {
+            Ok(0) => Err("heap dumps are numbered from 1".into()),
+            Ok(n) => Ok(HeapChoice::Dump(n)),
+            Err(_) if s.is_empty() => Err("give a heap dump's number or a heap's name".into()),
+            Err(_) => Ok(HeapChoice::Named(s.to_string())),
+        }
+    }
+}
+
+impl std::fmt::Display for HeapChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HeapChoice::Dump(n) => write!(f, "#{n}"),
+            HeapChoice::Named(name) => write!(f, "{name} heap"),
+        }
+    }
+}
+
 /// Choices a reader needs beyond the file.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
-    /// Which heap dump of a file that holds several (HPROF from the legacy agent), numbered from 1;
-    /// `None` reads the first.
-    pub heap: Option<u32>,
+    /// Which heap dump or named heap to read; `None` reads the first heap dump, whole.
+    pub heap: Option<HeapChoice>,
     /// Keep the shallow sizes the file records, instead of the sizes Chrome DevTools shows (V8: the size
     /// of arrays and hidden objects one object alone owns moved into that owner).
     pub raw_sizes: bool,
@@ -84,7 +115,12 @@ pub fn shallow_histogram(
     progress: &dyn LoadProgress,
 ) -> Result<Option<ShallowHistogram>, LoadError> {
     let (file, format) = open(path)?;
-    let heap = options.heap;
+    let heap = match &options.heap {
+        // Counting one named heap's objects needs their offsets: the graph's histogram does it.
+        Some(HeapChoice::Named(_)) => return Ok(None),
+        Some(HeapChoice::Dump(n)) => Some(*n),
+        None => None,
+    };
     Ok(match format {
         Format::Hprof => Some(hprof::histogram(path, file, format, heap, progress)?),
         Format::HprofGzip => {
@@ -107,14 +143,14 @@ pub fn load_with(
     progress: &dyn LoadProgress,
 ) -> Result<Dump, LoadError> {
     let (file, format) = open(path)?;
-    let heap = options.heap;
-    if !matches!(format, Format::Hprof | Format::HprofGzip) && heap.is_some_and(|n| n != 1) {
+    let heap = options.heap.as_ref();
+    let single = !matches!(format, Format::Hprof | Format::HprofGzip);
+    if let Some(choice) = heap.filter(|&h| single && *h != HeapChoice::Dump(1)) {
         return Err(LoadError::new(
             path,
             None,
             format!(
-                "there is no heap dump #{}: a {} holds one heap; leave out --heap",
-                heap.unwrap_or_default(),
+                "there is no {choice}: a {} holds one heap; leave out --heap",
                 format.name()
             ),
         ));

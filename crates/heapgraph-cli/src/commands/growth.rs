@@ -3,6 +3,7 @@
 use super::report_args::IndexArgs;
 use crate::load::{analyzed_dump, indexed_dump, load_dump};
 use heapgraph_analysis::{Growth, TreeLimits};
+use heapgraph_formats::HeapChoice;
 use heapgraph_render::growth::{most_new, GrowthReport, HeldGrowth};
 use heapgraph_render::retainers::RetainersView;
 use std::path::{Path, PathBuf};
@@ -25,10 +26,11 @@ pub struct Args {
     /// Print JSON instead of text
     #[arg(long)]
     json: bool,
-    /// Read heap dump N (from 1) of OLD, and --heap's of NEW: `growth app.hprof app.hprof --old-heap 1
-    /// --heap 2` compares two dumps of one file (the legacy hprof agent writes one per request)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    old_heap: Option<u32>,
+    /// Read heap dump N (from 1) or the named heap of OLD, and --heap's of NEW: `growth app.hprof
+    /// app.hprof --old-heap 1 --heap 2` compares two dumps of one file (the legacy hprof agent writes
+    /// one per request)
+    #[arg(long, value_name = "N|NAME")]
+    old_heap: Option<HeapChoice>,
     #[command(flatten)]
     index: IndexArgs,
 }
@@ -37,7 +39,7 @@ pub fn run(args: Args) -> Result<(), String> {
     // Only the new dump needs its analyses; the old one is read from its index if it has one, but none is
     // built for it.
     let old_args = IndexArgs {
-        heap: args.old_heap.or(args.index.heap),
+        heap: args.old_heap.clone().or(args.index.heap.clone()),
         raw_sizes: args.index.raw_sizes,
         no_index: args.index.no_index,
         index_dir: args.index.index_dir.clone(),
@@ -72,13 +74,14 @@ pub fn run(args: Args) -> Result<(), String> {
         })
         .collect();
     // A dump chosen among several of its file is named by its number, as MAT names them.
-    let name = |path: &Path, heap: Option<u32>| match heap {
-        Some(n) => format!("{} #{n}", path.display()),
+    let name = |path: &Path, heap: &Option<HeapChoice>| match heap {
+        Some(HeapChoice::Dump(n)) => format!("{} #{n}", path.display()),
+        Some(HeapChoice::Named(name)) => format!("{} ({name} heap)", path.display()),
         None => path.display().to_string(),
     };
     let report = GrowthReport {
-        old_file: name(&args.old, old_args.heap),
-        new_file: name(&args.new, args.index.heap),
+        old_file: name(&args.old, &old_args.heap),
+        new_file: name(&args.new, &args.index.heap),
         growth,
         held,
     };

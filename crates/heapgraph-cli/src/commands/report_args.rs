@@ -1,6 +1,6 @@
 //! Arguments every report takes.
 
-use heapgraph_formats::LoadOptions;
+use heapgraph_formats::{HeapChoice, LoadOptions};
 use heapgraph_index::IndexOptions;
 use std::path::PathBuf;
 
@@ -22,10 +22,11 @@ pub struct ReportArgs {
 #[derive(clap::Args)]
 pub struct IndexArgs {
     /// Read heap dump N (from 1) of a file that holds several (the legacy hprof agent writes one per
-    /// request; `heapgraph info` lists them). Without it the first is read. A heap chosen here is read
-    /// without the index
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub heap: Option<u32>,
+    /// request), or only the objects of the named heap of an Android dump (app, zygote, image), as
+    /// Android Studio shows them; `heapgraph info` lists both. Without it the whole first dump is read.
+    /// A heap chosen here is read without the index
+    #[arg(long, value_name = "N|NAME")]
+    pub heap: Option<HeapChoice>,
     /// Keep the shallow sizes the dump records. Without it a V8 snapshot's sizes are those Chrome
     /// DevTools shows: an array or hidden object that one object alone owns counts in its owner. Read
     /// without the index
@@ -50,7 +51,7 @@ impl IndexArgs {
 
     pub fn load_options(&self) -> LoadOptions {
         LoadOptions {
-            heap: self.heap,
+            heap: self.heap.clone(),
             raw_sizes: self.raw_sizes,
         }
     }

@@ -1,7 +1,7 @@
 //! An Android dump (`testdata/java/android/`, see SOURCE.md there): perflib's expected counts, and the
-//! named heaps `info` lists against an independent count of each heap's objects.
+//! named heaps `info` lists and `--heap NAME` reads, against an independent count of each heap's objects.
 
-use crate::util::{json_of, type_rows};
+use crate::util::{heapgraph, json_of, ok_with_stderr, stderr, type_rows};
 use heapgraph_e2e::java::java_testdata;
 use heapgraph_e2e::Scratch;
 use serde_json::Value;
@@ -60,4 +60,26 @@ fn info_names_the_heaps_of_an_android_dump() {
         .collect();
     assert_eq!(ours, theirs);
     assert_eq!(ours.keys().collect::<Vec<_>>(), ["app", "zygote"]);
+
+    // One heap read alone, as Android Studio shows it: its objects only, held by the other heaps' roots.
+    for (heap, objects) in &theirs {
+        let (text, warning) = ok_with_stderr(&["info", "--heap", heap, &dump]);
+        assert!(
+            warning.contains(&format!("read the {heap} heap alone")),
+            "{warning}"
+        );
+        assert!(text.contains("unknown"), "{text}");
+        let info = json_of(&["info", "--json", "--heap", heap, &dump]);
+        assert_eq!(info["objects"], *objects, "{heap}");
+        let rows = type_rows(&["--top", "0", "--heap", heap, &dump]);
+        assert_eq!(rows.iter().map(|r| r.1).sum::<u64>(), *objects);
+        ok_with_stderr(&["top", "--heap", heap, &dump]);
+    }
+    let out = heapgraph(&["info", "--heap", "image", &dump]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no heap named image; its heaps are zygote, app"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -2,9 +2,15 @@
 //! heap: `image` (the boot image, mapped from disk), `zygote` (shared by every app, forked from the
 //! zygote process) and `app` (the app's own objects), the heaps Android Studio's memory profiler tells
 //! apart. Each object belongs to the heap of the last HEAP DUMP INFO before it in the file.
+//!
+//! `--heap app` reads the app heap alone, as Android Studio shows it: the other heaps' objects are left
+//! out, references into them dropped, and the app objects they reference become roots.
 
+use super::decode::Decoder;
 use super::records::Records;
-use heapgraph_graph::{Graph, NodeId};
+use super::scan::ObjectEntry;
+use crate::error::{err, FormatError};
+use heapgraph_graph::{Addresses, Graph, NodeId};
 use serde_json::{json, Map, Value};
 
 /// Which named heap each object is in.
@@ -81,4 +87,70 @@ pub fn describe(graph: &Graph, heaps: &Heaps, meta: &mut Map<String, Value>) {
         })
         .collect();
     meta.insert("heaps".into(), Value::Array(list));
+}
+
+/// Splits pass 1's objects into those of the heap named `name` and the others, by the HEAP DUMP INFO
+/// sub-records `infos`. An error names the heaps there are when none is called `name`.
+pub fn split(
+    objects: Vec<ObjectEntry>,
+    infos: &[(u64, u64)],
+    name: &str,
+    records: &Records,
+    data: &[u8],
+) -> Result<(Vec<ObjectEntry>, Vec<ObjectEntry>), FormatError> {
+    let mut names: Vec<String> = Vec::new();
+    let matching: Vec<bool> = infos
+        .iter()
+        .map(|&(_, id)| {
+            let text = records.text(data, id).unwrap_or_default();
+            if !names.iter().any(|n| *n == text) {
+                names.push(text.to_string());
+            }
+            text == name
+        })
+        .collect();
+    if !matching.contains(&true) {
+        let at = infos.first().map_or(0, |&(at, _)| at as usize);
+        return match names.is_empty() {
+            true => err(
+                at,
+                format!(
+                    "the dump names no heaps (only Android's do), so there is no {name} heap; \
+                     leave out --heap or give a heap dump's number"
+                ),
+            ),
+            false => err(
+                at,
+                format!(
+                    "the dump has no heap named {name}; its heaps are {}",
+                    names.join(", ")
+                ),
+            ),
+        };
+    }
+    Ok(objects
+        .into_iter()
+        .partition(|o| match infos.partition_point(|&(at, _)| at < o.offset) {
+            0 => false,
+            i => matching[i - 1],
+        }))
+}
+
+/// The objects read (numbered by `addresses`) that objects of the other heaps (`outside`) reference,
+/// each once: the roots of a heap read alone, as the other heaps hold them.
+pub fn held_from_outside(
+    decoder: &Decoder<'_>,
+    outside: &[ObjectEntry],
+    addresses: &Addresses,
+) -> Result<Vec<NodeId>, FormatError> {
+    let mut held = Vec::new();
+    for o in outside {
+        let object = decoder.object_at(o.offset)?;
+        decoder.references(&object, o.offset, |target, _| {
+            held.extend(addresses.find(target));
+        })?;
+    }
+    held.sort_unstable();
+    held.dedup();
+    Ok(held)
 }

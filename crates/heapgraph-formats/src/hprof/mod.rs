@@ -27,8 +27,10 @@ pub use header::MAGIC_PREFIX;
 use crate::dump_bytes::DumpBytes;
 use crate::error::FormatError;
 use crate::pages::{map_dump, release_pages};
-use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
-use heapgraph_graph::{EdgeLabels, Graph, GraphParts, NodeId, NodeTypes, StringInterner};
+use crate::{Dump, Format, HeapChoice, LoadError, LoadProgress, LoadStats};
+use heapgraph_graph::{
+    EdgeLabels, Graph, GraphParts, NodeId, NodeTypes, Root, RootKind, StringInterner,
+};
 use scan::Keep;
 use std::collections::HashMap;
 use std::fs::File;
@@ -124,6 +126,14 @@ impl FirstPass {
     }
 }
 
+/// The heap dump number `heap` picks, if it picks one.
+fn dump_number(heap: Option<&HeapChoice>) -> Option<u32> {
+    match heap {
+        Some(HeapChoice::Dump(n)) => Some(*n),
+        _ => None,
+    }
+}
+
 /// The warning for a dump cut short, if it was: what was loaded and how much is lost.
 fn cut_warning(
     first: &records::Records,
@@ -140,13 +150,13 @@ fn cut_warning(
     ))
 }
 
-/// Loads heap dump number `heap` (from 1; the first if `None`) of the HPROF file `file` (the dump at
-/// `path`, or its inflated copy).
+/// Loads the heap dump or named heap `heap` chooses (the whole first dump if `None`) of the HPROF file
+/// `file` (the dump at `path`, or its inflated copy).
 pub(crate) fn load(
     path: &Path,
     file: File,
     format: Format,
-    heap: Option<u32>,
+    heap: Option<&HeapChoice>,
     progress: &dyn LoadProgress,
 ) -> Result<Dump, LoadError> {
     let started = Instant::now();
@@ -160,12 +170,19 @@ pub(crate) fn load(
         mut interner,
         layout,
         chosen,
-        warnings,
-    } = FirstPass::read(path, &file, heap, Keep::Objects, progress)?;
+        mut warnings,
+    } = FirstPass::read(path, &file, dump_number(heap), Keep::Objects, progress)?;
     crate::memory::check_fits(path, scan.object_count * GRAPH_BYTES_PER_OBJECT_FLOOR)?;
     let data: &[u8] = &map;
     let id_size = header.id_size;
-    let numbering = resolve::number(scan.objects, map.len() as u64).map_err(located)?;
+    let (objects, outside) = match heap {
+        Some(HeapChoice::Named(name)) => {
+            android_heaps::split(scan.objects, &scan.heap_infos, name, &records, data)
+                .map_err(located)?
+        }
+        _ => (scan.objects, Vec::new()),
+    };
+    let numbering = resolve::number(objects, map.len() as u64).map_err(located)?;
 
     let class_names: HashMap<u64, String> = classes
         .classes
@@ -188,6 +205,23 @@ pub(crate) fn load(
         &describe,
         &mut interner,
     );
+    if let Some(HeapChoice::Named(name)) = heap {
+        let held = android_heaps::held_from_outside(&decoder, &outside, &numbering.addresses)
+            .map_err(located)?;
+        let why = interner.intern(&format!("held from outside the {name} heap"));
+        roots.roots.extend(held.into_iter().map(|node| Root {
+            node,
+            kind: RootKind::Unknown,
+            name: why,
+        }));
+        warnings.push(format!(
+            "read the {name} heap alone: {} of the dump's {} objects; references into the other heaps \
+             are dropped, and the objects they hold are roots",
+            numbering.addresses.len(),
+            numbering.addresses.len() + outside.len()
+        ));
+    }
+    drop(outside);
     let mut extra_edges = std::mem::take(&mut roots.thread_locals);
     extra_edges.extend(classes.loader_edges(&numbering.addresses));
     extra_edges.sort_by_key(|e| e.0);

@@ -394,7 +394,7 @@ fn gzip_dumps_are_inflated_and_checked() {
 
 #[test]
 fn a_file_of_several_heap_dumps_reads_the_one_chosen() {
-    use crate::{load_with, LoadOptions};
+    use crate::{load_with, HeapChoice, LoadOptions};
     // Two dumps, as the legacy hprof agent writes them: a HEAP DUMP record, then segments and an END.
     let mut w = Writer::new("JAVA PROFILE 1.0.2", 8);
     w.class_name(0x100, 1, "app/Thing");
@@ -420,10 +420,10 @@ fn a_file_of_several_heap_dumps_reads_the_one_chosen() {
     assert_eq!(first.meta["heap_dump"], 1);
     assert_eq!(first.meta["heap_dumps"][1]["offset"], second_at);
     assert!(first.stats.warnings[0].contains("holds 2 heap dumps"));
-    let second = read(Some(2)).unwrap();
+    let second = read(Some(HeapChoice::Dump(2))).unwrap();
     assert_eq!(second.graph.node_count(), 3);
     assert!(second.stats.warnings.is_empty());
-    let e = read(Some(3)).err().unwrap();
+    let e = read(Some(HeapChoice::Dump(3))).err().unwrap();
     assert!(e.message.contains("give --heap 1 to --heap 2"), "{e}");
 
     // Within one dump, a class dumped twice is corrupt, and the error names the second sub-record.
