@@ -60,11 +60,17 @@ impl Python {
 
     /// A command running this interpreter; arguments naming files must be [`Python::guest`] paths.
     pub fn command(&self) -> Command {
+        self.command_at(&self.guest(&self.path))
+    }
+
+    /// A command running `program`, a [`Python::guest`] path: a file where this interpreter runs (such
+    /// as a program in a virtual environment it made).
+    pub fn command_at(&self, program: &Path) -> Command {
         match &self.root {
-            None => Command::new(&self.path),
+            None => Command::new(program),
             Some(root) => {
                 let mut command = Command::new("chroot");
-                command.arg(root).arg(self.guest(&self.path));
+                command.arg(root).arg(program);
                 command
             }
         }
@@ -79,8 +85,7 @@ impl Python {
                 let copy = stage(root)
                     .join("bin")
                     .join(program.file_name().expect("a file"));
-                let mut command = Command::new("chroot");
-                command.arg(root).arg(self.guest(&copy));
+                let command = self.command_at(&self.guest(&copy));
                 let _guard = STAGING.lock().unwrap_or_else(|e| e.into_inner());
                 if !copy.exists() {
                     std::fs::create_dir_all(copy.parent().unwrap())

@@ -4,7 +4,7 @@ mod commands;
 mod load;
 mod progress;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Ask a heap dump what is in it and what keeps it alive.
@@ -32,6 +32,8 @@ enum Command {
     Dumper(commands::dumper::Args),
     Dump(commands::dump::Args),
     Run(commands::run::Args),
+    Completions(commands::completions::Args),
+    Man(commands::man::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +51,8 @@ fn main() -> ExitCode {
         Command::Dumper(args) => commands::dumper::run(args),
         Command::Dump(args) => commands::dump::run(args),
         Command::Run(args) => commands::run::run(args),
+        Command::Completions(args) => commands::completions::run(args, Cli::command()),
+        Command::Man(args) => commands::man::run(args, Cli::command()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,11 +1,13 @@
 //! One module per subcommand: its arguments and how it prints.
 
+pub mod completions;
 pub mod dominators;
 pub mod dump;
 pub mod dumper;
 pub mod graph;
 pub mod growth;
 pub mod info;
+pub mod man;
 pub mod path;
 pub mod report_args;
 pub mod retainers;
@@ -41,19 +43,21 @@ fn retainer_tree(
 /// Prints a report as pretty JSON or as its text form. A reader that stops early (`| head`) is not an
 /// error: the rest of the report is simply not written.
 fn print<R: Serialize>(report: &R, json: bool, text: impl Fn(&R) -> String) -> Result<(), String> {
-    use std::io::Write;
     let out = if json {
         serde_json::to_string_pretty(report).map_err(|e| e.to_string())? + "\n"
     } else {
         text(report)
     };
+    write_stdout(out.as_bytes())
+}
+
+/// Writes `bytes` to stdout; a reader that stops early (`| head`) is not an error.
+fn write_stdout(bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(format!("cannot write the report to stdout: {e}"))
+            Err(format!("cannot write to stdout: {e}"))
         }
         _ => Ok(()),
     }

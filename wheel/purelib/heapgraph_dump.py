@@ -1,0 +1,1 @@
+../../crates/heapgraph-formats/python/heapgraph_dump.py
