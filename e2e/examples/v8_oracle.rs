@@ -13,7 +13,7 @@
 
 use heapgraph_analysis::dominators::Idom;
 use heapgraph_analysis::{analyze, Analysis};
-use heapgraph_formats::{load, NoProgress};
+use heapgraph_formats::{load_with, LoadOptions, NoProgress};
 use heapgraph_graph::{Graph, NodeId};
 use std::collections::HashMap;
 
@@ -23,7 +23,13 @@ fn main() {
         eprintln!("usage: v8_oracle SNAPSHOT MEMLAB_JSON");
         std::process::exit(2);
     };
-    let dump = load(snapshot.as_ref(), &NoProgress).unwrap_or_else(|e| panic!("{e}"));
+    // memlab keeps the sizes V8 wrote; DevTools' Summary sizes would move owned arrays' bytes.
+    let options = LoadOptions {
+        raw_sizes: true,
+        ..LoadOptions::default()
+    };
+    let dump =
+        load_with(snapshot.as_ref(), &options, &NoProgress).unwrap_or_else(|e| panic!("{e}"));
     let analysis = analyze(&dump.graph);
     let oracle: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(oracle).unwrap()).unwrap();
