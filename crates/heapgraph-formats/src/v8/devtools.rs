@@ -22,7 +22,10 @@ use crate::error::{err, FormatError};
 use hashbrown::HashMap;
 use std::cmp::Ordering;
 
-/// After this many properties an interface name stops growing once it is this long (UTF-16 units).
+/// An interface name (`{a, b}`) takes no more property that would make it longer than
+/// `MAX_INTERFACE_NAME_LENGTH` UTF-16 units, once its length so far passes `MIN_INTERFACE_PROPERTY_COUNT`:
+/// DevTools compares the name's length, not its property count, with that constant, so the first
+/// property is always taken.
 const MIN_INTERFACE_PROPERTY_COUNT: usize = 1;
 const MAX_INTERFACE_NAME_LENGTH: usize = 120;
 /// An interface must name at least this many objects, and one in this many of the plain objects.
