@@ -1,6 +1,6 @@
 """Writes dom.heapsnapshot: a small heap snapshot shaped as Chrome writes one for a page, with what Node's
 snapshots lack: DOM (native) nodes attached, detached and in between, element names with attributes,
-plain objects for DevTools' {a, b} names (one property needing quotes), two constructors of one name
+plain objects for DevTools' {a, b} names (one property needing quotes, one list too long for a name), two constructors of one name
 told apart by their locations, and arrays one object alone owns or two share. The test compares
 `heapgraph types` on it with DevTools' own Summary.
     python3 make_dom_snapshot.py > dom.heapsnapshot
@@ -65,8 +65,10 @@ shared_array = node("array", "(object elements)", 48)
 edge(holder, "internal", "shared", shared_array)
 edge(window, "internal", "shared", shared_array)
 
-# Plain objects: {a, b} three times, {a, b, c} twice, {"x,y", z} twice, and a lone {q}.
-for props in [["a", "b"]] * 3 + [["a", "b", "c"]] * 2 + [["x,y", "z"]] * 2 + [["q"]]:
+# Plain objects: {a, b} three times, {a, b, c} twice, {"x,y", z} twice, a lone {q}, and twice one with
+# more properties than an interface name holds (it stops at 120 characters).
+long = [f"a_rather_long_property_name_{i}" for i in range(8)]
+for props in [["a", "b"]] * 3 + [["a", "b", "c"]] * 2 + [["x,y", "z"]] * 2 + [["q"]] + [long] * 2:
     o = node("object", "Object", 28)
     edge(window, "element", len(nodes), o)
     for p in props:

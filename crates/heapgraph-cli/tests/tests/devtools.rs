@@ -141,6 +141,7 @@ fn types_equals_devtools_summary_on_a_page_with_dom_nodes() {
         "{a, b}",
         "{a, b, c}",
         r#"{"x,y", z}"#,
+        "{a_rather_long_property_name_0, a_rather_long_property_name_1, a_rather_long_property_name_2}",
         "Function",
         "RegExp",
     ] {

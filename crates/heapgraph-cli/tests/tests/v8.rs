@@ -98,4 +98,17 @@ fn gzipped_snapshots_read_as_the_plain_ones() {
         let retainers = ok(&["retainers", &gz, "Leaky"]);
         assert!(retainers.contains("global.holder.items"), "{retainers}");
     }
+
+    // A gzip stream cut short is an error that names the file.
+    let bytes = std::fs::read(&gz).unwrap();
+    let cut = scratch.0.join("cut.heapsnapshot.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let cut = cut.display().to_string();
+    let out = crate::util::heapgraph(&["info", "--no-index", &cut]);
+    assert!(!out.status.success());
+    let stderr = crate::util::stderr(&out);
+    assert!(
+        stderr.contains(&cut) && stderr.contains("cut short"),
+        "{stderr}"
+    );
 }
