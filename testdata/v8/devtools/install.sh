@@ -7,7 +7,7 @@ set -euo pipefail
 devtools_version=1.0.1705227
 esbuild_version=0.28.2
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${HEAPGRAPH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/heapgraph}/devtools-$devtools_version
+cache=${HEAPGRAPH_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/heapgraph}/devtools-$devtools_version
 bundle=$cache/heap_snapshot_worker.mjs
 mkdir -p "$cache"
 # Tests run in parallel: one installs, the others wait for it.
