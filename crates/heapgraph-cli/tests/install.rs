@@ -343,3 +343,52 @@ fn heapgraph_command_fails(args: &[&str]) -> String {
     assert!(!out.status.success(), "{args:?} succeeded");
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+#[test]
+fn every_published_crate_packages_with_the_metadata_a_registry_needs() {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let metadata = run(Command::new(&cargo).current_dir(workspace_root()).args([
+        "metadata",
+        "--format-version",
+        "1",
+        "--no-deps",
+    ]));
+    let metadata = parse_strict(metadata.as_bytes()).unwrap();
+    let published: Vec<&serde_json::Value> = metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter(|p| p["publish"] != serde_json::json!([]))
+        .collect();
+    assert!(published.len() >= 7, "{published:?}");
+    for package in &published {
+        let name = package["name"].as_str().unwrap();
+        for field in ["description", "license", "readme"] {
+            let value = package[field].as_str().unwrap_or_default();
+            assert!(!value.is_empty(), "{name}: no {field}");
+        }
+        for field in ["keywords", "categories"] {
+            let values = package[field].as_array().map_or(0, Vec::len);
+            assert!((1..=5).contains(&values), "{name}: {values} {field}");
+        }
+    }
+    // What a registry upload checks before building: a version on every path dependency, and the readme
+    // copied into each package.
+    run(Command::new(&cargo)
+        .current_dir(workspace_root())
+        .env("CARGO_TARGET_DIR", target_dir())
+        .args(["package", "--workspace", "--exclude", "heapgraph-e2e"])
+        .args(["--no-verify", "--allow-dirty", "--quiet"]));
+    // The dumper the formats crate embeds lies inside that crate, so its package carries it.
+    let files = run(Command::new(&cargo).current_dir(workspace_root()).args([
+        "package",
+        "--list",
+        "--allow-dirty",
+        "-p",
+        "heapgraph-formats",
+    ]));
+    assert!(
+        files.lines().any(|f| f == "python/heapgraph_dump.py"),
+        "{files}"
+    );
+}
