@@ -233,6 +233,15 @@ impl Dominators {
         self.kids(first, end)
     }
 
+    /// `node` and every node it dominates, in preorder. Empty for unreachable nodes.
+    pub fn subtree(&self, node: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        let range = match self.pre[node as usize] {
+            NONE => 0..0,
+            v => v as usize..self.subtree_ends()[v as usize] as usize,
+        };
+        self.vertex()[range].iter().copied()
+    }
+
     /// The nodes only the super-root dominates: the top of the dominator tree, in preorder.
     pub fn super_root_children(&self) -> impl Iterator<Item = NodeId> + '_ {
         self.kids(SUPER + 1, self.idom.len() as u32)

@@ -12,7 +12,8 @@
 //! - [`top`]: the objects retaining the most;
 //! - [`paths`]: shortest retaining chains from the roots (one BFS);
 //! - [`neighbourhood`]: the objects around a few objects, for drawing (objgraph's `show_backrefs`);
-//! - [`retainer_tree`]: many objects' shortest chains merged into one tree (MAT's merged paths).
+//! - [`retainer_tree`]: many objects' shortest chains merged into one tree (MAT's merged paths);
+//! - [`suspects`]: what holds a large share of the heap, where it accumulates, the reference to fix.
 //!
 //! Every analysis follows only edges whose label
 //! [retains](heapgraph_graph::EdgeLabel::retains): weak references keep nothing alive.
@@ -60,6 +61,7 @@ mod node_bits;
 pub mod paths;
 pub mod retained;
 pub mod retainer_tree;
+pub mod suspects;
 pub mod top;
 pub mod unreferenced;
 
@@ -72,5 +74,6 @@ pub use node_bits::NodeBits;
 pub use paths::{Parent, PathStep, ShortestPaths};
 pub use retained::RetainedSizes;
 pub use retainer_tree::{instances_of, Branch, Folded, Held, MergedStep, RetainerTree, TreeLimits};
+pub use suspects::{find_suspects, Suspect, SuspectKind, SuspectOptions, Suspects, TypeTally};
 pub use top::{top_retainers, Retainer};
 pub use unreferenced::{ObjectGroup, TypeCount, Unreferenced, UnreferencedReport};

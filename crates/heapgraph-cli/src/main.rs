@@ -29,6 +29,7 @@ enum Command {
     Path(commands::path::Args),
     Graph(commands::graph::Args),
     Growth(commands::growth::Args),
+    Suspects(commands::suspects::Args),
     Dumper(commands::dumper::Args),
     Dump(commands::dump::Args),
     Run(commands::run::Args),
@@ -48,6 +49,12 @@ fn main() -> ExitCode {
         Command::Path(args) => commands::path::run(args),
         Command::Graph(args) => commands::graph::run(args),
         Command::Growth(args) => commands::growth::run(args),
+        Command::Suspects(args) => match commands::suspects::run(args) {
+            // --fail, and a suspect outside the baseline remains.
+            Ok(true) => return ExitCode::from(3),
+            Ok(false) => Ok(()),
+            Err(e) => Err(e),
+        },
         Command::Dumper(args) => commands::dumper::run(args),
         Command::Dump(args) => commands::dump::run(args),
         Command::Run(args) => commands::run::run(args),

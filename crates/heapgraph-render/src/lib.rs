@@ -9,6 +9,7 @@ pub mod info;
 mod object;
 pub mod path;
 pub mod retainers;
+pub mod suspects;
 pub mod suspects_growth;
 mod table;
 pub mod top;

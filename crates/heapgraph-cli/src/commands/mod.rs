@@ -12,6 +12,8 @@ pub mod path;
 pub mod report_args;
 pub mod retainers;
 pub mod run;
+pub mod suspects;
+pub mod suspects_growth;
 pub mod top;
 pub mod types;
 pub mod unreferenced;

@@ -12,6 +12,7 @@ mod index;
 mod java;
 mod mat;
 mod run;
+mod suspects;
 mod util;
 mod v8;
 mod why_alive;
