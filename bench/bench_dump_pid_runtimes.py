@@ -3,6 +3,10 @@ of the test's class Held (each with a Leaf, so 2N objects).
 
     python3 bench/bench_dump_pid_runtimes.py target/release/heapgraph java 2000000 /tmp/pid.hprof
     python3 bench/bench_dump_pid_runtimes.py target/release/heapgraph node 1000000 /tmp/pid.heapsnapshot
+    python3 bench/bench_dump_pid_runtimes.py peer java 5000000 /tmp/pid.hprof
+
+With `peer` instead of heapgraph, the runtime's own way takes the same dump: `jcmd PID GC.heap_dump OUT`,
+or `v8.writeHeapSnapshot(OUT)` run in the Node process; its wall time stands as the pause reported.
 
 The targets are the tests' own (testdata/java/AttachTarget.java, compiled into a temporary directory, and
 testdata/v8/attach_target.js); each has a timer ticking every 5 ms and records the longest gap between two
@@ -14,6 +18,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTDATA = os.path.join(HERE, os.pardir, "testdata")
@@ -36,6 +41,23 @@ def rss_bytes(pid):
     return None
 
 
+def peer_dump(runtime, pid, out, ask):
+    if os.path.exists(out):
+        os.remove(out)
+    started = time.perf_counter()
+    if runtime == "java":
+        subprocess.run(["jcmd", str(pid), "GC.heap_dump", out], check=True, stdout=subprocess.DEVNULL)
+        name = "jcmd GC.heap_dump"
+    else:
+        ask("snapshot " + out)
+        name = "v8.writeHeapSnapshot"
+    return {
+        "runtime": name,
+        "summary": {"bytes": os.path.getsize(out)},
+        "paused_seconds": time.perf_counter() - started,
+    }
+
+
 def main(heapgraph, runtime, held, out, options):
     with tempfile.TemporaryDirectory() as classes:
         target = subprocess.Popen(
@@ -50,10 +72,13 @@ def main(heapgraph, runtime, held, out, options):
         pid = json.loads(target.stdout.readline())["ready"]
         ask("gap")
         rss = rss_bytes(pid)
-        report = json.loads(subprocess.run(
-            [heapgraph, "dump", "--pid", str(pid), "-o", out, "--json"] + options,
-            check=True, stdout=subprocess.PIPE, text=True, timeout=1200,
-        ).stdout)
+        if heapgraph == "peer":
+            report = peer_dump(runtime, pid, out, ask)
+        else:
+            report = json.loads(subprocess.run(
+                [heapgraph, "dump", "--pid", str(pid), "-o", out, "--json"] + options,
+                check=True, stdout=subprocess.PIPE, text=True, timeout=1200,
+            ).stdout)
         gap = ask("gap")["longest_gap_seconds"]
         target.stdin.close()
         target.wait(timeout=60)
