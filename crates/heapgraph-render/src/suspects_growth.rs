@@ -42,6 +42,12 @@ pub struct GrowthSuspectView {
     pub sentence: String,
     /// `objects`, `references` or `objects and references`: what grew in every interval.
     pub grew: &'static str,
+    /// The objects or references (see `grew`) per dump, oldest first (exact): of the path's objects, or
+    /// of the collection internals they own (`internal`).
+    pub measure: Vec<u64>,
+    /// The type of the collection internals that grew (a V8 `Map`'s table), if not the objects at the
+    /// path themselves.
+    pub internal: Option<String>,
     /// One object of the path in the last dump.
     pub object: ObjectRef,
     /// The shortest path from a root to it, in the last dump.
@@ -168,6 +174,8 @@ impl GrowthSuspectView {
                 Grew::Objects => "objects",
                 Grew::References => "references",
             },
+            measure: s.measure.clone(),
+            internal: s.internal.clone(),
             object: ObjectRef::new(graph, s.node),
             path: Chain::new(graph, &s.path),
             per_dump,
@@ -184,21 +192,21 @@ impl GrowthSuspectView {
     /// 3,000 -> 6,000 -> 9,000; below it 9,001 -> ... objects, 600 KiB -> ... (+600 KiB in the last
     /// interval); the last interval added 3,000 BindParameter, 3,000 str below it.`
     fn sentence(&self) -> String {
-        let what = match self.grew {
-            "references" => "its references",
-            _ => "its objects",
+        let what = match (self.grew, &self.internal) {
+            ("references", None) => "its references".to_string(),
+            (_, None) => "its objects".to_string(),
+            ("references", Some(t)) => format!("the references of its internal {t}"),
+            (_, Some(t)) => format!("its internal {t} objects"),
         };
-        let measure = |t: &DumpTotals| match self.grew {
-            "references" => t.references,
-            _ => t.count,
-        };
+        let measure = self.measure.iter().map(|&m| format_count(m));
+        let measure = measure.collect::<Vec<_>>().join(" -> ");
         let at = steps_text(self.path.steps.get(1..).unwrap_or_default());
         let mut out = format!(
             "{} at {}{at} grew in every interval: {what} {}; below it {} objects, {} ({}{} in the \
              last interval)",
             self.object.type_name,
             self.path.root,
-            series(&self.per_dump, |t| format_count(measure(t))),
+            measure,
             series(&self.per_dump, |t| format_count(t.objects_below)),
             series(&self.per_dump, |t| format_bytes(t.bytes_below)),
             if self.bytes_added < 0 { "-" } else { "+" },

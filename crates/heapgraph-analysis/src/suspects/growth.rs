@@ -24,7 +24,7 @@
 
 use super::fingerprint;
 use crate::paths::{Parent, PathStep, ShortestPaths};
-use heapgraph_graph::{EdgeLabel, Graph, NodeId, TypeId};
+use heapgraph_graph::{EdgeKind, EdgeLabel, Graph, NodeId, TypeId};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -55,6 +55,8 @@ pub struct KeyStats {
     pub key: u64,
     /// The parent key's position in [`PathTally::keys`] (always before this one), or none for a root's.
     parent: u32,
+    /// Reached from the parent through collection internals (a `Map`'s table).
+    internal: bool,
     pub type_id: TypeId,
     pub totals: Totals,
     /// The smallest node with this key.
@@ -134,9 +136,10 @@ impl PathTally {
             }
             while let Some(u) = pending.pop() {
                 let ty = graph.type_of(u);
-                let (parent, step) = match paths.parent(graph, u) {
+                let (parent, step, internal) = match paths.parent(graph, u) {
                     Parent::Node(p, e) => {
                         let label = labels.get(e as usize).copied().unwrap_or_default();
+                        let internal = label.kind() == EdgeKind::Internal;
                         let step = *steps.entry((label, ty)).or_insert_with(|| {
                             let via = PathStep {
                                 node: u,
@@ -144,12 +147,12 @@ impl PathTally {
                             };
                             hash_text(&fingerprint::normalized(graph, &[via], None))
                         });
-                        (slot[p as usize], step)
+                        (slot[p as usize], step, internal)
                     }
-                    _ => (NONE, hash_text(roots.get(&u).map_or("", |r| r))),
+                    _ => (NONE, hash_text(roots.get(&u).map_or("", |r| r)), false),
                 };
                 let parent_key = tally.keys.get(parent as usize).map_or(0, |k| k.key);
-                let at = tally.slot_of(mix(parent_key, step), parent, ty, u);
+                let at = tally.slot_of(mix(parent_key, step), parent, internal, ty, u);
                 slot[u as usize] = at;
                 let references = graph
                     .node_edges(u)
@@ -166,12 +169,20 @@ impl PathTally {
     }
 
     /// The position of `key`, added (with node `first`) if it is new.
-    fn slot_of(&mut self, key: u64, parent: u32, type_id: TypeId, first: NodeId) -> u32 {
+    fn slot_of(
+        &mut self,
+        key: u64,
+        parent: u32,
+        internal: bool,
+        type_id: TypeId,
+        first: NodeId,
+    ) -> u32 {
         let keys = &mut self.keys;
         *self.index.entry(key).or_insert_with(|| {
             keys.push(KeyStats {
                 key,
                 parent,
+                internal,
                 type_id,
                 totals: Totals::default(),
                 first,
@@ -229,6 +240,10 @@ pub struct GrowthSuspect {
     pub per_dump: Vec<Totals>,
     /// What grew: its objects' count, or their references.
     pub grew: Grew,
+    /// That measure in each dump: of the path's objects, or of the collection internals they own.
+    pub measure: Vec<u64>,
+    /// The type of the collection internals whose growth is the path's (a V8 `Map`'s table), if any.
+    pub internal: Option<String>,
     /// The types below it that grew in the last interval, the nearest first, then most bytes added; at
     /// most [`GrowthOptions::top`].
     pub types: Vec<TypeGrowth>,
@@ -250,7 +265,8 @@ pub enum Grew {
 #[derive(Clone, Debug, PartialEq)]
 pub struct TypeGrowth {
     pub type_name: String,
-    /// References from the suspect to the nearest object of this type.
+    /// References from the suspect to the nearest objects of this type whose path gained objects in
+    /// the last interval (`u32::MAX`: none did, they only grew in bytes).
     pub depth: u32,
     /// Count and shallow bytes in each dump, oldest first.
     pub per_dump: Vec<(u64, u64)>,
@@ -318,25 +334,45 @@ pub fn find_growth(
         }
         growing_above.push(above || grows.is_some());
     }
-    let picked: HashMap<u64, usize> = chosen
-        .iter()
-        .enumerate()
-        .map(|(s, &(i, _))| (last.keys[i].key, s))
-        .collect();
-    let types = types_below(tallies, &picked, chosen.len());
-    let mut suspects: Vec<GrowthSuspect> = chosen
+    // Growth in collection internals (a Map's table) is its owner's: one suspect per owner.
+    let mut owned: Vec<(usize, usize, Grew)> = Vec::new();
+    let mut picked: HashMap<u64, usize> = HashMap::new();
+    for (grown, how) in chosen {
+        let mut owner = grown;
+        while last.keys[owner].internal && (last.keys[owner].parent as usize) < owner {
+            owner = last.keys[owner].parent as usize;
+        }
+        if let std::collections::hash_map::Entry::Vacant(slot) = picked.entry(last.keys[owner].key)
+        {
+            slot.insert(owned.len());
+            owned.push((owner, grown, how));
+        }
+    }
+    let types = types_below(tallies, &picked, owned.len());
+    let mut suspects: Vec<GrowthSuspect> = owned
         .into_iter()
         .zip(types)
-        .map(|((i, grew), mut types)| {
-            let k = &last.keys[i];
+        .map(|((owner, grown, grew), mut types)| {
+            let k = &last.keys[owner];
             let path = paths.path_to(graph, k.first).unwrap_or_default();
             types.truncate(options.top);
+            let grown = &last.keys[grown];
+            let measure = |t: Totals| match grew {
+                Grew::References => t.references,
+                _ => t.count,
+            };
             GrowthSuspect {
                 node: k.first,
                 fingerprint: fingerprint::of_path(graph, &path, None),
                 path,
                 per_dump: tallies.iter().map(|t| t.totals(k.key)).collect(),
                 grew,
+                measure: tallies
+                    .iter()
+                    .map(|t| measure(t.totals(grown.key)))
+                    .collect(),
+                internal: (grown.key != k.key)
+                    .then(|| last.type_names[grown.type_id as usize].clone()),
                 types,
             }
         })
@@ -367,10 +403,13 @@ fn types_below(
             let name = tally.type_names[k.type_id as usize].as_str();
             let row = rows[s].entry(name).or_insert_with(|| TypeGrowth {
                 type_name: name.to_string(),
-                depth,
+                depth: u32::MAX,
                 per_dump: vec![(0, 0); dumps],
             });
-            row.depth = row.depth.min(depth);
+            let grew_last = d + 1 == dumps && tallies[d - 1].totals(k.key).count < k.totals.count;
+            if grew_last {
+                row.depth = row.depth.min(depth);
+            }
             row.per_dump[d].0 += k.totals.count;
             row.per_dump[d].1 = row.per_dump[d].1.saturating_add(k.totals.shallow_bytes);
         }
@@ -499,6 +538,7 @@ mod tests {
         assert_eq!(s.grew, Grew::References);
         let refs: Vec<u64> = s.per_dump.iter().map(|t| t.references).collect();
         assert_eq!(refs, [3, 6, 9]);
+        assert_eq!((s.measure.as_slice(), &s.internal), (&[3, 6, 9][..], &None));
         let below: Vec<u64> = s.per_dump.iter().map(|t| t.objects_below).collect();
         assert_eq!(below, [7, 13, 19]);
         assert_eq!(s.bytes_added(), 24 + 3 * (48 + 60));

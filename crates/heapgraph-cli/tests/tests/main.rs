@@ -13,6 +13,7 @@ mod java;
 mod mat;
 mod run;
 mod suspects;
+mod suspects_growth;
 mod util;
 mod v8;
 mod why_alive;
