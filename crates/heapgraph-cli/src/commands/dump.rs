@@ -34,7 +34,8 @@ pub struct Args {
     /// Where to write the dump [default: heapgraph-PID.hgd, .hprof or .heapsnapshot]
     #[arg(short, long)]
     output: Option<PathBuf>,
-    /// Seconds to wait for the process to start the dump; then the request is withdrawn
+    /// Seconds to wait for the process to start the dump (a JVM: its attach listener; Node: its inspector);
+    /// then the request is withdrawn
     #[arg(long, default_value_t = 10.0)]
     timeout: f64,
     /// Run the garbage collector first (the default for a JVM; CPython keeps garbage by default: it is

@@ -157,10 +157,17 @@ fn a_running_jvm_is_dumped_by_pid_and_counts_what_its_histogram_counts() {
 
     // It goes on: it grows, and a third dump sees the growth.
     assert_eq!(jvm.ask("grow 500")["held"], HELD + 500);
-    let grown = scratch.0.join("grown.hprof");
-    dump(jvm.pid, &grown, &["--collect"]);
+    // without -o, the file is named after the pid with the JVM's extension, in the working directory
+    let output = heapgraph_command()
+        .args(["dump", "--pid", &jvm.pid.to_string(), "--collect"])
+        .current_dir(&scratch.0)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let grown = scratch.0.join(format!("heapgraph-{}.hprof", jvm.pid));
     assert_eq!(counted(&grown), expect(HELD + 500, 0));
     assert_eq!(jvm.ask("ping")["pong"], true);
+    let jvm_pid = jvm.pid;
     assert!(jvm.finish(Duration::from_secs(10)), "the JVM exits cleanly");
 
     let mut left: Vec<String> = std::fs::read_dir(&scratch.0)
@@ -171,7 +178,11 @@ fn a_running_jvm_is_dumped_by_pid_and_counts_what_its_histogram_counts() {
     left.sort();
     assert_eq!(
         left,
-        ["all.hprof", "grown.hprof", "live.hprof.gz"],
+        [
+            "all.hprof".to_string(),
+            format!("heapgraph-{}.hprof", jvm_pid),
+            "live.hprof.gz".to_string()
+        ],
         "no staging directory is left"
     );
 }

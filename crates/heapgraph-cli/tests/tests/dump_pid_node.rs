@@ -189,3 +189,16 @@ fn a_node_that_would_die_of_sigusr1_is_refused_untouched() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_help_names_every_runtime_and_warns_of_the_open_inspector() {
+    let help = crate::util::ok(&["dump", "--help"]);
+    for needle in [
+        "CPython 3.8+",
+        "HotSpot JVM",
+        "Node.js",
+        "ANY LOCAL USER can connect",
+    ] {
+        assert!(help.contains(needle), "{needle}: {help}");
+    }
+}
