@@ -3,7 +3,7 @@
 //! live only and with its garbage, and the JVM keeps answering; a JVM of another user and one in its own
 //! pid and mount namespaces (a container's) are dumped by root; a user who may not is told why.
 
-use crate::util::{heapgraph_command, json_of};
+use crate::util::{heapgraph, heapgraph_command, json_of};
 use heapgraph_e2e::java::{java_testdata, read_histogram};
 use heapgraph_e2e::service::Service;
 use heapgraph_e2e::Scratch;
@@ -332,4 +332,38 @@ fn descendant_named(pid: u32, name: &str) -> Option<u32> {
         std::thread::sleep(Duration::from_millis(50));
     }
     None
+}
+
+#[test]
+fn a_jvm_with_attach_disabled_gets_an_error_saying_so_and_keeps_running() {
+    let scratch = Scratch::new("dump-pid-jvm-disabled");
+    let mut disabled = Command::new("java");
+    disabled
+        .arg("-XX:+DisableAttachMechanism")
+        .args(java().get_args().collect::<Vec<_>>())
+        .current_dir(&scratch.0);
+    let mut jvm = Service::start(disabled);
+    let out = scratch.0.join("never.hprof");
+    let output = heapgraph(&[
+        "dump",
+        "--pid",
+        &jvm.pid.to_string(),
+        "-o",
+        out.to_str().unwrap(),
+        "--timeout",
+        "2",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("did not open its attach socket")
+            && stderr.contains("-XX:+DisableAttachMechanism"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    assert!(
+        !scratch.0.join(format!(".attach_pid{}", jvm.pid)).exists(),
+        "the trigger file is removed"
+    );
+    assert!(jvm.is_running(), "SIGQUIT only made it print its threads");
 }
