@@ -202,3 +202,32 @@ fn the_help_names_every_runtime_and_warns_of_the_open_inspector() {
         assert!(help.contains(needle), "{needle}: {help}");
     }
 }
+
+#[test]
+fn a_node_in_another_network_namespace_is_refused_with_the_way_in() {
+    let mut contained = Command::new("unshare")
+        .args(["--net", "node", "-e", "setInterval(() => {}, 1000)"])
+        .spawn()
+        .expect("run unshare (util-linux)");
+    // unshare runs node in its own process: wait for the exec
+    let pid = contained.id();
+    let started = std::time::Instant::now();
+    while std::fs::read_link(format!("/proc/{pid}/exe"))
+        .map_or(true, |exe| !exe.to_string_lossy().contains("node"))
+    {
+        assert!(started.elapsed() < Duration::from_secs(10), "node started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = heapgraph(&["dump", "--pid", &pid.to_string(), "-o", "/nonexistent/x"]);
+    let alive = contained.try_wait().unwrap().is_none();
+    let _ = contained.kill();
+    let _ = contained.wait();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("another network namespace")
+            && stderr.contains(&format!("nsenter -t {pid} -n heapgraph dump --pid {pid}")),
+        "{stderr}"
+    );
+    assert!(alive, "it was not signalled");
+}
