@@ -2,7 +2,7 @@
 # Makes the Debian unstable chroot that carries CPython 3.14 and 3.15 for the tests (pyenv stops at 3.13),
 # with their venv modules (the install test makes virtual environments there).
 # Usage: testdata/python/make_sid_chroot.sh [DIR]   (default: $HEAPGRAPH_SID_CHROOT or /opt/heapgraph-sid)
-# Needs root and debootstrap (apt-get install debootstrap); takes about a minute and 330 MB.
+# Needs root and debootstrap (apt-get install debootstrap); takes about two minutes and 330 MB.
 # The tests find the interpreters at DIR/usr/bin/python3.1[45] and run them with `chroot DIR`.
 set -euo pipefail
 dir=${1:-${HEAPGRAPH_SID_CHROOT:-/opt/heapgraph-sid}}
