@@ -1,14 +1,17 @@
 //! `heapgraph dump --pid` on Node.js, through the V8 inspector: SIGUSR1 makes Node open it (on
 //! 127.0.0.1:9229 unless `--inspect-port` says otherwise), heapgraph finds the port among the sockets the
 //! process listens on, asks `HeapProfiler.takeHeapSnapshot` over a WebSocket and writes the chunks to the
-//! file as they come, then closes the inspector again (`inspector.close()` run in the process), so that no
-//! debugger port stays open. While it is open, any local user may connect to it.
+//! file as they come (gzipped for a `.gz` name), then closes the inspector again (`inspector.close()` run
+//! in the process), so that no debugger port stays open. While it is open, any local user may connect.
 
 use crate::process::Process;
 use crate::sockets::{self, Listening};
 use crate::{AttachError, DumpReport, Options, Pause, Progress, Way};
+use flate2::write::GzEncoder;
+use flate2::Compression;
 use serde::Deserialize;
 use std::borrow::Cow;
+use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -349,7 +352,7 @@ impl Session {
     }
 
     /// Takes a heap snapshot into `output` (through a partial file renamed at the end), chunk by chunk,
-    /// and returns how long the main thread spent on it.
+    /// gzipped when its name ends in `.gz`, and returns how long the main thread spent on it.
     fn snapshot(
         &mut self,
         output: &Path,
@@ -357,10 +360,13 @@ impl Session {
     ) -> Result<Duration, AttachError> {
         let name = output.file_name().unwrap_or_default().to_string_lossy();
         let partial = output.with_file_name(format!(".{name}.heapgraph-partial"));
-        let written = self.snapshot_into(&partial, progress).and_then(|paused| {
-            std::fs::rename(&partial, output).map_err(|e| AttachError::io_path(output, e))?;
-            Ok(paused)
-        });
+        let gzip = output.extension().is_some_and(|e| e == "gz");
+        let written = self
+            .snapshot_into(&partial, gzip, progress)
+            .and_then(|paused| {
+                std::fs::rename(&partial, output).map_err(|e| AttachError::io_path(output, e))?;
+                Ok(paused)
+            });
         if written.is_err() {
             let _ = std::fs::remove_file(&partial);
         }
@@ -370,10 +376,11 @@ impl Session {
     fn snapshot_into(
         &mut self,
         path: &Path,
+        gzip: bool,
         progress: &dyn Progress,
     ) -> Result<Duration, AttachError> {
         let file = std::fs::File::create(path).map_err(|e| AttachError::io_path(path, e))?;
-        let mut file = BufWriter::new(file);
+        let mut file = Sink::new(BufWriter::new(file), gzip);
         progress.step(&format!(
             "pid {}: taking a heap snapshot (its main thread runs nothing else meanwhile)",
             self.pid
@@ -406,7 +413,7 @@ impl Session {
                     });
                 }
                 let paused = asked.elapsed();
-                file.flush().map_err(|e| AttachError::io_path(path, e))?;
+                file.finish().map_err(|e| AttachError::io_path(path, e))?;
                 return Ok(paused);
             }
         }
@@ -433,6 +440,37 @@ impl Session {
         }
         let _ = self.socket.close(None);
         let _ = self.socket.flush();
+    }
+}
+
+/// Where the snapshot's chunks go: the file, or a gzip stream into it.
+enum Sink {
+    Plain(BufWriter<File>),
+    Gzip(GzEncoder<BufWriter<File>>),
+}
+
+impl Sink {
+    fn new(file: BufWriter<File>, gzip: bool) -> Sink {
+        if gzip {
+            Sink::Gzip(GzEncoder::new(file, Compression::fast()))
+        } else {
+            Sink::Plain(file)
+        }
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(file) => file.write_all(bytes),
+            Sink::Gzip(gzip) => gzip.write_all(bytes),
+        }
+    }
+
+    /// Writes what is buffered, and the gzip trailer.
+    fn finish(self) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(mut file) => file.flush(),
+            Sink::Gzip(gzip) => gzip.finish()?.flush(),
+        }
     }
 }
 

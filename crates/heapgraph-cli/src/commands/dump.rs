@@ -21,11 +21,11 @@ use std::time::Duration;
 /// GC first and dumps live objects only; --no-collect keeps unreachable objects too. All its threads stop
 /// while it writes. Needs the JVM's user or root.
 ///
-/// Node.js (`.heapsnapshot`): SIGUSR1 opens the process's inspector (port 9229, or its --inspect-port),
-/// heapgraph takes a heap snapshot over it, writing it to the file as it comes, and closes the inspector
-/// again. While it is open, ANY LOCAL USER can connect to that port and run code in the process; heapgraph
-/// refuses when another process holds the port. The main thread runs nothing else while V8 takes the
-/// snapshot. Needs the process's user or root.
+/// Node.js (`.heapsnapshot`; gzipped when -o ends in .gz): SIGUSR1 opens the process's inspector (port
+/// 9229, or its --inspect-port), heapgraph takes a heap snapshot over it, writing it to the file as it
+/// comes, and closes the inspector again. While it is open, ANY LOCAL USER can connect to that port and
+/// run code in the process; heapgraph refuses when another process holds the port. The main thread runs
+/// nothing else while V8 takes the snapshot. Needs the process's user or root.
 #[derive(clap::Args)]
 pub struct Args {
     /// The process to dump

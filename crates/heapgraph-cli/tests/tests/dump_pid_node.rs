@@ -111,10 +111,11 @@ fn a_running_node_server_is_dumped_by_pid_keeps_answering_and_no_inspector_stays
         assert_eq!(count(&out, class), count(&own, class), "{class}");
     }
 
-    // the inspector opens again for a second dump, which sees the growth
+    // the inspector opens again for a second dump, which sees the growth, gzipped as its name says
     assert_eq!(node.ask("grow 1000")["held"], HELD + 1000);
-    let again = scratch.0.join("grown.heapsnapshot");
+    let again = scratch.0.join("grown.heapsnapshot.gz");
     dump(node.pid, &again);
+    assert_eq!(&std::fs::read(&again).unwrap()[..2], b"\x1f\x8b", "gzip");
     assert_eq!(count(&again, "Held"), HELD + 1000);
     assert!(!port_open(9229));
     assert_eq!(node.ask("ping")["pong"], true);
