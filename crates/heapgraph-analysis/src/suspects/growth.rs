@@ -12,7 +12,9 @@
 //! [`GrowthOptions::min_growth`] in every interval (LeakCanary's heap-growth rule), under a parent key
 //! that every dump has (references: on objects every dump has). One leak makes many
 //! keys grow (the list, its elements, their fields): only the highest growing key of a chain is a
-//! suspect, with what grew below it tallied by type. A cache churned within a bound keeps its counts,
+//! suspect, with what grew below it tallied by type. The growth must show in the totals of every key
+//! above it, up to its root: objects that only move between paths (the entries of a churned linked
+//! map, reached through other chains in every dump) make no suspect. A cache churned within a bound keeps its counts,
 //! whatever it allocates, and so never grows; nor does an entry under a fresh key, whatever it holds, so
 //! that even two dumps of a churning cache show little. Suspects are ranked by the bytes below them that the last
 //! interval added.
@@ -242,7 +244,8 @@ pub struct GrowthSuspect {
     pub grew: Grew,
     /// That measure in each dump: of the path's objects, or of the collection internals they own.
     pub measure: Vec<u64>,
-    /// The type of the collection internals whose growth is the path's (a V8 `Map`'s table), if any.
+    /// The type of the collection internals whose growth is the path's (a V8 `Map`'s table, a Java
+    /// `HashMap`'s), if any.
     pub internal: Option<String>,
     /// The types below it that grew in the last interval, the nearest first, then most bytes added; at
     /// most [`GrowthOptions::top`].
@@ -320,26 +323,48 @@ pub fn find_growth(
             (false, false) => None,
         }
     };
+    // Growth shows in the totals all the way down from the root: objects that only move between the
+    // paths of a bounded structure (the entries of a churned linked map, reached through ever other
+    // chains) make some paths grow, but not the structure above them.
+    let below_grows = |key: u64| {
+        let below: Vec<u64> = tallies
+            .iter()
+            .map(|t| t.totals(key).objects_below)
+            .collect();
+        below
+            .windows(2)
+            .all(|w| w[1] >= w[0].saturating_add(options.min_growth))
+    };
     // The highest growing key of each chain, in the last dump's key tree.
     let mut growing_above: Vec<bool> = Vec::with_capacity(last.keys.len());
+    let mut grows_from_root: Vec<bool> = Vec::with_capacity(last.keys.len());
     let mut chosen: Vec<(usize, Grew)> = Vec::new();
     for (i, k) in last.keys.iter().enumerate() {
-        let above = match k.parent as usize {
-            p if p < i => growing_above[p],
-            _ => false,
+        let (above, from_root) = match k.parent as usize {
+            p if p < i => (growing_above[p], grows_from_root[p]),
+            _ => (false, true),
         };
-        let grows = grew(k);
+        let from_root = from_root && below_grows(k.key);
+        let grows = grew(k).filter(|_| from_root);
         if let (false, Some(how)) = (above, grows) {
             chosen.push((i, how));
         }
         growing_above.push(above || grows.is_some());
+        grows_from_root.push(from_root);
     }
-    // Growth in collection internals (a Map's table) is its owner's: one suspect per owner.
+    // Growth in collection internals is its owner's: one suspect per owner. Internals are what an
+    // `<internal>` reference reaches (a V8 Map's table) and arrays only their owner references (a Java
+    // HashMap's table, an ArrayList's elementData).
+    let plumbing = |k: &KeyStats| {
+        k.internal
+            || (last.type_names[k.type_id as usize].ends_with("[]")
+                && graph.in_degree(k.first) <= 1)
+    };
     let mut owned: Vec<(usize, usize, Grew)> = Vec::new();
     let mut picked: HashMap<u64, usize> = HashMap::new();
     for (grown, how) in chosen {
         let mut owner = grown;
-        while last.keys[owner].internal && (last.keys[owner].parent as usize) < owner {
+        while (last.keys[owner].parent as usize) < owner && plumbing(&last.keys[owner]) {
             owner = last.keys[owner].parent as usize;
         }
         if let std::collections::hash_map::Entry::Vacant(slot) = picked.entry(last.keys[owner].key)

@@ -3,6 +3,7 @@
 //! dumps makes no suspect; and the CI gate's exit codes.
 
 use crate::util::{heapgraph, json_of, ok, stderr};
+use heapgraph_e2e::java::java_testdata;
 use heapgraph_e2e::{pythons, run_fixture_with, v8::v8_testdata, Python, Scratch};
 use serde_json::Value;
 use std::path::Path;
@@ -193,24 +194,30 @@ fn growth_text_is_short_biggest_first_and_says_what_is_estimated() {
         .contains("bytes below"));
 }
 
-/// Runs `make_growth_fixture.js` in `mode`; its three snapshots and the facts it printed.
-fn v8_snapshots(mode: &str, scratch: &Scratch) -> (Vec<String>, Value) {
-    let output = Command::new("node")
-        .arg(v8_testdata().join("make_growth_fixture.js"))
-        .arg(mode)
-        .arg(scratch.0.join(mode))
-        .arg("800")
-        .output()
-        .expect("run node (install Node.js: .ci/run does)");
+/// Runs `command`, a fixture that prints one JSON line of facts, with `files`: the dumps it wrote.
+fn run_fixture_program(mut command: Command) -> (Vec<String>, Value) {
+    let output = command.output().unwrap_or_else(|e| {
+        panic!("{command:?} did not run ({e}): .ci/run installs Node.js and a JDK")
+    });
     assert!(
         output.status.success(),
-        "make_growth_fixture.js failed:\n{}",
+        "{command:?} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     let facts: Value = serde_json::from_slice(&output.stdout).expect("JSON facts");
     let files = facts["files"].as_array().unwrap().iter();
     let files = files.map(|f| f.as_str().unwrap().to_string()).collect();
     (files, facts)
+}
+
+/// Runs `make_growth_fixture.js` in `mode`, 800 Leaky objects a round; its three snapshots and facts.
+fn v8_snapshots(mode: &str, scratch: &Scratch) -> (Vec<String>, Value) {
+    let mut node = Command::new("node");
+    node.arg(v8_testdata().join("make_growth_fixture.js"))
+        .arg(mode)
+        .arg(scratch.0.join(mode))
+        .arg("800");
+    run_fixture_program(node)
 }
 
 #[test]
@@ -230,6 +237,56 @@ fn v8_leak_is_the_holders_map_and_a_churned_map_is_nothing() {
     assert_eq!(fail_status(&leak, &[]), 3);
 
     let (churn, _) = v8_snapshots("churn", &scratch);
+    let report = growth_report(&churn, &[]);
+    assert_eq!(report["suspects"], Value::Array(vec![]), "{report}");
+    assert_eq!(fail_status(&churn, &[]), 0);
+}
+
+/// Runs `GrowthLeak.java` (compiled into `classes`) in `mode`, 1,000 Orders a round; its three dumps
+/// and facts.
+fn java_dumps(mode: &str, scratch: &Scratch) -> (Vec<String>, Value) {
+    let classes = scratch.0.join("classes");
+    let javac = Command::new("javac")
+        .arg("-d")
+        .arg(&classes)
+        .arg(java_testdata().join("GrowthLeak.java"))
+        .output()
+        .expect("run javac (install a JDK: .ci/run does)");
+    assert!(
+        javac.status.success(),
+        "{}",
+        String::from_utf8_lossy(&javac.stderr)
+    );
+    let mut java = Command::new("java");
+    java.args(["-Xmx128m", "-XX:+UseSerialGC", "-cp"])
+        .arg(&classes)
+        .arg("GrowthLeak")
+        .arg(mode)
+        .arg(scratch.0.join(mode));
+    run_fixture_program(java)
+}
+
+#[test]
+fn java_leak_is_the_static_map_and_a_churned_linked_map_is_nothing() {
+    let scratch = Scratch::new("suspects-growth-java");
+    let (leak, facts) = java_dumps("leak", &scratch);
+    let orders = u64s(&facts["orders"]);
+    assert_eq!(orders, [1000, 2000, 3000]);
+    let report = growth_report(&leak, &[]);
+    let first = &report["suspects"][0];
+    assert_eq!(vias(first).last(), Some(&".ORDERS"), "{first}");
+    assert_eq!(first["object"]["type_name"], "java.util.HashMap");
+    assert_eq!(first["internal"], "java.util.HashMap$Node[]", "{first}");
+    assert_eq!(u64s(&type_row(first, "GrowthLeak$Order")["counts"]), orders);
+    assert_eq!(
+        u64s(&type_row(first, "java.util.HashMap$Node")["counts"]),
+        orders
+    );
+    assert_eq!(fail_status(&leak, &[]), 3);
+
+    // The LinkedHashMap's entries are reached through other `.after`/`.before` chains in every dump:
+    // paths come and go, the map does not grow.
+    let (churn, _) = java_dumps("churn", &scratch);
     let report = growth_report(&churn, &[]);
     assert_eq!(report["suspects"], Value::Array(vec![]), "{report}");
     assert_eq!(fail_status(&churn, &[]), 0);
