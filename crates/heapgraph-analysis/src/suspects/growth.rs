@@ -10,14 +10,15 @@
 //!
 //! A key *grows* when its objects, or their references, grew by at least
 //! [`GrowthOptions::min_growth`] in every interval (LeakCanary's heap-growth rule), under a parent key
-//! that every dump has (references: on objects every dump has). One leak makes many
-//! keys grow (the list, its elements, their fields): only the highest growing key of a chain is a
-//! suspect, with what grew below it tallied by type. The growth must show in the totals of every key
-//! above it, up to its root: objects that only move between paths (the entries of a churned linked
-//! map, reached through other chains in every dump) make no suspect. A cache churned within a bound keeps its counts,
-//! whatever it allocates, and so never grows; nor does an entry under a fresh key, whatever it holds, so
-//! that even two dumps of a churning cache show little. Suspects are ranked by the bytes below them that the last
-//! interval added.
+//! that every dump has (references: on objects every dump has), and the objects below every key above
+//! it, up to its root, grew too. So a cache churned within a bound, whatever it allocates, never grows;
+//! nor does an entry under a fresh key, whatever it holds; nor do objects that only move between paths
+//! (the entries of a churned linked map, reached through other chains in every dump).
+//!
+//! One leak makes many keys grow (the list, its elements, their fields): only the highest growing key
+//! of a chain is a suspect, with what grew below it tallied by type; growth in collection internals (a
+//! V8 Map's table, a Java HashMap's) is reported at their owner. Suspects are ranked by the bytes below
+//! them that the last interval added.
 //!
 //! Counts and shallow bytes are exact. The bytes "below" a key add the shallow sizes of the objects whose
 //! shortest path runs through it: an estimate of what it keeps alive (an object shared with another path
@@ -589,6 +590,42 @@ mod tests {
         assert_eq!(suspects_of(&dumps), []);
         let one_more = [dump(3, 0, 0x1000), dump(4, 1, 0x9000), dump(5, 2, 0x5000)];
         assert_eq!(suspects_of(&one_more), [], "below the minimum growth");
+    }
+
+    /// A module holding a list of `first + second` entries, the first `first` reached straight from
+    /// it, the others only through a chain: `[i] Entry`, or `[i] Link .next Entry`.
+    fn moving(first: u64, second: u64) -> Graph {
+        let mut b = GraphBuilder::new();
+        let module = b.add_type("builtins", "module", 0);
+        let list = b.add_type("builtins", "list", 0);
+        let entry = b.add_type("app", "Entry", 48);
+        let link = b.add_type("app", "Link", 16);
+        let next = b.intern("next");
+        b.add_node(0x10, module, 100);
+        b.add_root(0x10, RootKind::Module, "app");
+        b.add_node(0x20, list, 100);
+        b.add_edge(0x10, 0x20, EdgeLabel::index(0));
+        for i in 0..first + second {
+            let at = 0x100 + 0x100 * i;
+            b.add_node(at, entry, 48);
+            if i < first {
+                b.add_edge(0x20, at, EdgeLabel::index(i));
+            } else {
+                b.add_node(at + 8, link, 16);
+                b.add_edge(0x20, at + 8, EdgeLabel::index(i));
+                b.add_edge(at + 8, at, EdgeLabel::named(EdgeKind::Attribute, next));
+            }
+        }
+        b.build().unwrap().graph
+    }
+
+    #[test]
+    fn objects_moving_between_paths_of_a_bounded_structure_are_no_growth() {
+        // `[i] Entry` gains 2 a dump, but the list above keeps its size.
+        let dumps = [moving(2, 8), moving(4, 6), moving(6, 4)];
+        assert_eq!(suspects_of(&dumps), []);
+        let growing = [moving(2, 8), moving(4, 8), moving(6, 8)];
+        assert_eq!(suspects_of(&growing).len(), 1);
     }
 
     #[test]
