@@ -56,21 +56,27 @@ fn write_arrays(
     arrays: &[SavedColumn<'_>],
     progress: &dyn LoadProgress,
 ) -> Result<u64, IndexError> {
-    let mut at = Header::encoded_len(arrays.len()).next_multiple_of(ALIGN);
+    // An empty column lies at the first section's place and takes no room, so the file ends with the
+    // last column that has bytes, never with padding a damaged byte could hide in.
+    let first = Header::encoded_len(arrays.len()).next_multiple_of(ALIGN);
+    let mut at = first;
     let sections: Vec<Section> = arrays
         .par_iter()
         .map(|a| (a, crate::checksum::checksum(a.bytes())))
         .collect::<Vec<_>>()
         .into_iter()
         .map(|(a, checksum)| {
+            let len = a.bytes().len() as u64;
             let section = Section {
                 name: a.name.clone(),
                 elem_size: a.elem_size,
-                offset: at,
-                count: a.bytes().len() as u64 / a.elem_size as u64,
+                offset: if len == 0 { first } else { at },
+                count: len / a.elem_size as u64,
                 checksum,
             };
-            at = (at + a.bytes().len() as u64).next_multiple_of(ALIGN);
+            if len > 0 {
+                at = (at + len).next_multiple_of(ALIGN);
+            }
             section
         })
         .collect();
@@ -83,7 +89,7 @@ fn write_arrays(
         let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
         out.write_all(&header)?;
         let mut pos = header.len() as u64;
-        for a in arrays {
+        for a in arrays.iter().filter(|a| !a.bytes().is_empty()) {
             let start = pos.next_multiple_of(ALIGN);
             out.write_all(&[0u8; ALIGN as usize][..(start - pos) as usize])?;
             out.write_all(a.bytes())?;
