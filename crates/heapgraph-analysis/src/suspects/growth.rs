@@ -131,15 +131,17 @@ impl PathTally {
             // only a forged index makes, and ends there.
             let mut at = node;
             loop {
-                pending.push(at);
-                match paths.parent(graph, at) {
+                // Finding a parent is a search for the edge's source: done once per node.
+                let parent = paths.parent(graph, at);
+                pending.push((at, parent));
+                match parent {
                     Parent::Node(p, _) if slot[p as usize] == NONE && pending.len() <= n => at = p,
                     _ => break,
                 }
             }
-            while let Some(u) = pending.pop() {
+            while let Some((u, parent)) = pending.pop() {
                 let ty = graph.type_of(u);
-                let (parent, step, internal) = match paths.parent(graph, u) {
+                let (parent, step, internal) = match parent {
                     Parent::Node(p, e) => {
                         let label = labels.get(e as usize).copied().unwrap_or_default();
                         let internal = label.kind() == EdgeKind::Internal;

@@ -8,20 +8,26 @@ use heapgraph_render::suspects_growth::GrowthSuspectsReport;
 /// Prints the growth suspects of `args.dumps`; `Ok(true)` when --fail was asked and a suspect outside
 /// `known` remains.
 ///
-/// The dumps are read one after the other: each is tallied by path and dropped, but the last, which
-/// the report's paths and addresses come from.
+/// The dumps are read one after the other, each while the one before is tallied by path (at most two
+/// are open at once); each is dropped once tallied, but the last, which the report's paths and
+/// addresses come from.
 pub fn run(args: &Args, known: &[String]) -> Result<bool, String> {
     let options = GrowthOptions {
         top: args.top,
         ..GrowthOptions::default()
     };
-    let (last_path, earlier) = args.dumps.split_last().expect("two dumps or more");
     let mut tallies = Vec::with_capacity(args.dumps.len());
-    for path in earlier {
-        let (dump, analysis) = analyzed_dump(path, &args.index)?;
-        tallies.push(tally(path, &dump.graph, &analysis));
+    let mut current = analyzed_dump(&args.dumps[0], &args.index)?;
+    for (at, path) in args.dumps.iter().enumerate().skip(1) {
+        let (tallied, next) = rayon::join(
+            || tally(&args.dumps[at - 1], &current.0.graph, &current.1),
+            || analyzed_dump(path, &args.index),
+        );
+        tallies.push(tallied);
+        current = next?;
     }
-    let (dump, analysis) = analyzed_dump(last_path, &args.index)?;
+    let (dump, analysis) = current;
+    let last_path = args.dumps.last().expect("two dumps or more");
     tallies.push(tally(last_path, &dump.graph, &analysis));
     let found = crate::progress::spin("comparing the dumps", || {
         find_growth(&tallies, &dump.graph, &analysis.paths, &options)
