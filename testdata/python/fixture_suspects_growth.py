@@ -1,14 +1,15 @@
 """Three dumps of one process, for `heapgraph suspects OLD NEW NEWER`.
 
-    GROWTH=leak|churn [STEP=N] python fixture_suspects_growth.py DUMPER_DIR OUT.hgd
+    GROWTH=leak|churn [STEP=N] [ROUNDS=N] python fixture_suspects_growth.py DUMPER_DIR OUT.hgd
 
 Both modes keep a session cache bounded to 500 entries and churn it before every dump: 500 new sessions
 under new keys evict as many old ones, and a burst of short-lived garbage comes and goes. That is no leak.
 In `leak` mode, every round also serves a request whose `IN` clause adds STEP (default 3,000) bind
 parameters to the one cached query, whose clause list is reused and extended: that is the leak.
 
-Writes OUT.hgd, then OUT.2.hgd and OUT.3.hgd after the next rounds. Prints one JSON line: the dumps'
-paths, and per dump the number of `BindParameter` and `Session` objects gc saw just before it.
+Writes OUT.hgd, then OUT.2.hgd and OUT.3.hgd after the next rounds (ROUNDS dumps in all, 3 by default).
+Prints one JSON line: the dumps' paths, and per dump the number of `BindParameter` and `Session`
+objects gc saw just before it.
 """
 import gc
 import json
@@ -81,10 +82,11 @@ def main():
 
     leak = os.environ.get("GROWTH", "leak") == "leak"
     step = int(os.environ.get("STEP", "3000"))
-    paths = [out, out + ".2.hgd", out + ".3.hgd"]
+    rounds = int(os.environ.get("ROUNDS", "3"))
+    paths = [out] + ["%s.%d.hgd" % (out, n) for n in range(2, rounds + 1)]
     # The counts go to a file as they are made: kept in this frame, they would grow between the dumps.
     log = out + ".counts"
-    for round_number in range(3):
+    for round_number in range(rounds):
         churn(round_number)
         if leak:
             serve(round_number, step)

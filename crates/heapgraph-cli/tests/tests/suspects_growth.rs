@@ -12,9 +12,21 @@ use std::process::Command;
 /// Runs `fixture_suspects_growth.py` in `mode` (`leak` or `churn`) under `python`, 1,500 bind
 /// parameters a round; returns its three dumps and the counts gc saw before each.
 fn python_dumps(python: &Python, mode: &str, scratch: &Scratch) -> (Vec<String>, Value) {
+    python_dumps_with(python, scratch, &[("GROWTH", mode), ("STEP", "1500")])
+}
+
+/// [`python_dumps`] with the fixture's settings in `env`.
+fn python_dumps_with(
+    python: &Python,
+    scratch: &Scratch,
+    env: &[(&str, &str)],
+) -> (Vec<String>, Value) {
+    let mode = env
+        .iter()
+        .find(|(k, _)| *k == "GROWTH")
+        .map_or("leak", |e| e.1);
     let out = scratch.0.join(format!("{mode}.hgd"));
-    let env = [("GROWTH", mode), ("STEP", "1500")];
-    let (facts, _) = run_fixture_with(python, "fixture_suspects_growth.py", &out, &env);
+    let (facts, _) = run_fixture_with(python, "fixture_suspects_growth.py", &out, env);
     let dumps = facts["dumps"].as_array().unwrap().iter();
     let dumps = dumps.map(|d| python.host(Path::new(d.as_str().unwrap())));
     let dumps = dumps.map(|d| d.display().to_string()).collect();
@@ -139,6 +151,28 @@ fn python_leak_is_its_clause_list_and_a_churned_cache_is_nothing() {
         );
         assert_eq!(fail_status(&churn, &[]), 0, "Python {v}");
     }
+}
+
+#[test]
+fn before_and_after_dumps_put_the_100000_new_bind_parameters_first() {
+    let python = pythons().remove(0);
+    let scratch = python.scratch("suspects-growth-100k");
+    let env = [("GROWTH", "leak"), ("STEP", "100000"), ("ROUNDS", "2")];
+    let (dumps, counts) = python_dumps_with(&python, &scratch, &env);
+    let binds: Vec<u64> = (0..2)
+        .map(|i| counts[i]["BindParameter"].as_u64().unwrap())
+        .collect();
+    assert_eq!(binds, [100_000, 200_000]);
+    let report = growth_report(&dumps, &[]);
+    let first = &report["suspects"][0];
+    assert_eq!(first["object"]["type_name"], "list", "{first}");
+    assert_eq!(first["types"][0]["type_name"], "__main__.BindParameter");
+    assert_eq!(u64s(&first["types"][0]["counts"]), binds);
+    let sentence = first["sentence"].as_str().unwrap();
+    assert!(
+        sentence.contains("the last interval added 100,000 __main__.BindParameter"),
+        "{sentence}"
+    );
 }
 
 #[test]
