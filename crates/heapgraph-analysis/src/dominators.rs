@@ -234,12 +234,12 @@ impl Dominators {
     }
 
     /// `node` and every node it dominates, in preorder. Empty for unreachable nodes.
-    pub fn subtree(&self, node: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+    pub fn subtree(&self, node: NodeId) -> &[NodeId] {
         let range = match self.pre[node as usize] {
             NONE => 0..0,
             v => v as usize..self.subtree_ends()[v as usize] as usize,
         };
-        self.vertex()[range].iter().copied()
+        &self.vertex()[range]
     }
 
     /// The nodes only the super-root dominates: the top of the dominator tree, in preorder.

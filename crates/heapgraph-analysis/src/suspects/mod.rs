@@ -23,7 +23,9 @@ use crate::paths::{PathStep, ShortestPaths};
 use crate::retained::RetainedSizes;
 use crate::Analysis;
 use heapgraph_graph::{Graph, NodeId, TypeId};
+use crate::node_bits::NodeBits;
 use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// How suspects are found.
 #[derive(Clone, Debug)]
@@ -119,7 +121,11 @@ pub struct Suspect {
     /// How many objects the accumulation point dominates, itself included, and their types.
     pub accumulated_objects: u64,
     pub accumulated_types: u64,
-    /// The biggest objects the accumulation point immediately dominates, with their retained sizes.
+    /// The program's type among `accumulated` with the most objects (not the accumulation point's own,
+    /// not library code): what `heapgraph retainers` should be asked about.
+    pub main_type: Option<TypeId>,
+    /// The biggest objects the accumulation point immediately dominates that retain at least 1% of the
+    /// reachable heap each (MAT's biggest instances), with their retained sizes.
     pub biggest: Vec<(NodeId, u64)>,
     /// Objects referencing the accumulation point.
     pub referrers: u64,
@@ -159,18 +165,11 @@ pub fn find_suspects(graph: &Graph, analysis: &Analysis, options: &SuspectOption
             slot.1.push(top);
         }
     }
-    let reader = Reader {
-        graph,
-        dominators,
-        retained,
-        paths,
-        options,
-    };
-    let mut suspects: Vec<Suspect> = singles
+    let mut found: Vec<(SuspectKind, NodeId, u64, Option<NodeId>)> = singles
         .par_iter()
         .map(|&top| {
             let point = accumulation::walk_down(dominators, retained, top, options.big_drop);
-            reader.suspect(SuspectKind::Single, top, retained.of(top), Some(point))
+            (SuspectKind::Single, top, retained.of(top), Some(point))
         })
         .collect();
     let groups: Vec<(TypeId, u64, Vec<NodeId>)> = by_type
@@ -178,7 +177,7 @@ pub fn find_suspects(graph: &Graph, analysis: &Analysis, options: &SuspectOption
         .filter(|(_, (bytes, _))| *bytes > threshold_bytes)
         .map(|(ty, (bytes, nodes))| (ty, bytes, nodes))
         .collect();
-    suspects.extend(groups.into_iter().map(|(type_id, bytes, instances)| {
+    found.extend(groups.into_iter().map(|(type_id, bytes, instances)| {
         let top = *instances
             .iter()
             .max_by_key(|&&n| (retained.of(n), std::cmp::Reverse(n)))
@@ -188,8 +187,27 @@ pub fn find_suspects(graph: &Graph, analysis: &Analysis, options: &SuspectOption
             type_id,
             instances: instances.len() as u64,
         };
-        reader.suspect(kind, top, bytes, point)
+        (kind, top, bytes, point)
     }));
+    // Referrers of the objects on the suspects' paths, counted in one sweep over the edges: asking the
+    // graph for in-degrees would build its reverse edges, 4 bytes per edge, for a handful of objects.
+    let on_paths: Vec<NodeId> = found
+        .iter()
+        .flat_map(|&(_, top, _, point)| paths.path_to(graph, point.unwrap_or(top)).unwrap_or_default())
+        .map(|step| step.node)
+        .collect();
+    let reader = Reader {
+        graph,
+        dominators,
+        retained,
+        paths,
+        options,
+        referrers: referrer_counts(graph, &on_paths),
+    };
+    let mut suspects: Vec<Suspect> = found
+        .into_par_iter()
+        .map(|(kind, top, bytes, point)| reader.suspect(kind, top, bytes, point))
+        .collect();
     suspects.sort_by(|a, b| {
         b.retained
             .cmp(&a.retained)
@@ -209,6 +227,35 @@ struct Reader<'a> {
     retained: &'a RetainedSizes,
     paths: &'a ShortestPaths,
     options: &'a SuspectOptions,
+    /// References to each object on a suspect's path.
+    referrers: HashMap<NodeId, u64>,
+}
+
+/// How many references point at each of `nodes`, weak ones included: one parallel sweep over every
+/// edge.
+fn referrer_counts(graph: &Graph, nodes: &[NodeId]) -> HashMap<NodeId, u64> {
+    let mut wanted = NodeBits::new(graph.node_count());
+    for &n in nodes {
+        wanted.insert(n);
+    }
+    const CHUNK: usize = 1 << 16;
+    let n = graph.node_count();
+    (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .fold(HashMap::new, |mut counts: HashMap<NodeId, u64>, chunk| {
+            graph.for_each_edge(chunk * CHUNK..((chunk + 1) * CHUNK).min(n), |_, _, t| {
+                if wanted.contains(t) {
+                    *counts.entry(t).or_default() += 1;
+                }
+            });
+            counts
+        })
+        .reduce(HashMap::new, |mut a, b| {
+            for (node, count) in b {
+                *a.entry(node).or_default() += count;
+            }
+            a
+        })
 }
 
 impl Reader<'_> {
@@ -223,19 +270,28 @@ impl Reader<'_> {
         let end = accumulation.unwrap_or(top);
         let path = self.paths.path_to(graph, end).unwrap_or_default();
         let holder = marks::holder(graph, &path);
-        let fix = accumulation.map(|_| marks::fix(graph, &path, holder));
+        let referrers = |node: NodeId| self.referrers.get(&node).copied().unwrap_or(0);
+        let fix = accumulation.map(|_| marks::fix(graph, &path, holder, referrers));
         let (accumulated, accumulated_objects, accumulated_types) = self.tally(end);
         let mut biggest: Vec<(NodeId, u64)> = self
             .dominators
             .children(end)
             .map(|n| (n, self.retained.of(n)))
             .collect();
+        let one_percent = self.retained.total() / 100;
+        biggest.retain(|&(_, r)| r >= one_percent.max(1));
         biggest.sort_by_key(|&(n, r)| (std::cmp::Reverse(r), n));
         biggest.truncate(self.options.top);
+        let own_type = graph.type_of(end);
+        let main_type = accumulated
+            .iter()
+            .filter(|t| t.type_id != own_type && !self.is_library_type(t.type_id))
+            .max_by_key(|t| (t.count, t.shallow_bytes, std::cmp::Reverse(t.type_id)))
+            .map(|t| t.type_id);
         let library = match kind {
-            SuspectKind::Single => path[..=holder.min(path.len().saturating_sub(1))]
-                .iter()
-                .all(|step| self.is_library(step.node)),
+            SuspectKind::Single => path
+                .get(..=holder)
+                .is_some_and(|steps| steps.iter().all(|step| self.is_library(step.node))),
             SuspectKind::Group { type_id, .. } => self.is_library_type(type_id),
         };
         let group_type = match kind {
@@ -252,13 +308,14 @@ impl Reader<'_> {
             top,
             retained,
             accumulation,
-            referrers: graph.in_degree(end) as u64,
+            referrers: referrers(end),
             path,
             holder,
             fix,
             accumulated,
             accumulated_objects,
             accumulated_types,
+            main_type,
             biggest,
             library,
             fingerprint,
@@ -289,14 +346,41 @@ impl Reader<'_> {
     /// The objects `node` dominates (itself included) by type, most shallow bytes first, the first
     /// [`SuspectOptions::top`]; with how many objects and types there are in all.
     fn tally(&self, node: NodeId) -> (Vec<TypeTally>, u64, u64) {
-        let mut by_type: std::collections::HashMap<TypeId, (u64, u64)> = Default::default();
-        let mut objects = 0u64;
-        for n in self.dominators.subtree(node) {
-            let slot = by_type.entry(self.graph.type_of(n)).or_default();
-            slot.0 += 1;
-            slot.1 = slot.1.saturating_add(self.graph.shallow_size(n));
-            objects += 1;
-        }
+        let graph = self.graph;
+        let types = graph.type_count();
+        // In parallel over the subtree, a counter per type: a suspect can hold most of the heap.
+        let by_type = self
+            .dominators
+            .subtree(node)
+            .par_chunks(1 << 16)
+            .fold(
+                || vec![(0u64, 0u64); types],
+                |mut acc, nodes| {
+                    for &n in nodes {
+                        let slot = &mut acc[graph.type_of(n) as usize];
+                        slot.0 += 1;
+                        slot.1 = slot.1.saturating_add(graph.shallow_size(n));
+                    }
+                    acc
+                },
+            )
+            .reduce(
+                || vec![(0u64, 0u64); types],
+                |mut a, b| {
+                    for (x, y) in a.iter_mut().zip(b) {
+                        x.0 += y.0;
+                        x.1 = x.1.saturating_add(y.1);
+                    }
+                    a
+                },
+            );
+        let objects = by_type.iter().map(|t| t.0).sum();
+        let by_type: Vec<(TypeId, (u64, u64))> = by_type
+            .into_iter()
+            .enumerate()
+            .filter(|(_, t)| t.0 > 0)
+            .map(|(ty, t)| (ty as TypeId, t))
+            .collect();
         let types = by_type.len() as u64;
         let mut tallies: Vec<TypeTally> = by_type
             .into_iter()
