@@ -1,34 +1,41 @@
 //! `heapgraph suspects OLD NEW [NEWER...]`: what grew in every interval between dumps of one process.
 
+use super::report_args::IndexArgs;
 use super::suspects::Args;
 use crate::load::analyzed_dump;
 use heapgraph_analysis::suspects::growth::{find_growth, GrowthOptions, PathTally};
+use heapgraph_analysis::Analysis;
+use heapgraph_formats::Dump;
 use heapgraph_render::suspects_growth::GrowthSuspectsReport;
+use rayon::prelude::*;
+use std::path::Path;
 
 /// Prints the growth suspects of `args.dumps`; `Ok(true)` when --fail was asked and a suspect outside
 /// `known` remains.
 ///
-/// The dumps are read one after the other, each while the one before is tallied by path (at most two
-/// are open at once); each is dropped once tallied, but the last, which the report's paths and
-/// addresses come from.
+/// The dumps are read and tallied by path two at a time, one per core (at most two are open at once);
+/// each is dropped once tallied, but the last, which the report's paths and addresses come from.
 pub fn run(args: &Args, known: &[String]) -> Result<bool, String> {
     let options = GrowthOptions {
         top: args.top,
         ..GrowthOptions::default()
     };
+    let last = args.dumps.len() - 1;
     let mut tallies = Vec::with_capacity(args.dumps.len());
-    let mut current = analyzed_dump(&args.dumps[0], &args.index)?;
-    for (at, path) in args.dumps.iter().enumerate().skip(1) {
-        let (tallied, next) = rayon::join(
-            || tally(&args.dumps[at - 1], &current.0.graph, &current.1),
-            || analyzed_dump(path, &args.index),
-        );
-        tallies.push(tallied);
-        current = next?;
+    let mut kept = None;
+    for (pair, paths) in args.dumps.chunks(2).enumerate() {
+        let done: Vec<_> = paths
+            .par_iter()
+            .enumerate()
+            .map(|(i, path)| tally(path, &args.index, pair * 2 + i == last))
+            .collect();
+        for result in done {
+            let (tallied, opened) = result?;
+            tallies.push(tallied);
+            kept = kept.or(opened);
+        }
     }
-    let (dump, analysis) = current;
-    let last_path = args.dumps.last().expect("two dumps or more");
-    tallies.push(tally(last_path, &dump.graph, &analysis));
+    let (dump, analysis) = kept.expect("the last dump is kept");
     let found = crate::progress::spin("comparing the dumps", || {
         find_growth(&tallies, &dump.graph, &analysis.paths, &options)
     });
@@ -47,11 +54,14 @@ pub fn run(args: &Args, known: &[String]) -> Result<bool, String> {
     Ok(args.fail && !report.suspects.is_empty())
 }
 
+/// Reads the dump at `path` and tallies it by path; keeps the dump if asked.
 fn tally(
-    path: &std::path::Path,
-    graph: &heapgraph_graph::Graph,
-    analysis: &heapgraph_analysis::Analysis,
-) -> PathTally {
+    path: &Path,
+    index: &IndexArgs,
+    keep: bool,
+) -> Result<(PathTally, Option<(Dump, Analysis)>), String> {
+    let (dump, analysis) = analyzed_dump(path, index)?;
     let what = format!("tallying {} by path", path.display());
-    crate::progress::spin(&what, || PathTally::compute(graph, &analysis.paths))
+    let tallied = crate::progress::spin(&what, || PathTally::compute(&dump.graph, &analysis.paths));
+    Ok((tallied, keep.then_some((dump, analysis))))
 }
