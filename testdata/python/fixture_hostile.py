@@ -16,6 +16,7 @@ import io
 import json
 import mmap
 import re
+import socket
 import sys
 import types
 import weakref
@@ -116,6 +117,41 @@ class TrappedRef(weakref.ref):
         return super().__call__()
 
 
+class TrappedFileIO(io.FileIO):
+    """A file whose closed state and descriptor are Python code (the dumper reads FileIO's own field)."""
+
+    @property
+    def closed(self):
+        sprung("TrappedFileIO.closed")
+        return io.FileIO.closed.__get__(self)
+
+    def fileno(self):
+        sprung("TrappedFileIO.fileno")
+        return io.FileIO.fileno(self)
+
+
+class TrappedText(io.TextIOWrapper):
+    @property
+    def buffer(self):
+        sprung("TrappedText.buffer")
+        return io.TextIOWrapper.buffer.__get__(self)
+
+
+class TrappedSocket(socket.socket):
+    def fileno(self):
+        sprung("TrappedSocket.fileno")
+        return socket.socket.fileno(self)
+
+
+def trapped_files():
+    """An open and a closed text file over trapped raw files, and an open and a closed trapped socket."""
+    files = [TrappedText(io.BufferedReader(TrappedFileIO(__file__))) for _ in range(2)]
+    sockets = [TrappedSocket() for _ in range(2)]
+    files[1].close()
+    sockets[1].close()
+    return files + sockets
+
+
 def finished_frame():
     local_in_finished = ["kept by a finished frame"]
     return sys._getframe(), local_in_finished
@@ -168,6 +204,7 @@ HOSTILE = {
     "decimal": decimal.Decimal("1.5"),
     "bytesio": io.BytesIO(b"data"),
     "finished_frame": finished_frame(),
+    "trapped_files": trapped_files(),
     "generator": generator(),
     "coroutine": coroutine(),
     "async_generator": async_generator(),
@@ -207,6 +244,9 @@ def main():
         "huge_bits": HUGE.bit_length(),
         "lying_key": id(LYING_KEY),
         "hostile": id(HOSTILE),
+        # open file, closed file, open socket, closed socket; the finished frame
+        "trapped_files": [id(f) for f in HOSTILE["trapped_files"]],
+        "finished_frame": id(HOSTILE["finished_frame"][0]),
     }
     HOSTILE["coroutine"].close()
     HOSTILE["event_loop"].close()

@@ -42,6 +42,7 @@ class Dump:
         self.types = {}  # address -> (module, qualname)
         self.objects = {}  # address -> Object
         self.roots = []  # (address, kind, name)
+        self.facts = []  # (address, fact code)
         self.end = None
         self.edge_count = 0
 
@@ -123,6 +124,11 @@ def load(path):
             address, kind, name = struct.unpack_from("<QBI", payload)
             _need(1 <= kind <= 4, "ROOT kind %d", kind)
             dump.roots.append((address, kind, _string(dump, name)))
+        elif tag == 7:
+            _need(length == 9, "FACT length %d", length)
+            address, fact = struct.unpack_from("<QB", payload)
+            _need(1 <= fact <= 5, "FACT code %d", fact)
+            dump.facts.append((address, fact))
         elif tag == 6:
             _need(length == 40, "END length %d", length)
             dump.end = struct.unpack_from("<QQQQQ", payload)

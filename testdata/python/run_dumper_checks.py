@@ -199,6 +199,11 @@ def check_hostile(checks, directory):
     checks.expect(huge is not None and huge.value == expected, "hostile: huge int value %r", huge and huge.value)
     key = dump.objects.get(facts["lying_key"])
     checks.expect(key is not None and key.value == "trapped-key", "hostile: str subclass value wrong")
+    stated = dict(dump.facts)
+    open_file, closed_file, open_socket, closed_socket = facts["trapped_files"]
+    got = [stated.get(address) for address in (open_file, closed_file, open_socket, closed_socket)]
+    checks.expect(got == [None, 1, None, 2], "hostile: facts of open and closed files and sockets %s", got)
+    checks.expect(stated.get(facts["finished_frame"]) == 5, "hostile: the finished frame has no fact")
     labels = {label for _, label in dump.edges_of(facts["hostile"])}
     checks.expect("[<TrappedStr>]" in labels and "['trap']" in labels, "hostile: dict key labels %s",
                   sorted(labels)[:8])

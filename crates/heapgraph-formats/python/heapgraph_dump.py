@@ -81,6 +81,7 @@ Design notes (why it is written this way)
 """
 
 import gc
+import io
 import json
 from array import array
 from itertools import islice
@@ -110,7 +111,7 @@ __version__ = "1.0.0"
 
 MAGIC = b"\x89HGD\r\n\x1a\n"
 FORMAT_VERSION = 1
-TAG_META, TAG_STRING, TAG_TYPE, TAG_OBJECT, TAG_ROOT, TAG_END = 1, 2, 3, 4, 5, 6
+TAG_META, TAG_STRING, TAG_TYPE, TAG_OBJECT, TAG_ROOT, TAG_END, TAG_FACT = 1, 2, 3, 4, 5, 6, 7
 
 KIND_PLAIN, KIND_INDEX, KIND_ATTR, KIND_KEY, KIND_LOCAL, KIND_INTERNAL, KIND_WEAK = range(7)
 INDEX_MAX = (1 << 29) - 1
@@ -118,6 +119,9 @@ INDEX_MAX = (1 << 29) - 1
 ROOT_MODULE, ROOT_INTERPRETER, ROOT_FRAME, ROOT_LOCAL = 1, 2, 3, 4
 
 FLAG_TRACKED, FLAG_LEN, FLAG_VALUE, FLAG_NAME = 1, 2, 4, 8
+
+FACT_FILE_CLOSED, FACT_SOCKET_CLOSED, FACT_GENERATOR_FINISHED, FACT_COROUTINE_FINISHED = 1, 2, 3, 4
+FACT_RETURNED_FRAME = 5
 IMMORTAL_REFCOUNT = 4294967295
 
 _FILE_HEADER = struct.Struct("<8sII")
@@ -127,6 +131,7 @@ _STRING = struct.Struct("<BII")
 _TYPE = struct.Struct("<BIQII")
 _ROOT = struct.Struct("<BIQBI")
 _END = struct.Struct("<BIQQQQQ")
+_FACT = struct.Struct("<BIQB")
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
 _U16 = struct.Struct("<H")
@@ -778,7 +783,7 @@ class _Plan:
     __slots__ = (
         "kind", "gc_type", "sizeof_ok", "size_overhead", "length", "preview", "name_kind", "optional",
         "heap", "dict_offset", "managed", "members", "getsets", "references", "inline_names",
-        "items_base", "index_base", "weak", "cell", "is_type",
+        "items_base", "index_base", "weak", "cell", "is_type", "fact",
     )
 
 
@@ -977,6 +982,13 @@ class _Walk:
                                     count, flags)
         self.write_edges(count, chunks)
         self.buffer += tail
+        if plan.fact is not None:
+            try:
+                fact = plan.fact(o, self.executing)
+            except Exception:  # a state this code did not foresee: no fact
+                fact = 0
+            if fact:
+                self.buffer += _FACT.pack(TAG_FACT, 9, address, fact)
         if len(self.buffer) >= _FLUSH_BYTES:
             self.flush()
         self.objects += 1
@@ -1301,6 +1313,7 @@ class _Walk:
             plan.heap = plan.managed = plan.weak = plan.cell = plan.is_type = False
             plan.dict_offset = 0
             plan.members = plan.getsets = plan.references = plan.inline_names = ()
+            plan.fact = None
         self.plans[id(t)] = plan
         module = _safe_str(_type_module(t)) or "?"
         qualname = _safe_str(_type_qualname(t)) or "?"
@@ -1337,6 +1350,7 @@ class _Walk:
         plan.items_base = _first_of(_MAPPINGS, mro)
         plan.weak = _first_of(_WEAKREF_TYPES, mro) is not None
         plan.cell = t is types.CellType
+        plan.fact = _fact_reader(t, mro)
         if t is list or t is tuple or t is set or t is frozenset:
             plan.kind = _KIND_SEQUENCE
         elif t is dict:
@@ -1445,6 +1459,171 @@ def _frame_description(frame):
     code = _frame_code(frame)
     name = code.co_qualname if _PY311 else code.co_name
     return "%s()" % name, "%s:%s" % (code.co_filename, _frame_lineno(frame))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Facts that prove an object should be gone (FACT records), each read from a field of the object's C
+# struct through its builtin type's own descriptor or from memory, so that no code of the process runs.
+# A fact is only ever written when it is certain; an object whose state cannot be read has none.
+
+_fileio_closed = io.FileIO.__dict__["closed"].__get__  # fileio_get_closed: the fd is -1
+# Wrappers and the getter of the object they wrap: a member (read as stored, None when unset), or from
+# 3.14 TextIOWrapper's C getter of the same field.
+_FILE_WRAPPERS = tuple(
+    (klass, _member_get if type(klass.__dict__[name]) is types.MemberDescriptorType else _getset_get,
+     klass.__dict__[name])
+    for klass, name in ((io.TextIOWrapper, "buffer"), (io.BufferedReader, "raw"), (io.BufferedWriter, "raw"),
+                        (io.BufferedRandom, "raw")))
+
+
+def _file_closed(o, executing):
+    """A FileIO whose descriptor is closed, or a buffered or text wrapper (of a builtin type, through its
+    stored member) around one."""
+    for _ in range(3):  # text -> buffered -> raw
+        mro = _type_mro(type(o)) or ()
+        if _first_of((io.FileIO,), mro) is not None:
+            return FACT_FILE_CLOSED if _fileio_closed(o) else 0
+        for klass, get, descriptor in _FILE_WRAPPERS:
+            if _first_of((klass,), mro) is not None:
+                o = get(descriptor, o, klass)
+                break
+        else:
+            return 0
+    return 0
+
+
+def _socket_reader():
+    """A reader of the closed state of _socket.socket objects (sock_fileno: the stored descriptor, -1
+    once closed or detached), or None when no socket module was imported (then no socket exists)."""
+    module = dict.get(sys.modules, "_socket")
+    if type(module) is not types.ModuleType:
+        return None
+    klass = _module_dict(module).get("socket")
+    fileno = _type_vars(klass).get("fileno") if type(klass) is type else None
+    if type(fileno) is not types.MethodDescriptorType:
+        return None
+
+    def socket_closed(o, executing):
+        return FACT_SOCKET_CLOSED if fileno(o) == -1 else 0
+
+    return klass, socket_closed
+
+
+def _generator_state(layout):
+    """Where a 3.11+ generator keeps its frame state (an int8 that only grows as the generator goes from
+    created to suspended to running to finished; the values differ between versions), and the least value
+    a finished one has (any above running: completed or cleared), found on probe generators: the one byte
+    of the object that orders those states. Coroutines and async generators share the header."""
+    size = _type_basicsize(types.GeneratorType)
+    box = []
+
+    def probe():
+        yield 1
+
+    def header_when_running():
+        yield _MEMORY[id(box[0]):id(box[0]) + size]
+
+    def raising():
+        yield 1
+        raise ValueError
+
+    created, suspended, returned, failed, closed = probe(), probe(), probe(), raising(), probe()
+    running = header_when_running()
+    next(suspended)
+    box.append(running)
+    header_running = next(running)
+    box.clear()  # else box, the generator and its frame form a cycle only the collector would free
+    list(returned)
+    next(failed)
+    try:
+        next(failed)
+    except ValueError:
+        pass
+    next(closed)
+    closed.close()
+    state = struct.Struct("<b").unpack_from
+    found = []
+    for offset in range(16, size):
+        before = [state(_MEMORY, id(g) + offset)[0] for g in (created, suspended)]
+        before.append(state(header_running, offset)[0])
+        done = min(state(_MEMORY, id(g) + offset)[0] for g in (returned, failed, closed))
+        if before[0] < before[1] < before[2] < done:
+            found.append((offset, before[2] + 1))
+    if len(found) != 1:
+        raise RuntimeError("%d candidate offsets" % len(found))
+    return found[0]
+
+
+def _frame_owned_offset(layout):
+    """Where a 3.11+ frame object keeps its interpreter frame once its call has returned: PyFrameObject's
+    f_frame then points inside the object itself (the data is copied there) instead of at a thread's
+    stack or a generator. Found on a probe frame that has returned, checked against a running one."""
+
+    def probe():
+        return sys._getframe()
+
+    returned = probe()
+    owned = _word(id(returned) + _FRAMES.frame_data) - id(returned)
+    running = sys._getframe()
+    if not 0 < owned < _getsizeof(returned) or _word(id(running) + _FRAMES.frame_data) == id(running) + owned:
+        raise RuntimeError("f_frame of a returned frame does not point inside it")
+    return owned
+
+
+_GENERATOR_STATE = (_calibrate(_generator_state, ("generator", "finished-generator facts"))
+                    if _PY311 else None)
+_FRAME_OWNED = (_calibrate(_frame_owned_offset, ("frame ownership", "returned-frame facts"))
+                if _PY311 and _FRAMES is not None and _FRAMES.frame_data is not None else None)
+_GENERATOR_FACTS = {
+    id(types.GeneratorType): ("gi_frame", FACT_GENERATOR_FINISHED),
+    id(types.CoroutineType): ("cr_frame", FACT_COROUTINE_FINISHED),
+    id(types.AsyncGeneratorType): ("ag_frame", FACT_COROUTINE_FINISHED),
+}
+
+
+def _generator_reader(t):
+    """A reader of whether a generator, coroutine or async generator has finished, or None."""
+    name, fact = _GENERATOR_FACTS[id(t)]
+    if _PY311:
+        if _GENERATOR_STATE is None:
+            return None  # the state is a plain field only raw memory shows; gi_frame would make a frame
+        (offset, done), state = _GENERATOR_STATE, struct.Struct("<b").unpack_from
+
+        def finished(o, executing):
+            return fact if state(_MEMORY, id(o) + offset)[0] >= done else 0
+
+        return finished
+    frame = _type_vars(t)[name]  # 3.8-3.10: a member, cleared when the generator finishes
+
+    def finished_member(o, executing):
+        return fact if _member_get(frame, o, t) is None else 0
+
+    return finished_member
+
+
+def _returned_frame(frame, executing):
+    """A frame whose call has returned: 3.11+ by where its data lives; otherwise (3.8-3.10, or no
+    layout) a frame on no thread's stack, unless its code is a generator's (a suspended generator's
+    frame is on no stack either, and telling it from a finished one needs raw reads)."""
+    if _FRAME_OWNED is not None:
+        return FACT_RETURNED_FRAME if _word(id(frame) + _FRAMES.frame_data) == id(frame) + _FRAME_OWNED else 0
+    if id(frame) in executing or _frame_globals(frame) is _OWN_GLOBALS:
+        return 0
+    return 0 if _frame_code(frame).co_flags & _CO_GENERATORS else FACT_RETURNED_FRAME
+
+
+def _fact_reader(t, mro):
+    """How to read the fact an instance of type `t` may prove (see FACT records), or None."""
+    if t is types.FrameType:
+        return _returned_frame
+    if id(t) in _GENERATOR_FACTS:
+        return _generator_reader(t)
+    if _first_of((io.FileIO,) + tuple(wrapper[0] for wrapper in _FILE_WRAPPERS), mro) is not None:
+        return _file_closed
+    sockets = _socket_reader()
+    if sockets is not None and _first_of((sockets[0],), mro) is not None:
+        return sockets[1]
+    return None
 
 
 def _preview_str(o):

@@ -36,6 +36,12 @@ pub trait NodeDetailSource: Send + Sync {
     fn saved(&self) -> SavedDetails {
         SavedDetails::default()
     }
+
+    /// The objects the dump states a [`LeakFact`](crate::LeakFact) about; `None` for a format that
+    /// records none.
+    fn leak_facts(&self) -> Option<&crate::LeakFacts> {
+        None
+    }
 }
 
 /// A detail source's own arrays (offsets of records in the dump, per node) and a short text, in the

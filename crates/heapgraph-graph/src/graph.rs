@@ -494,6 +494,17 @@ impl Graph {
         self.details.details(node)
     }
 
+    /// Every object the dump states a [`LeakFact`](crate::LeakFact) about, by ascending node id.
+    pub fn leak_facts(&self) -> impl Iterator<Item = (NodeId, crate::LeakFact)> + '_ {
+        let facts = self.details.leak_facts().into_iter().flat_map(|f| f.iter());
+        facts.filter(|&(node, _)| (node as usize) < self.node_count())
+    }
+
+    /// The fact the dump states about `node`, if any.
+    pub fn leak_fact(&self, node: NodeId) -> Option<crate::LeakFact> {
+        self.details.leak_facts()?.get(node)
+    }
+
     /// Bytes held by the graph's arrays (not counting the dump file it may read details from, arrays read
     /// in place from an index file, nor the reverse edges until something has asked for them).
     pub fn heap_bytes(&self) -> usize {

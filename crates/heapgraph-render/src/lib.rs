@@ -11,6 +11,7 @@ pub mod path;
 pub mod retainers;
 pub mod suspects;
 pub mod suspects_growth;
+pub mod suspects_proven;
 mod table;
 pub mod top;
 pub mod types;

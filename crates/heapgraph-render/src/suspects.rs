@@ -1,6 +1,7 @@
 //! `heapgraph suspects`: the leak suspects, biggest first, each in one sentence and then its evidence.
 
 use crate::object::{steps_text, Chain, ObjectRef};
+use crate::suspects_proven::{facts_on_path, ProvenView, StepFact};
 use crate::{format_bytes, format_count, format_share};
 use heapgraph_analysis::{Suspect, SuspectKind, Suspects};
 use heapgraph_graph::Graph;
@@ -19,6 +20,8 @@ pub struct SuspectsReport {
     pub library: Vec<SuspectView>,
     /// Suspects whose fingerprint the baseline lists (never hidden, only set apart).
     pub known: Vec<SuspectView>,
+    /// Objects the dump proves should be gone, at any size, most retained bytes first.
+    pub proven: Vec<ProvenView>,
     /// What the sizes mean.
     pub sizes: &'static str,
 }
@@ -49,6 +52,8 @@ pub struct SuspectView {
     pub fix_step: Option<usize>,
     /// The step of `path.steps` the sentence names.
     pub holder_step: usize,
+    /// The steps of `path` whose objects the dump proves should be gone.
+    pub facts: Vec<StepFact>,
     /// Objects the accumulation point dominates, by type, most bytes first.
     pub accumulated: Vec<TypeTallyView>,
     pub accumulated_objects: u64,
@@ -86,6 +91,7 @@ impl SuspectsReport {
         known: &[String],
     ) -> SuspectsReport {
         let mut report = SuspectsReport {
+            proven: ProvenView::all(&file, graph, &found.proven, known),
             reachable_bytes: found.reachable_bytes,
             threshold_percent: threshold * 100.0,
             suspects: Vec::new(),
@@ -108,7 +114,13 @@ impl SuspectsReport {
     /// The fingerprints of every suspect, for a baseline file.
     pub fn fingerprints(&self) -> Vec<&str> {
         let all = self.suspects.iter().chain(&self.library).chain(&self.known);
-        all.map(|s| s.fingerprint.as_str()).collect()
+        let proven = self.proven.iter().map(|p| p.fingerprint.as_str());
+        all.map(|s| s.fingerprint.as_str()).chain(proven).collect()
+    }
+
+    /// Whether a suspect or a proven leak outside the baseline remains (library suspects do not count).
+    pub fn has_new(&self) -> bool {
+        !self.suspects.is_empty() || self.proven.iter().any(|p| !p.known)
     }
 
     pub fn render_text(&self) -> String {
@@ -133,6 +145,7 @@ impl SuspectsReport {
                 out.push_str(&s.render_text(&format!("{title} {} of {}", i + 1, list.len())));
             }
         }
+        out.push_str(&ProvenView::render_section(&self.proven));
         out
     }
 }
@@ -181,6 +194,7 @@ impl SuspectView {
             path,
             fix_step: s.fix,
             holder_step: s.holder,
+            facts: facts_on_path(graph, &s.path),
             accumulated,
             accumulated_objects: s.accumulated_objects,
             accumulated_types: s.accumulated_types,
@@ -294,8 +308,12 @@ impl SuspectView {
         out.push_str(&format!("      {}\n", self.path.root));
         for (i, step) in self.path.steps.iter().enumerate().skip(1) {
             let mark = if Some(i) == self.fix_step { ">>" } else { "  " };
+            let proven = match self.facts.iter().find(|f| f.step == i) {
+                Some(f) => format!("  [proven: {}]", f.reason),
+                None => String::new(),
+            };
             out.push_str(&format!(
-                "    {mark} {} {}\n",
+                "    {mark} {} {}{proven}\n",
                 step.via.as_deref().unwrap_or("->"),
                 step.object.text_with_size()
             ));

@@ -30,8 +30,8 @@ pub fn fix(
     while at > holder {
         let step = &path[at];
         let internal = step.via.is_none_or(|l| !is_named(graph, l));
-        let backing = referrers(step.node) <= 1
-            && is_array_like(&graph.type_name(graph.type_of(step.node)));
+        let backing =
+            referrers(step.node) <= 1 && is_array_like(&graph.type_name(graph.type_of(step.node)));
         if internal || backing {
             at -= 1;
         } else {

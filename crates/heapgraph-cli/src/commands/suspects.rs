@@ -16,13 +16,17 @@ use std::path::{Path, PathBuf};
 /// parent. Each suspect comes with its shortest path from a root, the reference to fix marked, what
 /// accumulates there by type, and a fingerprint that names it across dumps and runs. Exit status with
 /// --fail: 3 when a suspect outside the baseline remains (library suspects do not count), 0 otherwise.
+///
+/// Objects the dump proves the program is done with (a file or socket already closed, a finished
+/// generator or coroutine, the frame of a returned call, a detached DOM node) are listed as proven
+/// leaks at any size, by type and fact, and count for --fail too.
 #[derive(clap::Args)]
 pub struct Args {
     /// The dump file (.hgd, .hprof, .hprof.gz, .heapsnapshot, .heapsnapshot.gz); two or more dumps of
     /// one process, oldest first, ask what grew in every interval instead
     #[arg(required = true, value_name = "DUMP")]
     pub dumps: Vec<PathBuf>,
-    /// Print JSON instead of text: {"suspects": [...], "library": [...], "known": [...]}
+    /// Print JSON instead of text: {"suspects": [...], "library": [...], "known": [...], "proven": [...]}
     #[arg(long)]
     pub json: bool,
     /// Share of the reachable heap, in percent, a suspect must retain
@@ -93,7 +97,7 @@ pub fn run(args: Args) -> Result<bool, String> {
         write_baseline(path, report.fingerprints())?;
     }
     super::print(&report, args.json, SuspectsReport::render_text)?;
-    Ok(args.fail && !report.suspects.is_empty())
+    Ok(args.fail && report.has_new())
 }
 
 pub fn read_baseline(path: &Path) -> Result<Vec<String>, String> {

@@ -14,6 +14,7 @@ mod mat;
 mod run;
 mod suspects;
 mod suspects_growth;
+mod suspects_proven;
 mod util;
 mod v8;
 mod why_alive;

@@ -3,7 +3,7 @@
 
 use super::record::*;
 use crate::dump_bytes::DumpBytes;
-use heapgraph_graph::{Column, SavedDetails};
+use heapgraph_graph::{Column, LeakFacts, SavedDetails};
 use heapgraph_graph::{NodeDetailSource, NodeDetails, NodeId};
 
 pub struct PythonDetails {
@@ -12,6 +12,8 @@ pub struct PythonDetails {
     pub record_offsets: Column<u64>,
     /// File string id -> offset of its STRING record.
     pub string_offsets: Column<u64>,
+    /// What FACT records state about objects.
+    pub facts: LeakFacts,
 }
 
 impl PythonDetails {
@@ -27,22 +29,30 @@ impl PythonDetails {
 impl PythonDetails {
     /// Rebuilds the source from what [`NodeDetailSource::saved`] kept, reading the dump at `bytes`.
     pub fn reopen(bytes: DumpBytes, mut saved: SavedDetails) -> Option<PythonDetails> {
+        let facts = LeakFacts::take_saved(&mut saved)?;
         let string_offsets = saved.u64s.pop()?;
         let record_offsets = saved.u64s.pop()?;
         Some(PythonDetails {
             bytes,
             record_offsets,
             string_offsets,
+            facts,
         })
     }
 }
 
 impl NodeDetailSource for PythonDetails {
     fn saved(&self) -> SavedDetails {
-        SavedDetails {
+        let mut saved = SavedDetails {
             u64s: vec![self.record_offsets.clone(), self.string_offsets.clone()],
             ..SavedDetails::default()
-        }
+        };
+        self.facts.save_into(&mut saved);
+        saved
+    }
+
+    fn leak_facts(&self) -> Option<&LeakFacts> {
+        Some(&self.facts)
     }
 
     fn details(&self, node: NodeId) -> NodeDetails {

@@ -19,7 +19,7 @@ pub use record::MAGIC;
 use crate::dump_bytes::DumpBytes;
 use crate::pages::{map_dump, release_pages};
 use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
-use heapgraph_graph::{EdgeLabels, Graph, GraphParts, NodeTypes};
+use heapgraph_graph::{EdgeLabels, Graph, GraphParts, LeakFacts, NodeTypes};
 use record::FormatError;
 use std::fs::File;
 use std::path::Path;
@@ -86,10 +86,14 @@ pub(crate) fn load(
 
     // Refcounts are only needed for the roots: free them before the reverse edges are built.
     drop(resolved.refcounts);
+    // A fact about an object not in the dump (freed while the dump ran) is dropped, as a dangling edge is.
+    let facts = scan.facts.iter();
+    let facts = facts.filter_map(|&(address, code)| Some((addresses.find(address)?, code)));
     let details = details::PythonDetails {
         bytes: DumpBytes::loaded(map),
         record_offsets: resolved.record_offsets.into(),
         string_offsets: std::mem::take(&mut scan.string_offsets).into(),
+        facts: LeakFacts::new(facts.collect()),
     };
     let dangling_edges = resolved.dangling_edges;
     let graph = Graph::from_parts(GraphParts {

@@ -52,6 +52,8 @@ pub struct Scan {
     pub type_ids: HashMap<u64, TypeId>,
     pub type_table: Vec<TypeInfo>,
     pub roots: Vec<RawRoot>,
+    /// FACT records: (address, fact code), not yet resolved to nodes.
+    pub facts: Vec<(u64, u8)>,
     pub total_edges: u64,
     pub end: EndRecord,
 }
@@ -73,6 +75,7 @@ pub fn scan(data: &[u8], walked: &dyn Fn(usize, usize)) -> Result<Scan, FormatEr
         type_ids: HashMap::new(),
         type_table: Vec::new(),
         roots: Vec::new(),
+        facts: Vec::new(),
         total_edges: 0,
         end: EndRecord {
             objects: 0,
@@ -103,6 +106,7 @@ pub fn scan(data: &[u8], walked: &dyn Fn(usize, usize)) -> Result<Scan, FormatEr
             TAG_TYPE => s.read_type(&rec)?,
             TAG_OBJECT => s.read_object(&rec)?,
             TAG_ROOT => s.read_root(&rec)?,
+            TAG_FACT => s.read_fact(&rec)?,
             TAG_END => {
                 s.read_end(&rec)?;
                 s.end_offset = offset;
@@ -226,6 +230,17 @@ impl Scan {
             name,
             offset: rec.offset,
         });
+        Ok(())
+    }
+
+    fn read_fact(&mut self, rec: &Record<'_>) -> Result<(), FormatError> {
+        if rec.payload.len() != 9 {
+            return err(
+                rec.offset,
+                format!("FACT record must be 9 bytes, not {}", rec.payload.len()),
+            );
+        }
+        self.facts.push((u64_at(rec.payload, 0), rec.payload[8]));
         Ok(())
     }
 

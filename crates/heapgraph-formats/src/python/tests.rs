@@ -242,3 +242,35 @@ fn the_memory_floor_is_most_of_the_files_size() {
         "{estimate} of {size}"
     );
 }
+
+/// FACT records: a known fact lands on its object; a fact of a code this build does not know, or about
+/// an address not in the dump, is dropped; a FACT record of the wrong length names its offset.
+#[test]
+fn facts_land_on_their_objects() {
+    let mut w = Writer::new();
+    w.string(0, "builtins");
+    w.string(1, "generator");
+    w.ty(0xa0, 0, 1);
+    w.object(0x10, 0xa0, 16, 1, &[], None);
+    w.object(0x20, 0xa0, 16, 1, &[], None);
+    for (address, code) in [(0x10u64, 3u8), (0x20, 250), (0xdead, 1)] {
+        let mut p = address.to_le_bytes().to_vec();
+        p.push(code);
+        w.record(TAG_FACT, &p);
+    }
+    let path = write_temp("facts", &w.finish());
+    let dump = load(&path, &NoProgress).unwrap();
+    let g = &dump.graph;
+    let facts: Vec<_> = g.leak_facts().map(|(n, f)| (g.address(n), f)).collect();
+    assert_eq!(
+        facts,
+        [(0x10, heapgraph_graph::LeakFact::GeneratorFinished)]
+    );
+
+    let mut w = Writer::new();
+    w.record(TAG_FACT, &[0; 8]);
+    std::fs::write(&path, w.finish()).unwrap();
+    let e = load(&path, &NoProgress).err().unwrap();
+    assert!(e.message.contains("FACT record must be 9 bytes"), "{e}");
+    std::fs::remove_file(path).unwrap();
+}

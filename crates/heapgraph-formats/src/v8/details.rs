@@ -4,7 +4,7 @@
 
 use super::strings::StringTable;
 use crate::dump_bytes::DumpBytes;
-use heapgraph_graph::{Column, NodeDetailSource, NodeDetails, NodeId, SavedDetails};
+use heapgraph_graph::{Column, LeakFacts, NodeDetailSource, NodeDetails, NodeId, SavedDetails};
 
 /// Longest value preview, in characters.
 const PREVIEW: usize = 200;
@@ -49,11 +49,14 @@ pub struct V8Details {
     pub kinds: Column<u8>,
     /// How a name reads, per V8 node type.
     pub name_is: Vec<NameIs>,
+    /// The DOM nodes the snapshot marks detached.
+    pub facts: LeakFacts,
 }
 
 impl V8Details {
     /// Rebuilds the source from what [`NodeDetailSource::saved`] kept, reading the dump at `bytes`.
     pub fn reopen(bytes: DumpBytes, mut saved: SavedDetails) -> Option<V8Details> {
+        let facts = LeakFacts::take_saved(&mut saved)?;
         let name_is = saved.u8s.pop()?;
         let kinds = saved.u8s.pop()?;
         Some(V8Details {
@@ -62,13 +65,14 @@ impl V8Details {
             names: saved.u32s.pop()?,
             kinds,
             name_is: name_is.iter().map(|&c| NameIs::from_code(c)).collect(),
+            facts,
         })
     }
 }
 
 impl NodeDetailSource for V8Details {
     fn saved(&self) -> SavedDetails {
-        SavedDetails {
+        let mut saved = SavedDetails {
             u64s: vec![self.strings.starts().clone()],
             u32s: vec![self.names.clone()],
             u8s: vec![
@@ -76,7 +80,13 @@ impl NodeDetailSource for V8Details {
                 self.name_is.iter().map(|&n| n as u8).collect(),
             ],
             ..SavedDetails::default()
-        }
+        };
+        self.facts.save_into(&mut saved);
+        saved
+    }
+
+    fn leak_facts(&self) -> Option<&LeakFacts> {
+        Some(&self.facts)
     }
 
     fn details(&self, node: NodeId) -> NodeDetails {

@@ -32,8 +32,9 @@ const MAX_INTERFACE_NAME_LENGTH: usize = 120;
 const MIN_OBJECT_COUNT_PER_INTERFACE: usize = 2;
 const MIN_OBJECT_PROPORTION_PER_INTERFACE: f64 = 1000.0;
 
+/// Values of a node's `detachedness` field.
 const ATTACHED: u8 = 1;
-const DETACHED: u8 = 2;
+pub const DETACHED: u8 = 2;
 
 /// The node types DevTools treats apart, as their codes in this snapshot.
 pub struct Kinds {

@@ -27,8 +27,8 @@ use columns::{Edges, Nodes};
 use details::{NameIs, V8Details};
 use hashbrown::HashMap;
 use heapgraph_graph::{
-    Addresses, EdgeLabels, Graph, GraphParts, NodeId, NodeTypes, Root, ShallowSizes,
-    StringInterner, TypeId, TypeInfo,
+    Addresses, EdgeLabels, Graph, GraphParts, LeakFact, LeakFacts, NodeId, NodeTypes, Root,
+    ShallowSizes, StringInterner, TypeId, TypeInfo,
 };
 use rayon::prelude::*;
 use std::fs::File;
@@ -213,7 +213,14 @@ pub(crate) fn load(
         })
         .collect();
     let name_is: Vec<NameIs> = header.node_types.iter().map(|t| NameIs::of(t)).collect();
+    // A node the embedder marks detached (Chromium's DOM nodes out of any document) is a proven leak.
+    let detached = order
+        .iter()
+        .enumerate()
+        .filter(|&(_, &o)| nodes.detachedness.get(o as usize) == Some(&devtools::DETACHED));
+    let facts = detached.map(|(node, _)| (node as NodeId, LeakFact::DetachedDomNode as u8));
     let details = V8Details {
+        facts: LeakFacts::new(facts.collect()),
         names: order.iter().map(|&o| nodes.names[o as usize]).collect(),
         kinds: order.iter().map(|&o| nodes.types[o as usize]).collect(),
         name_is,
