@@ -9,6 +9,7 @@ pub mod growth;
 pub mod info;
 pub mod man;
 pub mod path;
+pub mod report;
 pub mod report_args;
 pub mod retainers;
 pub mod run;

@@ -1,0 +1,279 @@
+//! `heapgraph report DUMP [MORE_DUMPS...] -o report.html`
+
+use super::report_args::IndexArgs;
+use crate::load::analyzed_dump;
+use crate::progress::spin;
+use heapgraph_analysis::suspects::growth::{find_growth, GrowthOptions, PathTally};
+use heapgraph_analysis::{
+    find_suspects, instances_of, Analysis, SortKey, SuspectOptions, TreeLimits,
+};
+use heapgraph_formats::Dump;
+use heapgraph_render::dominators::{
+    DominatorReport, TreeBuilder, TreeLimits as DominatorLimits, TreeNode,
+};
+use heapgraph_render::info::InfoReport;
+use heapgraph_render::retainers::{RetainersReport, RetainersView};
+use heapgraph_render::suspects::SuspectsReport;
+use heapgraph_render::suspects_growth::GrowthSuspectsReport;
+use heapgraph_render::types::TypesReport;
+use heapgraph_render::{format_bytes, format_count};
+use heapgraph_report::{Model, Section, TypeRetainers, MODEL_VERSION};
+use std::path::{Path, PathBuf};
+
+/// Write one self-contained HTML page about a dump: overview, leak suspects, a zoomable picture of the
+/// dominator tree, the types (sortable, filterable, each opening what retains it), and with two or more
+/// dumps of one process, what grew. The page opens from disk in any current browser and loads nothing
+/// from anywhere: hand it on or attach it to a ticket. Every section names the command that prints the
+/// same on a terminal; what the page leaves out to stay small is said at its end.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The dump file (.hgd, .hprof, .hprof.gz, .heapsnapshot, .heapsnapshot.gz); two or more dumps of
+    /// one process, oldest first, add what grew between them (the other sections are about the last)
+    #[arg(required = true, value_name = "DUMP")]
+    pub dumps: Vec<PathBuf>,
+    /// The page to write (report.html)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Share of the reachable heap, in percent, a suspect must retain
+    #[arg(long, value_name = "PCT", default_value_t = 10.0)]
+    pub threshold: f64,
+    /// Levels of the dominator tree in the picture
+    #[arg(long, default_value_t = 10)]
+    pub depth: usize,
+    /// Fold dominator tree children retaining less than this percentage of the reachable heap
+    #[arg(long, value_name = "PCT", default_value_t = 0.2)]
+    pub min_share: f64,
+    /// Types listed, most retained bytes first (0: all)
+    #[arg(long, default_value_t = 500)]
+    pub types: usize,
+    /// Types, most retained bytes first, whose retainer trees the page holds
+    #[arg(long, default_value_t = 10)]
+    pub retainers: usize,
+    #[command(flatten)]
+    pub index: IndexArgs,
+}
+
+/// Steps from a root and branches per object in the retainer trees the page holds.
+const RETAINER_LIMITS: TreeLimits = TreeLimits {
+    max_depth: 16,
+    top: 5,
+};
+
+pub fn run(args: Args) -> Result<(), String> {
+    if !(args.threshold > 0.0 && args.threshold <= 100.0) {
+        return Err(format!(
+            "--threshold {} is not a percentage above 0 and at most 100",
+            args.threshold
+        ));
+    }
+    if !(0.0..=100.0).contains(&args.min_share) {
+        return Err(format!(
+            "--min-share {} is not a percentage between 0 and 100",
+            args.min_share
+        ));
+    }
+    let (dump, analysis, tallies) = read_dumps(&args)?;
+    let path = args.dumps.last().expect("clap requires a dump");
+    let file = path.display().to_string();
+    let quoted = shell_word(&file);
+    let mut left_out = Vec::new();
+
+    let overview = Section {
+        command: format!("heapgraph info {quoted}"),
+        report: InfoReport::new(&dump),
+    };
+    let suspects = spin("finding suspects", || {
+        let options = SuspectOptions {
+            threshold: args.threshold / 100.0,
+            ..SuspectOptions::default()
+        };
+        let found = find_suspects(&dump.graph, &analysis, &options);
+        Section {
+            command: format!("heapgraph suspects {quoted} --threshold {}", args.threshold),
+            report: SuspectsReport::new(file.clone(), &dump.graph, &found, options.threshold, &[]),
+        }
+    });
+    let dominators = spin("building the dominator view", || {
+        dominator_section(&args, &file, &dump, &analysis, &mut left_out)
+    });
+    let mut histogram = analysis.histogram.clone();
+    histogram.sort_by(SortKey::Retained);
+    let types = Section {
+        command: format!(
+            "heapgraph types {quoted} --sort retained --top {}",
+            args.types
+        ),
+        report: TypesReport::new(file.clone(), &histogram, args.types),
+    };
+    let hidden = histogram.rows.len() - types.report.shown;
+    if hidden > 0 {
+        let bytes: u64 = histogram.rows[types.report.shown..]
+            .iter()
+            .map(|r| r.shallow_bytes)
+            .sum();
+        left_out.push(format!(
+            "Types: the {} types that retain most are listed; the other {} hold {} shallow (--types 0 lists all).",
+            format_count(types.report.shown as u64),
+            format_count(hidden as u64),
+            format_bytes(bytes)
+        ));
+    }
+    let retainers = spin("merging the retainers of the biggest types", || {
+        histogram.rows[..types.report.shown]
+            .iter()
+            .take(args.retainers)
+            .map(|row| {
+                let targets = instances_of(&dump.graph, &[row.type_id]);
+                let tree = super::retainer_tree(&dump.graph, &analysis, &targets, RETAINER_LIMITS);
+                TypeRetainers {
+                    type_id: row.type_id,
+                    section: Section {
+                        command: format!(
+                            "heapgraph retainers {quoted} {} --top {} --max-depth {}",
+                            shell_word(&row.type_name),
+                            RETAINER_LIMITS.top,
+                            RETAINER_LIMITS.max_depth
+                        ),
+                        report: RetainersReport {
+                            file: file.clone(),
+                            query: row.type_name.clone(),
+                            types: vec![row.type_name.clone()],
+                            tree: RetainersView::new(&dump.graph, &tree),
+                        },
+                    },
+                }
+            })
+            .collect::<Vec<_>>()
+    });
+    left_out.push(format!(
+        "Retainers: the trees of the {} types that retain most; each keeps {} branches per object and {} steps from a root, the rest folded.",
+        format_count(retainers.len() as u64),
+        RETAINER_LIMITS.top,
+        RETAINER_LIMITS.max_depth
+    ));
+    let growth = tallies.map(|tallies| {
+        spin("comparing the dumps", || {
+            let options = GrowthOptions::default();
+            let found = find_growth(&tallies, &dump.graph, &analysis.paths, &options);
+            let files: Vec<String> = args.dumps.iter().map(|p| p.display().to_string()).collect();
+            let words: Vec<String> = files.iter().map(|f| shell_word(f)).collect();
+            Section {
+                command: format!("heapgraph suspects {}", words.join(" ")),
+                report: GrowthSuspectsReport::new(
+                    files,
+                    &dump.graph,
+                    &found,
+                    options.min_growth,
+                    &[],
+                ),
+            }
+        })
+    });
+    let model = Model {
+        heapgraph_report: MODEL_VERSION,
+        heapgraph_version: env!("CARGO_PKG_VERSION"),
+        files: args.dumps.iter().map(|p| p.display().to_string()).collect(),
+        overview,
+        suspects,
+        dominators,
+        types,
+        retainers,
+        growth,
+        left_out,
+    };
+    let page = spin("writing the page", || heapgraph_report::render(&model))?;
+    std::fs::write(&args.output, &page)
+        .map_err(|e| format!("cannot write the report {}: {e}", args.output.display()))?;
+    eprintln!(
+        "wrote {} ({}): open it in a browser",
+        args.output.display(),
+        format_bytes(page.len() as u64)
+    );
+    Ok(())
+}
+
+/// The last dump with its analyses and, when there are several, every dump tallied by path for growth.
+fn read_dumps(args: &Args) -> Result<(Dump, Analysis, Option<Vec<PathTally>>), String> {
+    let (last, earlier) = args.dumps.split_last().expect("clap requires a dump");
+    let mut tallies = Vec::new();
+    for path in earlier {
+        let (dump, analysis) = analyzed_dump(path, &args.index)?;
+        tallies.push(tally(path, &dump, &analysis));
+    }
+    let (dump, analysis) = analyzed_dump(last, &args.index)?;
+    if earlier.is_empty() {
+        return Ok((dump, analysis, None));
+    }
+    tallies.push(tally(last, &dump, &analysis));
+    Ok((dump, analysis, Some(tallies)))
+}
+
+fn tally(path: &Path, dump: &Dump, analysis: &Analysis) -> PathTally {
+    let what = format!("tallying {} by path", path.display());
+    spin(&what, || PathTally::compute(&dump.graph, &analysis.paths))
+}
+
+/// The dominator tree from the roots, `args.depth` levels, small children folded.
+fn dominator_section(
+    args: &Args,
+    file: &str,
+    dump: &Dump,
+    analysis: &Analysis,
+    left_out: &mut Vec<String>,
+) -> Section<DominatorReport> {
+    let tree = TreeBuilder {
+        graph: &dump.graph,
+        dominators: &analysis.dominators,
+        retained: &analysis.retained,
+        paths: &analysis.paths,
+        limits: DominatorLimits {
+            depth: args.depth,
+            min_share: args.min_share / 100.0,
+        },
+    }
+    .build(None);
+    let folded = folded_objects(&tree);
+    left_out.push(format!(
+        "Dominator tree: {} levels below the roots; {} objects retaining less than {}% of the reachable heap each, or deeper, are folded into \"N more\" boxes.",
+        args.depth,
+        format_count(folded),
+        args.min_share
+    ));
+    let report = DominatorReport {
+        file: file.to_string(),
+        reachable_bytes: analysis.retained.total(),
+        unreachable_objects: analysis.dominators.unreachable_count() as u64,
+        tree,
+    };
+    if report.unreachable_objects > 0 {
+        left_out.push(format!(
+            "{} objects that no root reaches are in no dominator tree (`heapgraph unreferenced` lists them).",
+            format_count(report.unreachable_objects)
+        ));
+    }
+    Section {
+        command: format!(
+            "heapgraph dominators {} --depth {} --min-share {}",
+            shell_word(file),
+            args.depth,
+            args.min_share
+        ),
+        report,
+    }
+}
+
+/// Children folded anywhere in `tree` (each fold counts the top objects it stands for).
+fn folded_objects(tree: &TreeNode) -> u64 {
+    tree.folded.as_ref().map_or(0, |f| f.count)
+        + tree.children.iter().map(folded_objects).sum::<u64>()
+}
+
+/// `text` as one word of a POSIX shell command line.
+fn shell_word(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./+=:,@%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
