@@ -11,6 +11,7 @@ mod dump_pid_remote_exec;
 mod index;
 mod java;
 mod mat;
+mod report;
 mod run;
 mod suspects;
 mod suspects_growth;
