@@ -17,13 +17,14 @@ mod accumulation;
 pub mod fingerprint;
 pub mod growth;
 mod marks;
+pub mod proven;
 
 use crate::dominators::Dominators;
+use crate::node_bits::NodeBits;
 use crate::paths::{PathStep, ShortestPaths};
 use crate::retained::RetainedSizes;
 use crate::Analysis;
 use heapgraph_graph::{Graph, NodeId, TypeId};
-use crate::node_bits::NodeBits;
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -143,6 +144,8 @@ pub struct Suspects {
     pub reachable_bytes: u64,
     /// The threshold in bytes.
     pub threshold_bytes: u64,
+    /// Objects the dump proves should be gone, at any size (see [`proven`]).
+    pub proven: Vec<proven::ProvenGroup>,
 }
 
 /// Finds the leak suspects of `graph`, biggest first (a single object before a group of equal size);
@@ -193,7 +196,11 @@ pub fn find_suspects(graph: &Graph, analysis: &Analysis, options: &SuspectOption
     // graph for in-degrees would build its reverse edges, 4 bytes per edge, for a handful of objects.
     let on_paths: Vec<NodeId> = found
         .iter()
-        .flat_map(|&(_, top, _, point)| paths.path_to(graph, point.unwrap_or(top)).unwrap_or_default())
+        .flat_map(|&(_, top, _, point)| {
+            paths
+                .path_to(graph, point.unwrap_or(top))
+                .unwrap_or_default()
+        })
         .map(|step| step.node)
         .collect();
     let reader = Reader {
@@ -218,6 +225,7 @@ pub fn find_suspects(graph: &Graph, analysis: &Analysis, options: &SuspectOption
         suspects,
         reachable_bytes,
         threshold_bytes,
+        proven: proven::find_proven(graph, analysis),
     }
 }
 
