@@ -58,7 +58,9 @@ pub struct SuspectView {
     pub accumulated: Vec<TypeTallyView>,
     pub accumulated_objects: u64,
     pub accumulated_types: u64,
-    /// The biggest objects the accumulation point immediately dominates.
+    /// The program's type that accumulates most objects there, for `heapgraph retainers`.
+    pub main_type: Option<String>,
+    /// The biggest objects the accumulation point immediately dominates (each at least 1% of the heap).
     pub biggest: Vec<BiggestView>,
     /// Objects referencing the accumulation point.
     pub referrers: u64,
@@ -198,6 +200,7 @@ impl SuspectView {
             accumulated,
             accumulated_objects: s.accumulated_objects,
             accumulated_types: s.accumulated_types,
+            main_type: s.main_type.map(|t| graph.type_name(t)),
             biggest,
             referrers: s.referrers,
             commands: Vec::new(),
@@ -289,12 +292,8 @@ impl SuspectView {
             commands.push(format!("heapgraph dominators {file} {}", acc.address));
             commands.push(format!("heapgraph path {file} {}", acc.address));
         }
-        if let Some(t) = self
-            .accumulated
-            .iter()
-            .find(|t| Some(&t.type_name) != self.accumulation.as_ref().map(|a| &a.type_name))
-        {
-            commands.push(format!("heapgraph retainers {file} '{}'", t.type_name));
+        if let Some(t) = &self.main_type {
+            commands.push(format!("heapgraph retainers {file} '{t}'"));
         }
         commands
     }
