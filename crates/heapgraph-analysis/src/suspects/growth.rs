@@ -303,14 +303,14 @@ pub fn find_growth(
         return Vec::new();
     }
     let in_every = |key: u64| tallies.iter().all(|t| t.totals(key).count > 0);
-    // A path grows where the program keeps adding to something it already had: its parent path is in
-    // every dump (a container), and references grow only on objects in every dump. A path new in the
-    // last dump (a cache entry under a fresh key) is no growth, whatever it holds.
+    // A path grows where the program keeps adding to something it already had: its parent path (a
+    // root's own) is in every dump, and references grow only on objects in every dump. A path new in
+    // the last dump (a cache entry under a fresh key) is no growth, whatever it holds.
     let grew = |k: &KeyStats| -> Option<Grew> {
-        if let Some(parent) = last.keys.get(k.parent as usize) {
-            if !in_every(parent.key) {
-                return None;
-            }
+        // A root's objects grow only from some: a root kind new in the last dump is no growth.
+        let parent = last.keys.get(k.parent as usize).unwrap_or(k);
+        if !in_every(parent.key) {
+            return None;
         }
         let per_dump: Vec<Totals> = tallies.iter().map(|t| t.totals(k.key)).collect();
         let every = |f: fn(&Totals) -> u64| {
@@ -628,6 +628,25 @@ mod tests {
         assert_eq!(suspects_of(&dumps), []);
         let growing = [moving(2, 8), moving(4, 8), moving(6, 8)];
         assert_eq!(suspects_of(&growing).len(), 1);
+    }
+
+    /// `n` objects of one type, each a root of one kind and name.
+    fn rooted(n: u64) -> Graph {
+        let mut b = GraphBuilder::new();
+        let handle = b.add_type("app", "Handle", 32);
+        for i in 0..n {
+            b.add_node(0x100 + 0x10 * i, handle, 32);
+            b.add_root(0x100 + 0x10 * i, RootKind::External, "pool");
+        }
+        b.build().unwrap().graph
+    }
+
+    #[test]
+    fn roots_grow_only_from_some() {
+        assert_eq!(suspects_of(&[rooted(0), rooted(3), rooted(6)]), []);
+        let found = suspects_of(&[rooted(1), rooted(4), rooted(7)]);
+        let counts: Vec<u64> = found[0].per_dump.iter().map(|t| t.count).collect();
+        assert_eq!(counts, [1, 4, 7]);
     }
 
     #[test]

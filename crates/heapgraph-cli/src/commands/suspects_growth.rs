@@ -5,7 +5,7 @@ use super::suspects::Args;
 use crate::load::analyzed_dump;
 use heapgraph_analysis::suspects::growth::{find_growth, GrowthOptions, PathTally};
 use heapgraph_analysis::Analysis;
-use heapgraph_formats::Dump;
+use heapgraph_formats::{Dump, Format};
 use heapgraph_render::suspects_growth::GrowthSuspectsReport;
 use rayon::prelude::*;
 use std::path::Path;
@@ -23,14 +23,26 @@ pub fn run(args: &Args, known: &[String]) -> Result<bool, String> {
     let last = args.dumps.len() - 1;
     let mut tallies = Vec::with_capacity(args.dumps.len());
     let mut kept = None;
+    let mut first_format = None;
     for (pair, paths) in args.dumps.chunks(2).enumerate() {
         let done: Vec<_> = paths
             .par_iter()
             .enumerate()
             .map(|(i, path)| tally(path, &args.index, pair * 2 + i == last))
             .collect();
-        for result in done {
-            let (tallied, opened) = result?;
+        for (i, result) in done.into_iter().enumerate() {
+            let (tallied, format, opened) = result?;
+            let (first, format0) = *first_format.get_or_insert((&args.dumps[0], format));
+            if format != format0 {
+                return Err(format!(
+                    "{} is a {}, {} a {}: suspects compares dumps of one process, give dumps of \
+                     one format",
+                    paths[i].display(),
+                    format.name(),
+                    first.display(),
+                    format0.name()
+                ));
+            }
             tallies.push(tallied);
             kept = kept.or(opened);
         }
@@ -54,14 +66,14 @@ pub fn run(args: &Args, known: &[String]) -> Result<bool, String> {
     Ok(args.fail && !report.suspects.is_empty())
 }
 
+/// A dump's tally, its format, and the dump itself if kept.
+type Tallied = (PathTally, Format, Option<(Dump, Analysis)>);
+
 /// Reads the dump at `path` and tallies it by path; keeps the dump if asked.
-fn tally(
-    path: &Path,
-    index: &IndexArgs,
-    keep: bool,
-) -> Result<(PathTally, Option<(Dump, Analysis)>), String> {
+fn tally(path: &Path, index: &IndexArgs, keep: bool) -> Result<Tallied, String> {
     let (dump, analysis) = analyzed_dump(path, index)?;
     let what = format!("tallying {} by path", path.display());
     let tallied = crate::progress::spin(&what, || PathTally::compute(&dump.graph, &analysis.paths));
-    Ok((tallied, keep.then_some((dump, analysis))))
+    let format = dump.format;
+    Ok((tallied, format, keep.then_some((dump, analysis))))
 }

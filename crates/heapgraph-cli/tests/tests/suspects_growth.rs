@@ -2,7 +2,7 @@
 //! written to have comes first, counted as the runtime counted it; a bounded cache churned between the
 //! dumps makes no suspect; and the CI gate's exit codes.
 
-use crate::util::{heapgraph, json_of, ok, stderr};
+use crate::util::{heapgraph, json_of, ok, service_dump, stderr};
 use heapgraph_e2e::java::java_testdata;
 use heapgraph_e2e::{pythons, run_fixture_with, v8::v8_testdata, Python, Scratch};
 use serde_json::Value;
@@ -274,6 +274,16 @@ fn v8_leak_is_the_holders_map_and_a_churned_map_is_nothing() {
     let report = growth_report(&churn, &[]);
     assert_eq!(report["suspects"], Value::Array(vec![]), "{report}");
     assert_eq!(fail_status(&churn, &[]), 0);
+
+    // Dumps of two runtimes are no process's growth.
+    let service = service_dump();
+    let mixed = heapgraph(&["suspects", &service, &churn[0], "--no-index"]);
+    let err = stderr(&mixed);
+    assert_eq!(mixed.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&churn[0]) && err.contains("give dumps of one format"),
+        "{err}"
+    );
 }
 
 /// Runs `GrowthLeak.java` (compiled into `classes`) in `mode`, 1,000 Orders a round; its three dumps
