@@ -3,7 +3,7 @@
     python testdata/python/fixture_proven.py DUMPER_DIR OUT.hgd
 
 `HOLDER.done` holds a closed file, a closed socket, a finished generator, a finished coroutine and a
-traceback whose inner frame is that of a call that has returned; `HOLDER.live` holds an open file, an
+traceback whose inner frame is that of a call that has returned, and keeps its 200,000 `rows`; `HOLDER.live` holds an open file, an
 open socket, a suspended and a new generator and a coroutine not yet started, about which the dump must
 state nothing.
 """
@@ -25,7 +25,8 @@ async def answer():
 
 
 def failing_call():
-    marker = "returned_call_local"  # noqa: F841 (kept by the frame the traceback holds)
+    # Kept by the frame the traceback holds: enough to make that frame the first suspect's path.
+    rows = [object() for _ in range(200000)]  # noqa: F841
     raise ValueError("kept")
 
 

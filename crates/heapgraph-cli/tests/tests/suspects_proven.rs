@@ -97,6 +97,20 @@ fn python_facts_name_closed_files_sockets_finished_generators_and_returned_frame
             );
         }
 
+        // The rows the returned call's frame keeps make it the first suspect, the frame marked on its path.
+        let first = &from_dump["suspects"][0];
+        let facts = first["facts"].as_array().unwrap();
+        assert_eq!(facts.len(), 1, "{} {first:#}", python.label());
+        assert_eq!(facts[0]["reason"], "frame of a returned call");
+        let step = facts[0]["step"].as_u64().unwrap() as usize;
+        assert_eq!(first["path"]["steps"][step]["type_name"], "frame");
+        let text = heapgraph(&["suspects", &dump]);
+        assert!(
+            String::from_utf8_lossy(&text.stdout).contains("  [proven: frame of a returned call]"),
+            "{}",
+            String::from_utf8_lossy(&text.stdout)
+        );
+
         let baseline = scratch.0.join("baseline.json").display().to_string();
         let failing = heapgraph(&["suspects", &dump, "--fail", "--write-baseline", &baseline]);
         assert_eq!(failing.status.code(), Some(3), "{}", stderr(&failing));
