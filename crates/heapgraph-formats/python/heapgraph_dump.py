@@ -26,6 +26,8 @@ of every thread and their local variables. Per object: address, type, ``sys.gets
 (the dumper's own references subtracted), GC-tracked flag, ``len`` of builtin containers, a short value
 preview of str/bytes/int/float/bool/None, the name of modules, classes, functions, code objects and frames,
 and the references, labelled (list index, dict key, attribute, local variable) where the dumper can tell.
+Facts that prove the program is done with an object (FACT records): a file or socket already closed, a
+finished generator or coroutine, the frame of a call that has returned.
 
 Design notes (why it is written this way)
 =========================================
