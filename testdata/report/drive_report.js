@@ -3,16 +3,14 @@
 //
 //     node drive_report.js CHROMIUM REPORT.html
 //
-// Chromium is driven over the DevTools protocol on a pipe (--remote-debugging-pipe: JSON messages ended
-// by a NUL byte, Chromium reading fd 3 and writing fd 4). Every request the page makes is recorded (a
-// self-contained page makes none but its own file), and so are script exceptions and console errors.
+// Chromium is driven over the DevTools protocol on a pipe (`devtools_pipe.js`). Every request the page
+// makes is recorded (a self-contained page makes none but its own file), and so are script exceptions and
+// console errors.
 // Clicks and keys go through Input.dispatch*, at the places where the page drew what is clicked.
 "use strict";
-const { spawn } = require("child_process");
-const fs = require("fs");
-const os = require("os");
 const path = require("path");
 const { pathToFileURL } = require("url");
+const { launch } = require("./devtools_pipe");
 
 const [chromium, page] = process.argv.slice(2);
 if (!chromium || !page) {
@@ -21,56 +19,8 @@ if (!chromium || !page) {
 }
 const pageUrl = pathToFileURL(path.resolve(page)).href;
 
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), "heapgraph-report-"));
-const browser = spawn(
-  chromium,
-  ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
-   "--disable-extensions", "--remote-debugging-pipe", `--user-data-dir=${profile}`,
-   "--window-size=1200,900", "about:blank"],
-  { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"] },
-);
-let stderr = "";
-browser.stderr.on("data", (d) => { stderr += d; });
-const toBrowser = browser.stdio[3];
-const fromBrowser = browser.stdio[4];
-
-let nextId = 1;
-const pending = new Map();
-const events = [];
-const waiters = [];
-let buffered = Buffer.alloc(0);
-fromBrowser.on("data", (data) => {
-  buffered = Buffer.concat([buffered, data]);
-  let end;
-  while ((end = buffered.indexOf(0)) >= 0) {
-    const message = JSON.parse(buffered.subarray(0, end).toString("utf8"));
-    buffered = buffered.subarray(end + 1);
-    if (message.id !== undefined && pending.has(message.id)) {
-      const { resolve, reject, method } = pending.get(message.id);
-      pending.delete(message.id);
-      if (message.error) reject(new Error(`${method}: ${JSON.stringify(message.error)}`));
-      else resolve(message.result);
-    } else {
-      events.push(message);
-      for (const w of waiters.splice(0)) w();
-    }
-  }
-});
-
-let session;
-function send(method, params = {}) {
-  const id = nextId++;
-  const message = { id, method, params };
-  if (session) message.sessionId = session;
-  toBrowser.write(JSON.stringify(message) + "\0");
-  return new Promise((resolve, reject) => pending.set(id, { resolve, reject, method }));
-}
-
-async function until(method) {
-  while (!events.some((e) => e.method === method)) {
-    await new Promise((resolve) => waiters.push(resolve));
-  }
-}
+const browser = launch(chromium, ["--window-size=1200,900"]);
+const { send, events } = browser;
 
 // The value of `expression` in the page (it must be JSON-serializable).
 async function evaluate(expression) {
@@ -98,22 +48,8 @@ async function key(name, code) {
   }
 }
 
-// Ends Chromium, and once it is gone (it writes its profile until then) removes the profile.
-function finish(status) {
-  browser.once("exit", () => {
-    fs.rmSync(profile, { recursive: true, force: true });
-    process.exit(status);
-  });
-  browser.kill("SIGKILL");
-}
-
-function fail(error) {
-  console.error(`drive_report.js: ${error.message}\n${stderr}`);
-  finish(1);
-}
-
+const fail = (error) => browser.fail("drive_report.js", error);
 const deadline = setTimeout(() => fail(new Error("Chromium did not answer within 60 s")), 60000);
-browser.on("error", fail);
 
 // What the dominator view shows: the zoomed-into box and the trail above it.
 const icicleState = `({
@@ -129,13 +65,13 @@ const typeRows = `Array.from(document.querySelectorAll("#types-table tbody tr"))
 
 async function main() {
   const { targetId } = await send("Target.createTarget", { url: "about:blank" });
-  ({ sessionId: session } = await send("Target.attachToTarget", { targetId, flatten: true }));
+  ({ sessionId: browser.session } = await send("Target.attachToTarget", { targetId, flatten: true }));
   await send("Page.enable");
   await send("Runtime.enable");
   await send("Network.enable");
   await send("Log.enable");
   await send("Page.navigate", { url: pageUrl });
-  await until("Page.loadEventFired");
+  await browser.until("Page.loadEventFired");
 
   const seen = {};
   seen.ready = await evaluate(`document.documentElement.getAttribute("data-report-ready")`);
@@ -189,7 +125,7 @@ async function main() {
     .map((e) => e.params.entry.text);
 
   clearTimeout(deadline);
-  process.stdout.write(JSON.stringify(seen) + "\n", () => finish(0));
+  process.stdout.write(JSON.stringify(seen) + "\n", () => browser.finish(0));
 }
 
 main().catch(fail);

@@ -1,7 +1,7 @@
 //! `heapgraph report`: pages of real Python, Java and Node dumps, opened and used in headless Chromium with
 //! no network, checked against the JSON of the commands each section names.
 
-use crate::util::{heapgraph, json_of, service_dump, stderr};
+use crate::util::{heapgraph, json_of, service_dump, stderr, type_rows};
 use heapgraph_e2e::java::java_testdata;
 use heapgraph_e2e::v8::make_snapshots;
 use heapgraph_e2e::{workspace_root, Scratch};
@@ -142,20 +142,9 @@ fn check_zoom(seen: &Value, dump: &str) {
 /// Sorting by count orders the listed types by their counts in `types --json`; the filter keeps exactly
 /// the types whose names contain its text; a type's link opens its retainer tree.
 fn check_types(seen: &Value, dump: &str) {
-    let rows = json_of(&[
-        "types", dump, "--json", "--sort", "retained", "--top", "500",
-    ])["rows"]
-        .clone();
-    let listed: Vec<(String, u64)> = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["type_name"].as_str().unwrap().to_string(),
-                r["count"].as_u64().unwrap(),
-            )
-        })
+    let listed: Vec<(String, u64)> = type_rows(&[dump, "--sort", "retained", "--top", "500"])
+        .into_iter()
+        .map(|(name, count, _, _)| (name, count))
         .collect();
     let pairs = |v: &Value| -> Vec<(String, u64)> {
         v.as_array()
@@ -198,31 +187,31 @@ fn check_types(seen: &Value, dump: &str) {
     assert!(top.contains(&&opened[0]), "{opened:?} is not among {top:?}");
 }
 
+/// The report of one dump, opened and used: its suspects with `fix` the one reference to fix, zooming,
+/// sorting, filtering and a type's retainers as the commands say.
+fn check_report_of(name: &str, dump: &str, fix: &str) -> Value {
+    let scratch = Scratch::new(name);
+    let page = write_report(&scratch.0, &[dump]);
+    let seen = drive(&page);
+    check_suspects(&seen, dump);
+    assert_eq!(strings(&seen["fixMarks"]), [fix]);
+    check_zoom(&seen, dump);
+    check_types(&seen, dump);
+    seen
+}
+
 /// The Python service in testdata: its query cache is the suspect, `.clauses` the reference to fix.
 #[test]
 fn report_of_the_python_service_opens_shows_its_suspect_and_zooms() {
-    let scratch = Scratch::new("report-python");
-    let dump = service_dump();
-    let page = write_report(&scratch.0, &[&dump]);
-    let seen = drive(&page);
-    check_suspects(&seen, &dump);
-    assert_eq!(strings(&seen["fixMarks"]), [".clauses"]);
-    check_zoom(&seen, &dump);
-    check_types(&seen, &dump);
+    let seen = check_report_of("report-python", &service_dump(), ".clauses");
     assert_eq!(seen["growth"], serde_json::json!([]));
 }
 
 /// The Java fixture: the static map of HeapFixture is the suspect, `.MAP` the reference to fix.
 #[test]
 fn report_of_a_java_dump_opens_shows_its_suspect_and_zooms() {
-    let scratch = Scratch::new("report-java");
     let dump = java_testdata().join("fixture.hprof").display().to_string();
-    let page = write_report(&scratch.0, &[&dump]);
-    let seen = drive(&page);
-    check_suspects(&seen, &dump);
-    assert_eq!(strings(&seen["fixMarks"]), [".MAP"]);
-    check_zoom(&seen, &dump);
-    check_types(&seen, &dump);
+    check_report_of("report-java", &dump, ".MAP");
 }
 
 /// Two Node snapshots of a program that keeps adding Leaky objects to a Map: the growth section shows the
