@@ -54,6 +54,13 @@ fn fail_status(dumps: &[String], extra: &[&str]) -> i32 {
         .unwrap_or_else(|| panic!("{args:?}: {}", stderr(&out)))
 }
 
+/// `dumps` have no growth suspect, and the gate passes.
+fn assert_no_growth(dumps: &[String], what: &str) {
+    let report = growth_report(dumps, &[]);
+    assert_eq!(report["suspects"], Value::Array(vec![]), "{what}: {report}");
+    assert_eq!(fail_status(dumps, &[]), 0, "{what}");
+}
+
 fn u64s(value: &Value) -> Vec<u64> {
     let all = value.as_array().unwrap_or_else(|| panic!("{value}")).iter();
     all.map(|v| v.as_u64().unwrap()).collect()
@@ -143,13 +150,7 @@ fn python_leak_is_its_clause_list_and_a_churned_cache_is_nothing() {
             [500, 500, 500],
             "Python {v}: the cache is bounded"
         );
-        let report = growth_report(&churn, &[]);
-        assert_eq!(
-            report["suspects"],
-            Value::Array(vec![]),
-            "Python {v}: {report}"
-        );
-        assert_eq!(fail_status(&churn, &[]), 0, "Python {v}");
+        assert_no_growth(&churn, &format!("Python {v}"));
     }
 }
 
@@ -271,9 +272,7 @@ fn v8_leak_is_the_holders_map_and_a_churned_map_is_nothing() {
     assert_eq!(fail_status(&leak, &[]), 3);
 
     let (churn, _) = v8_snapshots("churn", &scratch);
-    let report = growth_report(&churn, &[]);
-    assert_eq!(report["suspects"], Value::Array(vec![]), "{report}");
-    assert_eq!(fail_status(&churn, &[]), 0);
+    assert_no_growth(&churn, "V8");
 
     // Dumps of two runtimes are no process's growth.
     let service = service_dump();
@@ -331,7 +330,5 @@ fn java_leak_is_the_static_map_and_a_churned_linked_map_is_nothing() {
     // The LinkedHashMap's entries are reached through other `.after`/`.before` chains in every dump:
     // paths come and go, the map does not grow.
     let (churn, _) = java_dumps("churn", &scratch);
-    let report = growth_report(&churn, &[]);
-    assert_eq!(report["suspects"], Value::Array(vec![]), "{report}");
-    assert_eq!(fail_status(&churn, &[]), 0);
+    assert_no_growth(&churn, "Java");
 }
