@@ -81,6 +81,8 @@ async function main() {
   seen.suspects = await evaluate(`Array.from(document.querySelectorAll("#suspects article h3")).map((h) => h.textContent)`);
   seen.fixMarks = await evaluate(`Array.from(document.querySelectorAll("#suspects li.fix code.via")).map((c) => c.textContent)`);
   seen.growth = await evaluate(`Array.from(document.querySelectorAll("#growth article h3")).map((h) => h.textContent)`);
+  seen.typeGrowth = await evaluate(`Array.from(document.querySelectorAll("#type-growth tbody tr"))
+    .map((r) => [r.cells[0].textContent, Number(r.cells[2].getAttribute("data-v"))])`);
   seen.icicle = await evaluate(icicleState);
 
   // Zoom into the biggest child of the roots, then into its biggest child, then out with Escape and by

@@ -7,6 +7,7 @@
 //! this crate, embedded at compile time; the page loads nothing from anywhere.
 
 use heapgraph_render::dominators::DominatorReport;
+use heapgraph_render::growth::GrowthReport;
 use heapgraph_render::info::InfoReport;
 use heapgraph_render::retainers::RetainersReport;
 use heapgraph_render::suspects::SuspectsReport;
@@ -58,6 +59,8 @@ pub struct Model<'a> {
     pub retainers: Vec<TypeRetainers>,
     /// Growth suspects, when the page is about two or more dumps.
     pub growth: Option<Section<GrowthSuspectsReport>>,
+    /// Per-type changes from the first dump to the last, when there are two or more.
+    pub type_growth: Option<Section<GrowthReport>>,
     /// What the caps above left out, one sentence each.
     pub left_out: Vec<String>,
 }
@@ -72,8 +75,10 @@ pub fn render(model: &Model) -> Result<String, String> {
     env.add_filter("bytes", format_bytes);
     env.add_filter("count", format_count);
     env.add_filter("signed_bytes", |b: i64| {
-        let sign = if b < 0 { "-" } else { "+" };
-        format!("{sign}{}", format_bytes(b.unsigned_abs()))
+        format!("{}{}", sign(b), format_bytes(b.unsigned_abs()))
+    });
+    env.add_filter("signed_count", |n: i64| {
+        format!("{}{}", sign(n), format_count(n.unsigned_abs()))
     });
     env.add_filter("percent", |share: f64| format!("{:.1}%", share * 100.0));
     env.add_template("report.html", TEMPLATE)
@@ -90,4 +95,13 @@ pub fn render(model: &Model) -> Result<String, String> {
         })
         .map_err(|e| format!("cannot render the report page: {e:#}"))?;
     Ok(page)
+}
+
+/// `+` or `-` before a change.
+fn sign(change: i64) -> &'static str {
+    if change < 0 {
+        "-"
+    } else {
+        "+"
+    }
 }

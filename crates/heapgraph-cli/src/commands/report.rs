@@ -5,12 +5,13 @@ use crate::load::analyzed_dump;
 use crate::progress::spin;
 use heapgraph_analysis::suspects::growth::{find_growth, GrowthOptions, PathTally};
 use heapgraph_analysis::{
-    find_suspects, instances_of, Analysis, SortKey, SuspectOptions, TreeLimits,
+    find_suspects, instances_of, Analysis, Growth, SortKey, SuspectOptions, TreeLimits,
 };
 use heapgraph_formats::Dump;
 use heapgraph_render::dominators::{
     DominatorReport, TreeBuilder, TreeLimits as DominatorLimits, TreeNode,
 };
+use heapgraph_render::growth::GrowthReport;
 use heapgraph_render::info::InfoReport;
 use heapgraph_render::retainers::{RetainersReport, RetainersView};
 use heapgraph_render::suspects::SuspectsReport;
@@ -18,6 +19,7 @@ use heapgraph_render::suspects_growth::GrowthSuspectsReport;
 use heapgraph_render::types::TypesReport;
 use heapgraph_render::{format_bytes, format_count};
 use heapgraph_report::{Model, Section, TypeRetainers, MODEL_VERSION};
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Write one self-contained HTML page about a dump: overview, leak suspects, a zoomable picture of the
@@ -72,7 +74,7 @@ pub fn run(args: Args) -> Result<(), String> {
             args.min_share
         ));
     }
-    let (dump, analysis, tallies) = read_dumps(&args)?;
+    let (dump, analysis, earlier) = read_dumps(&args)?;
     let path = args.dumps.last().expect("clap requires a dump");
     let file = path.display().to_string();
     let quoted = shell_word(&file);
@@ -119,9 +121,9 @@ pub fn run(args: Args) -> Result<(), String> {
         ));
     }
     let retainers = spin("merging the retainers of the biggest types", || {
-        histogram.rows[..types.report.shown]
-            .iter()
-            .take(args.retainers)
+        // One tree per core at a time: each is a walk of its own over the shortest-path tree.
+        histogram.rows[..args.retainers.min(types.report.shown)]
+            .par_iter()
             .map(|row| {
                 let targets = instances_of(&dump.graph, &[row.type_id]);
                 let tree = super::retainer_tree(&dump.graph, &analysis, &targets, RETAINER_LIMITS);
@@ -151,24 +153,13 @@ pub fn run(args: Args) -> Result<(), String> {
         RETAINER_LIMITS.top,
         RETAINER_LIMITS.max_depth
     ));
-    let growth = tallies.map(|tallies| {
-        spin("comparing the dumps", || {
-            let options = GrowthOptions::default();
-            let found = find_growth(&tallies, &dump.graph, &analysis.paths, &options);
-            let files: Vec<String> = args.dumps.iter().map(|p| p.display().to_string()).collect();
-            let words: Vec<String> = files.iter().map(|f| shell_word(f)).collect();
-            Section {
-                command: format!("heapgraph suspects {}", words.join(" ")),
-                report: GrowthSuspectsReport::new(
-                    files,
-                    &dump.graph,
-                    &found,
-                    options.min_growth,
-                    &[],
-                ),
-            }
-        })
-    });
+    let (growth, type_growth) = match earlier {
+        Some(earlier) => {
+            let (growth, types) = growth_sections(&args, &dump, &analysis, earlier, &mut left_out);
+            (Some(growth), Some(types))
+        }
+        None => (None, None),
+    };
     let model = Model {
         heapgraph_report: MODEL_VERSION,
         heapgraph_version: env!("CARGO_PKG_VERSION"),
@@ -179,6 +170,7 @@ pub fn run(args: Args) -> Result<(), String> {
         types,
         retainers,
         growth,
+        type_growth,
         left_out,
     };
     let page = spin("writing the page", || heapgraph_report::render(&model))?;
@@ -192,25 +184,87 @@ pub fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
-/// The last dump with its analyses and, when there are several, every dump tallied by path for growth.
-fn read_dumps(args: &Args) -> Result<(Dump, Analysis, Option<Vec<PathTally>>), String> {
+/// What dumps before the last add to the page: every dump tallied by path (for growth suspects), and
+/// the types' changes from the first dump to the last.
+struct Earlier {
+    tallies: Vec<PathTally>,
+    types: Growth,
+}
+
+/// The last dump with its analyses and, when there are several, what the earlier ones add. The first dump
+/// is kept until the last is read, to match their objects; the others are dropped once tallied.
+fn read_dumps(args: &Args) -> Result<(Dump, Analysis, Option<Earlier>), String> {
     let (last, earlier) = args.dumps.split_last().expect("clap requires a dump");
     let mut tallies = Vec::new();
+    let mut first = None;
     for path in earlier {
         let (dump, analysis) = analyzed_dump(path, &args.index)?;
         tallies.push(tally(path, &dump, &analysis));
+        first = first.or(Some(dump));
     }
     let (dump, analysis) = analyzed_dump(last, &args.index)?;
-    if earlier.is_empty() {
+    let Some(first) = first else {
         return Ok((dump, analysis, None));
-    }
+    };
     tallies.push(tally(last, &dump, &analysis));
-    Ok((dump, analysis, Some(tallies)))
+    let types = spin("matching objects of the first and the last dump", || {
+        Growth::compute(&first.graph, &dump.graph)
+    });
+    Ok((dump, analysis, Some(Earlier { tallies, types })))
 }
 
 fn tally(path: &Path, dump: &Dump, analysis: &Analysis) -> PathTally {
     let what = format!("tallying {} by path", path.display());
     spin(&what, || PathTally::compute(&dump.graph, &analysis.paths))
+}
+
+/// Types listed in the per-type changes between the first and the last dump.
+const GROWTH_TYPES: usize = 200;
+
+/// The growth suspects of all the dumps, and the per-type changes from the first to the last.
+fn growth_sections(
+    args: &Args,
+    dump: &Dump,
+    analysis: &Analysis,
+    earlier: Earlier,
+    left_out: &mut Vec<String>,
+) -> (Section<GrowthSuspectsReport>, Section<GrowthReport>) {
+    let files: Vec<String> = args.dumps.iter().map(|p| p.display().to_string()).collect();
+    let words: Vec<String> = files.iter().map(|f| shell_word(f)).collect();
+    let suspects = spin("comparing the dumps", || {
+        let options = GrowthOptions::default();
+        let found = find_growth(&earlier.tallies, &dump.graph, &analysis.paths, &options);
+        GrowthSuspectsReport::new(files.clone(), &dump.graph, &found, options.min_growth, &[])
+    });
+    let mut types = earlier.types;
+    let changed = types.types.len();
+    if changed > GROWTH_TYPES {
+        types.types.truncate(GROWTH_TYPES);
+        left_out.push(format!(
+            "Per-type changes: the {GROWTH_TYPES} types whose counts grew most, of {} that changed.",
+            format_count(changed as u64)
+        ));
+    }
+    let (first, last) = (&files[0], &files[files.len() - 1]);
+    (
+        Section {
+            command: format!("heapgraph suspects {}", words.join(" ")),
+            report: suspects,
+        },
+        Section {
+            command: format!(
+                "heapgraph growth {} {} --held 0",
+                words[0],
+                words[words.len() - 1]
+            ),
+            report: GrowthReport {
+                old_file: first.clone(),
+                new_file: last.clone(),
+                growth: types,
+                held: Vec::new(),
+            },
+        },
+    )
 }
 
 /// The dominator tree from the roots, `args.depth` levels, small children folded.

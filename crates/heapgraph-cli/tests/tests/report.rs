@@ -215,11 +215,11 @@ fn report_of_a_java_dump_opens_shows_its_suspect_and_zooms() {
 }
 
 /// Two Node snapshots of a program that keeps adding Leaky objects to a Map: the growth section shows the
-/// growth suspects of `suspects OLD NEW`, the Map among them.
+/// growth suspects of `suspects OLD NEW`, the Map among them, and the Leaky objects added per type.
 #[test]
 fn report_of_two_node_snapshots_shows_what_grew() {
     let scratch = Scratch::new("report-node");
-    make_snapshots(&scratch.0, 2000);
+    let facts = make_snapshots(&scratch.0, 2000);
     let first = scratch.0.join("first.heapsnapshot").display().to_string();
     let later = scratch.0.join("later.heapsnapshot").display().to_string();
     let page = write_report(&scratch.0, &[&first, &later]);
@@ -236,6 +236,14 @@ fn report_of_two_node_snapshots_shows_what_grew() {
         .collect();
     assert!(!sentences.is_empty());
     assert_eq!(strings(&seen["growth"]), sentences);
+    // The per-type changes: the Leaky objects the program added between the snapshots, as it counted them.
+    let leaky = seen["typeGrowth"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row[0] == "Leaky")
+        .unwrap_or_else(|| panic!("no Leaky row: {seen:#}"));
+    assert_eq!(leaky[1], facts["added"], "{leaky}");
     assert!(
         sentences
             .iter()
