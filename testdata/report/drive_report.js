@@ -95,6 +95,10 @@ async function main() {
   seen.escaped = await evaluate(icicleState);
   await click("#icicle .cell.focus");
   seen.clickedOut = await evaluate(icicleState);
+  // From the keyboard: Tab's stop on the biggest box, then Enter.
+  await evaluate(`document.querySelector("#icicle .cell:not(.focus):not(.folded)").focus()`);
+  await key("Enter", 13);
+  seen.enteredOnce = await evaluate(icicleState);
 
   // The types table: sorted by count (most first), then filtered.
   seen.typesFirst = await evaluate(typeRows);

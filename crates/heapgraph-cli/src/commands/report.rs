@@ -34,8 +34,11 @@ pub struct Args {
     #[arg(required = true, value_name = "DUMP")]
     pub dumps: Vec<PathBuf>,
     /// The page to write (report.html)
-    #[arg(short, long, value_name = "FILE")]
-    pub output: PathBuf,
+    #[arg(short, long, value_name = "FILE", required_unless_present = "json")]
+    pub output: Option<PathBuf>,
+    /// Print the page's model (what the page embeds) as JSON instead of writing a page
+    #[arg(long, conflicts_with = "output")]
+    pub json: bool,
     /// Share of the reachable heap, in percent, a suspect must retain
     #[arg(long, value_name = "PCT", default_value_t = 10.0)]
     pub threshold: f64,
@@ -73,6 +76,15 @@ pub fn run(args: Args) -> Result<(), String> {
             "--min-share {} is not a percentage between 0 and 100",
             args.min_share
         ));
+    }
+    // A page that cannot be written is said before the dumps are read, not after.
+    if let Some(dir) = args.output.as_deref().and_then(Path::parent) {
+        if !dir.as_os_str().is_empty() && !dir.is_dir() {
+            return Err(format!(
+                "cannot write the report into {}: no such directory; give -o a path in one",
+                dir.display()
+            ));
+        }
     }
     let (dump, analysis, earlier) = read_dumps(&args)?;
     let path = args.dumps.last().expect("clap requires a dump");
@@ -173,12 +185,19 @@ pub fn run(args: Args) -> Result<(), String> {
         type_growth,
         left_out,
     };
+    let Some(output) = &args.output else {
+        return super::print(&model, true, |_| String::new());
+    };
     let page = spin("writing the page", || heapgraph_report::render(&model))?;
-    std::fs::write(&args.output, &page)
-        .map_err(|e| format!("cannot write the report {}: {e}", args.output.display()))?;
+    std::fs::write(output, &page).map_err(|e| {
+        format!(
+            "cannot write the report {}: {e}; give -o a path in a directory you can write to",
+            output.display()
+        )
+    })?;
     eprintln!(
         "wrote {} ({}): open it in a browser",
-        args.output.display(),
+        output.display(),
         format_bytes(page.len() as u64)
     );
     Ok(())

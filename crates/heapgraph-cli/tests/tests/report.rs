@@ -97,7 +97,8 @@ fn check_suspects(seen: &Value, dump: &str) {
 }
 
 /// Clicking the biggest box zooms into it (as `dominators` lists it first), then into its biggest
-/// child; Escape zooms out one level, and clicking the zoomed-into box one more.
+/// child; Escape zooms out one level, and clicking the zoomed-into box one more; Enter on a focused box
+/// zooms as a click does.
 fn check_zoom(seen: &Value, dump: &str) {
     let tree = json_of(&[
         "dominators",
@@ -130,6 +131,7 @@ fn check_zoom(seen: &Value, dump: &str) {
     );
     assert_eq!(seen["escaped"]["trail"], seen["zoomedOnce"]["trail"]);
     assert_eq!(seen["clickedOut"]["trail"], seen["icicle"]["trail"]);
+    assert_eq!(seen["enteredOnce"]["trail"], seen["zoomedOnce"]["trail"]);
     // The zoomed-into box says what it retains, as `dominators` does.
     let bytes = first["retained_bytes"].as_u64().unwrap();
     let focus = seen["zoomedOnce"]["focus"].as_str().unwrap();
@@ -262,4 +264,47 @@ fn report_of_a_missing_dump_fails_and_writes_nothing() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("nothing.hgd"), "{}", stderr(&out));
     assert!(!page.exists());
+}
+
+/// `--json` prints the model the page embeds: the same reports, the commands beside them, and what the
+/// caps left out; a page that cannot be written is refused before the dump is read.
+#[test]
+fn report_json_is_the_model_the_page_embeds() {
+    let scratch = Scratch::new("report-json");
+    let dump = service_dump();
+    let page = std::fs::read_to_string(write_report(&scratch.0, &[&dump])).unwrap();
+    let start = r#"<script type="application/json" id="heapgraph-model">"#;
+    let embedded = &page[page.find(start).unwrap() + start.len()..];
+    let embedded = &embedded[..embedded.find("</script>").unwrap()];
+    assert!(!embedded.contains('<'));
+    let mut embedded: Value = serde_json::from_str(embedded).unwrap();
+    let mut printed = json_of(&["report", &dump, "--json"]);
+    for model in [&mut embedded, &mut printed] {
+        model["overview"]["report"]["load_seconds"] = Value::Null;
+    }
+    assert_eq!(embedded, printed);
+    assert_eq!(
+        printed["types"]["command"],
+        format!("heapgraph types {dump} --sort retained --top 500")
+    );
+    assert_eq!(printed["suspects"]["report"], {
+        let mut s = json_of(&["suspects", &dump, "--json"]);
+        s["file"] = Value::String(dump.clone());
+        s
+    });
+    let left_out = strings(&printed["left_out"]);
+    assert!(
+        left_out
+            .iter()
+            .any(|l| l.starts_with("Dominator tree: 10 levels")),
+        "{left_out:?}"
+    );
+    let nowhere = scratch.0.join("no/such/dir/report.html");
+    let out = heapgraph(&["report", &dump, "-o", &nowhere.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no such directory"),
+        "{}",
+        stderr(&out)
+    );
 }
