@@ -47,6 +47,9 @@ obj(0x4000, 0xC0, 53, 3, [], value="hello", length=5)
 obj(0x5000, 0xD0, 64, 1, [(0x3000, (6 << 29) | 8)])
 for address, kind, name in [(0x1000, 1, 6), (0x3000, 4, 5), (0x2000, 3, 3), (0x4000, 2, 4)]:
     rec(5, struct.pack("<QBI", address, kind, name))
+# FACT records: a closed file, and a fact about an address that is not in the dump.
+for address, fact in [(0x2000, 1), (0xBEEF, 3)]:
+    rec(7, struct.pack("<QB", address, fact))
 rec(6, struct.pack("<QQQQQ", objects, edges_total, 4, 10**6, 1 << 20))
 with open(sys.argv[1], "wb") as f:
     f.write(out)

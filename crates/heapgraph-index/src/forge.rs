@@ -67,4 +67,5 @@ pub fn exercise(graph: &Graph, analysis: &Analysis) {
         },
     );
     let _ = graph.node_at(graph.address(graph.node_count() as u32 - 1));
+    let _ = heapgraph_analysis::suspects::proven::find_proven(graph, analysis);
 }
