@@ -77,6 +77,7 @@ async function main() {
   seen.ready = await evaluate(`document.documentElement.getAttribute("data-report-ready")`);
   // Milliseconds from the start of navigation to the end of the load event (the page's script included).
   seen.loadMs = await evaluate(`performance.getEntriesByType("navigation")[0].loadEventEnd`);
+  seen.title = await evaluate(`document.title`);
   seen.scriptError = await evaluate(`(document.getElementById("script-error") || {}).textContent || null`);
   seen.suspects = await evaluate(`Array.from(document.querySelectorAll("#suspects article h3")).map((h) => h.textContent)`);
   seen.fixMarks = await evaluate(`Array.from(document.querySelectorAll("#suspects li.fix code.via")).map((c) => c.textContent)`);

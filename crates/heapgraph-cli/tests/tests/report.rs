@@ -4,7 +4,7 @@
 use crate::util::{heapgraph, json_of, service_dump, stderr, type_rows};
 use heapgraph_e2e::java::java_testdata;
 use heapgraph_e2e::v8::make_snapshots;
-use heapgraph_e2e::{workspace_root, Scratch};
+use heapgraph_e2e::{dumper_dir, workspace_root, Scratch};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,8 +30,22 @@ fn write_report(scratch: &Path, dumps: &[&str]) -> PathBuf {
     assert!(out.status.success(), "{args:?}: {}", stderr(&out));
     assert!(out.stdout.is_empty(), "the page goes to its file only");
     let html = std::fs::read_to_string(&page).unwrap();
-    for outside in ["src=", "@import", "url(http", "href=\"http", "href=\"//"] {
-        assert!(!html.contains(outside), "the page loads {outside}...");
+    // Markup that loads something; names and values in the page are text, their `<` escaped.
+    for outside in [
+        "<img",
+        "<link",
+        "<iframe",
+        "<object",
+        "<embed",
+        "<source",
+        "<audio",
+        "<video",
+        "@import",
+        "url(http",
+        "href=\"http",
+        "href=\"//",
+    ] {
+        assert!(!html.contains(outside), "the page has {outside}...");
     }
     page
 }
@@ -307,4 +321,38 @@ fn report_json_is_the_model_the_page_embeds() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Type names, keys and values that are markup (one closes the script element and opens another) show as
+/// text: the page's script runs to its end, nothing is loaded and the title stays the page's own.
+#[test]
+fn report_shows_names_that_are_markup_as_text() {
+    let scratch = Scratch::new("report-markup");
+    let dump = scratch.0.join("hostile.hgd");
+    let out = Command::new("python3")
+        .arg(workspace_root().join("testdata/report/hostile_names.py"))
+        .arg(dumper_dir())
+        .arg(&dump)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (type_name, key) = (
+        names["type_name"].as_str().unwrap(),
+        names["key"].as_str().unwrap(),
+    );
+    let dump = dump.display().to_string();
+    let page = write_report(&scratch.0, &[&dump]);
+    let seen = drive(&page);
+    assert_eq!(seen["title"], format!("heapgraph report: {dump}"));
+    check_suspects(&seen, &dump);
+    let first = &strings(&seen["suspects"])[0];
+    assert!(first.contains(type_name) && first.contains(key), "{first}");
+    assert_eq!(strings(&seen["fixMarks"]), [format!("['{key}']")]);
+    let types = seen["typesFirst"].as_array().unwrap();
+    assert!(types.iter().any(|row| row[0] == type_name), "{types:?}");
 }
