@@ -96,8 +96,10 @@ async function main() {
   seen.escaped = await evaluate(icicleState);
   await click("#icicle .cell.focus");
   seen.clickedOut = await evaluate(icicleState);
-  // From the keyboard: Tab's stop on the biggest box, then Enter.
-  await evaluate(`document.querySelector("#icicle .cell:not(.focus):not(.folded)").focus()`);
+  // From the keyboard: the picture's one Tab stop, down to the biggest box, Enter.
+  seen.tabStops = await evaluate(`document.querySelectorAll("#icicle [tabindex='0']").length`);
+  await evaluate(`document.querySelector("#icicle [tabindex='0']").focus()`);
+  await key("ArrowDown", 40);
   await key("Enter", 13);
   seen.enteredOnce = await evaluate(icicleState);
 

@@ -138,13 +138,14 @@ window.addEventListener("error", function (event) {
     pattern.appendChild(svgEl("line", { x1: 0, y1: 0, x2: 0, y2: 6, stroke: "#888", "stroke-width": 2 }));
     defs.appendChild(pattern);
     svg.appendChild(defs);
-    var focusCell = null;
+    // The boxes drawn, by node: the arrow keys move between them. Only one box is a Tab stop at a time.
+    var cells = new Map();
     function place(n, x, w) {
       if (w < 0.5) return;
       var y = (n.depth - focus.depth) * ROW;
       var g = svgEl("g", {
         "class": "cell" + (n.folded ? " folded" : "") + (n === focus ? " focus" : ""),
-        tabindex: n.folded ? -1 : 0,
+        tabindex: n === focus ? 0 : -1,
         role: "button",
         "aria-label": describe(n) + (n === focus ? " (zoomed in; press Enter to zoom out)" : "")
       });
@@ -162,21 +163,29 @@ window.addEventListener("error", function (event) {
       }
       g.addEventListener("mouseenter", function () { show(n); });
       g.addEventListener("focus", function () { show(n); });
-      if (!n.folded) {
-        var act = function () {
-          var target = n === focus ? (n.parent || n) : n;
-          draw(target, true);
-        };
-        g.addEventListener("click", act);
-        g.addEventListener("keydown", function (e) {
-          if (e.key === "Enter" || e.key === " ") {
-            e.preventDefault();
-            act();
-          }
-        });
-      }
+      var act = function () {
+        if (!n.folded) draw(n === focus ? (n.parent || n) : n, true);
+      };
+      g.addEventListener("click", act);
+      g.addEventListener("keydown", function (e) {
+        var next = null;
+        var siblings = n.parent ? n.parent.children : [n];
+        var at = siblings.indexOf(n);
+        if (e.key === "Enter" || e.key === " ") act();
+        else if (e.key === "ArrowDown") next = n.children[0];
+        else if (e.key === "ArrowUp") next = n.parent;
+        else if (e.key === "ArrowRight") next = siblings[at + 1];
+        else if (e.key === "ArrowLeft") next = siblings[at - 1];
+        else return;
+        e.preventDefault();
+        if (next && cells.has(next)) {
+          g.setAttribute("tabindex", "-1");
+          cells.get(next).setAttribute("tabindex", "0");
+          cells.get(next).focus();
+        }
+      });
       svg.appendChild(g);
-      if (n === focus) focusCell = g;
+      cells.set(n, g);
       var cx = x;
       n.children.forEach(function (c) {
         var cw = n.bytes > 0 ? w * c.bytes / n.bytes : 0;
@@ -189,7 +198,7 @@ window.addEventListener("error", function (event) {
     box.appendChild(svg);
     drawTrail();
     show(focus);
-    if (keepFocus && focusCell) focusCell.focus();
+    if (keepFocus) cells.get(focus).focus();
   }
 
   function drawTrail() {
@@ -249,15 +258,19 @@ window.addEventListener("error", function (event) {
   filter.addEventListener("input", applyFilter);
   applyFilter();
 
-  // A type's link opens its retainer tree.
-  function openTarget() {
-    var target = location.hash && document.getElementById(location.hash.slice(1));
+  // A type's link opens its retainer tree: at once on a click, and when the page is opened at one.
+  function openTarget(id) {
+    var target = id && document.getElementById(id);
     for (var e = target; e; e = e.parentElement) {
       if (e.tagName === "DETAILS") e.open = true;
     }
   }
-  window.addEventListener("hashchange", openTarget);
-  openTarget();
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest && e.target.closest("a[href^='#']");
+    if (link) openTarget(link.getAttribute("href").slice(1));
+  });
+  window.addEventListener("hashchange", function () { openTarget(location.hash.slice(1)); });
+  openTarget(location.hash.slice(1));
 
   // Printing shows what is folded away on screen.
   window.addEventListener("beforeprint", function () {

@@ -111,8 +111,8 @@ fn check_suspects(seen: &Value, dump: &str) {
 }
 
 /// Clicking the biggest box zooms into it (as `dominators` lists it first), then into its biggest
-/// child; Escape zooms out one level, and clicking the zoomed-into box one more; Enter on a focused box
-/// zooms as a click does.
+/// child; Escape zooms out one level, and clicking the zoomed-into box one more. From the keyboard the
+/// picture is one Tab stop: the down arrow moves to the biggest box and Enter zooms into it.
 fn check_zoom(seen: &Value, dump: &str) {
     let tree = json_of(&[
         "dominators",
@@ -145,6 +145,7 @@ fn check_zoom(seen: &Value, dump: &str) {
     );
     assert_eq!(seen["escaped"]["trail"], seen["zoomedOnce"]["trail"]);
     assert_eq!(seen["clickedOut"]["trail"], seen["icicle"]["trail"]);
+    assert_eq!(seen["tabStops"], 1);
     assert_eq!(seen["enteredOnce"]["trail"], seen["zoomedOnce"]["trail"]);
     // The zoomed-into box says what it retains, as `dominators` does.
     let bytes = first["retained_bytes"].as_u64().unwrap();
