@@ -85,6 +85,8 @@ async function main() {
   seen.typeGrowth = await evaluate(`Array.from(document.querySelectorAll("#type-growth tbody tr"))
     .map((r) => [r.cells[0].textContent, Number(r.cells[2].getAttribute("data-v"))])`);
   seen.icicle = await evaluate(icicleState);
+  seen.accumulations = await evaluate(`Array.from(document.querySelectorAll("#icicle .cell.accumulation"))
+    .map((g) => g.getAttribute("aria-label"))`);
 
   // Zoom into the biggest child of the roots, then into its biggest child, then out with Escape and by
   // clicking the zoomed-into box.

@@ -79,13 +79,26 @@ window.addEventListener("error", function (event) {
   }
   var root = convert(model.dominators.report.tree, null, 0);
 
+  // Where the suspects' memory accumulates: marked with ◆ in the picture too.
+  var accumulations = new Set();
+  model.suspects.report.suspects.forEach(function (s) {
+    if (s.accumulation) accumulations.add(s.accumulation.address);
+  });
+  function isAccumulation(n) {
+    return !!n.object && accumulations.has(n.object.address);
+  }
+
   function label(n) {
     if (n.folded) return formatCount(n.folded) + " more";
     if (!n.object) return "all roots";
     return n.object.type_name + (n.object.preview ? " " + n.object.preview : "");
   }
+  // A box's own text: its label, marked when a suspect's memory accumulates there.
+  function marked(n) {
+    return (isAccumulation(n) ? "◆ " : "") + label(n);
+  }
   function describe(n) {
-    return label(n) + ", " + formatBytes(n.bytes) + ", " + percent(n.bytes / reachable) + " of the reachable heap";
+    return marked(n) + ", " + formatBytes(n.bytes) + ", " + percent(n.bytes / reachable) + " of the reachable heap";
   }
   function hue(name) {
     var h = 0;
@@ -108,12 +121,13 @@ window.addEventListener("error", function (event) {
   function show(n) {
     detail.textContent = "";
     var head = el("p");
-    head.appendChild(el("strong", {}, label(n)));
+    head.appendChild(el("strong", {}, marked(n)));
     if (n.object) head.appendChild(document.createTextNode(" " + n.object.address));
     detail.appendChild(head);
     var sizes = "retains " + formatBytes(n.bytes) + ", " + percent(n.bytes / reachable) + " of the reachable heap";
     if (n.object) sizes += "; shallow " + formatBytes(n.object.shallow_bytes);
     if (n.folded) sizes += "; objects too small to draw, folded together";
+    if (isAccumulation(n)) sizes += "; a suspect's memory accumulates here";
     detail.appendChild(el("p", {}, sizes));
     if (n.path) detail.appendChild(el("p", { "class": "path-line" }, "path: " + n.path));
   }
@@ -144,7 +158,8 @@ window.addEventListener("error", function (event) {
       if (w < 0.5) return;
       var y = (n.depth - focus.depth) * ROW;
       var g = svgEl("g", {
-        "class": "cell" + (n.folded ? " folded" : "") + (n === focus ? " focus" : ""),
+        "class": "cell" + (n.folded ? " folded" : "") + (n === focus ? " focus" : "") +
+          (isAccumulation(n) ? " accumulation" : ""),
         tabindex: n === focus ? 0 : -1,
         role: "button",
         "aria-label": describe(n) + (n === focus ? " (zoomed in; press Enter to zoom out)" : "")
@@ -155,7 +170,7 @@ window.addEventListener("error", function (event) {
       g.appendChild(svgEl("rect", { x: x, y: y, width: w, height: ROW - 1, fill: fill(n) }));
       var chars = Math.floor((w - 6) / 7.3);
       if (chars >= 3) {
-        var text = label(n) + " " + formatBytes(n.bytes);
+        var text = marked(n) + " " + formatBytes(n.bytes);
         if (text.length > chars) text = text.slice(0, chars - 1) + "…";
         var t = svgEl("text", { x: x + 3, y: y + ROW / 2 + 4 });
         t.textContent = text;

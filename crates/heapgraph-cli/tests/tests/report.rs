@@ -221,6 +221,10 @@ fn check_report_of(name: &str, dump: &str, fix: &str) -> Value {
 #[test]
 fn report_of_the_python_service_opens_shows_its_suspect_and_zooms() {
     let seen = check_report_of("report-python", &service_dump(), ".clauses");
+    // The cache's list, where its memory accumulates, is marked in the picture.
+    let marked = strings(&seen["accumulations"]);
+    assert_eq!(marked.len(), 1, "{marked:?}");
+    assert!(marked[0].starts_with("◆ list, 1.5 MiB"), "{marked:?}");
     assert_eq!(seen["growth"], serde_json::json!([]));
 }
 
