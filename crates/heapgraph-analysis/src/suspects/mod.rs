@@ -241,7 +241,7 @@ struct Reader<'a> {
 
 /// How many references point at each of `nodes`, weak ones included: one parallel sweep over every
 /// edge.
-fn referrer_counts(graph: &Graph, nodes: &[NodeId]) -> HashMap<NodeId, u64> {
+pub(crate) fn referrer_counts(graph: &Graph, nodes: &[NodeId]) -> HashMap<NodeId, u64> {
     let mut wanted = NodeBits::new(graph.node_count());
     for &n in nodes {
         wanted.insert(n);
