@@ -5,7 +5,7 @@ use crate::load::analyzed_dump;
 use crate::progress::spin;
 use heapgraph_analysis::suspects::growth::{find_growth, GrowthOptions, PathTally};
 use heapgraph_analysis::{
-    find_suspects, instances_of, Analysis, Growth, SortKey, SuspectOptions, TreeLimits,
+    find_suspects, instances_of, Analysis, Growth, SortKey, SuspectOptions, TreeLimits, TypeRow,
 };
 use heapgraph_formats::Dump;
 use heapgraph_render::dominators::{
@@ -132,32 +132,9 @@ pub fn run(args: Args) -> Result<(), String> {
             format_bytes(bytes)
         ));
     }
+    let biggest = &histogram.rows[..args.retainers.min(types.report.shown)];
     let retainers = spin("merging the retainers of the biggest types", || {
-        // One tree per core at a time: each is a walk of its own over the shortest-path tree.
-        histogram.rows[..args.retainers.min(types.report.shown)]
-            .par_iter()
-            .map(|row| {
-                let targets = instances_of(&dump.graph, &[row.type_id]);
-                let tree = super::retainer_tree(&dump.graph, &analysis, &targets, RETAINER_LIMITS);
-                TypeRetainers {
-                    type_id: row.type_id,
-                    section: Section {
-                        command: format!(
-                            "heapgraph retainers {quoted} {} --top {} --max-depth {}",
-                            shell_word(&row.type_name),
-                            RETAINER_LIMITS.top,
-                            RETAINER_LIMITS.max_depth
-                        ),
-                        report: RetainersReport {
-                            file: file.clone(),
-                            query: row.type_name.clone(),
-                            types: vec![row.type_name.clone()],
-                            tree: RetainersView::new(&dump.graph, &tree),
-                        },
-                    },
-                }
-            })
-            .collect::<Vec<_>>()
+        retainer_sections(&file, &dump, &analysis, biggest)
     });
     left_out.push(format!(
         "Retainers: the trees of the {} types that retain most; each keeps {} branches per object and {} steps from a root, the rest folded.",
@@ -201,6 +178,40 @@ pub fn run(args: Args) -> Result<(), String> {
         format_bytes(page.len() as u64)
     );
     Ok(())
+}
+
+/// What retains the instances of each type of `rows`, one tree per core at a time (each is a walk of its
+/// own over the shortest-path tree).
+fn retainer_sections(
+    file: &str,
+    dump: &Dump,
+    analysis: &Analysis,
+    rows: &[TypeRow],
+) -> Vec<TypeRetainers> {
+    rows.par_iter()
+        .map(|row| {
+            let targets = instances_of(&dump.graph, &[row.type_id]);
+            let tree = super::retainer_tree(&dump.graph, analysis, &targets, RETAINER_LIMITS);
+            TypeRetainers {
+                type_id: row.type_id,
+                section: Section {
+                    command: format!(
+                        "heapgraph retainers {} {} --top {} --max-depth {}",
+                        shell_word(file),
+                        shell_word(&row.type_name),
+                        RETAINER_LIMITS.top,
+                        RETAINER_LIMITS.max_depth
+                    ),
+                    report: RetainersReport {
+                        file: file.to_string(),
+                        query: row.type_name.clone(),
+                        types: vec![row.type_name.clone()],
+                        tree: RetainersView::new(&dump.graph, &tree),
+                    },
+                },
+            }
+        })
+        .collect()
 }
 
 /// What dumps before the last add to the page: every dump tallied by path (for growth suspects), and
