@@ -133,9 +133,18 @@ pub fn run(args: Args) -> Result<(), String> {
         ));
     }
     let biggest = &histogram.rows[..args.retainers.min(types.report.shown)];
-    let retainers = spin("merging the retainers of the biggest types", || {
+    let mut retainers = spin("merging the retainers of the biggest types", || {
         retainer_sections(&file, &dump, &analysis, biggest)
     });
+    let merged = retainers.len();
+    keep_within(&mut retainers, RETAINERS_BUDGET);
+    if retainers.len() < merged {
+        left_out.push(format!(
+            "Retainers: {} of the {merged} trees are left out to keep the page under {}; `heapgraph retainers` prints them.",
+            merged - retainers.len(),
+            format_bytes(RETAINERS_BUDGET as u64)
+        ));
+    }
     left_out.push(format!(
         "Retainers: the trees of the {} types that retain most; each keeps {} branches per object and {} steps from a root, the rest folded.",
         format_count(retainers.len() as u64),
@@ -212,6 +221,22 @@ fn retainer_sections(
             }
         })
         .collect()
+}
+
+/// Bytes of JSON the retainer trees may take in the page: a tree's size follows the shape of the heap
+/// (its branches, their chains), not its caps alone.
+const RETAINERS_BUDGET: usize = 4 << 20;
+
+/// Keeps the first of `trees` whose JSON fits in `budget` bytes together.
+fn keep_within(trees: &mut Vec<TypeRetainers>, budget: usize) {
+    let mut used: usize = 0;
+    let fits = trees.iter().take_while(|t| {
+        let size = serde_json::to_vec(t).map_or(usize::MAX, |json| json.len());
+        used = used.saturating_add(size);
+        used <= budget
+    });
+    let kept = fits.count();
+    trees.truncate(kept);
 }
 
 /// What dumps before the last add to the page: every dump tallied by path (for growth suspects), and
@@ -359,5 +384,52 @@ fn shell_word(text: &str) -> String {
         text.to_string()
     } else {
         format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(type_id: u32) -> TypeRetainers {
+        TypeRetainers {
+            type_id,
+            section: Section {
+                command: format!("heapgraph retainers app.hgd T{type_id}"),
+                report: RetainersReport {
+                    file: "app.hgd".into(),
+                    query: format!("T{type_id}"),
+                    types: vec![format!("T{type_id}")],
+                    tree: RetainersView {
+                        instances: 1,
+                        retained_bytes: 16,
+                        unreachable: 0,
+                        unreachable_bytes: 0,
+                        branches: Vec::new(),
+                        folded: None,
+                    },
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn retainer_trees_are_kept_in_order_while_they_fit() {
+        let one = serde_json::to_vec(&tree(1)).unwrap().len();
+        let mut trees = vec![tree(1), tree(2), tree(3)];
+        keep_within(&mut trees, 2 * one + 1);
+        let kept: Vec<u32> = trees.iter().map(|t| t.type_id).collect();
+        assert_eq!(kept, [1, 2]);
+        keep_within(&mut trees, one - 1);
+        assert!(trees.is_empty());
+    }
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_word("testdata/app.hgd"), "testdata/app.hgd");
+        assert_eq!(shell_word("my dump.hgd"), "'my dump.hgd'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word("HeapFixture$Item"), "'HeapFixture$Item'");
+        assert_eq!(shell_word(""), "''");
     }
 }
