@@ -330,7 +330,7 @@ fn dominator_section(
     analysis: &Analysis,
     left_out: &mut Vec<String>,
 ) -> Section<DominatorReport> {
-    let tree = TreeBuilder {
+    let mut tree = TreeBuilder {
         graph: &dump.graph,
         dominators: &analysis.dominators,
         retained: &analysis.retained,
@@ -341,9 +341,10 @@ fn dominator_section(
         },
     }
     .build(None);
+    shorten_paths(&mut tree);
     let folded = folded_objects(&tree);
     left_out.push(format!(
-        "Dominator tree: {} levels below the roots; {} objects retaining less than {}% of the reachable heap each, or deeper, are folded into \"N more\" boxes.",
+        "Dominator tree: {} levels below the roots; {} objects retaining less than {}% of the reachable heap each, or deeper, are folded into \"N more\" boxes; paths keep their last {PATH_CHARS} characters.",
         args.depth,
         format_count(folded),
         args.min_share
@@ -369,6 +370,23 @@ fn dominator_section(
         ),
         report,
     }
+}
+
+/// Longest path kept beside a node of the dominator view; the end of a chain (nearest the object) is what
+/// tells, and the boxes' paths are what the view's size grows with.
+const PATH_CHARS: usize = 300;
+
+/// Cuts the paths in `tree` longer than [`PATH_CHARS`] to their last characters, marking the cut.
+fn shorten_paths(tree: &mut TreeNode) {
+    if let Some(path) = &mut tree.path {
+        let count = path.chars().count();
+        if count > PATH_CHARS {
+            *path = std::iter::once('…')
+                .chain(path.chars().skip(count - PATH_CHARS + 1))
+                .collect();
+        }
+    }
+    tree.children.iter_mut().for_each(shorten_paths);
 }
 
 /// Children folded anywhere in `tree` (each fold counts the top objects it stands for).
@@ -422,6 +440,26 @@ mod tests {
         assert_eq!(kept, [1, 2]);
         keep_within(&mut trees, one - 1);
         assert!(trees.is_empty());
+    }
+
+    #[test]
+    fn long_paths_keep_their_end() {
+        let node = |path: String, children| TreeNode {
+            object: None,
+            path: Some(path),
+            shallow_bytes: 0,
+            retained_bytes: 0,
+            share: 0.0,
+            children,
+            folded: None,
+        };
+        let long = format!("module app{}", ".next".repeat(100));
+        let mut tree = node("module app".into(), vec![node(long.clone(), Vec::new())]);
+        shorten_paths(&mut tree);
+        assert_eq!(tree.path.as_deref(), Some("module app"));
+        let cut = tree.children[0].path.as_deref().unwrap();
+        assert_eq!(cut.chars().count(), PATH_CHARS);
+        assert!(cut.starts_with('…') && long.ends_with(&cut[3..]), "{cut}");
     }
 
     #[test]
