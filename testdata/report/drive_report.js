@@ -79,7 +79,9 @@ async function main() {
   seen.loadMs = await evaluate(`performance.getEntriesByType("navigation")[0].loadEventEnd`);
   seen.title = await evaluate(`document.title`);
   seen.scriptError = await evaluate(`(document.getElementById("script-error") || {}).textContent || null`);
-  seen.suspects = await evaluate(`Array.from(document.querySelectorAll("#suspects article h3")).map((h) => h.textContent)`);
+  seen.suspects = await evaluate(`Array.from(document.querySelectorAll("#suspects article:not(.proven) h3")).map((h) => h.textContent)`);
+  seen.proven = await evaluate(`Array.from(document.querySelectorAll("#suspects article.proven h3")).map((h) => h.textContent)`);
+  seen.factMarks = await evaluate(`Array.from(document.querySelectorAll("#suspects article:not(.proven) .fact-mark")).map((m) => m.textContent)`);
   seen.fixMarks = await evaluate(`Array.from(document.querySelectorAll("#suspects li.fix code.via")).map((c) => c.textContent)`);
   seen.growth = await evaluate(`Array.from(document.querySelectorAll("#growth article h3")).map((h) => h.textContent)`);
   seen.typeGrowth = await evaluate(`Array.from(document.querySelectorAll("#type-growth tbody tr"))

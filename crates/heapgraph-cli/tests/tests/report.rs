@@ -331,16 +331,12 @@ fn report_json_is_the_model_the_page_embeds() {
     );
 }
 
-/// Type names, keys and values that are markup (one closes the script element and opens another) show as
-/// text: the page's script runs to its end, nothing is loaded and the title stays the page's own.
-#[test]
-fn report_shows_names_that_are_markup_as_text() {
-    let scratch = Scratch::new("report-markup");
-    let dump = scratch.0.join("hostile.hgd");
+/// Runs the Python script `script` with the dumper, writing `dump`; returns the JSON it printed.
+fn python_dump(script: &Path, dump: &Path) -> Value {
     let out = Command::new("python3")
-        .arg(workspace_root().join("testdata/report/hostile_names.py"))
+        .arg(script)
         .arg(dumper_dir())
-        .arg(&dump)
+        .arg(dump)
         .output()
         .expect("run python3");
     assert!(
@@ -348,7 +344,53 @@ fn report_shows_names_that_are_markup_as_text() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let names: Value = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+/// Objects the dump proves the program is done with (`testdata/python/fixture_proven.py`: a closed file
+/// and socket, a finished generator and coroutine, a returned call's frame) are listed as `suspects`
+/// lists them, and the proven objects on a suspect's path are marked.
+#[test]
+fn report_lists_proven_leaks_and_marks_them_on_paths() {
+    let scratch = Scratch::new("report-proven");
+    let dump = scratch.0.join("proven.hgd");
+    python_dump(
+        &workspace_root().join("testdata/python/fixture_proven.py"),
+        &dump,
+    );
+    let dump = dump.display().to_string();
+    let seen = drive(&write_report(&scratch.0, &[&dump]));
+    check_suspects(&seen, &dump);
+    let report = json_of(&["suspects", &dump, "--json"]);
+    let proven = report["proven"].as_array().unwrap();
+    let sentences: Vec<String> = proven
+        .iter()
+        .map(|p| p["sentence"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(proven.len(), 5, "{sentences:?}");
+    assert_eq!(strings(&seen["proven"]), sentences);
+    let facts: Vec<String> = report["suspects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(report["library"].as_array().unwrap())
+        .flat_map(|s| s["facts"].as_array().unwrap())
+        .map(|f| format!("✕ proven: {}", f["reason"].as_str().unwrap()))
+        .collect();
+    assert!(!facts.is_empty());
+    assert_eq!(strings(&seen["factMarks"]), facts);
+}
+
+/// Type names, keys and values that are markup (one closes the script element and opens another) show as
+/// text: the page's script runs to its end, nothing is loaded and the title stays the page's own.
+#[test]
+fn report_shows_names_that_are_markup_as_text() {
+    let scratch = Scratch::new("report-markup");
+    let dump = scratch.0.join("hostile.hgd");
+    let names = python_dump(
+        &workspace_root().join("testdata/report/hostile_names.py"),
+        &dump,
+    );
     let (type_name, key) = (
         names["type_name"].as_str().unwrap(),
         names["key"].as_str().unwrap(),
