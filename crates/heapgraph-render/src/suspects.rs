@@ -62,8 +62,6 @@ pub struct SuspectView {
     pub main_type: Option<String>,
     /// The biggest objects the accumulation point immediately dominates (each at least 1% of the heap).
     pub biggest: Vec<BiggestView>,
-    /// Objects referencing the accumulation point.
-    pub referrers: u64,
     /// heapgraph commands that dig further.
     pub commands: Vec<String>,
 }
@@ -202,7 +200,6 @@ impl SuspectView {
             accumulated_types: s.accumulated_types,
             main_type: s.main_type.map(|t| graph.type_name(t)),
             biggest,
-            referrers: s.referrers,
             commands: Vec::new(),
         };
         view.sentence = view.sentence(graph, s, reachable);

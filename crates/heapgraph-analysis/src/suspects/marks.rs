@@ -5,8 +5,9 @@
 //! (a class its loader defines, a map's backing table) and `__dunder__` names (a module's `__dict__`, a
 //! prototype's `__proto__`) are the runtime's plumbing, not the program's.
 
+use crate::dominators::{Dominators, Idom};
 use crate::paths::PathStep;
-use heapgraph_graph::{EdgeKind, EdgeLabel, Graph, NodeId};
+use heapgraph_graph::{EdgeKind, EdgeLabel, Graph};
 
 /// The step a report names the suspect by: the target of the first named reference on the path, or the
 /// path's last step when it has none.
@@ -17,21 +18,15 @@ pub fn holder(graph: &Graph, path: &[PathStep]) -> usize {
 }
 
 /// The step whose incoming reference is the one to fix: the reference to the path's last object, moved
-/// up while that object is plumbing of the one above (a backing array only its owner references, or an
-/// object reached through an `<internal>` reference), never above the holder.
-/// `referrers(node)` counts the references to a node of the path.
-pub fn fix(
-    graph: &Graph,
-    path: &[PathStep],
-    holder: usize,
-    referrers: impl Fn(NodeId) -> u64,
-) -> usize {
+/// up while that object is plumbing of the one above (a backing array its owner alone keeps alive, or
+/// an object reached through an `<internal>` reference), never above the holder.
+pub fn fix(graph: &Graph, dominators: &Dominators, path: &[PathStep], holder: usize) -> usize {
     let mut at = path.len().saturating_sub(1);
     while at > holder {
         let step = &path[at];
         let internal = step.via.is_none_or(|l| !is_named(graph, l));
-        let backing =
-            referrers(step.node) <= 1 && is_array_like(&graph.type_name(graph.type_of(step.node)));
+        let owned = dominators.idom(step.node) == Idom::Node(path[at - 1].node);
+        let backing = owned && is_array_like(&graph.type_name(graph.type_of(step.node)));
         if internal || backing {
             at -= 1;
         } else {

@@ -128,8 +128,6 @@ pub struct Suspect {
     /// The biggest objects the accumulation point immediately dominates that retain at least 1% of the
     /// reachable heap each (MAT's biggest instances), with their retained sizes.
     pub biggest: Vec<(NodeId, u64)>,
-    /// Objects referencing the accumulation point.
-    pub referrers: u64,
     /// Held by library or runtime code (see [`SuspectOptions::library_prefixes`]).
     pub library: bool,
     /// Stable across dumps, runs and machines (see [`fingerprint`]).
@@ -192,24 +190,12 @@ pub fn find_suspects(graph: &Graph, analysis: &Analysis, options: &SuspectOption
         };
         (kind, top, bytes, point)
     }));
-    // Referrers of the objects on the suspects' paths, counted in one sweep over the edges: asking the
-    // graph for in-degrees would build its reverse edges, 4 bytes per edge, for a handful of objects.
-    let on_paths: Vec<NodeId> = found
-        .iter()
-        .flat_map(|&(_, top, _, point)| {
-            paths
-                .path_to(graph, point.unwrap_or(top))
-                .unwrap_or_default()
-        })
-        .map(|step| step.node)
-        .collect();
     let reader = Reader {
         graph,
         dominators,
         retained,
         paths,
         options,
-        referrers: referrer_counts(graph, &on_paths),
     };
     let mut suspects: Vec<Suspect> = found
         .into_par_iter()
@@ -235,12 +221,10 @@ struct Reader<'a> {
     retained: &'a RetainedSizes,
     paths: &'a ShortestPaths,
     options: &'a SuspectOptions,
-    /// References to each object on a suspect's path.
-    referrers: HashMap<NodeId, u64>,
 }
 
 /// How many references point at each of `nodes`, weak ones included: one parallel sweep over every
-/// edge.
+/// edge, where asking the graph for in-degrees would build its reverse edges (4 bytes per edge).
 pub(crate) fn referrer_counts(graph: &Graph, nodes: &[NodeId]) -> HashMap<NodeId, u64> {
     let mut wanted = NodeBits::new(graph.node_count());
     for &n in nodes {
@@ -278,8 +262,7 @@ impl Reader<'_> {
         let end = accumulation.unwrap_or(top);
         let path = self.paths.path_to(graph, end).unwrap_or_default();
         let holder = marks::holder(graph, &path);
-        let referrers = |node: NodeId| self.referrers.get(&node).copied().unwrap_or(0);
-        let fix = accumulation.map(|_| marks::fix(graph, &path, holder, referrers));
+        let fix = accumulation.map(|_| marks::fix(graph, self.dominators, &path, holder));
         let (accumulated, accumulated_objects, accumulated_types) = self.tally(end);
         let mut biggest: Vec<(NodeId, u64)> = self
             .dominators
@@ -316,7 +299,6 @@ impl Reader<'_> {
             top,
             retained,
             accumulation,
-            referrers: referrers(end),
             path,
             holder,
             fix,

@@ -165,6 +165,14 @@ fn a_node_global_holder_of_a_leaking_map_is_the_first_suspect() {
     assert_eq!(vias(&s)[step], ".holder");
     assert_eq!(fixed_via(&s), ".items");
     assert_eq!(accumulated(&s, "Leaky"), 100_000);
+    // Node marks its own bindings detached; only DOM nodes are proven leaks, and Node has none.
+    let report = json_of(&["suspects", &dump, "--json"]);
+    assert_eq!(
+        report["proven"],
+        serde_json::json!([]),
+        "{:#}",
+        report["proven"]
+    );
 }
 
 #[test]

@@ -213,11 +213,16 @@ pub(crate) fn load(
         })
         .collect();
     let name_is: Vec<NameIs> = header.node_types.iter().map(|t| NameIs::of(t)).collect();
-    // A node the embedder marks detached (Chromium's DOM nodes out of any document) is a proven leak.
-    let detached = order
-        .iter()
-        .enumerate()
-        .filter(|&(_, &o)| nodes.detachedness.get(o as usize) == Some(&devtools::DETACHED));
+    // A DOM node the embedder marks detached (Chromium's elements, `<div id="a">`, and text or comment
+    // nodes, `#text`, out of any document) is a proven leak. Other embedder objects marked detached, such
+    // as Node's own bindings (`Node / BindingData`), are not DOM nodes and prove nothing.
+    let is_dom = |o: u32| {
+        let raw = strings.raw(data, nodes.names[o as usize] as usize);
+        raw.is_some_and(|name| name.starts_with(b"<") || name.starts_with(b"#"))
+    };
+    let detached = order.iter().enumerate().filter(|&(_, &o)| {
+        nodes.detachedness.get(o as usize) == Some(&devtools::DETACHED) && is_dom(o)
+    });
     let facts = detached.map(|(node, _)| (node as NodeId, LeakFact::DetachedDomNode as u8));
     let details = V8Details {
         facts: LeakFacts::new(facts.collect()),
