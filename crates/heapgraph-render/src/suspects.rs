@@ -249,8 +249,13 @@ impl SuspectView {
                     Some(via) => self.owner_of(at, via),
                     None => String::new(),
                 };
+                // Past a collection's backing array, the reference to fix reaches the collection.
+                let inside = match at + 1 < self.path.steps.len() {
+                    true => format!(" inside the {}", fix.object.type_name),
+                    false => String::new(),
+                };
                 out.push_str(&format!(
-                    ", accumulated in one {}{referencing}.",
+                    ", accumulated in one {}{inside}{referencing}.",
                     acc.type_name
                 ));
             }
@@ -278,7 +283,7 @@ impl SuspectView {
             0 => String::new(),
             _ => format!(
                 " referenced by {reference} of {}",
-                self.path.steps[from].object.type_name
+                named(&self.path.steps[from].object)
             ),
         }
     }
@@ -345,6 +350,14 @@ impl SuspectView {
         }
         out.push('\n');
         out
+    }
+}
+
+/// An object by its type, and by its name or value when the dump has one: `java.lang.Class HeapFixture`.
+fn named(object: &ObjectRef) -> String {
+    match &object.preview {
+        Some(preview) => format!("{} {preview}", object.type_name),
+        None => object.type_name.clone(),
     }
 }
 
