@@ -4,8 +4,8 @@
 //     const browser = require("./devtools_pipe").launch(CHROMIUM, ["--window-size=1200,900"]);
 //     const result = await browser.send("Target.createTarget", { url: "about:blank" });
 //
-// Messages that answer no request (events) are kept in `events`, in order; `until(method)` waits for the
-// first of a kind. `finish(status)` ends Chromium, removes its profile once it is gone and exits.
+// Messages that answer no request (events) are kept in `events`, in order, unless one of `listeners`
+// returns true for it (a stream of chunks need not be kept); `until(method)` waits for the first of a kind. `finish(status)` ends Chromium, removes its profile once it is gone and exits.
 "use strict";
 const { spawn } = require("child_process");
 const fs = require("fs");
@@ -21,7 +21,7 @@ function launch(chromium, extraArgs) {
      "about:blank"],
     { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"] },
   );
-  const browser = { events: [], stderr: "", session: undefined };
+  const browser = { events: [], listeners: [], stderr: "", session: undefined };
   child.stderr.on("data", (d) => { browser.stderr += d; });
   const pending = new Map();
   const waiters = [];
@@ -38,7 +38,7 @@ function launch(chromium, extraArgs) {
         pending.delete(message.id);
         if (message.error) reject(new Error(`${method}: ${JSON.stringify(message.error)}`));
         else resolve(message.result);
-      } else {
+      } else if (!browser.listeners.some((listener) => listener(message))) {
         browser.events.push(message);
         for (const w of waiters.splice(0)) w();
       }
