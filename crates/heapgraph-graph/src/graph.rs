@@ -1,6 +1,7 @@
 //! The graph itself and its invariants.
 
 use crate::address::Addresses;
+use crate::allocation_sites::AllocationSites;
 use crate::by_type::SharedValues;
 use crate::column::Column;
 use crate::details::NodeDetailSource;
@@ -150,6 +151,7 @@ pub struct Graph {
     type_table: Vec<TypeInfo>,
     strings: Strings,
     details: Box<dyn NodeDetailSource>,
+    sites: AllocationSites,
 }
 
 impl Graph {
@@ -235,7 +237,20 @@ impl Graph {
             type_table,
             strings,
             details,
+            sites: AllocationSites::default(),
         }
+    }
+
+    /// The graph with the allocation stacks its dump recorded for its objects.
+    pub fn with_allocation_sites(mut self, sites: AllocationSites) -> Result<Graph, GraphError> {
+        sites.check_nodes(self.node_count())?;
+        self.sites = sites;
+        Ok(self)
+    }
+
+    /// Where the dump says its objects were allocated; empty when it says nothing.
+    pub fn allocation_sites(&self) -> &AllocationSites {
+        &self.sites
     }
 
     pub fn node_count(&self) -> usize {
@@ -525,6 +540,7 @@ impl Graph {
             + bytes(&self.roots)
             + bytes(&self.type_table)
             + self.strings.heap_bytes()
+            + self.sites.heap_bytes()
     }
 
     fn out_range(&self, node: NodeId) -> std::ops::Range<usize> {

@@ -6,6 +6,7 @@
 //! arrays are the format's own; the format reopens them (`reopen` in [`Graph::from_columns`]).
 
 use crate::address::{Addresses, Directory};
+use crate::allocation_sites::AllocationSites;
 use crate::by_type::SharedValues;
 use crate::column::Column;
 use crate::details::{NodeDetailSource, SavedDetails};
@@ -117,6 +118,7 @@ impl Graph {
         put_numbered(out, DETAILS_U64, details.u64s);
         put_numbered(out, DETAILS_U32, details.u32s);
         put_numbered(out, DETAILS_U8, details.u8s);
+        self.allocation_sites().save(out);
     }
 
     /// The graph [`Graph::save`] wrote, checked as [`Graph::from_parts`] checks a reader's, so that a
@@ -226,7 +228,8 @@ impl Graph {
             offsets,
             stored_targets: columns.column(EDGE_TARGETS)?,
             shared_first: shared(columns, [EDGE_SHARED_FIRST, EDGE_SHARED_BITS])?,
-        })
+        })?
+        .with_allocation_sites(AllocationSites::from_columns(columns)?)
     }
 }
 

@@ -16,6 +16,7 @@
 //!   dump file and are read on demand through [`NodeDetailSource`].
 
 mod address;
+mod allocation_sites;
 mod builder;
 mod by_type;
 mod column;
@@ -40,6 +41,7 @@ mod targets;
 mod types;
 
 pub use address::{Addresses, Directory};
+pub use allocation_sites::{AllocationSites, AllocationSitesBuilder, Frame, FrameId, TraceId};
 pub use builder::{Built, GraphBuilder};
 pub use by_type::SharedValues;
 pub use column::{plain_bytes, Backing, Column, ColumnError, Plain};
