@@ -22,6 +22,23 @@ pub fn jdk_available() -> bool {
         })
 }
 
+/// Compiles `testdata/java/<source>` into the directory `classes`, against the classes already there.
+pub fn compile_java(source: &str, classes: &Path) {
+    let javac = Command::new("javac")
+        .arg("-d")
+        .arg(classes)
+        .arg("-cp")
+        .arg(classes)
+        .arg(java_testdata().join(source))
+        .output()
+        .expect("run javac (install a JDK: .ci/run does)");
+    assert!(
+        javac.status.success(),
+        "javac {source}: {}",
+        String::from_utf8_lossy(&javac.stderr)
+    );
+}
+
 /// Runs `make_dump.sh` into `dir`: `dir/fixture.hprof` and the histogram taken right after it (the script
 /// also leaves a `-gz=1` dump of the same heap in `dir/fixture.hprof.gz`).
 pub fn make_java_dump(dir: &Path) -> (PathBuf, PathBuf) {

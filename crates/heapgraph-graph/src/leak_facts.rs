@@ -1,5 +1,5 @@
 //! Facts a dump states about an object that prove the program is done with it: a file already closed, a
-//! generator that has finished, a DOM node detached from its document.
+//! generator that has finished, a DOM node detached from its document, an Android Activity destroyed.
 //!
 //! Such an object, still reachable, is a leak whatever its size. A format that records facts keeps them
 //! as a sparse list, a few bytes per object that has one and nothing for the others; a format that has
@@ -26,16 +26,22 @@ pub enum LeakFact {
     ReturnedFrame = 5,
     /// A DOM node no longer in any document.
     DetachedDomNode = 6,
+    /// A channel (a Java NIO file or socket channel) already closed.
+    ChannelClosed = 7,
+    /// An Android Activity whose `onDestroy` has run.
+    ActivityDestroyed = 8,
 }
 
 impl LeakFact {
-    pub const ALL: [LeakFact; 6] = [
+    pub const ALL: [LeakFact; 8] = [
         LeakFact::FileClosed,
         LeakFact::SocketClosed,
         LeakFact::GeneratorFinished,
         LeakFact::CoroutineFinished,
         LeakFact::ReturnedFrame,
         LeakFact::DetachedDomNode,
+        LeakFact::ChannelClosed,
+        LeakFact::ActivityDestroyed,
     ];
 
     pub fn from_code(code: u8) -> Option<LeakFact> {
@@ -51,6 +57,8 @@ impl LeakFact {
             LeakFact::CoroutineFinished => "coroutine finished",
             LeakFact::ReturnedFrame => "frame of a returned call",
             LeakFact::DetachedDomNode => "detached DOM node",
+            LeakFact::ChannelClosed => "channel closed",
+            LeakFact::ActivityDestroyed => "Activity destroyed",
         }
     }
 }

@@ -104,18 +104,7 @@ fn a_python_query_cache_of_bind_parameters_is_the_first_suspect() {
 fn a_static_java_map_is_the_first_suspect_named_by_its_field() {
     let scratch = Scratch::new("suspects-java");
     let classes = scratch.0.join("classes");
-    let source = heapgraph_e2e::java::java_testdata().join("StaticMapLeak.java");
-    let javac = Command::new("javac")
-        .arg("-d")
-        .arg(&classes)
-        .arg(&source)
-        .output()
-        .expect("run javac (install a JDK: .ci/run does)");
-    assert!(
-        javac.status.success(),
-        "{}",
-        String::from_utf8_lossy(&javac.stderr)
-    );
+    heapgraph_e2e::java::compile_java("StaticMapLeak.java", &classes);
     let dump = scratch.0.join("leak.hprof");
     let run = Command::new("java")
         .args(["-Xmx256m", "-XX:+UseSerialGC", "-cp"])

@@ -9,7 +9,9 @@ use super::sizes::Layout;
 use super::subrecords::{self, HeapObject, SubRecord};
 use crate::dump_bytes::DumpBytes;
 use crate::record_offsets::RecordOffsets;
-use heapgraph_graph::{EdgeLabel, Graph, NodeDetailSource, NodeDetails, NodeId, SavedDetails};
+use heapgraph_graph::{
+    EdgeLabel, Graph, LeakFacts, NodeDetailSource, NodeDetails, NodeId, SavedDetails,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -22,6 +24,8 @@ pub struct JavaDetails {
     /// this array also finds a node by address (binary search) without a second copy of the addresses.
     pub offsets: RecordOffsets,
     pub classes: JavaClasses,
+    /// The instances whose fields prove the program is done with them (a stream already closed).
+    pub facts: LeakFacts,
     /// What reading an object's references again takes, for the graph's derived edge labels. Only a
     /// dump loaded from its file has it: an index keeps the labels themselves.
     pub references: Option<JavaReferences>,
@@ -96,8 +100,10 @@ impl JavaDetails {
         if ![4, 8].contains(&classes.id_size) {
             return None;
         }
+        let facts = LeakFacts::take_saved(&mut saved)?;
         Some(JavaDetails {
             bytes,
+            facts,
             offsets: RecordOffsets::reopen(&mut saved)?,
             classes,
             references: None,
@@ -217,7 +223,12 @@ impl NodeDetailSource for JavaDetails {
             ..SavedDetails::default()
         };
         self.offsets.save(&mut saved);
+        self.facts.save_into(&mut saved);
         saved
+    }
+
+    fn leak_facts(&self) -> Option<&LeakFacts> {
+        Some(&self.facts)
     }
 
     fn details(&self, node: NodeId) -> NodeDetails {

@@ -15,6 +15,7 @@ pub(crate) mod details;
 mod header;
 mod heaps;
 mod histogram;
+mod leak_facts;
 mod records;
 mod resolve;
 mod roots;
@@ -233,6 +234,13 @@ pub(crate) fn load(
         }
     })
     .map_err(located)?;
+    let facts = leak_facts::find(
+        &classes,
+        &records,
+        &decoder,
+        &resolved.types,
+        &numbering.offsets,
+    );
     release_pages(&map, 0, data.len());
 
     let heaps = android_heaps::assign(
@@ -250,6 +258,7 @@ pub(crate) fn load(
             class_names,
             string: details::StringLayout::find(&classes, id_size),
         },
+        facts,
         bytes: DumpBytes::loaded(map),
         references: Some(details::JavaReferences {
             classes,
