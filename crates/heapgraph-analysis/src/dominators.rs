@@ -223,6 +223,12 @@ impl Dominators {
         &self.vertex()[1..]
     }
 
+    /// [`Dominators::preorder`] if it is at hand (read from an index, or made by an earlier call), without
+    /// making it.
+    pub fn made_preorder(&self) -> Option<&[NodeId]> {
+        self.vertex.get().map(|vertex| &vertex[1..])
+    }
+
     /// The nodes `node` immediately dominates, in preorder. Empty for unreachable nodes.
     pub fn children(&self, node: NodeId) -> impl Iterator<Item = NodeId> + '_ {
         let v = self.pre[node as usize];

@@ -41,7 +41,7 @@
 //! let graph = b.build().unwrap().graph;
 //!
 //! let analysis = analyze(&graph);
-//! let top = top_retainers(&analysis.retained, 2);
+//! let top = top_retainers(&analysis.dominators, &analysis.retained, 2);
 //! assert_eq!(graph.address(top[0].node), 0x100);
 //! assert_eq!(top[0].retained, 410); // the module and everything below it
 //! assert_eq!(graph.type_name(graph.type_of(top[1].node)), "dict");

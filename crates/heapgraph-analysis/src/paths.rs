@@ -7,7 +7,8 @@
 //! for the chains a report follows. The array is kept whole because retainer trees (grouping many
 //! objects' chains by the types along them) reuse it.
 //!
-//! The BFS is sequential and deterministic: roots in the graph's root order, edges in the dump's order.
+//! The BFS is sequential and deterministic: roots by rank (the program's, the runtime's, inferred ones),
+//! then in the graph's root order, edges in the dump's order.
 //! It runs beside the retained sizes, on the other core, after the dominators (see `analysis.rs`).
 
 use heapgraph_graph::{
@@ -60,15 +61,12 @@ impl ShortestPaths {
         const AHEAD: usize = 8;
         let mut ahead_edges: [_; AHEAD] = std::array::from_fn(|_| (NodeId::MAX, None));
         let mut popped = 0usize;
-        // Recorded roots first, inferred ones after: a chain from "module app" explains more than one
-        // from an object merely "held from outside", so inferred roots only claim what recorded roots
-        // cannot reach.
-        for inferred in [false, true] {
-            for root in graph
-                .roots()
-                .iter()
-                .filter(|r| r.kind.is_inferred() == inferred)
-            {
+        // The program's own roots first, then the runtime's machinery, then inferred roots: a chain from
+        // "module app" explains more than one through `sys.modules` or from an object merely "held from
+        // outside", so each later rank only claims what the earlier ones cannot reach
+        // (`RootKind::path_rank`).
+        for rank in 0..=2 {
+            for root in graph.roots().iter().filter(|r| r.kind.path_rank() == rank) {
                 if via[root.node as usize] == UNREACHED {
                     via[root.node as usize] = FROM_SUPER_ROOT;
                     queue.push_back(root.node);

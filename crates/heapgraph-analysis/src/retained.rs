@@ -138,6 +138,19 @@ impl RetainedSizes {
             .map(|(node, &v)| (node as NodeId, self.by_vertex.get(v as usize)))
     }
 
+    /// `(node, retained size)` of every reachable node in the dominator tree's preorder, given the tree's
+    /// preorder-to-node map ([`Dominators::made_preorder`]): both arrays read in order.
+    pub fn in_preorder<'a>(
+        &'a self,
+        preorder: &'a [NodeId],
+    ) -> impl ParallelIterator<Item = (NodeId, u64)> + 'a {
+        let vertices = self.by_vertex.len().min(preorder.len() + 1);
+        (1..vertices)
+            .into_par_iter()
+            .with_min_len(1 << 14)
+            .map(move |v| (preorder[v - 1], self.by_vertex.get(v)))
+    }
+
     /// The super-root's retained size: the shallow size of every reachable object.
     pub fn total(&self) -> u64 {
         self.by_vertex.get(0)

@@ -1,5 +1,6 @@
 //! The objects that retain the most: where a leak hunt usually starts.
 
+use crate::dominators::Dominators;
 use crate::retained::RetainedSizes;
 use heapgraph_graph::NodeId;
 use rayon::prelude::*;
@@ -14,15 +15,28 @@ pub struct Retainer {
 }
 
 /// The `n` nodes with the largest retained sizes (the super-root and nodes retaining 0 bytes excluded),
-/// largest first; ties go to
-/// the lower node id, so the answer does not depend on thread timing. Each rayon task keeps a bounded
-/// min-heap, so this is one parallel pass and `O(n)` memory per task.
-pub fn top_retainers(retained: &RetainedSizes, n: usize) -> Vec<Retainer> {
+/// largest first; ties go to the lower node id, so the answer does not depend on thread timing. Each
+/// rayon task keeps a bounded min-heap, so this is one parallel pass and `O(n)` memory per task. When the
+/// tree's preorder-to-node map is at hand (an index file keeps it), the pass reads the sizes and that map
+/// in order; otherwise it goes through the nodes and looks each size up.
+pub fn top_retainers(dominators: &Dominators, retained: &RetainedSizes, n: usize) -> Vec<Retainer> {
     if n == 0 {
         return Vec::new();
     }
-    // Heap order: smallest retained first, and among equals the highest node id first (evicted first).
-    type Key = Reverse<(u64, Reverse<NodeId>)>;
+    let best = match dominators.made_preorder() {
+        Some(preorder) => best_of(retained.in_preorder(preorder), n),
+        None => best_of(retained.reachable(), n),
+    };
+    best.into_sorted_vec()
+        .into_iter()
+        .map(|Reverse((retained, Reverse(node)))| Retainer { node, retained })
+        .collect()
+}
+
+/// Heap order: smallest retained first, and among equals the highest node id first (evicted first).
+type Key = Reverse<(u64, Reverse<NodeId>)>;
+
+fn best_of(sizes: impl ParallelIterator<Item = (NodeId, u64)>, n: usize) -> BinaryHeap<Key> {
     let push = |heap: &mut BinaryHeap<Key>, key: Key| {
         if heap.len() < n {
             heap.push(key);
@@ -31,8 +45,7 @@ pub fn top_retainers(retained: &RetainedSizes, n: usize) -> Vec<Retainer> {
             heap.push(key);
         }
     };
-    let best = retained
-        .reachable()
+    sizes
         .fold(BinaryHeap::new, |mut heap, (node, bytes)| {
             if bytes > 0 {
                 push(&mut heap, Reverse((bytes, Reverse(node))));
@@ -44,9 +57,5 @@ pub fn top_retainers(retained: &RetainedSizes, n: usize) -> Vec<Retainer> {
                 push(&mut a, key);
             }
             a
-        });
-    best.into_sorted_vec()
-        .into_iter()
-        .map(|Reverse((retained, Reverse(node)))| Retainer { node, retained })
-        .collect()
+        })
 }

@@ -20,6 +20,7 @@
 use crate::column::Column;
 use crate::graph::GraphError;
 use crate::NodeId;
+use rayon::prelude::*;
 
 /// Log2 of the sparse directory's bucket size: 64 KiB of address space per bucket. Also the largest
 /// dense bucket, so that every offset within a bucket fits the 16 bits kept per node.
@@ -119,11 +120,14 @@ impl Addresses {
             return bad("is not ascending");
         }
         let addresses = Addresses { directory, low };
-        let in_order = (0..addresses.bucket_count()).all(|k| {
-            let bucket = &addresses.low[addresses.bucket(k)];
-            bucket.windows(2).all(|w| w[0] < w[1])
-                && bucket.last().is_none_or(|&l| (l as u64) < 1 << shift)
-        });
+        let in_order = (0..addresses.bucket_count())
+            .into_par_iter()
+            .with_min_len(1 << 10)
+            .all(|k| {
+                let bucket = &addresses.low[addresses.bucket(k)];
+                bucket.windows(2).all(|w| w[0] < w[1])
+                    && bucket.last().is_none_or(|&l| (l as u64) < 1 << shift)
+            });
         if !in_order {
             return bad("holds addresses out of order");
         }

@@ -86,6 +86,35 @@ impl RootKind {
         matches!(self, RootKind::External | RootKind::Immortal)
     }
 
+    /// Which roots a path should start from first: 0 for what the program itself holds (its modules,
+    /// frames, globals, threads, classes and class loaders: HotSpot holds the application's loader as a
+    /// JNI global), 1 for the runtime's own machinery (interpreter tables, native stacks, VM and engine
+    /// internals, the embedder), 2 for inferred roots. A chain from the program's own roots explains a
+    /// leak; one through `sys.modules` or an engine cache reaching the same object rarely does, so the
+    /// machinery only claims what the program's roots cannot reach.
+    pub fn path_rank(self) -> u8 {
+        match self {
+            RootKind::Module
+            | RootKind::Frame
+            | RootKind::Local
+            | RootKind::JavaFrame
+            | RootKind::StickyClass
+            | RootKind::JniGlobal
+            | RootKind::ThreadObject
+            | RootKind::GlobalObject => 0,
+            RootKind::Interpreter
+            | RootKind::JniLocal
+            | RootKind::NativeStack
+            | RootKind::ThreadBlock
+            | RootKind::MonitorUsed
+            | RootKind::VmInternal
+            | RootKind::Unknown
+            | RootKind::GcRoot
+            | RootKind::Embedder => 1,
+            RootKind::External | RootKind::Immortal => 2,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RootKind::Module => "module",

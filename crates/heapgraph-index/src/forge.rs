@@ -46,7 +46,7 @@ pub fn reseal(file: &mut [u8], identity: DumpIdentity) {
 /// Runs what the commands run on a graph and its analyses, so that a forged file that passes every check
 /// is also asked every kind of question.
 pub fn exercise(graph: &Graph, analysis: &Analysis) {
-    for r in top_retainers(&analysis.retained, 20) {
+    for r in top_retainers(&analysis.dominators, &analysis.retained, 20) {
         let _ = analysis.paths.path_to(graph, r.node);
         let _ = analysis.dominators.children(r.node).count();
         let _ = graph.details(r.node);

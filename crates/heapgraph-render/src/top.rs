@@ -2,7 +2,7 @@
 
 use crate::object::{Chain, ObjectRef};
 use crate::{format_bytes, format_share, Align, Table};
-use heapgraph_analysis::{top_retainers, RetainedSizes, ShortestPaths};
+use heapgraph_analysis::{top_retainers, Analysis};
 use heapgraph_graph::Graph;
 use serde::Serialize;
 
@@ -25,15 +25,10 @@ pub struct TopReport {
 }
 
 impl TopReport {
-    pub fn new(
-        file: String,
-        graph: &Graph,
-        retained: &RetainedSizes,
-        paths: &ShortestPaths,
-        top: usize,
-    ) -> TopReport {
+    pub fn new(file: String, graph: &Graph, analysis: &Analysis, top: usize) -> TopReport {
+        let (retained, paths) = (&analysis.retained, &analysis.paths);
         let total = retained.total();
-        let rows = top_retainers(retained, top)
+        let rows = top_retainers(&analysis.dominators, retained, top)
             .into_iter()
             .map(|r| TopRow {
                 object: ObjectRef::new(graph, r.node),

@@ -28,23 +28,25 @@ fn distances_from(graph: &Graph, roots: &[NodeId]) -> Vec<Option<usize>> {
     dist
 }
 
-/// Path length the BFS must find: from recorded roots where they reach, else from inferred roots (an
-/// object they miss cannot be reached from inferred roots through anything they reach).
+/// Path length the BFS must find: from the roots of the lowest rank (`RootKind::path_rank`) that reach
+/// the object (an object the roots of one rank miss cannot be reached from a later rank's roots through
+/// anything they reach).
 fn distances(graph: &Graph) -> Vec<Option<usize>> {
-    let roots = |inferred: bool| -> Vec<NodeId> {
-        graph
+    let from_rank = |rank: u8| -> Vec<Option<usize>> {
+        let roots: Vec<NodeId> = graph
             .roots()
             .iter()
-            .filter(|r| r.kind.is_inferred() == inferred)
+            .filter(|r| r.kind.path_rank() == rank)
             .map(|r| r.node)
-            .collect()
+            .collect();
+        distances_from(graph, &roots)
     };
-    let recorded = distances_from(graph, &roots(false));
-    let inferred = distances_from(graph, &roots(true));
-    recorded
+    let (program, machinery, inferred) = (from_rank(0), from_rank(1), from_rank(2));
+    program
         .into_iter()
+        .zip(machinery)
         .zip(inferred)
-        .map(|(r, i)| r.or(i))
+        .map(|((p, m), i)| p.or(m).or(i))
         .collect()
 }
 
@@ -212,11 +214,21 @@ fn top_retainers_are_the_largest() {
             .filter(|&(r, _)| r > 0)
             .collect();
         all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        for n in [0, 1, 5, 1000] {
-            let top = top_retainers(&analysis.retained, n);
-            let expected: Vec<(u64, NodeId)> = all.iter().copied().take(n).collect();
-            let got: Vec<(u64, NodeId)> = top.iter().map(|r| (r.retained, r.node)).collect();
-            assert_eq!(got, expected, "seed {seed}, n {n}");
+        // Through the nodes first, then through the preorder once it is made.
+        for preorder_made in [false, true] {
+            if preorder_made {
+                assert_eq!(analysis.dominators.made_preorder(), None);
+                analysis.dominators.preorder();
+            }
+            for n in [0, 1, 5, 1000] {
+                let top = top_retainers(&analysis.dominators, &analysis.retained, n);
+                let expected: Vec<(u64, NodeId)> = all.iter().copied().take(n).collect();
+                let got: Vec<(u64, NodeId)> = top.iter().map(|r| (r.retained, r.node)).collect();
+                assert_eq!(
+                    got, expected,
+                    "seed {seed}, n {n}, preorder {preorder_made}"
+                );
+            }
         }
     }
 }
@@ -227,7 +239,7 @@ fn degenerate_graphs_do_not_panic() {
     let a = analyze(&empty);
     assert_eq!(a.retained.total(), 0);
     assert!(a.histogram.rows.is_empty());
-    assert!(top_retainers(&a.retained, 10).is_empty());
+    assert!(top_retainers(&a.dominators, &a.retained, 10).is_empty());
     assert_eq!(a.dominators.super_root_children().count(), 0);
 
     let no_roots = Spec {

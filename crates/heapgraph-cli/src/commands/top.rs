@@ -19,8 +19,7 @@ pub fn run(args: Args) -> Result<(), String> {
     let report = TopReport::new(
         args.report.dump.display().to_string(),
         &dump.graph,
-        &analysis.retained,
-        &analysis.paths,
+        &analysis,
         args.top,
     );
     super::print(&report, args.report.json, TopReport::render_text)
