@@ -78,8 +78,9 @@ pub struct Dominators {
     vertex: OnceLock<Column<NodeId>>,
     /// Preorder number -> preorder number of the immediate dominator; `idom[v] < v`, entry 0 is 0.
     idom: Column<u32>,
-    /// Preorder number -> the number just past its subtree, made on first use from `idom`: what finding
-    /// a vertex's children needs, at 4 bytes per object instead of a child list's 8.
+    /// Preorder number -> the number just past its subtree, made on first use from `idom` (an index
+    /// keeps it): what finding a vertex's children needs, at 4 bytes per object instead of a child
+    /// list's 8.
     subtree_ends: OnceLock<Column<u32>>,
 }
 
@@ -131,14 +132,21 @@ impl Dominators {
 
     /// A tree as [`Dominators::saved`] gave it (an index file's), checked so that no query can index out
     /// of bounds: `pre` has one entry per node of a graph of `node_count` nodes, every preorder number and
-    /// node is in range, and every immediate dominator precedes its vertex.
+    /// node is in range, every immediate dominator precedes its vertex, and every subtree ends past its
+    /// vertex and within the tree (the super-root's at the end).
     fn from_saved(saved: SavedDominators, node_count: usize) -> Result<Dominators, String> {
-        let SavedDominators { pre, vertex, idom } = saved;
+        let SavedDominators {
+            pre,
+            vertex,
+            idom,
+            ends,
+        } = saved;
         let vertices = vertex.len();
         if pre.len() != node_count
             || vertices == 0
             || vertices > node_count + 1
             || idom.len() != vertices
+            || ends.len() != vertices
         {
             return Err(format!(
                 "dominator arrays disagree: {} preorder numbers for {node_count} nodes, {vertices} vertices, {} dominators",
@@ -153,6 +161,10 @@ impl Dominators {
             idom.par_iter()
                 .enumerate()
                 .all(|(v, &d)| (d as usize) < v.max(1)),
+            ends[0] as usize == vertices,
+            ends.par_iter()
+                .enumerate()
+                .all(|(v, &e)| v < e as usize && e as usize <= vertices),
         ];
         if checks.contains(&false) {
             return Err("the dominator tree has a number out of range".into());
@@ -161,7 +173,7 @@ impl Dominators {
             pre,
             vertex: OnceLock::from(vertex),
             idom,
-            subtree_ends: OnceLock::new(),
+            subtree_ends: OnceLock::from(ends),
         })
     }
 
@@ -170,6 +182,7 @@ impl Dominators {
         out.put(PRE, &self.pre);
         out.put(VERTEX, self.vertex());
         out.put(IDOM, &self.idom);
+        out.put(ENDS, self.subtree_ends());
     }
 
     /// The tree [`Dominators::save`] wrote, for a graph of `node_count` nodes, checked (see
@@ -182,6 +195,7 @@ impl Dominators {
             pre: columns.column(PRE)?,
             vertex: columns.column(VERTEX)?,
             idom: columns.column(IDOM)?,
+            ends: columns.column(ENDS)?,
         };
         Dominators::from_saved(saved, node_count).map_err(GraphError::Saved)
     }
@@ -231,6 +245,12 @@ impl Dominators {
 
     /// The nodes `node` immediately dominates, in preorder. Empty for unreachable nodes.
     pub fn children(&self, node: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.numbered_children(node).map(|(child, _)| child)
+    }
+
+    /// [`Dominators::children`] with each child's preorder number, for analyses that keep their results
+    /// in preorder space (a retained size is then read without looking the child's number up).
+    pub fn numbered_children(&self, node: NodeId) -> impl Iterator<Item = (NodeId, u32)> + '_ {
         let v = self.pre[node as usize];
         let (first, end) = match v {
             NONE => (0, 0),
@@ -250,13 +270,18 @@ impl Dominators {
 
     /// The nodes only the super-root dominates: the top of the dominator tree, in preorder.
     pub fn super_root_children(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.numbered_super_root_children().map(|(child, _)| child)
+    }
+
+    /// [`Dominators::super_root_children`] with their preorder numbers.
+    pub fn numbered_super_root_children(&self) -> impl Iterator<Item = (NodeId, u32)> + '_ {
         self.kids(SUPER + 1, self.idom.len() as u32)
     }
 
-    /// The children whose subtrees tile the preorder numbers `first..end`: each child's subtree ends
-    /// where the next child begins.
-    fn kids(&self, first: u32, end: u32) -> impl Iterator<Item = NodeId> + '_ {
-        let ends = if first < end {
+    /// The children whose subtrees tile the preorder numbers `first..end`, with their numbers: each
+    /// child's subtree ends where the next child begins.
+    fn kids(&self, first: u32, end: u32) -> impl Iterator<Item = (NodeId, u32)> + '_ {
+        let ends: &[u32] = if first < end {
             self.subtree_ends()
         } else {
             &[]
@@ -264,10 +289,10 @@ impl Dominators {
         std::iter::successors(Some(first).filter(|&k| k < end), move |&k| {
             Some(ends[k as usize]).filter(|&next| next < end)
         })
-        .map(|k| self.vertex()[k as usize])
+        .map(|k| (self.vertex()[k as usize], k))
     }
 
-    fn subtree_ends(&self) -> &[u32] {
+    fn subtree_ends(&self) -> &Column<u32> {
         self.subtree_ends
             .get_or_init(|| subtree_ends(&self.idom).into())
     }
@@ -314,11 +339,13 @@ struct SavedDominators {
     pre: Column<u32>,
     vertex: Column<NodeId>,
     idom: Column<u32>,
+    ends: Column<u32>,
 }
 
 const PRE: &str = "dominators.pre";
 const VERTEX: &str = "dominators.vertex";
 const IDOM: &str = "dominators.idom";
+const ENDS: &str = "dominators.ends";
 
 /// Subtree sizes of a tree given as `idom` (`idom[v] < v`): one sweep from the last vertex adds each
 /// size into its parent's, as the retained sizes do with bytes.

@@ -128,6 +128,12 @@ impl RetainedSizes {
         }
     }
 
+    /// Retained size of the node with dominator-tree preorder number `number` (see
+    /// [`Dominators::numbered_children`]).
+    pub fn of_number(&self, number: u32) -> u64 {
+        self.by_vertex.get(number as usize)
+    }
+
     /// `(node, retained size)` of every reachable node, by node id.
     pub fn reachable(&self) -> impl ParallelIterator<Item = (NodeId, u64)> + '_ {
         self.pre

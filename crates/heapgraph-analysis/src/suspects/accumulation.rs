@@ -19,8 +19,8 @@ pub fn walk_down(
     loop {
         let parent = retained.of(at);
         let biggest = dominators
-            .children(at)
-            .map(|n| (retained.of(n), std::cmp::Reverse(n)))
+            .numbered_children(at)
+            .map(|(n, v)| (retained.of_number(v), std::cmp::Reverse(n)))
             .max();
         match biggest {
             Some((bytes, std::cmp::Reverse(child))) if bytes as f64 >= big_drop * parent as f64 => {

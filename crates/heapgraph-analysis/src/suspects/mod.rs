@@ -153,11 +153,10 @@ pub fn find_suspects(graph: &Graph, analysis: &Analysis, options: &SuspectOption
     let reachable_bytes = retained.total();
     let threshold_bytes = (options.threshold * reachable_bytes as f64).ceil() as u64;
     let threshold_bytes = threshold_bytes.max(1);
-    let tops: Vec<NodeId> = dominators.super_root_children().collect();
     let mut singles = Vec::new();
     let mut by_type: std::collections::BTreeMap<TypeId, (u64, Vec<NodeId>)> = Default::default();
-    for &top in &tops {
-        let r = retained.of(top);
+    for (top, number) in dominators.numbered_super_root_children() {
+        let r = retained.of_number(number);
         if r > threshold_bytes {
             singles.push(top);
         } else {
@@ -266,8 +265,8 @@ impl Reader<'_> {
         let (accumulated, accumulated_objects, accumulated_types) = self.tally(end);
         let mut biggest: Vec<(NodeId, u64)> = self
             .dominators
-            .children(end)
-            .map(|n| (n, self.retained.of(n)))
+            .numbered_children(end)
+            .map(|(n, v)| (n, self.retained.of_number(v)))
             .collect();
         let one_percent = self.retained.total() / 100;
         biggest.retain(|&(_, r)| r >= one_percent.max(1));
