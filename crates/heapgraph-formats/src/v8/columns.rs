@@ -8,6 +8,7 @@ use super::header::{Header, Sections};
 use super::numbers;
 use crate::error::{err, FormatError};
 use crate::scatter::Scatter;
+use std::ops::Range;
 
 /// Marks a value that does not fit its column.
 const BAD: u32 = u32::MAX;
@@ -34,7 +35,13 @@ pub struct Edges {
 }
 
 impl Nodes {
-    pub fn read(data: &[u8], header: &Header, s: &Sections) -> Result<Nodes, FormatError> {
+    /// Parses the `nodes` array; `done` hears of each part of it once parsed (see [`numbers::parse`]).
+    pub fn read(
+        data: &[u8],
+        header: &Header,
+        s: &Sections,
+        done: &(dyn Fn(Range<usize>) + Sync),
+    ) -> Result<Nodes, FormatError> {
         let n = header.node_count;
         let width = header.node_fields.len();
         let cols = [
@@ -62,25 +69,33 @@ impl Nodes {
             let edge_counts = Scatter::new(&mut nodes.edge_counts);
             let detached = Scatter::new(&mut nodes.detachedness);
             let expected = n.saturating_mul(width);
-            let count = numbers::parse(data, s.nodes.clone(), width, &|row, col, v| {
-                if row >= n {
-                    return;
-                }
-                // SAFETY: each (row, column) cell is put once, so each is written once.
-                unsafe {
-                    match col {
-                        c if c == cols[0] => types.write(row, u8::try_from(v).unwrap_or(u8::MAX)),
-                        c if c == cols[1] => names.write(row, narrow(v)),
-                        c if c == cols[2] => ids.write(row, v),
-                        c if c == cols[3] => sizes.write(row, v),
-                        c if c == cols[4] => edge_counts.write(row, narrow(v)),
-                        c if Some(c) == detachedness => {
-                            detached.write(row, u8::try_from(v).unwrap_or(u8::MAX))
-                        }
-                        _ => {}
+            let count = numbers::parse(
+                data,
+                s.nodes.clone(),
+                width,
+                &|row, col, v| {
+                    if row >= n {
+                        return;
                     }
-                }
-            })?;
+                    // SAFETY: each (row, column) cell is put once, so each is written once.
+                    unsafe {
+                        match col {
+                            c if c == cols[0] => {
+                                types.write(row, u8::try_from(v).unwrap_or(u8::MAX))
+                            }
+                            c if c == cols[1] => names.write(row, narrow(v)),
+                            c if c == cols[2] => ids.write(row, v),
+                            c if c == cols[3] => sizes.write(row, v),
+                            c if c == cols[4] => edge_counts.write(row, narrow(v)),
+                            c if Some(c) == detachedness => {
+                                detached.write(row, u8::try_from(v).unwrap_or(u8::MAX))
+                            }
+                            _ => {}
+                        }
+                    }
+                },
+                done,
+            )?;
             if count != expected {
                 return err(
                     s.nodes.start,
@@ -123,7 +138,13 @@ impl Nodes {
 }
 
 impl Edges {
-    pub fn read(data: &[u8], header: &Header, s: &Sections) -> Result<Edges, FormatError> {
+    /// Parses the `edges` array; `done` hears of each part of it once parsed (see [`numbers::parse`]).
+    pub fn read(
+        data: &[u8],
+        header: &Header,
+        s: &Sections,
+        done: &(dyn Fn(Range<usize>) + Sync),
+    ) -> Result<Edges, FormatError> {
         let m = header.edge_count;
         let width = header.edge_fields.len();
         let node_width = header.node_fields.len() as u64;
@@ -144,28 +165,36 @@ impl Edges {
             let names = Scatter::new(&mut edges.names);
             let to = Scatter::new(&mut edges.to);
             let expected = m.saturating_mul(width);
-            let count = numbers::parse(data, s.edges.clone(), width, &|row, col, v| {
-                if row >= m {
-                    return;
-                }
-                // SAFETY: each (row, column) cell is put once, so each is written once.
-                unsafe {
-                    match col {
-                        c if c == cols[0] => types.write(row, u8::try_from(v).unwrap_or(u8::MAX)),
-                        c if c == cols[1] => names.write(row, narrow(v)),
-                        // `to_node` indexes the flat nodes array: a multiple of the node width.
-                        c if c == cols[2] => to.write(
-                            row,
-                            if v % node_width == 0 && v / node_width < node_count {
-                                (v / node_width) as u32
-                            } else {
-                                BAD
-                            },
-                        ),
-                        _ => {}
+            let count = numbers::parse(
+                data,
+                s.edges.clone(),
+                width,
+                &|row, col, v| {
+                    if row >= m {
+                        return;
                     }
-                }
-            })?;
+                    // SAFETY: each (row, column) cell is put once, so each is written once.
+                    unsafe {
+                        match col {
+                            c if c == cols[0] => {
+                                types.write(row, u8::try_from(v).unwrap_or(u8::MAX))
+                            }
+                            c if c == cols[1] => names.write(row, narrow(v)),
+                            // `to_node` indexes the flat nodes array: a multiple of the node width.
+                            c if c == cols[2] => to.write(
+                                row,
+                                if v % node_width == 0 && v / node_width < node_count {
+                                    (v / node_width) as u32
+                                } else {
+                                    BAD
+                                },
+                            ),
+                            _ => {}
+                        }
+                    }
+                },
+                done,
+            )?;
             if count != expected {
                 return err(
                     s.edges.start,

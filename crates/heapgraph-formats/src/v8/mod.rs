@@ -21,7 +21,7 @@ pub use header::SIGNATURE;
 
 use crate::dump_bytes::DumpBytes;
 use crate::error::FormatError;
-use crate::pages::map_dump;
+use crate::pages::{map_dump, release_pages};
 use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
 use columns::{Edges, Nodes};
 use details::{NameIs, V8Details};
@@ -70,11 +70,13 @@ pub(crate) fn load(
         counted(header.node_count) * BYTES_PER_NODE_FLOOR
             + counted(header.edge_count) * BYTES_PER_EDGE_FLOOR,
     )?;
+    // The number arrays are most of the file: their pages leave our resident set as they are parsed.
+    let parsed = |bytes: std::ops::Range<usize>| release_pages(&map, bytes.start, bytes.end);
     let ((nodes, edges), strings) = rayon::join(
         || {
             rayon::join(
-                || Nodes::read(data, &header, &sections),
-                || Edges::read(data, &header, &sections),
+                || Nodes::read(data, &header, &sections, &parsed),
+                || Edges::read(data, &header, &sections, &parsed),
             )
         },
         || StringTable::index(data, sections.strings.clone()),

@@ -5,7 +5,9 @@
 //! `put(row, column, value)`, rows being `width` numbers wide (a node's or an edge's fields). Each cell is
 //! put exactly once, which lets callers scatter the values into per-field arrays from all threads. The
 //! row and column are counted, not divided out of the index: a division per number was a fifth of the
-//! parse.
+//! parse. After each pass over a chunk, `done` hears of its bytes, so that a caller reading a mapped file
+//! can hand those pages back: the arrays are most of a snapshot, and the columns they fill would
+//! otherwise sit beside the whole file in memory.
 
 use crate::error::{err, FormatError};
 use rayon::prelude::*;
@@ -22,11 +24,16 @@ pub fn parse<F: Fn(usize, usize, u64) + Sync>(
     body: Range<usize>,
     width: usize,
     put: &F,
+    done: &(dyn Fn(Range<usize>) + Sync),
 ) -> Result<usize, FormatError> {
     let chunks = split(data, body);
     let counts: Vec<usize> = chunks
         .par_iter()
-        .map(|c| count_numbers(&data[c.clone()]))
+        .map(|c| {
+            let count = count_numbers(&data[c.clone()]);
+            done(c.clone());
+            count
+        })
         .collect();
     let mut first = Vec::with_capacity(chunks.len());
     let mut total = 0usize;
@@ -40,7 +47,9 @@ pub fn parse<F: Fn(usize, usize, u64) + Sync>(
         .zip(first)
         .enumerate()
         .try_for_each(|(k, (chunk, first))| {
-            parse_chunk(data, chunk.clone(), first, width, k == last, put)
+            parse_chunk(data, chunk.clone(), first, width, k == last, put)?;
+            done(chunk.clone());
+            Ok(())
         })?;
     Ok(total)
 }
@@ -150,9 +159,13 @@ mod tests {
     fn cells(text: &str, width: usize) -> Result<Vec<(usize, usize, u64)>, FormatError> {
         let got = Mutex::new(Vec::new());
         let data = text.as_bytes();
-        let n = parse(data, 0..data.len(), width, &|r, c, v| {
-            got.lock().unwrap().push((r, c, v))
-        })?;
+        let n = parse(
+            data,
+            0..data.len(),
+            width,
+            &|r, c, v| got.lock().unwrap().push((r, c, v)),
+            &|_| {},
+        )?;
         let mut got = got.into_inner().unwrap();
         got.sort();
         assert_eq!(got.len(), n);
