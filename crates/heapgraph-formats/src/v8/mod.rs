@@ -204,6 +204,8 @@ pub(crate) fn load(
     };
     let resolved = labels::resolve(&labeler, &order, &node_of, &mut interner);
     progress.advance(order.len() as u64);
+    // The graph has its references now: the parsed edge columns go before it is built beside them.
+    drop((edges, first_edge));
 
     let roots = structure
         .roots
