@@ -20,7 +20,7 @@ if (!chromium || !page || !out) {
 
 const browser = launch(chromium, []);
 const fail = (error) => browser.fail("take_snapshot.js", error);
-setTimeout(() => fail(new Error("Chromium did not answer within 60 s")), 60000).unref();
+setTimeout(() => fail(new Error("Chromium did not answer within 180 s")), 180000).unref();
 
 async function main() {
   const { targetId } = await browser.send("Target.createTarget", { url: "about:blank" });

@@ -337,32 +337,54 @@ impl Reader<'_> {
     fn tally(&self, node: NodeId) -> (Vec<TypeTally>, u64, u64) {
         let graph = self.graph;
         let types = graph.type_count();
-        // In parallel over the subtree, a counter per type: a suspect can hold most of the heap.
-        let by_type = self
-            .dominators
-            .subtree(node)
-            .par_chunks(1 << 16)
-            .fold(
-                || vec![(0u64, 0u64); types],
-                |mut acc, nodes| {
+        let subtree = self.dominators.subtree(node);
+        let zero = || vec![(0u64, 0u64); types];
+        let add = |acc: &mut Vec<(u64, u64)>, n: NodeId, size: u64| {
+            let slot = &mut acc[graph.type_of(n) as usize];
+            slot.0 += 1;
+            slot.1 = slot.1.saturating_add(size);
+        };
+        let sum = |mut a: Vec<(u64, u64)>, b: Vec<(u64, u64)>| {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.0 += y.0;
+                x.1 = x.1.saturating_add(y.1);
+            }
+            a
+        };
+        const CHUNK: usize = 1 << 16;
+        // In parallel, a counter per type. A suspect can hold most of the heap: then a sweep over every
+        // node in id order, keeping those whose preorder number falls in the subtree's range, reads the
+        // sizes and types front to back instead of looking each up in preorder.
+        let by_type = if subtree.len() > graph.node_count() / 4 {
+            let first = self.dominators.preorder_number(node).unwrap_or(0);
+            let range = first..first + subtree.len() as u32;
+            let n = graph.node_count();
+            (0..n.div_ceil(CHUNK))
+                .into_par_iter()
+                .fold(zero, |mut acc, chunk| {
+                    graph.for_each_size(chunk * CHUNK..((chunk + 1) * CHUNK).min(n), |n, size| {
+                        if self
+                            .dominators
+                            .preorder_number(n)
+                            .is_some_and(|v| range.contains(&v))
+                        {
+                            add(&mut acc, n, size);
+                        }
+                    });
+                    acc
+                })
+                .reduce(zero, sum)
+        } else {
+            subtree
+                .par_chunks(CHUNK)
+                .fold(zero, |mut acc, nodes| {
                     for &n in nodes {
-                        let slot = &mut acc[graph.type_of(n) as usize];
-                        slot.0 += 1;
-                        slot.1 = slot.1.saturating_add(graph.shallow_size(n));
+                        add(&mut acc, n, graph.shallow_size(n));
                     }
                     acc
-                },
-            )
-            .reduce(
-                || vec![(0u64, 0u64); types],
-                |mut a, b| {
-                    for (x, y) in a.iter_mut().zip(b) {
-                        x.0 += y.0;
-                        x.1 = x.1.saturating_add(y.1);
-                    }
-                    a
-                },
-            );
+                })
+                .reduce(zero, sum)
+        };
         let objects = by_type.iter().map(|t| t.0).sum();
         let by_type: Vec<(TypeId, (u64, u64))> = by_type
             .into_iter()
