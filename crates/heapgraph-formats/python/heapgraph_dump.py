@@ -27,7 +27,10 @@ of every thread and their local variables. Per object: address, type, ``sys.gets
 preview of str/bytes/int/float/bool/None, the name of modules, classes, functions, code objects and frames,
 and the references, labelled (list index, dict key, attribute, local variable) where the dumper can tell.
 Facts that prove the program is done with an object (FACT records): a file or socket already closed, a
-finished generator or coroutine, the frame of a call that has returned.
+finished generator or coroutine, the frame of a call that has returned. When ``tracemalloc`` is tracing
+(``PYTHONTRACEMALLOC=25``, ``python -X tracemalloc=25``, ``tracemalloc.start(25)``), each object's
+allocation traceback, the distinct tracebacks written once (TRACE and ALLOCATED records); tracemalloc is
+kept from tracing the dumper's own allocations meanwhile, so that the dump stays about as fast.
 
 Design notes (why it is written this way)
 =========================================
@@ -114,6 +117,7 @@ __version__ = "1.0.0"
 MAGIC = b"\x89HGD\r\n\x1a\n"
 FORMAT_VERSION = 1
 TAG_META, TAG_STRING, TAG_TYPE, TAG_OBJECT, TAG_ROOT, TAG_END, TAG_FACT = 1, 2, 3, 4, 5, 6, 7
+TAG_TRACE, TAG_ALLOCATED = 8, 9
 
 KIND_PLAIN, KIND_INDEX, KIND_ATTR, KIND_KEY, KIND_LOCAL, KIND_INTERNAL, KIND_WEAK = range(7)
 INDEX_MAX = (1 << 29) - 1
@@ -134,6 +138,7 @@ _TYPE = struct.Struct("<BIQII")
 _ROOT = struct.Struct("<BIQBI")
 _END = struct.Struct("<BIQQQQQ")
 _FACT = struct.Struct("<BIQB")
+_TRACE = struct.Struct("<BII")
 _U64 = struct.Struct("<Q")
 _U32 = struct.Struct("<I")
 _U16 = struct.Struct("<H")
@@ -807,6 +812,7 @@ class _Walk:
         self.frozen = gc.get_freeze_count() > 0 if hasattr(gc, "get_freeze_count") else False
         self.executing = {}  # id(frame) -> (function text, thread name) for frames on a thread's stack
         self.objects = self.edges = self.roots = 0
+        self.sites = None  # an _AllocationSites when tracemalloc traces
         self.stack = []
         self.labels = {
             name: _label(KIND_ATTR, self.string(name))
@@ -848,6 +854,8 @@ class _Walk:
         self.buffer += data
 
     def write_end(self, duration_ns, rss):
+        if self.sites is not None:
+            self.sites.flush()
         self.buffer += _END.pack(TAG_END, 40, self.objects, self.edges, self.roots, duration_ns, rss)
         self.flush()
 
@@ -991,6 +999,8 @@ class _Walk:
                 fact = 0
             if fact:
                 self.buffer += _FACT.pack(TAG_FACT, 9, address, fact)
+        if self.sites is not None:
+            self.sites.record(o, address, plan)
         if len(self.buffer) >= _FLUSH_BYTES:
             self.flush()
         self.objects += 1
@@ -1464,6 +1474,228 @@ def _frame_description(frame):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Allocation sites (TRACE and ALLOCATED records): when tracemalloc traces, the traceback it recorded for
+# each object's memory block, the distinct tracebacks written once each.
+#
+# Cost. While tracemalloc traces, every allocation captures the stack (up to its frame limit, each frame's
+# line computed from the bytecode offset) and inserts into its table, and every new object from a free list
+# captures it again: the walk's own allocations made a traced dump many times slower than an untraced one.
+# So for the walk, the dumper's allocations go around tracemalloc (_QuietTracemalloc) and tracemalloc's
+# frame limit is 1, while its traces, which the walk reads, stay as they are; both are put back before
+# dump() returns. Stopping tracemalloc instead would erase the traces.
+
+_DOMAIN_RAW, _DOMAIN_MEM, _DOMAIN_OBJ = 0, 1, 2
+_SITES_BATCH = 4096  # (address, trace) pairs per ALLOCATED record
+
+
+class _SlotProbe:
+    """A GC object with no pre-header and no free list: its block is where tracemalloc looks for it."""
+
+    __slots__ = ("value",)
+
+
+def _tracemalloc():
+    """The tracemalloc module when the process imported it and it traces, else None."""
+    module = dict.get(sys.modules, "tracemalloc")
+    if type(module) is not types.ModuleType:
+        return None
+    try:
+        return module if module.is_tracing() else None
+    except Exception:
+        return None
+
+
+if ctypes is not None:
+
+    class _Allocator(ctypes.Structure):
+        """PyMemAllocatorEx: the context and the four functions of one allocator domain."""
+
+        _fields_ = [(name, ctypes.c_void_p) for name in ("ctx", "malloc", "calloc", "realloc", "free")]
+
+
+class _QuietTracemalloc:
+    """Keeps tracemalloc from tracing the dumper's own work during the walk, without losing its traces.
+
+    tracemalloc.start() wraps each allocator domain in hooks whose context points at the allocator they
+    wrap, in one struct {mem, raw, obj} of tracemalloc's own (CPython 3.8-3.15). Those hooks are recognised
+    by that shape (the mem and obj domains share hook functions, their contexts 40 and 80 bytes after the
+    mem one) and the wrapped allocators of the mem and obj domains are put in place of them; the raw domain,
+    which threads use without the GIL, is left alone.
+
+    Every new object also asks tracemalloc to trace it again when its block is traced already (one from a
+    free list): up to 3.12 when tracemalloc's config says it is tracing, from 3.13 through the reference
+    tracer it installs. So the config's `tracing` is 0 for the walk and 1 only around each lookup
+    (`traceback`), its frame limit 1, and from 3.13 the reference tracer is off. The config
+    ({initialized, tracing, max_nframe}: the exported `_Py_tracemalloc_config` up to 3.11, just before the
+    allocators from 3.12) is written only where its three numbers read back what tracemalloc says.
+
+    A self-test checks that a probe allocated in between has no trace and one allocated after has one;
+    when any of this does not hold, the dump is taken traced, slower, with a warning.
+    """
+
+    def __init__(self, module):
+        self.module = module
+        self.limit = module.get_traceback_limit()
+        api = ctypes.pythonapi
+        self.get_allocator, self.set_allocator = api.PyMem_GetAllocator, api.PyMem_SetAllocator
+        for function in (self.get_allocator, self.set_allocator):
+            function.argtypes = [ctypes.c_int, ctypes.POINTER(_Allocator)]
+            function.restype = None
+        hooked = {}
+        for domain in (_DOMAIN_RAW, _DOMAIN_MEM, _DOMAIN_OBJ):
+            hooked[domain] = _Allocator()
+            self.get_allocator(domain, ctypes.byref(hooked[domain]))
+        mem, raw, obj = hooked[_DOMAIN_MEM], hooked[_DOMAIN_RAW], hooked[_DOMAIN_OBJ]
+        size = ctypes.sizeof(_Allocator)
+        if not (mem.ctx and mem.malloc == obj.malloc and mem.free == obj.free and raw.malloc != mem.malloc
+                and raw.ctx == mem.ctx + size and obj.ctx == mem.ctx + 2 * size):
+            raise RuntimeError("the allocators are not wrapped by tracemalloc's hooks alone")
+        self.hooked = {domain: hooked[domain] for domain in (_DOMAIN_MEM, _DOMAIN_OBJ)}
+        self.inner = {domain: _Allocator.from_buffer_copy(ctypes.string_at(hooked[domain].ctx, size))
+                      for domain in self.hooked}
+        self.config = self._config(mem.ctx)
+        self.ref_tracer = None
+        if _PY313:
+            self.get_ref_tracer, self.set_ref_tracer = api.PyRefTracer_GetTracer, api.PyRefTracer_SetTracer
+            self.get_ref_tracer.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
+            self.get_ref_tracer.restype = ctypes.c_void_p
+            self.set_ref_tracer.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+            self.set_ref_tracer.restype = ctypes.c_int
+        self.quiet = False
+        self.enter()
+        try:
+            untraced = self.traceback(module._get_object_traceback, _SlotProbe()) is None
+        finally:
+            self.leave()
+        traced = module._get_object_traceback(_SlotProbe()) is not None
+        if not (untraced and traced):
+            raise RuntimeError("a probe object was traced while tracing was paused, or not after")
+
+    def _config(self, allocators):
+        """tracemalloc's {initialized, tracing, max_nframe}, or None where it cannot be told for sure."""
+        try:
+            config = (ctypes.c_int * 3).in_dll(ctypes.pythonapi, "_Py_tracemalloc_config")
+        except ValueError:  # 3.12+: a field of _PyRuntime.tracemalloc, just before the allocators
+            config = (ctypes.c_int * 3).from_address(allocators - 16)
+        return config if list(config) == [1, 1, self.limit] else None
+
+    def enter(self):
+        for domain, allocator in self.inner.items():
+            self.set_allocator(domain, ctypes.byref(allocator))
+        if self.config is not None:
+            self.config[1], self.config[2] = 0, 1
+        if _PY313:
+            data = ctypes.c_void_p()
+            self.ref_tracer = (self.get_ref_tracer(ctypes.byref(data)), data.value)
+            self.set_ref_tracer(None, None)
+        self.quiet = True
+
+    def traceback(self, lookup, *args):
+        """`lookup(*args)` with tracemalloc's config saying it traces, as its lookups require."""
+        config = self.config
+        if config is None or not self.quiet:
+            return lookup(*args)
+        config[1] = 1
+        try:
+            return lookup(*args)
+        finally:
+            config[1] = 0
+
+    def leave(self):
+        """Puts tracemalloc back as it was, unless another thread stopped or restarted it meanwhile (then
+        tracemalloc restored or replaced the allocators itself, and sized its buffers to its own limit)."""
+        if not self.quiet:
+            return
+        self.quiet = False
+        if _PY313 and self.ref_tracer is not None:
+            self.set_ref_tracer(*self.ref_tracer)
+        if self.config is not None:
+            if list(self.config) != [1, 0, 1]:
+                return
+            self.config[1], self.config[2] = 1, self.limit
+        if not self.module.is_tracing():
+            return
+        for domain, allocator in self.hooked.items():
+            self.set_allocator(domain, ctypes.byref(allocator))
+
+
+def _quiet_tracemalloc(module, warnings):
+    """A _QuietTracemalloc already entered, or None (tracemalloc keeps tracing the dump: a warning)."""
+    try:
+        if ctypes is None:
+            raise RuntimeError("ctypes is missing")
+        quiet = _QuietTracemalloc(module)
+    except Exception as error:
+        warnings.append("tracemalloc could not be paused for the dumper's own allocations (%s): the dump is "
+                        "slower" % (error,))
+        return None
+    quiet.enter()
+    return quiet
+
+
+class _AllocationSites:
+    """Writes the traceback of each object tracemalloc traced: one TRACE record per distinct traceback
+    (frames as tracemalloc gives them, the allocating frame first) and ALLOCATED records of (address,
+    trace id) pairs, a batch at a time.
+
+    tracemalloc looks an object up at its address minus the GC header and (3.12+) the pre-header. 3.11's
+    own lookup leaves the pre-header out, and so misses instances with a managed dict: for those the block
+    address is computed here (the object's GC and pre-header overhead, measured at import) and looked up
+    through _PyTraceMalloc_GetTraceback.
+    """
+
+    def __init__(self, walk, module, paused):
+        self.walk = walk
+        self.lookup = module._get_object_traceback
+        self.paused = paused
+        self.block_lookup = None
+        if _PY311 and not _PY312 and ctypes is not None:
+            try:
+                block_lookup = ctypes.pythonapi._PyTraceMalloc_GetTraceback
+                block_lookup.argtypes = [ctypes.c_uint, ctypes.c_size_t]
+                block_lookup.restype = ctypes.py_object
+                self.block_lookup = block_lookup
+            except AttributeError:
+                pass
+        self.ids = {}  # traceback tuple -> trace id
+        self.addresses, self.traces = [], []
+        self.objects = 0
+
+    def record(self, o, address, plan):
+        if plan.managed and self.block_lookup is not None:
+            lookup, args = self.block_lookup, (0, address - plan.size_overhead)
+        else:
+            lookup, args = self.lookup, (o,)
+        frames = lookup(*args) if self.paused is None else self.paused.traceback(lookup, *args)
+        if frames is None:
+            return
+        trace = self.ids.get(frames)
+        if trace is None:
+            trace = self.ids[frames] = len(self.ids)
+            self.write_trace(trace, frames)
+        self.addresses.append(address)
+        self.traces.append(trace)
+        self.objects += 1
+        if len(self.addresses) >= _SITES_BATCH:
+            self.flush()
+
+    def write_trace(self, trace, frames):
+        walk = self.walk
+        pairs = [(walk.string(_safe_str(filename) or "<unknown>"), lineno) for filename, lineno in frames]
+        words = array("I", [value for pair in pairs for value in pair])
+        if sys.byteorder != "little":
+            words.byteswap()
+        walk.buffer += _TRACE.pack(TAG_TRACE, 4 + 8 * len(pairs), trace)
+        walk.buffer += words.tobytes()
+
+    def flush(self):
+        if self.addresses:
+            self.walk.buffer += _RECORD.pack(TAG_ALLOCATED, 12 * len(self.addresses))
+            self.walk.buffer += _pack_edges(self.addresses, self.traces)
+            self.addresses, self.traces = [], []
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Facts that prove an object should be gone (FACT records), each read from a field of the object's C
 # struct through its builtin type's own descriptor or from memory, so that no code of the process runs.
 # A fact is only ever written when it is certain; an object whose state cannot be read has none.
@@ -1705,19 +1937,26 @@ def dump(path, *, collect=False):
     interval = sys.getswitchinterval()
     rss_start = _rss_bytes()
     output = None
-    for warning in _WARNINGS:  # to the file descriptor: a replaced sys.stderr would run the process's code
-        try:
-            os.write(2, ("heapgraph_dump: warning: %s\n" % warning).encode("utf-8", "backslashreplace"))
-        except OSError:
-            pass
+    paused = None
+    tracing = _tracemalloc()
+    warnings = list(_WARNINGS)
     try:
-        meta = _meta(wall_start, rss_start, collect)
+        if tracing is not None:
+            paused = _quiet_tracemalloc(tracing, warnings)
+        for warning in warnings:  # to the file descriptor: a replaced sys.stderr would run the process's code
+            try:
+                os.write(2, ("heapgraph_dump: warning: %s\n" % warning).encode("utf-8", "backslashreplace"))
+            except OSError:
+                pass
+        meta = _meta(wall_start, rss_start, collect, warnings, tracing)
         output = _Output(path)
         quiet = min(_QUIET_MAX, max(_QUIET_MIN, rss_start / _QUIET_BYTES_PER_SECOND))
         sys.setswitchinterval(quiet)
         time.sleep(0.001)  # threads already waiting (with the old interval) run now, not mid-walk
         snapshot = gc.get_objects()
         walk = _Walk(output, meta)
+        if tracing is not None:
+            walk.sites = _AllocationSites(walk, tracing, paused)
         walk.module_roots()
         seeds = walk.thread_frames()
         walk.count_uncounted(seeds)
@@ -1735,6 +1974,8 @@ def dump(path, *, collect=False):
             raise DumpError("heap dump to %s failed: %s (partial file removed)" % (path, error)) from error
         raise
     finally:
+        if paused is not None:
+            paused.leave()
         sys.setswitchinterval(interval)
         if gc_enabled:
             gc.enable()
@@ -1742,12 +1983,13 @@ def dump(path, *, collect=False):
         "objects": walk.objects,
         "edges": walk.edges,
         "roots": walk.roots,
+        "allocation_sites": walk.sites.objects if walk.sites is not None else 0,
         "seconds": time.perf_counter() - started,
         "bytes": output.size,
     }
 
 
-def _meta(wall_start, rss, collected):
+def _meta(wall_start, rss, collected, warnings, tracing):
     argv = [arg for arg in getattr(sys, "argv", []) if type(arg) is str]
     return {
         "format": "heapgraph-python",
@@ -1764,8 +2006,9 @@ def _meta(wall_start, rss, collected):
         "attribute_names": _INSTANCES is not None if _PY311 else True,
         "frame_locals": _FRAMES is not None,
         "memory_layout": _BUILD if _LAYOUT is not None else None,
-        "warnings": list(_WARNINGS),
+        "warnings": warnings,
         "gc_collected": bool(collected),
+        "tracemalloc_frames": tracing.get_traceback_limit() if tracing is not None else 0,
     }
 
 

@@ -13,6 +13,7 @@ mod record;
 mod resolve;
 mod roots;
 mod scan;
+mod sites;
 
 pub use record::MAGIC;
 
@@ -95,6 +96,7 @@ pub(crate) fn load(
         string_offsets: std::mem::take(&mut scan.string_offsets).into(),
         facts: LeakFacts::new(facts.collect()),
     };
+    let sites = std::mem::take(&mut scan.sites).finish(&addresses);
     let dangling_edges = resolved.dangling_edges;
     let graph = Graph::from_parts(GraphParts {
         addresses,
@@ -108,6 +110,7 @@ pub(crate) fn load(
         strings: std::mem::take(&mut scan.interner).freeze(),
         details: Box::new(details),
     })
+    .and_then(|graph| graph.with_allocation_sites(sites))
     .map_err(|e| LoadError::graph_bug(path, e))?;
 
     let mut meta = std::mem::take(&mut scan.meta);

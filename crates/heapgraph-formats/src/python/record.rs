@@ -15,6 +15,8 @@ pub const TAG_OBJECT: u8 = 0x04;
 pub const TAG_ROOT: u8 = 0x05;
 pub const TAG_END: u8 = 0x06;
 pub const TAG_FACT: u8 = 0x07;
+pub const TAG_TRACE: u8 = 0x08;
+pub const TAG_ALLOCATED: u8 = 0x09;
 
 /// Bytes before a record's payload: tag u8 + length u32.
 pub const RECORD_PREFIX: usize = 5;

@@ -5,6 +5,7 @@
 //! order before any edge is read.
 
 use super::record::*;
+use super::sites::SiteRecords;
 use heapgraph_graph::{StrId, StringInterner, TypeId, TypeInfo};
 use std::collections::HashMap;
 
@@ -54,6 +55,8 @@ pub struct Scan {
     pub roots: Vec<RawRoot>,
     /// FACT records: (address, fact code), not yet resolved to nodes.
     pub facts: Vec<(u64, u8)>,
+    /// TRACE and ALLOCATED records, not yet resolved to nodes.
+    pub sites: SiteRecords,
     pub total_edges: u64,
     pub end: EndRecord,
 }
@@ -76,6 +79,7 @@ pub fn scan(data: &[u8], walked: &dyn Fn(usize, usize)) -> Result<Scan, FormatEr
         type_table: Vec::new(),
         roots: Vec::new(),
         facts: Vec::new(),
+        sites: SiteRecords::default(),
         total_edges: 0,
         end: EndRecord {
             objects: 0,
@@ -107,6 +111,15 @@ pub fn scan(data: &[u8], walked: &dyn Fn(usize, usize)) -> Result<Scan, FormatEr
             TAG_OBJECT => s.read_object(&rec)?,
             TAG_ROOT => s.read_root(&rec)?,
             TAG_FACT => s.read_fact(&rec)?,
+            TAG_TRACE => {
+                let (strings, file_strings) = (s.interner.strings(), &s.file_strings);
+                s.sites
+                    .read_trace(&rec, |id| match file_strings.get(id as usize) {
+                        Some(&text) => Ok(strings.get(text)),
+                        None => err(rec.offset, undefined_string(id)),
+                    })?
+            }
+            TAG_ALLOCATED => s.sites.read_allocated(&rec)?,
             TAG_END => {
                 s.read_end(&rec)?;
                 s.end_offset = offset;
@@ -163,10 +176,7 @@ impl Scan {
     fn string(&self, id: u32, offset: usize) -> Result<StrId, FormatError> {
         match self.file_strings.get(id as usize) {
             Some(&s) => Ok(s),
-            None => err(
-                offset,
-                format!("refers to string id {id}, which is not defined before it"),
-            ),
+            None => err(offset, undefined_string(id)),
         }
     }
 
@@ -290,4 +300,8 @@ impl Scan {
         }
         Ok(())
     }
+}
+
+fn undefined_string(id: u32) -> String {
+    format!("refers to string id {id}, which is not defined before it")
 }

@@ -274,3 +274,106 @@ fn facts_land_on_their_objects() {
     assert!(e.message.contains("FACT record must be 9 bytes"), "{e}");
     std::fs::remove_file(path).unwrap();
 }
+
+fn trace_record(id: u32, frames: &[(u32, u32)]) -> Vec<u8> {
+    let mut p = id.to_le_bytes().to_vec();
+    for &(file, line) in frames {
+        p.extend(file.to_le_bytes());
+        p.extend(line.to_le_bytes());
+    }
+    p
+}
+
+fn allocated_record(pairs: &[(u64, u32)]) -> Vec<u8> {
+    let mut p = Vec::new();
+    for &(address, trace) in pairs {
+        p.extend(address.to_le_bytes());
+        p.extend(trace.to_le_bytes());
+    }
+    p
+}
+
+/// TRACE and ALLOCATED records: each object gets its traceback (allocating frame first), equal
+/// tracebacks share one trace, an address not in the dump is dropped; a dump without them has none.
+#[test]
+fn allocation_sites_land_on_their_objects() {
+    let mut w = Writer::new();
+    w.string(0, "builtins");
+    w.string(1, "object");
+    w.string(2, "lib.py");
+    w.string(3, "app.py");
+    w.ty(0xa0, 0, 1);
+    w.object(0x10, 0xa0, 16, 1, &[], None);
+    w.object(0x20, 0xa0, 16, 1, &[], None);
+    w.object(0x30, 0xa0, 16, 1, &[], None);
+    w.record(TAG_TRACE, &trace_record(0, &[(2, 120), (3, 88)]));
+    w.record(TAG_TRACE, &trace_record(1, &[(2, 120), (3, 88)]));
+    w.record(TAG_TRACE, &trace_record(2, &[(3, 7)]));
+    w.record(
+        TAG_ALLOCATED,
+        &allocated_record(&[(0x10, 0), (0x20, 1), (0xdead, 2)]),
+    );
+    w.record(TAG_ALLOCATED, &allocated_record(&[(0x30, 2)]));
+    let path = write_temp("sites", &w.finish());
+    let dump = load(&path, &NoProgress).unwrap();
+    let g = &dump.graph;
+    let sites = g.allocation_sites();
+    assert_eq!(sites.object_count(), 3);
+    assert_eq!(sites.trace_count(), 2, "equal tracebacks share a trace");
+    let frames = |address: u64| -> Vec<(String, u32)> {
+        let trace = sites.trace_of(g.node_at(address).unwrap()).unwrap();
+        let frames = sites.frames(trace).iter().map(|&f| sites.frame(f));
+        frames.map(|f| (f.file.to_string(), f.line)).collect()
+    };
+    assert_eq!(
+        frames(0x20),
+        [("lib.py".to_string(), 120), ("app.py".into(), 88)]
+    );
+    assert_eq!(frames(0x30), [("app.py".to_string(), 7)]);
+    std::fs::remove_file(&path).unwrap();
+
+    let plain = write_temp("no-sites", &sample());
+    assert!(load(&plain, &NoProgress)
+        .unwrap()
+        .graph
+        .allocation_sites()
+        .is_empty());
+    std::fs::remove_file(plain).unwrap();
+}
+
+/// A malformed TRACE or ALLOCATED record is an error naming the file and the record's offset.
+#[test]
+fn malformed_allocation_sites_are_explained() {
+    let cases: [(&[(u8, Vec<u8>)], &str); 5] = [
+        (
+            &[(TAG_TRACE, vec![0; 7])],
+            "TRACE record must be 4 bytes plus 8",
+        ),
+        (
+            &[(TAG_TRACE, trace_record(1, &[]))],
+            "TRACE id 1 out of order",
+        ),
+        (&[(TAG_TRACE, trace_record(0, &[(9, 1)]))], "string id 9"),
+        (&[(TAG_ALLOCATED, vec![0; 13])], "12 bytes per object"),
+        (
+            &[(TAG_ALLOCATED, allocated_record(&[(0x10, 0)]))],
+            "names trace 0, which no TRACE record defines",
+        ),
+    ];
+    let path = write_temp("bad-sites", &[]);
+    for (records, expected) in cases {
+        let mut w = Writer::new();
+        for (tag, payload) in records {
+            w.record(*tag, payload);
+        }
+        std::fs::write(&path, w.finish()).unwrap();
+        let e = load(&path, &NoProgress).err().unwrap();
+        assert!(e.message.contains(expected), "{e}");
+        assert!(e.offset.is_some(), "{e}");
+        assert!(
+            e.to_string().starts_with(&path.display().to_string()),
+            "{e}"
+        );
+    }
+    std::fs::remove_file(path).unwrap();
+}
