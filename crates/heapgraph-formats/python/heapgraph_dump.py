@@ -1941,6 +1941,7 @@ def dump(path, *, collect=False):
     tracing = _tracemalloc()
     warnings = list(_WARNINGS)
     try:
+        frames = tracing.get_traceback_limit() if tracing is not None else 0  # before the pause sets it to 1
         if tracing is not None:
             paused = _quiet_tracemalloc(tracing, warnings)
         for warning in warnings:  # to the file descriptor: a replaced sys.stderr would run the process's code
@@ -1948,7 +1949,7 @@ def dump(path, *, collect=False):
                 os.write(2, ("heapgraph_dump: warning: %s\n" % warning).encode("utf-8", "backslashreplace"))
             except OSError:
                 pass
-        meta = _meta(wall_start, rss_start, collect, warnings, tracing)
+        meta = _meta(wall_start, rss_start, collect, warnings, frames)
         output = _Output(path)
         quiet = min(_QUIET_MAX, max(_QUIET_MIN, rss_start / _QUIET_BYTES_PER_SECOND))
         sys.setswitchinterval(quiet)
@@ -1989,7 +1990,7 @@ def dump(path, *, collect=False):
     }
 
 
-def _meta(wall_start, rss, collected, warnings, tracing):
+def _meta(wall_start, rss, collected, warnings, tracemalloc_frames):
     argv = [arg for arg in getattr(sys, "argv", []) if type(arg) is str]
     return {
         "format": "heapgraph-python",
@@ -2008,7 +2009,7 @@ def _meta(wall_start, rss, collected, warnings, tracing):
         "memory_layout": _BUILD if _LAYOUT is not None else None,
         "warnings": warnings,
         "gc_collected": bool(collected),
-        "tracemalloc_frames": tracing.get_traceback_limit() if tracing is not None else 0,
+        "tracemalloc_frames": tracemalloc_frames,
     }
 
 
