@@ -1,5 +1,7 @@
 //! `heapgraph run`: a program started with heapgraph's dumper preloaded through a `sitecustomize` on
-//! PYTHONPATH (`python/sitecustomize.py`), so that it dumps on a signal, periodically or at exit.
+//! PYTHONPATH (`python/sitecustomize.py`), so that it dumps on a signal, periodically or at exit;
+//! optionally with tracemalloc tracing from the start (PYTHONTRACEMALLOC), so the dumps carry allocation
+//! sites.
 //!
 //! heapgraph replaces itself with the program (exec): the program keeps heapgraph's pid, receives the
 //! terminal's signals directly, and its exit status is the command's.
@@ -24,6 +26,9 @@ pub struct Triggers {
     pub every_seconds: Option<f64>,
     pub at_exit: bool,
     pub prefix: String,
+    /// Frames per allocation traceback when the program should trace its allocations with tracemalloc
+    /// from its start (PYTHONTRACEMALLOC), so that its dumps record where each object was allocated.
+    pub tracemalloc: Option<u16>,
 }
 
 /// `SIGUSR1` from `USR1`, `usr1` or `SIGUSR1`; an error listing the choices otherwise.
@@ -75,6 +80,9 @@ pub fn exec(program: &[OsString], triggers: &Triggers) -> AttachError {
     }
     if let Some(every) = triggers.every_seconds {
         command.env("HEAPGRAPH_RUN_EVERY", every.to_string());
+    }
+    if let Some(frames) = triggers.tracemalloc {
+        command.env("PYTHONTRACEMALLOC", frames.to_string());
     }
     let error = command.exec();
     AttachError::io(format!("cannot run {}", first.to_string_lossy()), error)

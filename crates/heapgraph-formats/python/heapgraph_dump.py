@@ -1495,12 +1495,15 @@ class _SlotProbe:
 
 
 def _tracemalloc():
-    """The tracemalloc module when the process imported it and it traces, else None."""
-    module = dict.get(sys.modules, "tracemalloc")
-    if type(module) is not types.ModuleType:
+    """tracemalloc's C module when it traces, else None. The C module, not `tracemalloc`: a process started
+    with PYTHONTRACEMALLOC or -X tracemalloc traces without ever importing the Python one, and importing
+    it would run code (and add modules to the heap being described); the builtin C module has none."""
+    try:
+        import _tracemalloc
+    except ImportError:
         return None
     try:
-        return module if module.is_tracing() else None
+        return _tracemalloc if _tracemalloc.is_tracing() else None
     except Exception:
         return None
 

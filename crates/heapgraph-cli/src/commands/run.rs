@@ -1,4 +1,4 @@
-//! `heapgraph run [--dump-on SIGNAL] [--every SECONDS] [--at-exit] -o DIR -- python app.py ...`
+//! `heapgraph run [--dump-on SIGNAL] [--every SECONDS] [--at-exit] [--tracemalloc N] -o DIR -- python app.py ...`
 
 use heapgraph_attach::run::{exec, signal_name, Triggers};
 use std::ffi::OsString;
@@ -25,6 +25,10 @@ pub struct Args {
     /// Start of the dumps' file names
     #[arg(long, default_value = "heap")]
     prefix: String,
+    /// Trace allocations with tracemalloc from the start, keeping N frames per traceback (1-65535), so
+    /// that the dumps record where each object was allocated (sets PYTHONTRACEMALLOC=N)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    tracemalloc: Option<u16>,
     /// The program and its arguments, after --
     #[arg(last = true, required = true)]
     program: Vec<OsString>,
@@ -54,8 +58,12 @@ pub fn run(args: Args) -> Result<(), String> {
     if args.at_exit {
         when.push("at exit".into());
     }
+    let sites = match args.tracemalloc {
+        Some(n) => format!(", with allocation sites (tracemalloc, {n} frames)"),
+        None => String::new(),
+    };
     eprintln!(
-        "heapgraph run: pid {pid} dumps {} into {}/{}-{pid}-NNNN-TIME.hgd",
+        "heapgraph run: pid {pid} dumps {} into {}/{}-{pid}-NNNN-TIME.hgd{sites}",
         when.join(", "),
         args.output.display(),
         args.prefix
@@ -66,6 +74,7 @@ pub fn run(args: Args) -> Result<(), String> {
         every_seconds: args.every,
         at_exit: args.at_exit,
         prefix: args.prefix,
+        tracemalloc: args.tracemalloc,
     };
     Err(exec(&args.program, &triggers).to_string())
 }

@@ -341,10 +341,13 @@ fn allocation_sites_land_on_their_objects() {
     std::fs::remove_file(plain).unwrap();
 }
 
+/// A record to write: tag and payload.
+type Record = (u8, Vec<u8>);
+
 /// A malformed TRACE or ALLOCATED record is an error naming the file and the record's offset.
 #[test]
 fn malformed_allocation_sites_are_explained() {
-    let cases: [(&[(u8, Vec<u8>)], &str); 5] = [
+    let cases: [(&[Record], &str); 5] = [
         (
             &[(TAG_TRACE, vec![0; 7])],
             "TRACE record must be 4 bytes plus 8",
