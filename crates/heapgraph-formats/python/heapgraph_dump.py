@@ -109,7 +109,7 @@ except ImportError:  # interpreters built without _ctypes: the dumper still work
     ctypes = None
 
 __all__ = ["dump", "DumpError"]
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 # ---------------------------------------------------------------------------------------------------------
 # File format constants (docs/formats.md, "heapgraph Python dump (.hgd), version 1")
@@ -1520,17 +1520,20 @@ class _QuietTracemalloc:
     """Keeps tracemalloc from tracing the dumper's own work during the walk, without losing its traces.
 
     tracemalloc.start() wraps each allocator domain in hooks whose context points at the allocator they
-    wrap, in one struct {mem, raw, obj} of tracemalloc's own (CPython 3.8-3.15). Those hooks are recognised
+    wrap, in one struct {mem, raw, obj} of tracemalloc's own (CPython 3.8-3.14). Those hooks are recognised
     by that shape (the mem and obj domains share hook functions, their contexts 40 and 80 bytes after the
     mem one) and the wrapped allocators of the mem and obj domains are put in place of them; the raw domain,
     which threads use without the GIL, is left alone.
 
     Every new object also asks tracemalloc to trace it again when its block is traced already (one from a
-    free list): up to 3.12 when tracemalloc's config says it is tracing, from 3.13 through the reference
-    tracer it installs. So the config's `tracing` is 0 for the walk and 1 only around each lookup
-    (`traceback`), its frame limit 1, and from 3.13 the reference tracer is off. The config
-    ({initialized, tracing, max_nframe}: the exported `_Py_tracemalloc_config` up to 3.11, just before the
-    allocators from 3.12) is written only where its three numbers read back what tracemalloc says.
+    free list), at the cost of a lookup in its table per object, and of a traceback when found: up to 3.12
+    when tracemalloc's config says it is tracing, from 3.13 through the reference tracer it installs. So
+    for the walk the frame limit is 1, from 3.13 the reference tracer is off, and the config's `tracing`
+    flag is 0 except around each lookup of a traceback, which requires it (`lookup`; up to 3.12 the new
+    objects' lookups cost more than setting the flag twice per traceback, and 3.14 traces the probe below
+    when the flag stays on). The config ({initialized, tracing, max_nframe}: the exported
+    `_Py_tracemalloc_config` up to 3.11, just before the allocators from 3.12) is written only where its
+    three numbers read back what tracemalloc says.
 
     A self-test checks that a probe allocated in between has no trace and one allocated after has one;
     when any of this does not hold, the dump is taken traced, slower, with a warning.
@@ -1567,7 +1570,7 @@ class _QuietTracemalloc:
         self.quiet = False
         self.enter()
         try:
-            untraced = self.traceback(module._get_object_traceback, _SlotProbe()) is None
+            untraced = self.lookup(module._get_object_traceback, _SlotProbe()) is None
         finally:
             self.leave()
         traced = module._get_object_traceback(_SlotProbe()) is not None
@@ -1586,18 +1589,19 @@ class _QuietTracemalloc:
         for domain, allocator in self.inner.items():
             self.set_allocator(domain, ctypes.byref(allocator))
         if self.config is not None:
-            self.config[1], self.config[2] = 0, 1
+            self.config[2] = 1
+            self.config[1] = 0
         if _PY313:
             data = ctypes.c_void_p()
             self.ref_tracer = (self.get_ref_tracer(ctypes.byref(data)), data.value)
             self.set_ref_tracer(None, None)
         self.quiet = True
 
-    def traceback(self, lookup, *args):
-        """`lookup(*args)` with tracemalloc's config saying it traces, as its lookups require."""
-        config = self.config
-        if config is None or not self.quiet:
+    def lookup(self, lookup, *args):
+        """`lookup(*args)`, with tracemalloc's `tracing` flag on for it."""
+        if self.config is None or not self.quiet:
             return lookup(*args)
+        config = self.config
         config[1] = 1
         try:
             return lookup(*args)
@@ -1650,7 +1654,7 @@ class _AllocationSites:
     def __init__(self, walk, module, paused):
         self.walk = walk
         self.lookup = module._get_object_traceback
-        self.paused = paused
+        self.paused = paused if paused is not None and paused.config is not None else None
         self.block_lookup = None
         if _PY311 and not _PY312 and ctypes is not None:
             try:
@@ -1669,7 +1673,7 @@ class _AllocationSites:
             lookup, args = self.block_lookup, (0, address - plan.size_overhead)
         else:
             lookup, args = self.lookup, (o,)
-        frames = lookup(*args) if self.paused is None else self.paused.traceback(lookup, *args)
+        frames = lookup(*args) if self.paused is None else self.paused.lookup(lookup, *args)
         if frames is None:
             return
         trace = self.ids.get(frames)
