@@ -40,9 +40,7 @@ fn allocation_sites_match_tracemalloc_on_every_python() {
         eprintln!("checking fixture_sites.py dumped by Python {v}");
         assert_eq!(dump.meta["tracemalloc_frames"], 25, "Python {v}");
         // The dumper kept tracemalloc from tracing its own work: no warning says it could not.
-        if python.version <= (3, 14) {
-            assert_eq!(dump.meta["warnings"], Value::Array(vec![]), "Python {v}");
-        }
+        assert_eq!(dump.meta["warnings"], Value::Array(vec![]), "Python {v}");
         let file = facts["file"].as_str().expect("the fixture's file name");
         // The process's tracemalloc was left as it was: tracing, 25 frames, new objects traced.
         let after = &facts["after"];

@@ -1520,10 +1520,10 @@ class _QuietTracemalloc:
     """Keeps tracemalloc from tracing the dumper's own work during the walk, without losing its traces.
 
     tracemalloc.start() wraps each allocator domain in hooks whose context points at the allocator they
-    wrap, in one struct {mem, raw, obj} of tracemalloc's own (CPython 3.8-3.14). Those hooks are recognised
-    by that shape (the mem and obj domains share hook functions, their contexts 40 and 80 bytes after the
-    mem one) and the wrapped allocators of the mem and obj domains are put in place of them; the raw domain,
-    which threads use without the GIL, is left alone.
+    wrap, in one struct {mem, raw, obj} of tracemalloc's own (CPython 3.8-3.15). Those hooks are recognised
+    by that shape (the mem and obj domains share hook functions, as from 3.15 the raw one does too, their
+    contexts 40 and 80 bytes after the mem one) and the wrapped allocators of the mem and obj domains are
+    put in place of them; the raw domain, which threads use without the GIL, is left alone.
 
     Every new object also asks tracemalloc to trace it again when its block is traced already (one from a
     free list), at the cost of a lookup in its table per object, and of a traceback when found: up to 3.12
@@ -1553,7 +1553,7 @@ class _QuietTracemalloc:
             self.get_allocator(domain, ctypes.byref(hooked[domain]))
         mem, raw, obj = hooked[_DOMAIN_MEM], hooked[_DOMAIN_RAW], hooked[_DOMAIN_OBJ]
         size = ctypes.sizeof(_Allocator)
-        if not (mem.ctx and mem.malloc == obj.malloc and mem.free == obj.free and raw.malloc != mem.malloc
+        if not (mem.ctx and mem.malloc == obj.malloc and mem.free == obj.free
                 and raw.ctx == mem.ctx + size and obj.ctx == mem.ctx + 2 * size):
             raise RuntimeError("the allocators are not wrapped by tracemalloc's hooks alone")
         self.hooked = {domain: hooked[domain] for domain in (_DOMAIN_MEM, _DOMAIN_OBJ)}
