@@ -3,10 +3,12 @@
 //! `get_object_traceback`, asked in the same process just before the dump, and against the lines of the
 //! program's source that made the objects.
 
-use heapgraph_e2e::{pythons, run_fixture, Scratch};
+use heapgraph_e2e::{python_testdata, pythons, run_fixture, Scratch};
 use heapgraph_formats::{load, NoProgress};
 use heapgraph_graph::{Graph, NodeId};
 use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
 
 /// The (file, line) frames the dump gives `node`, allocating frame first; None when it has no trace.
 fn frames_of(g: &Graph, node: NodeId) -> Option<Vec<(String, u64)>> {
@@ -26,6 +28,22 @@ fn oracle_frames(traceback: &Value) -> Option<Vec<(String, u64)>> {
         (file, frame[1].as_u64().expect("a line"))
     });
     Some(frames.collect())
+}
+
+/// The summary `testdata/python/hgd_check.py` prints for `dump`, after checking every rule of the format.
+fn check_with_hgd_check(dump: &Path) -> Value {
+    let output = Command::new("python3")
+        .arg(python_testdata().join("hgd_check.py"))
+        .arg(dump)
+        .output()
+        .expect("run python3 hgd_check.py");
+    assert!(
+        output.status.success(),
+        "hgd_check.py {}: {}",
+        dump.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("hgd_check.py prints JSON")
 }
 
 #[test]
@@ -94,6 +112,16 @@ fn allocation_sites_match_tracemalloc_on_every_python() {
             facts["leaks"].as_u64(),
             "Python {v}"
         );
+
+        // The independent reader of the format reads as many objects with a site.
+        let checked = check_with_hgd_check(&out);
+        let sites = g.allocation_sites();
+        assert_eq!(
+            checked["allocation_sites"]["objects"].as_u64(),
+            Some(sites.object_count() as u64),
+            "Python {v}"
+        );
+        assert!(checked["allocation_sites"]["traces"].as_u64() >= Some(sites.trace_count() as u64));
 
         // Made before tracing started: no site.
         let untraced = g.node_at(facts["untraced"].as_u64().unwrap()).unwrap();

@@ -43,6 +43,8 @@ class Dump:
         self.objects = {}  # address -> Object
         self.roots = []  # (address, kind, name)
         self.facts = []  # (address, fact code)
+        self.traces = []  # trace id -> [(file, line)], allocating frame first
+        self.allocated = {}  # address -> trace id
         self.end = None
         self.edge_count = 0
 
@@ -129,6 +131,10 @@ def load(path):
             address, fact = struct.unpack_from("<QB", payload)
             _need(1 <= fact <= 5, "FACT code %d", fact)
             dump.facts.append((address, fact))
+        elif tag == 8:
+            _read_trace(dump, payload)
+        elif tag == 9:
+            _read_allocated(dump, payload)
         elif tag == 6:
             _need(length == 40, "END length %d", length)
             dump.end = struct.unpack_from("<QQQQQ", payload)
@@ -143,6 +149,24 @@ def load(path):
 def _string(dump, sid):
     _need(sid < len(dump.strings), "string id %d used before its STRING record", sid)
     return dump.strings[sid]
+
+
+def _read_trace(dump, payload):
+    _need(len(payload) >= 4 and (len(payload) - 4) % 8 == 0, "TRACE length %d", len(payload))
+    (trace,) = struct.unpack_from("<I", payload)
+    _need(trace == len(dump.traces), "TRACE id %d, expected %d", trace, len(dump.traces))
+    frames = [struct.unpack_from("<II", payload, at) for at in range(4, len(payload), 8)]
+    dump.traces.append([(_string(dump, file), line) for file, line in frames])
+
+
+def _read_allocated(dump, payload):
+    _need(len(payload) % 12 == 0, "ALLOCATED length %d", len(payload))
+    for at in range(0, len(payload), 12):
+        address, trace = struct.unpack_from("<QI", payload, at)
+        _need(trace < len(dump.traces), "ALLOCATED names trace %d before its TRACE record", trace)
+        _need(address in dump.objects, "ALLOCATED names %#x before its OBJECT record", address)
+        _need(address not in dump.allocated, "second ALLOCATED pair for %#x", address)
+        dump.allocated[address] = trace
 
 
 def _read_object(dump, payload):
@@ -205,6 +229,7 @@ def summary(dump):
         "missing_roots": sum(1 for address, _, _ in dump.roots if address not in dump.objects),
         "bytes_shallow": sum(obj.size for obj in dump.objects.values()),
         "duration_ms": dump.end[3] / 1e6,
+        "allocation_sites": {"objects": len(dump.allocated), "traces": len(dump.traces)},
         "top_types": sorted(by_type.items(), key=lambda item: -item[1])[:10],
     }
 
