@@ -1497,13 +1497,19 @@ class _SlotProbe:
 def _tracemalloc():
     """tracemalloc's C module when it traces, else None. The C module, not `tracemalloc`: a process started
     with PYTHONTRACEMALLOC or -X tracemalloc traces without ever importing the Python one, and importing
-    it would run code (and add modules to the heap being described); the builtin C module has none."""
+    it would run code and add modules to the heap being described. The builtin C module is imported only
+    when one of those asked for tracing; `tracemalloc.start()` has imported it already."""
+    module = dict.get(sys.modules, "_tracemalloc")
+    if module is None:
+        environment = "" if sys.flags.ignore_environment else os.environ.get("PYTHONTRACEMALLOC", "")
+        if "tracemalloc" not in sys._xoptions and environment.strip() in ("", "0"):
+            return None
+        try:
+            import _tracemalloc as module
+        except ImportError:
+            return None
     try:
-        import _tracemalloc
-    except ImportError:
-        return None
-    try:
-        return _tracemalloc if _tracemalloc.is_tracing() else None
+        return module if module.is_tracing() else None
     except Exception:
         return None
 
