@@ -12,6 +12,7 @@ use crate::histogram::Histogram;
 use crate::paths::ShortestPaths;
 use crate::retained::RetainedSizes;
 use crate::unreferenced::{referenced, UnreferencedReport};
+use heapgraph_graph::timings::phase;
 use heapgraph_graph::{release_freed_heap, Graph, GraphError, MappedColumns, SavedColumns};
 
 /// All analyses of one graph.
@@ -59,8 +60,13 @@ impl Analysis {
 /// Runs every analysis on `graph`.
 pub fn analyze(graph: &Graph) -> Analysis {
     let (dfs_dominators, (mut histogram, has_referrer)) = rayon::join(
-        || Dominators::in_dfs_order(graph),
-        || rayon::join(|| Histogram::compute(graph), || referenced(graph)),
+        || phase("dominators", || Dominators::in_dfs_order(graph)),
+        || {
+            rayon::join(
+                || phase("histogram", || Histogram::compute(graph)),
+                || phase("referrer scan", || referenced(graph)),
+            )
+        },
     );
     // Each round's temporaries are freed now; give their pages back before the next round peaks.
     release_freed_heap();
@@ -68,14 +74,18 @@ pub fn analyze(graph: &Graph) -> Analysis {
     // costs no time here; in round 1 it kept the second core idle.
     let ((dominators, retained), paths) = rayon::join(
         || {
-            let dominators = dfs_dominators.renumber();
-            let retained = RetainedSizes::compute(graph, &dominators);
+            let dominators = phase("dominators: renumbering", || dfs_dominators.renumber());
+            let retained = phase("retained sizes", || {
+                RetainedSizes::compute(graph, &dominators)
+            });
             (dominators, retained)
         },
-        || ShortestPaths::compute(graph),
+        || phase("shortest paths", || ShortestPaths::compute(graph)),
     );
     release_freed_heap();
-    let unreferenced = UnreferencedReport::compute(graph, &has_referrer, |n| paths.is_reached(n));
+    let unreferenced = phase("unreferenced", || {
+        UnreferencedReport::compute(graph, &has_referrer, |n| paths.is_reached(n))
+    });
     histogram.add_retained(&retained);
     Analysis {
         dominators,

@@ -16,6 +16,9 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print each phase's wall time and memory on stderr (for benchmarks: bench/phases.sh)
+    #[arg(long, global = true, hide = true)]
+    timings: bool,
 }
 
 #[derive(Subcommand)]
@@ -40,6 +43,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.timings {
+        heapgraph_graph::timings::enable();
+    }
     let result = match cli.command {
         Command::Info(args) => commands::info::run(args),
         Command::Types(args) => commands::types::run(args),

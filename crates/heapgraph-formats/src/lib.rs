@@ -22,6 +22,7 @@ pub use error::LoadError;
 pub use progress::{LoadProgress, NoProgress};
 
 use dump_bytes::DumpBytes;
+use heapgraph_graph::timings::phase;
 use heapgraph_graph::{Graph, NodeDetailSource, SavedDetails, TypeId};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -160,13 +161,13 @@ pub fn load_with(
         true => gzip::inflate(path, file, progress)?,
         false => file,
     };
-    let dump = match format {
+    let dump = phase("load", || match format {
         Format::PythonHgd => python::load(path, file, progress),
         Format::Hprof | Format::HprofGzip => hprof::load(path, file, format, heap, progress),
         Format::V8Snapshot | Format::V8SnapshotGzip => {
             v8::load(path, file, format, options.raw_sizes, progress)
         }
-    };
+    });
     let dump = dump.map(|mut dump| {
         if format.is_gzip() {
             dump.meta

@@ -38,6 +38,7 @@ mod saved;
 mod sizes;
 mod strings;
 mod targets;
+pub mod timings;
 mod types;
 
 pub use address::{Addresses, Directory};

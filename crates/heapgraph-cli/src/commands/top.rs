@@ -2,6 +2,7 @@
 
 use super::report_args::ReportArgs;
 use crate::load::analyzed_dump;
+use heapgraph_graph::timings::phase;
 use heapgraph_render::top::TopReport;
 
 /// The objects retaining the most memory, with the shortest chain of references from a root to each.
@@ -16,11 +17,13 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), String> {
     let (dump, analysis) = analyzed_dump(&args.report.dump, &args.report.index)?;
-    let report = TopReport::new(
-        args.report.dump.display().to_string(),
-        &dump.graph,
-        &analysis,
-        args.top,
-    );
-    super::print(&report, args.report.json, TopReport::render_text)
+    phase("report", || {
+        let report = TopReport::new(
+            args.report.dump.display().to_string(),
+            &dump.graph,
+            &analysis,
+            args.top,
+        );
+        super::print(&report, args.report.json, TopReport::render_text)
+    })
 }

@@ -29,6 +29,7 @@ use crate::dump_bytes::DumpBytes;
 use crate::error::FormatError;
 use crate::pages::{map_dump, release_pages};
 use crate::{Dump, Format, HeapChoice, LoadError, LoadProgress, LoadStats};
+use heapgraph_graph::timings::phase;
 use heapgraph_graph::{
     EdgeLabels, Graph, GraphParts, NodeId, NodeTypes, Root, RootKind, StringInterner,
 };
@@ -77,24 +78,28 @@ impl FirstPass {
         let header = header::parse(data).map_err(located)?;
         let id_size = header.id_size;
         progress.phase("reading records", data.len() as u64);
-        let records = records::walk(data, header.body_start, id_size, &|start, end| {
-            release_pages(&map, start, end)
+        let records = phase("walking records", || {
+            records::walk(data, header.body_start, id_size, &|start, end| {
+                release_pages(&map, start, end)
+            })
         })
         .map_err(located)?;
         let chosen = heaps::select(&records, heap).map_err(located)?;
         // Only the file's last dump can be cut short.
         let cut = records.cut_short.is_some() && chosen + 1 == records.heap_dumps.len();
-        let mut scan = scan::scan(
-            data,
-            &records.heap_dumps[chosen].segments,
-            cut,
-            id_size,
-            keep,
-            &|start, end| {
-                progress.advance((end - start) as u64);
-                release_pages(&map, start, end);
-            },
-        )
+        let mut scan = phase("scanning heap records", || {
+            scan::scan(
+                data,
+                &records.heap_dumps[chosen].segments,
+                cut,
+                id_size,
+                keep,
+                &|start, end| {
+                    progress.advance((end - start) as u64);
+                    release_pages(&map, start, end);
+                },
+            )
+        })
         .map_err(located)?;
         let mut interner = StringInterner::default();
         let classes = std::mem::take(&mut scan.classes);
@@ -183,7 +188,10 @@ pub(crate) fn load(
         }
         _ => (scan.objects, Vec::new()),
     };
-    let numbering = resolve::number(objects, map.len() as u64).map_err(located)?;
+    let numbering = phase("numbering (sort by address)", || {
+        resolve::number(objects, map.len() as u64)
+    })
+    .map_err(located)?;
 
     let class_names: HashMap<u64, String> = classes
         .classes
@@ -198,14 +206,16 @@ pub(crate) fn load(
     };
     let describe =
         |node: NodeId| describe(&decoder, &class_names, numbering.offsets.at(node as usize));
-    let mut roots = roots::collect(
-        &scan.roots,
-        &records,
-        data,
-        &numbering.addresses,
-        &describe,
-        &mut interner,
-    );
+    let mut roots = phase("roots", || {
+        roots::collect(
+            &scan.roots,
+            &records,
+            data,
+            &numbering.addresses,
+            &describe,
+            &mut interner,
+        )
+    });
     if let Some(HeapChoice::Named(name)) = heap {
         let held = android_heaps::held_from_outside(&decoder, &outside, &numbering.addresses)
             .map_err(located)?;
@@ -227,11 +237,13 @@ pub(crate) fn load(
     extra_edges.extend(classes.loader_edges(&numbering.addresses));
     extra_edges.sort_by_key(|e| e.0);
     progress.phase("resolving references", numbering.addresses.len() as u64);
-    let resolved = resolve::resolve(&decoder, &numbering, &extra_edges, &|chunk| {
-        progress.advance(chunk.objects);
-        if chunk.first < chunk.last {
-            release_pages(&map, chunk.first as usize, chunk.last as usize);
-        }
+    let resolved = phase("resolving references", || {
+        resolve::resolve(&decoder, &numbering, &extra_edges, &|chunk| {
+            progress.advance(chunk.objects);
+            if chunk.first < chunk.last {
+                release_pages(&map, chunk.first as usize, chunk.last as usize);
+            }
+        })
     })
     .map_err(located)?;
     let facts = leak_facts::find(
@@ -266,17 +278,19 @@ pub(crate) fn load(
             extra: extra_edges,
         }),
     };
-    let graph = Graph::from_parts(GraphParts {
-        addresses: numbering.addresses,
-        types: NodeTypes::new(resolved.types, type_table.len()),
-        sizes: resolved.sizes,
-        offsets: resolved.offsets.into(),
-        targets: resolved.targets.into(),
-        labels: EdgeLabels::derived(resolved.weak),
-        roots: roots.roots,
-        type_table,
-        strings: interner.freeze(),
-        details: Box::new(details),
+    let graph = phase("graph build", || {
+        Graph::from_parts(GraphParts {
+            addresses: numbering.addresses,
+            types: NodeTypes::new(resolved.types, type_table.len()),
+            sizes: resolved.sizes,
+            offsets: resolved.offsets.into(),
+            targets: resolved.targets.into(),
+            labels: EdgeLabels::derived(resolved.weak),
+            roots: roots.roots,
+            type_table,
+            strings: interner.freeze(),
+            details: Box::new(details),
+        })
     })
     .map_err(|e| LoadError::graph_bug(path, e))?;
 

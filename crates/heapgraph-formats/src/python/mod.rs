@@ -20,6 +20,7 @@ pub use record::MAGIC;
 use crate::dump_bytes::DumpBytes;
 use crate::pages::{map_dump, release_pages};
 use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
+use heapgraph_graph::timings::phase;
 use heapgraph_graph::{EdgeLabels, Graph, GraphParts, LeakFacts, NodeTypes};
 use record::FormatError;
 use std::fs::File;
@@ -58,32 +59,37 @@ pub(crate) fn load(
     let release = |start: usize, end: usize| release_pages(&map, start, end);
 
     progress.phase("reading records", data.len() as u64);
-    let scan = scan::scan(data, &|start, end| {
-        progress.advance((end - start) as u64);
-        release(start, end);
+    let scan = phase("scanning records", || {
+        scan::scan(data, &|start, end| {
+            progress.advance((end - start) as u64);
+            release(start, end);
+        })
     })
     .map_err(located)?;
 
     let mut scan = scan;
     let objects = std::mem::take(&mut scan.objects);
-    let numbering = number::number(objects).map_err(|m| LoadError::new(path, None, m))?;
+    let numbering = phase("numbering (sort by address)", || number::number(objects))
+        .map_err(|m| LoadError::new(path, None, m))?;
 
     progress.phase("resolving references", numbering.addresses.len() as u64);
-    let (resolved, addresses) =
+    let (resolved, addresses) = phase("resolving references", || {
         resolve::resolve(data, &scan, numbering, &|n| progress.advance(n), &release)
-            .map_err(located)?;
-
-    let in_degrees =
-        resolve::retaining_in_degrees(addresses.len(), &resolved.targets, &resolved.labels);
-    let roots = roots::collect(
-        &scan.roots,
-        &mut scan.interner,
-        &addresses,
-        &resolved.refcounts,
-        &in_degrees,
-    )
+    })
     .map_err(located)?;
-    drop(in_degrees);
+
+    let roots = phase("roots", || {
+        let in_degrees =
+            resolve::retaining_in_degrees(addresses.len(), &resolved.targets, &resolved.labels);
+        roots::collect(
+            &scan.roots,
+            &mut scan.interner,
+            &addresses,
+            &resolved.refcounts,
+            &in_degrees,
+        )
+    })
+    .map_err(located)?;
 
     // Refcounts are only needed for the roots: free them before the reverse edges are built.
     drop(resolved.refcounts);
@@ -98,17 +104,19 @@ pub(crate) fn load(
     };
     let sites = std::mem::take(&mut scan.sites).finish(&addresses);
     let dangling_edges = resolved.dangling_edges;
-    let graph = Graph::from_parts(GraphParts {
-        addresses,
-        types: NodeTypes::new(resolved.types, scan.type_table.len()),
-        sizes: resolved.sizes,
-        offsets: resolved.offsets.into(),
-        targets: resolved.targets.into(),
-        labels: EdgeLabels::stored(resolved.labels.into()),
-        roots,
-        type_table: std::mem::take(&mut scan.type_table),
-        strings: std::mem::take(&mut scan.interner).freeze(),
-        details: Box::new(details),
+    let graph = phase("graph build", || {
+        Graph::from_parts(GraphParts {
+            addresses,
+            types: NodeTypes::new(resolved.types, scan.type_table.len()),
+            sizes: resolved.sizes,
+            offsets: resolved.offsets.into(),
+            targets: resolved.targets.into(),
+            labels: EdgeLabels::stored(resolved.labels.into()),
+            roots,
+            type_table: std::mem::take(&mut scan.type_table),
+            strings: std::mem::take(&mut scan.interner).freeze(),
+            details: Box::new(details),
+        })
     })
     .and_then(|graph| graph.with_allocation_sites(sites))
     .map_err(|e| LoadError::graph_bug(path, e))?;

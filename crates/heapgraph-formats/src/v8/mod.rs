@@ -26,6 +26,7 @@ use crate::{Dump, Format, LoadError, LoadProgress, LoadStats};
 use columns::{Edges, Nodes};
 use details::{NameIs, V8Details};
 use hashbrown::HashMap;
+use heapgraph_graph::timings::phase;
 use heapgraph_graph::{
     Addresses, EdgeLabels, Graph, GraphParts, LeakFact, LeakFacts, NodeId, NodeTypes, Root,
     ShallowSizes, StringInterner, TypeId, TypeInfo,
@@ -75,11 +76,23 @@ pub(crate) fn load(
     let ((nodes, edges), strings) = rayon::join(
         || {
             rayon::join(
-                || Nodes::read(data, &header, &sections, &parsed),
-                || Edges::read(data, &header, &sections, &parsed),
+                || {
+                    phase("parsing nodes", || {
+                        Nodes::read(data, &header, &sections, &parsed)
+                    })
+                },
+                || {
+                    phase("parsing edges", || {
+                        Edges::read(data, &header, &sections, &parsed)
+                    })
+                },
             )
         },
-        || StringTable::index(data, sections.strings.clone()),
+        || {
+            phase("indexing strings", || {
+                StringTable::index(data, sections.strings.clone())
+            })
+        },
     );
     let (nodes, edges, strings) = (
         nodes.map_err(located)?,
@@ -139,14 +152,17 @@ pub(crate) fn load(
             .map(|s| s.into_owned())
             .unwrap_or_default()
     };
-    let structure = structure::analyze(&view, &name);
+    let structure = phase("roots (structure)", || structure::analyze(&view, &name));
 
     // Graph nodes in ascending V8 id; the synthetic groups are left out.
-    let mut order: Vec<u32> = (0..header.node_count as u32)
-        .into_par_iter()
-        .filter(|&o| !structure.structural[o as usize])
-        .collect();
-    order.par_sort_unstable_by_key(|&o| nodes.ids[o as usize]);
+    let order = phase("numbering (sort by id)", || {
+        let mut order: Vec<u32> = (0..header.node_count as u32)
+            .into_par_iter()
+            .filter(|&o| !structure.structural[o as usize])
+            .collect();
+        order.par_sort_unstable_by_key(|&o| nodes.ids[o as usize]);
+        order
+    });
     if let Some(w) = order
         .windows(2)
         .find(|w| nodes.ids[w[0] as usize] == nodes.ids[w[1] as usize])
@@ -174,35 +190,44 @@ pub(crate) fn load(
         data,
         strings: &strings,
     };
-    let classes = devtools::classes(&snapshot);
-    let locations = devtools::locations(data, &header, &sections).map_err(located)?;
-    let devtools_sizes = match raw_sizes {
+    let classes = phase("types: classes", || devtools::classes(&snapshot));
+    let locations = phase("types: locations", || {
+        devtools::locations(data, &header, &sections)
+    })
+    .map_err(located)?;
+    let devtools_sizes = phase("DevTools shallow sizes", || match raw_sizes {
         true => None,
         false => devtools::shallow_sizes(&snapshot, &name),
-    };
+    });
     let node_sizes = devtools_sizes.as_ref().unwrap_or(&nodes.sizes);
-    let (types, type_table) = node_types(
-        &Classing {
-            classes: &classes,
-            locations: &locations,
-            is_object: |o| Some(nodes.types[o]) == kinds.object(),
-        },
-        &nodes.sizes,
-        node_sizes,
-        &order,
-        &mut interner,
-    );
+    let (types, type_table) = phase("types", || {
+        node_types(
+            &Classing {
+                classes: &classes,
+                locations: &locations,
+                is_object: |o| Some(nodes.types[o]) == kinds.object(),
+            },
+            &nodes.sizes,
+            node_sizes,
+            &order,
+            &mut interner,
+        )
+    });
     let sizes: ShallowSizes = order.iter().map(|&o| node_sizes[o as usize]).collect();
     drop(devtools_sizes);
     drop(classes);
 
-    let names = labels::EdgeNames::intern(&view, data, &strings, &mut interner);
+    let names = phase("edge names", || {
+        labels::EdgeNames::intern(&view, data, &strings, &mut interner)
+    });
     let labeler = labels::Labeler {
         view: &view,
         page_owned: &structure.page_owned,
         names: &names,
     };
-    let resolved = labels::resolve(&labeler, &order, &node_of, &mut interner);
+    let resolved = phase("resolving references", || {
+        labels::resolve(&labeler, &order, &node_of, &mut interner)
+    });
     progress.advance(order.len() as u64);
     // The graph has its references now: the parsed edge columns go before it is built beside them.
     drop((edges, first_edge));
@@ -240,17 +265,19 @@ pub(crate) fn load(
     let ids: Vec<u64> = order.iter().map(|&o| nodes.ids[o as usize]).collect();
     let addresses = Addresses::new(&ids).map_err(|e| LoadError::graph_bug(path, e))?;
     drop(ids);
-    let graph = Graph::from_parts(GraphParts {
-        addresses,
-        types: NodeTypes::new(types, type_table.len()),
-        sizes,
-        offsets: resolved.offsets.into(),
-        targets: resolved.targets.into(),
-        labels: EdgeLabels::stored(resolved.labels.into()),
-        roots,
-        type_table,
-        strings: interner.freeze(),
-        details: Box::new(details),
+    let graph = phase("graph build", || {
+        Graph::from_parts(GraphParts {
+            addresses,
+            types: NodeTypes::new(types, type_table.len()),
+            sizes,
+            offsets: resolved.offsets.into(),
+            targets: resolved.targets.into(),
+            labels: EdgeLabels::stored(resolved.labels.into()),
+            roots,
+            type_table,
+            strings: interner.freeze(),
+            details: Box::new(details),
+        })
     })
     .map_err(|e| LoadError::graph_bug(path, e))?;
 
