@@ -9,6 +9,7 @@
 //! otherwise a linked list of 1000 nodes would count its tail 1000 times.
 
 use crate::dominators::Dominators;
+use heapgraph_graph::timings::phase;
 use heapgraph_graph::{
     Column, Graph, GraphError, MappedColumns, NarrowFiller, NarrowValues, NodeId, SavedColumns,
     TypeId,
@@ -53,7 +54,9 @@ impl RetainedSizes {
             sizes.set(d, total);
         }
         let by_vertex = sizes.finish();
-        let by_type = per_type(graph, &pre, idom, &by_vertex);
+        let by_type = phase("retained sizes: by type", || {
+            per_type(graph, &pre, idom, &by_vertex)
+        });
         RetainedSizes {
             pre,
             by_vertex,
