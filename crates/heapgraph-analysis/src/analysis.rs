@@ -6,6 +6,8 @@
 //! arrays are the analyses' memory peak: its result (4 bytes per object) and its frontier (millions of
 //! objects at its widest on a large Java dump) would add to that peak, where beside the retained sizes they
 //! take the place of what the dominators freed, at the cost of a little wall time.
+//!
+//! A report that fills no index needs less: [`retained_sizes`] runs only the dominator tree and the sizes.
 
 use crate::dominators::Dominators;
 use crate::histogram::Histogram;
@@ -55,6 +57,18 @@ impl Analysis {
             unreferenced,
         })
     }
+}
+
+/// The dominator tree and retained sizes of `graph` alone, for a report that needs nothing else. They run
+/// on one core: each is sequential, and the other analyses are what overlapped them.
+pub fn retained_sizes(graph: &Graph) -> (Dominators, RetainedSizes) {
+    let dominators = phase("dominators", || Dominators::in_dfs_order(graph));
+    let dominators = phase("dominators: renumbering", || dominators.renumber());
+    release_freed_heap();
+    let retained = phase("retained sizes", || {
+        RetainedSizes::compute(graph, &dominators)
+    });
+    (dominators, retained)
 }
 
 /// Runs every analysis on `graph`.

@@ -65,7 +65,7 @@ pub mod suspects;
 pub mod top;
 pub mod unreferenced;
 
-pub use analysis::{analyze, Analysis};
+pub use analysis::{analyze, retained_sizes, Analysis};
 pub use dominators::{DfsDominators, Dominators, Idom};
 pub use growth::{Growth, TypeGrowth};
 pub use histogram::{Histogram, SortKey, TypeRow};

@@ -9,7 +9,9 @@
 //!
 //! The BFS is sequential and deterministic: roots by rank (the program's, the runtime's, inferred ones),
 //! then in the graph's root order, edges in the dump's order.
-//! It runs beside the retained sizes, on the other core, after the dominators (see `analysis.rs`).
+//! It runs beside the retained sizes, on the other core, after the dominators (see `analysis.rs`). A
+//! report that follows only a few chains stops it once it has reached their ends
+//! ([`ShortestPaths::reaching`]): the order makes those chains the same as the whole search's.
 
 use heapgraph_graph::{
     prefetch, Column, EdgeLabel, Graph, GraphError, MappedColumns, NodeId, SavedColumns,
@@ -41,7 +43,8 @@ pub struct PathStep {
     pub via: Option<EdgeLabel>,
 }
 
-/// BFS parents of every node, from the super-root over retaining edges.
+/// BFS parents of every node, from the super-root over retaining edges (or of the nodes a search that
+/// stopped early reached: see [`ShortestPaths::reaching`]).
 pub struct ShortestPaths {
     /// Node -> the edge from its BFS parent, or [`FROM_SUPER_ROOT`], or [`UNREACHED`].
     via: Column<u32>,
@@ -52,7 +55,40 @@ const VIA: &str = "paths.via";
 
 impl ShortestPaths {
     pub fn compute(graph: &Graph) -> ShortestPaths {
+        ShortestPaths::search(graph, &[])
+    }
+
+    /// The BFS stopped as soon as it has reached every node of `targets`, for a report that follows only
+    /// their chains. [`ShortestPaths::path_to`] gives each target (and each node on its chain) the same
+    /// chain as the whole search would, as the BFS reaches nodes in the same order up to where it stops;
+    /// for other nodes it may answer `None`, and [`ShortestPaths::is_reached`] and
+    /// [`ShortestPaths::reached_count`] count only what was reached before the stop.
+    pub fn reaching(graph: &Graph, targets: &[NodeId]) -> ShortestPaths {
+        if targets.is_empty() {
+            return ShortestPaths {
+                via: vec![UNREACHED; graph.node_count()].into(),
+                reached: 0,
+            };
+        }
+        ShortestPaths::search(graph, targets)
+    }
+
+    /// The BFS, stopped once it has reached every node of `targets`, or whole if there are none.
+    fn search(graph: &Graph, targets: &[NodeId]) -> ShortestPaths {
         let n = graph.node_count();
+        let mut targets = targets.to_vec();
+        targets.sort_unstable();
+        targets.dedup();
+        let mut unreached_targets = targets.len();
+        // Counts down as targets are reached; never reaches 0 in a whole search.
+        let mut reach = |node: NodeId| {
+            if unreached_targets > 0 && targets.binary_search(&node).is_ok() {
+                unreached_targets -= 1;
+                unreached_targets == 0
+            } else {
+                false
+            }
+        };
         let raw = graph.raw();
         let mut via = vec![UNREACHED; n];
         // Only the frontier is queued: a few levels' worth, not every reached node.
@@ -65,11 +101,15 @@ impl ShortestPaths {
         // "module app" explains more than one through `sys.modules` or from an object merely "held from
         // outside", so each later rank only claims what the earlier ones cannot reach
         // (`RootKind::path_rank`).
-        for rank in 0..=2 {
+        'search: for rank in 0..=2 {
             for root in graph.roots().iter().filter(|r| r.kind.path_rank() == rank) {
                 if via[root.node as usize] == UNREACHED {
                     via[root.node as usize] = FROM_SUPER_ROOT;
                     queue.push_back(root.node);
+                    if reach(root.node) {
+                        reached += queue.len();
+                        break 'search;
+                    }
                 }
             }
             while let Some(u) = queue.pop_front() {
@@ -100,6 +140,10 @@ impl ShortestPaths {
                     if graph.retains(e) && via[t as usize] == UNREACHED {
                         via[t as usize] = e as u32;
                         queue.push_back(t);
+                        if reach(t) {
+                            reached += queue.len();
+                            break 'search;
+                        }
                     }
                 }
             }

@@ -2,7 +2,7 @@
 
 use crate::object::{Chain, ObjectRef};
 use crate::{format_bytes, format_share, Align, Table};
-use heapgraph_analysis::{top_retainers, Analysis};
+use heapgraph_analysis::{Retainer, ShortestPaths};
 use heapgraph_graph::Graph;
 use serde::Serialize;
 
@@ -25,11 +25,18 @@ pub struct TopReport {
 }
 
 impl TopReport {
-    pub fn new(file: String, graph: &Graph, analysis: &Analysis, top: usize) -> TopReport {
-        let (retained, paths) = (&analysis.retained, &analysis.paths);
-        let total = retained.total();
-        let rows = top_retainers(&analysis.dominators, retained, top)
-            .into_iter()
+    /// The report of `retainers` (as [`heapgraph_analysis::top_retainers`] lists them) out of
+    /// `reachable_bytes`, each with its chain from `paths`.
+    pub fn new(
+        file: String,
+        graph: &Graph,
+        retainers: &[Retainer],
+        reachable_bytes: u64,
+        paths: &ShortestPaths,
+    ) -> TopReport {
+        let total = reachable_bytes;
+        let rows = retainers
+            .iter()
             .map(|r| TopRow {
                 object: ObjectRef::new(graph, r.node),
                 retained_bytes: r.retained,

@@ -2,7 +2,9 @@
 //! direct recomputation.
 
 use crate::support::{oracle, random_spec, retaining_adjacency, strong, weak, Rng, Spec};
-use heapgraph_analysis::{analyze, top_retainers, Histogram, Parent, SortKey, Unreferenced};
+use heapgraph_analysis::{
+    analyze, top_retainers, Histogram, Parent, ShortestPaths, SortKey, Unreferenced,
+};
 use heapgraph_graph::{Graph, NodeId, RootKind};
 use std::collections::VecDeque;
 
@@ -81,6 +83,42 @@ fn paths_are_shortest_retaining_chains() {
             analysis.dominators.reachable_count()
         );
     }
+}
+
+#[test]
+fn a_search_stopped_at_its_targets_gives_their_chains() {
+    let mut stopped_early = 0;
+    for seed in 0..500 {
+        let mut rng = Rng::new(1_500_000 + seed);
+        let graph = random_spec(&mut rng, 40).build();
+        let n = graph.node_count() as u64;
+        let whole = ShortestPaths::compute(&graph);
+        // Any nodes: reachable or not, roots, repeated, a few or many.
+        let targets: Vec<NodeId> = (0..rng.below(6))
+            .filter(|_| n > 0)
+            .map(|_| rng.below(n) as NodeId)
+            .collect();
+        let some = ShortestPaths::reaching(&graph, &targets);
+        for &t in &targets {
+            assert_eq!(
+                some.path_to(&graph, t),
+                whole.path_to(&graph, t),
+                "seed {seed}: chain to {t}"
+            );
+        }
+        let reached = (0..n as NodeId).filter(|&v| some.is_reached(v)).count();
+        assert_eq!(some.reached_count(), reached, "seed {seed}");
+        assert!(reached <= whole.reached_count(), "seed {seed}");
+        if targets.is_empty() {
+            assert_eq!(reached, 0, "seed {seed}: no targets, no search");
+        } else if reached < whole.reached_count() {
+            stopped_early += 1;
+        }
+    }
+    assert!(
+        stopped_early > 50,
+        "the search stopped early {stopped_early} times"
+    );
 }
 
 #[test]

@@ -1,8 +1,11 @@
 //! `heapgraph top DUMP`
 
 use super::report_args::ReportArgs;
-use crate::load::analyzed_dump;
+use crate::load::{analyzed_dump, load_dump};
+use crate::progress::spin;
+use heapgraph_analysis::{retained_sizes, top_retainers, Retainer, ShortestPaths};
 use heapgraph_graph::timings::phase;
+use heapgraph_graph::Graph;
 use heapgraph_render::top::TopReport;
 
 /// The objects retaining the most memory, with the shortest chain of references from a root to each.
@@ -16,13 +19,46 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), String> {
-    let (dump, analysis) = analyzed_dump(&args.report.dump, &args.report.index)?;
+    if !args.report.index.options().disabled {
+        let (dump, analysis) = analyzed_dump(&args.report.dump, &args.report.index)?;
+        let listed = phase("top retainers", || {
+            top_retainers(&analysis.dominators, &analysis.retained, args.top)
+        });
+        let total = analysis.retained.total();
+        return print(&args, &dump.graph, &listed, total, &analysis.paths);
+    }
+    // Without an index to fill, only what the report prints: the retained sizes, and the shortest paths
+    // of the few objects it lists, from a search that stops once it has reached them all.
+    let dump = load_dump(&args.report.dump, &args.report.index)?;
+    let graph = &dump.graph;
+    let (listed, total, paths) = spin("analyzing (dominator tree, retained sizes, paths)", || {
+        let (dominators, retained) = retained_sizes(graph);
+        let listed = phase("top retainers", || {
+            top_retainers(&dominators, &retained, args.top)
+        });
+        let targets: Vec<_> = listed.iter().map(|r| r.node).collect();
+        let paths = phase("shortest paths", || {
+            ShortestPaths::reaching(graph, &targets)
+        });
+        (listed, retained.total(), paths)
+    });
+    print(&args, graph, &listed, total, &paths)
+}
+
+fn print(
+    args: &Args,
+    graph: &Graph,
+    listed: &[Retainer],
+    total: u64,
+    paths: &ShortestPaths,
+) -> Result<(), String> {
     phase("report", || {
         let report = TopReport::new(
             args.report.dump.display().to_string(),
-            &dump.graph,
-            &analysis,
-            args.top,
+            graph,
+            listed,
+            total,
+            paths,
         );
         super::print(&report, args.report.json, TopReport::render_text)
     })
