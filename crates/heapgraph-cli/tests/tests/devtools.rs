@@ -4,15 +4,18 @@
 use crate::util::{ok, type_rows, TypeRow};
 use heapgraph_e2e::v8::{make_snapshots, v8_testdata};
 use heapgraph_e2e::Scratch;
+use heapgraph_graph::NodeId;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 
 /// One Summary row: class name, count, self size, retained size.
 type Row = TypeRow;
 
-/// DevTools' Summary of `snapshot`, rows sorted.
-fn devtools_summary(snapshot: &Path) -> Vec<Row> {
+/// What DevTools' own code says of `snapshot`: the JSON that `script` (in testdata/v8/devtools/)
+/// prints when run on it with DevTools' heap snapshot worker.
+fn run_devtools(script: &str, snapshot: &Path) -> Value {
     let devtools = v8_testdata().join("devtools");
     let install = Command::new("bash")
         .arg(devtools.join("install.sh"))
@@ -25,17 +28,23 @@ fn devtools_summary(snapshot: &Path) -> Vec<Row> {
     );
     let bundle = String::from_utf8(install.stdout).unwrap();
     let out = Command::new("node")
-        .arg(devtools.join("summary.mjs"))
+        .arg(devtools.join(script))
         .arg(bundle.trim())
         .arg(snapshot)
         .output()
         .expect("run node");
     assert!(
         out.status.success(),
-        "DevTools' summary failed:\n{}",
+        "DevTools' {script} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// DevTools' Summary of `snapshot`, rows sorted.
+fn devtools_summary(snapshot: &Path) -> Vec<Row> {
+    let rows = run_devtools("summary.mjs", snapshot);
+    let rows = rows.as_array().unwrap();
     let mut rows: Vec<Row> = rows
         .iter()
         .map(|r| {
@@ -148,4 +157,111 @@ fn types_equals_devtools_summary_on_a_page_with_dom_nodes() {
         assert!(names.contains(&name), "{name} in {names:?}");
     }
     assert_eq!(names.iter().filter(|&&n| n == "Thing").count(), 2);
+}
+
+/// One frame of an allocation stack: function, script, line.
+type StackFrame = (String, String, u64);
+
+/// A snapshot taken with `node --track-heap-objects` (`testdata/v8/make_tracked_snapshot.js`): every
+/// object's allocation stack equals DevTools' `allocationStack` (less its last `(root)` frame), and the
+/// leaked sessions name the function that made them and its caller at the lines the script defines them.
+#[test]
+fn allocation_stacks_equal_devtools_on_a_tracked_node_snapshot() {
+    let scratch = Scratch::new("devtools-allocation-stacks");
+    let snapshot = scratch.0.join("tracked.heapsnapshot");
+    let made = Command::new("node")
+        .arg("--track-heap-objects")
+        .arg(v8_testdata().join("make_tracked_snapshot.js"))
+        .arg(&snapshot)
+        .arg("1000")
+        .output()
+        .expect("run node");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let facts: Value = serde_json::from_slice(&made.stdout).unwrap();
+    let dump = heapgraph_formats::load(&snapshot, &heapgraph_formats::NoProgress).unwrap();
+    let g = &dump.graph;
+    let sites = g.allocation_sites();
+    let ours = |node: NodeId| -> Option<Vec<StackFrame>> {
+        let trace = sites.trace_of(node)?;
+        let frames = sites.frames(trace).iter().map(|&f| sites.frame(f));
+        Some(
+            frames
+                .map(|f| (f.function.into(), f.file.into(), f.line.into()))
+                .collect(),
+        )
+    };
+
+    let theirs = run_devtools("allocation_stacks.mjs", &snapshot);
+    let stacks: HashMap<&str, Vec<StackFrame>> = theirs["stacks"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(trace, frames)| {
+            let mut frames: Vec<StackFrame> = serde_json::from_value(frames.clone()).unwrap();
+            assert_eq!(frames.pop().map(|f| f.0), Some("(root)".to_string()));
+            (trace.as_str(), frames)
+        })
+        .collect();
+    let mut devtools: HashMap<u64, &Vec<StackFrame>> = HashMap::new();
+    for row in theirs["nodes"].as_array().unwrap() {
+        let stack = &stacks[row[1].to_string().as_str()];
+        if !stack.is_empty() {
+            devtools.insert(row[0].as_u64().unwrap(), stack);
+        }
+    }
+    let mut differ = Vec::new();
+    for n in 0..g.node_count() as NodeId {
+        let expected = devtools.remove(&g.address(n)).cloned();
+        if ours(n) != expected {
+            differ.push((g.address(n), ours(n), expected));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} differ: {:#?}",
+        differ.len(),
+        &differ[..differ.len().min(5)]
+    );
+    assert!(
+        devtools.is_empty(),
+        "DevTools' stacks of nodes heapgraph lacks: {devtools:?}"
+    );
+    assert!(sites.object_count() > 10_000, "{}", sites.object_count());
+
+    let script = facts["script"].as_str().unwrap();
+    let at = |function: &str| {
+        (
+            function.to_string(),
+            script.to_string(),
+            facts["lines"][function].as_u64().unwrap(),
+        )
+    };
+    let sessions: Vec<NodeId> = (0..g.node_count() as NodeId)
+        .filter(|&n| g.type_name(g.type_of(n)) == "Session")
+        .collect();
+    assert_eq!(sessions.len(), 1000);
+    for &s in &sessions {
+        let stack = ours(s).expect("every session has a stack");
+        assert_eq!(stack[..2], [at("leakSessions"), at("openAll")], "{stack:?}");
+    }
+    let in_constructor = (0..g.node_count() as NodeId)
+        .filter(|&n| ours(n).is_some_and(|s| s[0] == at("Session") && s[1] == at("leakSessions")))
+        .count();
+    assert!(
+        in_constructor >= 1000,
+        "{in_constructor} made in Session's constructor"
+    );
+
+    // A snapshot taken without tracking has none.
+    make_snapshots(&scratch.0, 10);
+    let untracked = heapgraph_formats::load(
+        &scratch.0.join("first.heapsnapshot"),
+        &heapgraph_formats::NoProgress,
+    )
+    .unwrap();
+    assert!(untracked.graph.allocation_sites().is_empty());
 }

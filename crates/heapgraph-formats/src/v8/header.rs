@@ -25,6 +25,10 @@ pub struct Header {
     /// The fields of each entry of the `locations` array (where an object's constructor is defined);
     /// empty when the snapshot has none.
     pub location_fields: Vec<String>,
+    /// The fields of each `trace_function_infos` entry and of each `trace_tree` node (allocation
+    /// tracking); empty when the header does not name them.
+    pub trace_function_info_fields: Vec<String>,
+    pub trace_node_fields: Vec<String>,
 }
 
 /// Byte ranges of the arrays' bodies (between the brackets).
@@ -34,6 +38,9 @@ pub struct Sections {
     pub strings: Range<usize>,
     /// The `locations` array, when there is one.
     pub locations: Option<Range<usize>>,
+    /// The `trace_function_infos` and `trace_tree` arrays, when there are.
+    pub trace_function_infos: Option<Range<usize>>,
+    pub trace_tree: Option<Range<usize>>,
 }
 
 impl Header {
@@ -75,6 +82,7 @@ pub fn parse(data: &[u8]) -> Result<(Header, Sections), FormatError> {
         })?;
     let header = read_header(&header, value_start)?;
     let (mut nodes, mut edges, mut strings, mut locations) = (None, None, None, None);
+    let (mut trace_function_infos, mut trace_tree) = (None, None);
     let mut at = value_end;
     loop {
         at = skip_ws(data, at);
@@ -106,6 +114,8 @@ pub fn parse(data: &[u8]) -> Result<(Header, Sections), FormatError> {
             b"\"edges\"" => edges = Some(body),
             b"\"strings\"" => strings = Some(body),
             b"\"locations\"" => locations = Some(body),
+            b"\"trace_function_infos\"" => trace_function_infos = Some(body),
+            b"\"trace_tree\"" => trace_tree = Some(body),
             _ => {}
         }
         at = end;
@@ -121,6 +131,8 @@ pub fn parse(data: &[u8]) -> Result<(Header, Sections), FormatError> {
             edges: edges.ok_or_else(|| missing("edges"))?,
             strings: strings.ok_or_else(|| missing("strings"))?,
             locations,
+            trace_function_infos,
+            trace_tree,
         },
     ))
 }
@@ -142,6 +154,10 @@ fn read_header(v: &Value, at: usize) -> Result<Header, FormatError> {
             .and_then(|n| usize::try_from(n).ok())
             .ok_or_else(|| bad(name))
     };
+    let optional = |key: &str| match meta.get(key) {
+        None => Ok(Vec::new()),
+        some => names(some, &format!("meta.{key}")),
+    };
     Ok(Header {
         node_fields: names(meta.get("node_fields"), "meta.node_fields")?,
         node_types: names(
@@ -159,10 +175,9 @@ fn read_header(v: &Value, at: usize) -> Result<Header, FormatError> {
             None => 0,
             Some(_) => count("root_index")?,
         },
-        location_fields: match meta.get("location_fields") {
-            None => Vec::new(),
-            some => names(some, "meta.location_fields")?,
-        },
+        location_fields: optional("location_fields")?,
+        trace_function_info_fields: optional("trace_function_info_fields")?,
+        trace_node_fields: optional("trace_node_fields")?,
     })
 }
 

@@ -6,7 +6,8 @@
 //! array is indexed and its strings decoded when needed ([`strings`]). The synthetic root and its groups
 //! become roots, and DevTools' rules decide which edges retain ([`structure`]). Nodes are numbered by
 //! V8's object id, which stays the same across snapshots of one process, so `growth` matches objects
-//! between two snapshots and addresses in reports are those ids (`@1234` in DevTools).
+//! between two snapshots and addresses in reports are those ids (`@1234` in DevTools). Snapshots taken
+//! while V8 tracked allocations also give each object's allocation stack ([`traces`]).
 
 mod columns;
 pub(crate) mod details;
@@ -16,6 +17,7 @@ mod labels;
 mod numbers;
 mod strings;
 mod structure;
+mod traces;
 
 pub use header::SIGNATURE;
 
@@ -180,6 +182,9 @@ pub(crate) fn load(
         node_of[o as usize] = id as NodeId;
     }
 
+    let sites =
+        traces::read(data, &header, &sections, &strings, &order, &parsed).map_err(located)?;
+
     progress.phase("resolving references", order.len() as u64);
     let mut interner = StringInterner::default();
     let kinds = devtools::Kinds::new(&header.node_types);
@@ -279,6 +284,7 @@ pub(crate) fn load(
             details: Box::new(details),
         })
     })
+    .and_then(|graph| graph.with_allocation_sites(sites))
     .map_err(|e| LoadError::graph_bug(path, e))?;
 
     let mut meta = serde_json::Map::new();
