@@ -1,5 +1,6 @@
 """Writes small but complete HPROF dumps into a directory, as seeds for the `hprof` fuzz target: every record
-kind the reader uses (strings, classes, stack frames and traces, heap dumps and segments) and every heap
+kind the reader uses (strings, classes, stack frames and traces: a thread's and objects' allocation
+stacks, heap dumps and segments) and every heap
 sub-record kind (roots of each kind, class, instance, object and primitive array dumps, Android's heap
 info), in 1.0.1 with 4-byte ids, 1.0.2 with 8-byte ids and segments, 1.0.3 with Android's tags, and gzipped.
 Real dumps from a JVM are megabytes of JDK classes, far beyond what the fuzzer mutates usefully.
@@ -33,11 +34,14 @@ def dump(version, id_size, segmented, android=False):
                (0x600, "java/lang/Thread")]
     for serial, (class_id, name) in enumerate(classes, 1):
         record(0x02, struct.pack(">I", serial) + ident(class_id) + struct.pack(">I", 0) + ident(utf8(name)))
-    for field in ["next", "value", "referent", "LEAF", "main", "()V", "Main.java"]:
+    for field in ["next", "value", "referent", "LEAF", "main", "()V", "Main.java", "<init>"]:
         utf8(field)
     record(0x04, ident(0x9000) + ident(names["main"]) + ident(names["()V"]) + ident(names["Main.java"])
            + struct.pack(">Ii", 2, 12))
+    record(0x04, ident(0x9010) + ident(names["<init>"]) + ident(names["()V"]) + ident(names["Main.java"])
+           + struct.pack(">Ii", 2, 3))
     record(0x05, struct.pack(">III", 7, 1, 1) + ident(0x9000))
+    record(0x05, struct.pack(">III", 8, 1, 2) + ident(0x9010) + ident(0x9000))
 
     heap = bytearray()
 
@@ -68,13 +72,14 @@ def dump(version, id_size, segmented, android=False):
     class_dump(0x600, 0x100, [], [])
     split = len(heap)
 
-    def instance(obj, class_id, fields):
-        heap.extend(bytes([0x21]) + ident(obj) + struct.pack(">I", 0) + ident(class_id)
+    def instance(obj, class_id, fields, trace=0):
+        heap.extend(bytes([0x21]) + ident(obj) + struct.pack(">I", trace) + ident(class_id)
                     + struct.pack(">I", len(fields)) + fields)
 
-    instance(0x1000, 0x200, ident(0x1020) + struct.pack(">i", 7))
-    instance(0x1020, 0x200, ident(0) + struct.pack(">i", 8))
-    heap.extend(bytes([0x22]) + ident(0x1040) + struct.pack(">II", 0, 3) + ident(0x400)
+    # The leaves and the array were allocated in Leaf.<init> called from main (trace 8).
+    instance(0x1000, 0x200, ident(0x1020) + struct.pack(">i", 7), trace=8)
+    instance(0x1020, 0x200, ident(0) + struct.pack(">i", 8), trace=8)
+    heap.extend(bytes([0x22]) + ident(0x1040) + struct.pack(">II", 8, 3) + ident(0x400)
                 + ident(0x1000) + ident(0) + ident(0xdead))
     heap.extend(bytes([0x23]) + ident(0x1070) + struct.pack(">IIB", 0, 3, 10) + struct.pack(">iii", 1, 2, 3))
     instance(0x1088, 0x300, ident(0x1020))

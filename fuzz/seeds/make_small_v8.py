@@ -1,7 +1,9 @@
 """Writes small but complete V8 heap snapshots into a directory, as seeds for the `v8` fuzz target: the
 synthetic root with a shortcut to the global object, (GC roots) with a category, every node and edge type
 the reader maps (context, element, property, internal, hidden, shortcut, weak, a WeakMap entry pair), and
-strings with escapes, in V8's layout with 7 node fields and in an older one with 6 (no detachedness).
+strings with escapes, in V8's layout with 7 node fields and in an older one with 6 (no detachedness). The
+first was taken with allocation tracking (a tree of allocation stacks that some nodes name) and has
+`locations` (where the holder's constructor is defined); the older layout has neither.
 Real snapshots from Node are megabytes of the runtime's own objects.
 
     python3 fuzz/seeds/make_small_v8.py fuzz/seeds/v8
@@ -19,7 +21,7 @@ def snapshot(detachedness):
     strings = ["<dummy>", "", "(GC roots)", "(Strong roots)", "global", "Holder", "items", "Item", "h\u00e9llo \u2713 \"q\"",
                "secret", "fn", "WeakKey", "WeakValue",
                "1 / part of key (WeakKey @13) -> value (WeakValue @15) pair in WeakMap (table @17)", "table",
-               "weakref"]
+               "weakref", "(root)", "main", "makeItems", "app.js"]
     s = {v: i for i, v in enumerate(strings)}
     # (type, name, id, self_size, [(edge type, name or index, target node ordinal)])
     nodes = [
@@ -36,18 +38,35 @@ def snapshot(detachedness):
         ("object", "WeakValue", 15, 16, []),
     ]
     fields = ["type", "name", "id", "self_size", "edge_count", "trace_node_id"] + (["detachedness"] if detachedness else [])
+    # Allocation tracking: functions (function_id, name, script_name, script_id, line, column) and the
+    # tree (id, function_info_index, count, size, children) of (root) -> main -> makeItems; the holder was
+    # allocated in main (trace node 2), the items and their array in makeItems (3).
+    tracked = detachedness
+    functions = [0, s["(root)"], s[""], 0, 0, 0, 1, s["main"], s["app.js"], 3, 10, 1,
+                 2, s["makeItems"], s["app.js"], 3, 4, 18] if tracked else []
+    tree = [1, 0, 0, 0, [2, 1, 1, 32, [3, 2, 2, 80, []]]] if tracked else []
+    allocated = {"Holder": 2, "Item": 3, "": 3} if tracked else {}
     flat_nodes, flat_edges = [], []
     for ty, name, nid, size, edges in nodes:
-        flat_nodes += [NODE_TYPES.index(ty), s[name], nid, size, len(edges), 0] + ([0] if detachedness else [])
+        trace = allocated.get(name, 0) if ty in ("object", "array") else 0
+        flat_nodes += [NODE_TYPES.index(ty), s[name], nid, size, len(edges), trace] + ([0] if detachedness else [])
         for ety, name_or_index, to in edges:
             flat_edges += [EDGE_TYPES.index(ety), name_or_index, to * len(fields)]
     meta = {"node_fields": fields, "node_types": [NODE_TYPES] + ["string"] + ["number"] * (len(fields) - 2),
             "edge_fields": ["type", "name_or_index", "to_node"],
-            "edge_types": [EDGE_TYPES, "string_or_number", "node"]}
+            "edge_types": [EDGE_TYPES, "string_or_number", "node"],
+            "trace_function_info_fields": ["function_id", "name", "script_name", "script_id", "line", "column"],
+            "trace_node_fields": ["id", "function_info_index", "count", "size", "children"]}
+    if tracked:
+        meta["location_fields"] = ["object_index", "script_id", "line", "column"]
     doc = {"snapshot": {"meta": meta, "node_count": len(nodes), "edge_count": len(flat_edges) // 3,
-                        "trace_function_count": 0},
-           "nodes": flat_nodes, "edges": flat_edges, "trace_function_infos": [], "trace_tree": [],
-           "samples": [], "locations": [], "strings": strings}
+                        "trace_function_count": len(functions) // 6},
+           "nodes": flat_nodes, "edges": flat_edges, "trace_function_infos": functions, "trace_tree": tree,
+           "samples": []}
+    if tracked:
+        holder = next(i for i, node in enumerate(nodes) if node[1] == "Holder")
+        doc["locations"] = [holder * len(fields), 3, 1, 0]
+    doc["strings"] = strings
     return json.dumps(doc, ensure_ascii=True).replace("],\"", "],\n\"")
 
 

@@ -1,7 +1,7 @@
 //! `heapgraph types` against Chrome DevTools' Summary, computed by DevTools' own heap snapshot worker
 //! code under Node (`testdata/v8/devtools/`: `install.sh` installs and bundles it, `summary.mjs` runs it).
 
-use crate::util::{ok, type_rows, TypeRow};
+use crate::util::{allocation_stack, ok, type_rows, StackFrame, TypeRow};
 use heapgraph_e2e::v8::{make_snapshots, v8_testdata};
 use heapgraph_e2e::Scratch;
 use heapgraph_graph::NodeId;
@@ -159,9 +159,6 @@ fn types_equals_devtools_summary_on_a_page_with_dom_nodes() {
     assert_eq!(names.iter().filter(|&&n| n == "Thing").count(), 2);
 }
 
-/// One frame of an allocation stack: function, script, line.
-type StackFrame = (String, String, u64);
-
 /// A snapshot taken with `node --track-heap-objects` (`testdata/v8/make_tracked_snapshot.js`): every
 /// object's allocation stack equals DevTools' `allocationStack` (less its last `(root)` frame), and the
 /// leaked sessions name the function that made them and its caller at the lines the script defines them.
@@ -185,15 +182,7 @@ fn allocation_stacks_equal_devtools_on_a_tracked_node_snapshot() {
     let dump = heapgraph_formats::load(&snapshot, &heapgraph_formats::NoProgress).unwrap();
     let g = &dump.graph;
     let sites = g.allocation_sites();
-    let ours = |node: NodeId| -> Option<Vec<StackFrame>> {
-        let trace = sites.trace_of(node)?;
-        let frames = sites.frames(trace).iter().map(|&f| sites.frame(f));
-        Some(
-            frames
-                .map(|f| (f.function.into(), f.file.into(), f.line.into()))
-                .collect(),
-        )
-    };
+    let ours = |node: NodeId| allocation_stack(g, node);
 
     let theirs = run_devtools("allocation_stacks.mjs", &snapshot);
     let stacks: HashMap<&str, Vec<StackFrame>> = theirs["stacks"]

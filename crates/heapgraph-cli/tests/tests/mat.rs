@@ -1,7 +1,9 @@
 //! Eclipse MAT's published test dumps (`testdata/java/mat/`, see SOURCE.md there) against the expectations
 //! of MAT's own tests.
 
-use crate::util::{heapgraph, json_of, ok_with_stderr, stderr, type_rows};
+use crate::util::{
+    allocation_stack, heapgraph, json_of, ok_with_stderr, stderr, type_rows, StackFrame,
+};
 use heapgraph_e2e::java::java_testdata;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -346,4 +348,97 @@ fn growth_compares_two_heap_dumps_of_one_file() {
             "{name}"
         );
     }
+}
+
+/// The allocation stack of every object of heap dump `heap` of `dump` that has one, by address: as
+/// heapgraph reads them, or as `testdata/java/allocation_stacks.py` reads them on its own.
+fn allocation_stacks(dump: &str, heap: u32, oracle: bool) -> BTreeMap<u64, Vec<StackFrame>> {
+    if oracle {
+        let out = std::process::Command::new("python3")
+            .arg(java_testdata().join("allocation_stacks.py"))
+            .arg(dump)
+            .arg(heap.to_string())
+            .output()
+            .expect("run python3");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stacks: BTreeMap<String, Vec<StackFrame>> =
+            serde_json::from_slice(&out.stdout).unwrap();
+        return stacks
+            .into_iter()
+            .map(|(a, s)| (a.parse().unwrap(), s))
+            .collect();
+    }
+    let options = heapgraph_formats::LoadOptions {
+        heap: Some(heapgraph_formats::HeapChoice::Dump(heap)),
+        ..Default::default()
+    };
+    let loaded = heapgraph_formats::load_with(
+        std::path::Path::new(dump),
+        &options,
+        &heapgraph_formats::NoProgress,
+    )
+    .unwrap();
+    let g = &loaded.graph;
+    let stack = |node| allocation_stack(g, node).expect("a stack");
+    g.allocation_sites()
+        .iter()
+        .map(|(node, _)| (g.address(node), stack(node)))
+        .collect()
+}
+
+/// The hprof agent recorded where each object was allocated (STACK TRACE and STACK FRAME records): in
+/// both heap dumps of its file, every object's stack is the one an independent reader finds, and MAT's
+/// sample objects name their constructors in CreateSampleDump.java, called from the constructor that
+/// makes them, called from `main`. HotSpot's own dumps (JDK 6's, and JDK 17's `jcmd GC.heap_dump` of
+/// `fixture.hprof`), whose only traces with frames are the threads' stacks, have none.
+#[test]
+fn allocation_stacks_are_read_from_the_hprof_agent_dump() {
+    let dump = mat_dump("oracle_jdk7_21_hprofagent.hprof");
+    for heap in [1, 2] {
+        let ours = allocation_stacks(&dump, heap, false);
+        let theirs = allocation_stacks(&dump, heap, true);
+        assert!(ours.len() > 400, "{} objects with a stack", ours.len());
+        assert!(
+            ours == theirs,
+            "heap dump #{heap}: {} and {} stacks differ",
+            ours.len(),
+            theirs.len()
+        );
+    }
+    let ours = allocation_stacks(&dump, 1, false);
+    let sample = |class: &str| {
+        ours.values().any(|s| {
+            s[0].0 == format!("org.eclipse.mat.tests.CreateSampleDump${class}.<init>")
+                && s[0].1 == "CreateSampleDump.java"
+                && s[0].2 > 0
+        })
+    };
+    for class in [
+        "DominatorTestData",
+        "DominatorTestData$A",
+        "ReferenceTestData",
+    ] {
+        assert!(sample(class), "{class}");
+    }
+    let a = ours
+        .values()
+        .find(|s| s[0].0.ends_with("DominatorTestData$A.<init>"))
+        .unwrap();
+    let callers: Vec<&str> = a[1..].iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(
+        callers,
+        [
+            "org.eclipse.mat.tests.CreateSampleDump$DominatorTestData.<init>",
+            "org.eclipse.mat.tests.CreateSampleDump.main"
+        ]
+    );
+    let hotspot = mat_dump("sun_jdk6_30_x64_compressedOops.hprof.gz");
+    assert!(allocation_stacks(&hotspot, 1, false).is_empty());
+    let jdk17 = java_testdata().join("fixture.hprof").display().to_string();
+    assert!(allocation_stacks(&jdk17, 1, false).is_empty());
+    assert!(allocation_stacks(&jdk17, 1, true).is_empty());
 }

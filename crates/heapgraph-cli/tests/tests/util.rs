@@ -95,3 +95,22 @@ pub fn dump_of_impostor_refused(name: &str) -> String {
     assert!(alive, "{name} was not touched: {stderr}");
     stderr
 }
+
+/// One frame of an allocation stack: function, file, line.
+pub type StackFrame = (String, String, u64);
+
+/// The allocation stack of `node` as the graph holds it, the allocating frame first; `None` when the
+/// runtime recorded none.
+pub fn allocation_stack(
+    g: &heapgraph_graph::Graph,
+    node: heapgraph_graph::NodeId,
+) -> Option<Vec<StackFrame>> {
+    let sites = g.allocation_sites();
+    let frames = sites.frames(sites.trace_of(node)?);
+    let frames = frames.iter().map(|&f| sites.frame(f));
+    Some(
+        frames
+            .map(|f| (f.function.into(), f.file.into(), f.line.into()))
+            .collect(),
+    )
+}

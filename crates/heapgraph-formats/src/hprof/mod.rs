@@ -5,8 +5,10 @@
 //! names and the heap dump segments; pass 1 ([`scan`]) frames the segments in parallel and keeps 16 bytes
 //! per object; the class table ([`classes`]) flattens each class's instance layout; objects are numbered
 //! in address order; pass 2 ([`resolve`]) decodes every object ([`decode`]) in parallel chunks straight
-//! into the graph's arrays. Shallow sizes model HotSpot's layout ([`sizes`]).
+//! into the graph's arrays. Shallow sizes model HotSpot's layout ([`sizes`]). Dumps that record where
+//! objects were allocated give their stacks ([`allocation_sites`]).
 
+mod allocation_sites;
 mod android_heaps;
 mod classes;
 mod cursor;
@@ -253,6 +255,7 @@ pub(crate) fn load(
         &resolved.types,
         &numbering.offsets,
     );
+    let sites = allocation_sites::read(data, id_size, &records, &scan.roots, &numbering.offsets);
     release_pages(&map, 0, data.len());
 
     let heaps = android_heaps::assign(
@@ -292,6 +295,7 @@ pub(crate) fn load(
             details: Box::new(details),
         })
     })
+    .and_then(|graph| graph.with_allocation_sites(sites))
     .map_err(|e| LoadError::graph_bug(path, e))?;
 
     let mut meta = serde_json::Map::new();

@@ -19,10 +19,13 @@ const TAG_HEAP_DUMP_END: u8 = 0x2C;
 /// Tag, time and length.
 const RECORD_HEADER: usize = 9;
 
-/// A stack frame: method name and its class's serial.
+/// A stack frame: method name, its class's serial, source file name (string ids) and line: above 0 a
+/// line, 0 none, -1 unknown, -2 compiled code, -3 a native method.
 pub struct Frame {
     pub method: u64,
     pub class_serial: u32,
+    pub source: u64,
+    pub line: i32,
 }
 
 /// One heap dump in the file: a HEAP DUMP record, or HEAP DUMP SEGMENT records up to a HEAP DUMP END.
@@ -156,13 +159,16 @@ pub fn walk(
                 let id = b.id("FRAME id")?;
                 let method = b.id("FRAME method name")?;
                 b.id("FRAME signature")?;
-                b.id("FRAME source file")?;
+                let source = b.id("FRAME source file")?;
                 let class_serial = b.u4("FRAME class serial")?;
+                let line = b.u4("FRAME line")? as i32;
                 r.frames.insert(
                     id,
                     Frame {
                         method,
                         class_serial,
+                        source,
+                        line,
                     },
                 );
             }

@@ -11,7 +11,7 @@ pub const TAG_INSTANCE: u8 = 0x21;
 pub const TAG_OBJECT_ARRAY: u8 = 0x22;
 pub const TAG_PRIMITIVE_ARRAY: u8 = 0x23;
 /// Dalvik: a primitive array dumped without its elements.
-const TAG_PRIMITIVE_ARRAY_NODATA: u8 = 0xC3;
+pub const TAG_PRIMITIVE_ARRAY_NODATA: u8 = 0xC3;
 /// Android: the objects that follow belong to the named heap (app, zygote, image).
 const TAG_HEAP_DUMP_INFO: u8 = 0xFE;
 

@@ -10,6 +10,8 @@ struct Writer {
     id_size: usize,
     bytes: Vec<u8>,
     heap: Vec<u8>,
+    /// The STACK TRACE serial the object dumps written next name.
+    trace: u32,
 }
 
 impl Writer {
@@ -22,6 +24,7 @@ impl Writer {
             id_size,
             bytes,
             heap: Vec::new(),
+            trace: 0,
         }
     }
 
@@ -36,12 +39,13 @@ impl Writer {
         self.bytes.extend(body);
     }
 
+    /// A class's name and LOAD CLASS record, its serial being `name_id`.
     fn class_name(&mut self, class: u64, name_id: u64, name: &str) {
         let mut b = Vec::new();
         self.id(&mut b, name_id);
         b.extend(name.as_bytes());
         self.record(0x01, &b);
-        let mut b = 1u32.to_be_bytes().to_vec();
+        let mut b = (name_id as u32).to_be_bytes().to_vec();
         self.id(&mut b, class);
         b.extend(0u32.to_be_bytes());
         self.id(&mut b, name_id);
@@ -53,6 +57,29 @@ impl Writer {
         self.id(&mut b, name_id);
         b.extend(text.as_bytes());
         self.record(0x01, &b);
+    }
+
+    /// A FRAME record: method `method` of the class of LOAD CLASS serial `class`, in source file
+    /// `source` (string ids), at `line`.
+    fn frame(&mut self, id: u64, method: u64, source: u64, class: u32, line: i32) {
+        let mut b = Vec::new();
+        for v in [id, method, 0, source] {
+            self.id(&mut b, v);
+        }
+        b.extend(class.to_be_bytes());
+        b.extend(line.to_be_bytes());
+        self.record(0x04, &b);
+    }
+
+    /// A STACK TRACE record of `frames`, the innermost first.
+    fn stack_trace(&mut self, serial: u32, frames: &[u64]) {
+        let mut b = serial.to_be_bytes().to_vec();
+        b.extend(1u32.to_be_bytes());
+        b.extend((frames.len() as u32).to_be_bytes());
+        for &f in frames {
+            self.id(&mut b, f);
+        }
+        self.record(0x05, &b);
     }
 
     /// A CLASS DUMP with object statics `statics` and instance fields `(name id, type)`.
@@ -82,7 +109,7 @@ impl Writer {
     fn instance(&mut self, id: u64, class: u64, fields: &[u8]) {
         let mut h = vec![0x21];
         self.id(&mut h, id);
-        h.extend(0u32.to_be_bytes());
+        h.extend(self.trace.to_be_bytes());
         self.id(&mut h, class);
         h.extend((fields.len() as u32).to_be_bytes());
         h.extend(fields);
@@ -92,7 +119,7 @@ impl Writer {
     fn object_array(&mut self, id: u64, class: u64, elements: &[u64]) {
         let mut h = vec![0x22];
         self.id(&mut h, id);
-        h.extend(0u32.to_be_bytes());
+        h.extend(self.trace.to_be_bytes());
         h.extend((elements.len() as u32).to_be_bytes());
         self.id(&mut h, class);
         for &e in elements {
@@ -104,7 +131,7 @@ impl Writer {
     fn int_array(&mut self, id: u64, values: &[i32]) {
         let mut h = vec![0x23];
         self.id(&mut h, id);
-        h.extend(0u32.to_be_bytes());
+        h.extend(self.trace.to_be_bytes());
         h.extend((values.len() as u32).to_be_bytes());
         h.push(10);
         for v in values {
@@ -135,7 +162,9 @@ impl Writer {
 }
 
 /// Object, Leaf {next: Leaf, value: int}, Reference {referent}, Object[], int[], and objects:
-/// leaf1.next -> leaf2; array [leaf1, null, 0xdead]; ints [1, 2, 3]; ref.referent -> leaf2.
+/// leaf1.next -> leaf2; array [leaf1, null, 0xdead]; ints [1, 2, 3]; ref.referent -> leaf2. The leaves
+/// were allocated in `Leaf.<init>` (Leaf.java:3) called from `Leaf.main` (compiled code, no line), the
+/// array in `Leaf.main`; the ints name the empty trace HotSpot gives every object, the reference none.
 fn sample(version: &str, id_size: usize, segmented: bool) -> Vec<u8> {
     let mut w = Writer::new(version, id_size);
     for (class, name_id, name) in [
@@ -147,9 +176,22 @@ fn sample(version: &str, id_size: usize, segmented: bool) -> Vec<u8> {
     ] {
         w.class_name(class, name_id, name);
     }
-    for (id, text) in [(6, "next"), (7, "value"), (8, "referent"), (9, "LEAF")] {
+    for (id, text) in [
+        (6, "next"),
+        (7, "value"),
+        (8, "referent"),
+        (9, "LEAF"),
+        (10, "<init>"),
+        (11, "main"),
+        (12, "Leaf.java"),
+    ] {
         w.utf8(id, text);
     }
+    w.frame(0x9000, 10, 12, 2, 3);
+    w.frame(0x9010, 11, 12, 2, -2);
+    w.stack_trace(1, &[]);
+    w.stack_trace(2, &[0x9000, 0x9010]);
+    w.stack_trace(3, &[0x9010]);
     w.root(0x05, 0x200, &[]);
     w.root(0x01, 0x1040, &[0; 8][..id_size]);
     w.root(0xFF, 0x1088, &[]);
@@ -165,12 +207,16 @@ fn sample(version: &str, id_size: usize, segmented: bool) -> Vec<u8> {
         f.extend(value.to_be_bytes());
         f
     };
+    w.trace = 2;
     let f = leaf(&w, 0x1020, 7);
     w.instance(0x1000, 0x200, &f);
     let f = leaf(&w, 0, 8);
     w.instance(0x1020, 0x200, &f);
+    w.trace = 3;
     w.object_array(0x1040, 0x400, &[0x1000, 0, 0xdead]);
+    w.trace = 1;
     w.int_array(0x1070, &[1, 2, 3]);
+    w.trace = 0;
     let mut f = Vec::new();
     w.id(&mut f, 0x1020);
     w.instance(0x1088, 0x300, &f);
@@ -184,6 +230,17 @@ fn write_temp(name: &str, bytes: &[u8]) -> PathBuf {
     ));
     std::fs::write(&path, bytes).unwrap();
     path
+}
+
+/// The allocation stack of `node` as (function, file, line), empty when it has none.
+fn stack(g: &Graph, node: u32) -> Vec<(&str, &str, u32)> {
+    let sites = g.allocation_sites();
+    let frames = sites.trace_of(node).map_or(&[][..], |t| sites.frames(t));
+    frames
+        .iter()
+        .map(|&f| sites.frame(f))
+        .map(|f| (f.function, f.file, f.line))
+        .collect()
 }
 
 fn label_names(g: &Graph, node: u32) -> Vec<String> {
@@ -257,7 +314,64 @@ fn loads_both_id_sizes_and_both_heap_record_kinds() {
             ]
         );
         assert_eq!(g.find_types("Leaf").len(), 1);
+
+        let init = ("app.Leaf.<init>", "Leaf.java", 3);
+        let main = ("app.Leaf.main", "Leaf.java", 0);
+        assert_eq!(stack(g, leaf1), [init, main]);
+        assert_eq!(stack(g, leaf2), [init, main]);
+        assert_eq!(stack(g, array), [main]);
+        assert!(stack(g, ints).is_empty() && stack(g, reference).is_empty());
+        assert_eq!(g.allocation_sites().trace_count(), 2);
     }
+}
+
+/// A dump whose only STACK TRACE with frames is a thread's (`ROOT THREAD OBJECT`), as HotSpot writes
+/// them, has no allocation stacks even if an object names it; a frame the dump lacks is named as such;
+/// a FRAME or STACK TRACE record too short for its fields is an error naming the file and the field.
+#[test]
+fn allocation_stacks_need_a_trace_of_their_own() {
+    let dump = |thread_trace: u32, frames: &[u64]| {
+        let mut w = Writer::new("JAVA PROFILE 1.0.2", 8);
+        w.class_name(0x100, 1, "app/Thing");
+        w.utf8(2, "run");
+        w.frame(0x9000, 2, 0, 1, 5);
+        w.stack_trace(7, frames);
+        w.root(0x08, 0x1000, &[0, 0, 0, 1, 0, 0, 0, thread_trace as u8]);
+        w.class(0x100, 0, &[], &[]);
+        w.trace = 7;
+        w.instance(0x1000, 0x100, &[]);
+        w.finish(false, 0)
+    };
+    let path = write_temp("thread-traces", &dump(7, &[0x9000]));
+    let thread_only = load(&path, &NoProgress).unwrap();
+    assert!(thread_only.graph.allocation_sites().is_empty());
+
+    std::fs::write(&path, dump(0, &[0x9000, 0x9999])).unwrap();
+    let own = load(&path, &NoProgress).unwrap();
+    assert_eq!(
+        stack(&own.graph, own.graph.node_at(0x1000).unwrap()),
+        [
+            ("app.Thing.run", "", 5),
+            ("(frame 0x9999 not in the dump)", "", 0)
+        ]
+    );
+
+    let whole = dump(0, &[0x9000]);
+    let frame_at = whole.windows(9).position(|w| w[0] == 0x04 && w[8] == 40);
+    let trace_at = whole.windows(9).position(|w| w[0] == 0x05 && w[8] == 20);
+    for (at, field) in [(frame_at, "FRAME line"), (trace_at, "TRACE frames")] {
+        let mut short = whole.clone();
+        let at = at.expect("the record") + 8;
+        short[at] -= 4;
+        std::fs::write(&path, &short).unwrap();
+        let e = load(&path, &NoProgress).err().expect("a short record");
+        let message = e.to_string();
+        assert!(
+            message.starts_with(&path.display().to_string()) && message.contains(field),
+            "{message}"
+        );
+    }
+    std::fs::remove_file(path).unwrap();
 }
 
 #[test]
@@ -437,4 +551,24 @@ fn a_file_of_several_heap_dumps_reads_the_one_chosen() {
     assert_eq!(e.offset, Some((header + again) as u64), "{e}");
     assert!(e.message.contains(&format!("also at byte {header}")), "{e}");
     std::fs::remove_file(path).unwrap();
+}
+
+/// The `hprof` fuzz target's seeds (`fuzz/seeds/make_small_hprof.py`) load, with the allocation stacks
+/// they were written with: the leaves and the array made in `Leaf.<init>` called from `main`.
+#[test]
+fn fuzz_seeds_load_with_their_allocation_stacks() {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/hprof");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&seeds).unwrap() {
+        let path = entry.unwrap().path();
+        let dump = load(&path, &NoProgress).unwrap_or_else(|e| panic!("{e}"));
+        let g = &dump.graph;
+        let leaf = g.node_at(0x1000).unwrap();
+        let init = ("app.Leaf.<init>", "Main.java", 3);
+        let main = ("app.Leaf.main", "Main.java", 12);
+        assert_eq!(stack(g, leaf), [init, main], "{}", path.display());
+        assert_eq!(g.allocation_sites().object_count(), 3);
+        seen += 1;
+    }
+    assert_eq!(seen, 4);
 }

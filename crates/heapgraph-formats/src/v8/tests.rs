@@ -30,3 +30,36 @@ fn fuzzer_finds_load_or_fail_cleanly() {
     }
     assert!(seen > 0, "no regression inputs in {}", dir.display());
 }
+
+/// The `v8` fuzz target's seeds (`fuzz/seeds/make_small_v8.py`) load, the one taken with allocation
+/// tracking with the stacks it was written with: the holder made in `main`, each item in `makeItems`
+/// called from `main`.
+#[test]
+fn fuzz_seeds_load_with_their_allocation_stacks() {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/v8");
+    let stacks = |name: &str, of: &str| {
+        let dump = load(&seeds.join(name), &NoProgress).unwrap();
+        let (g, sites) = (&dump.graph, dump.graph.allocation_sites());
+        let node = (0..g.node_count() as u32)
+            .find(|&n| g.type_name(g.type_of(n)) == of)
+            .unwrap();
+        let frames = sites.trace_of(node).map_or(&[][..], |t| sites.frames(t));
+        let frames: Vec<(String, u32)> = frames
+            .iter()
+            .map(|&f| sites.frame(f))
+            .map(|f| (format!("{} {}", f.function, f.file), f.line))
+            .collect();
+        (sites.object_count(), frames)
+    };
+    let main = ("main app.js".to_string(), 10);
+    let make = ("makeItems app.js".to_string(), 4);
+    assert_eq!(
+        stacks("v7-fields.heapsnapshot", "Holder"),
+        (3, vec![main.clone()])
+    );
+    assert_eq!(
+        stacks("v7-fields.heapsnapshot", "Item"),
+        (3, vec![make, main])
+    );
+    assert_eq!(stacks("v6-fields.heapsnapshot", "Item"), (0, vec![]));
+}
