@@ -340,5 +340,14 @@ mod tests {
                 "{tree}: {e}"
             );
         }
+        // V8 nests the tree at most 65 deep; one 200 deep is beyond the JSON parser's limit.
+        let deep = (1..=200)
+            .rev()
+            .fold("[]".to_string(), |kids, id| format!("[{id},1,0,0,{kids}]"));
+        let e = snapshot("deep", 2, &deep)
+            .err()
+            .expect("too deep")
+            .to_string();
+        assert!(e.contains("trace_tree array is malformed"), "{e}");
     }
 }
