@@ -16,6 +16,7 @@
 
 use super::columns::Nodes;
 use super::header::{Header, Sections};
+use super::numbers;
 use super::strings::StringTable;
 use super::structure::{EdgeType, View};
 use crate::error::{err, FormatError};
@@ -339,16 +340,37 @@ pub fn shallow_sizes(s: &Snapshot<'_>, name: &dyn Fn(u32) -> String) -> Option<V
     Some(sizes)
 }
 
-/// Where each object's constructor is defined (script id, line, column), by node ordinal, from the
-/// snapshot's `locations` array: DevTools keeps objects of one name but different constructors in
-/// different Summary rows.
+/// Where each object's constructor is defined, by node ordinal: the snapshot's `locations` array, its
+/// distinct places (script id, line, column) numbered, and one number per node, so that looking a node
+/// up reads one slot. DevTools keeps objects of one name but different constructors in different
+/// Summary rows.
+#[derive(Default)]
+pub struct Locations {
+    /// Node ordinal -> its place's number, or [`Locations::NONE`]; empty without a `locations` array.
+    place_of: Vec<u32>,
+}
+
+impl Locations {
+    const NONE: u32 = u32::MAX;
+
+    /// The number of the place where node `ordinal`'s constructor is defined: equal numbers, equal
+    /// places.
+    pub fn place(&self, ordinal: u32) -> Option<u32> {
+        self.place_of
+            .get(ordinal as usize)
+            .copied()
+            .filter(|&p| p != Locations::NONE)
+    }
+}
+
+/// Reads the snapshot's `locations` array (see [`Locations`]).
 pub fn locations(
     data: &[u8],
     header: &Header,
     sections: &Sections,
-) -> Result<HashMap<u32, [u64; 3]>, FormatError> {
+) -> Result<Locations, FormatError> {
     let Some(body) = sections.locations.clone() else {
-        return Ok(HashMap::new());
+        return Ok(Locations::default());
     };
     let field = |name: &str| header.location_fields.iter().position(|f| f == name);
     let (Some(object), Some(script), Some(line), Some(column)) = (
@@ -365,31 +387,29 @@ pub fn locations(
     };
     let width = header.location_fields.len();
     let node_width = header.node_fields.len() as u64;
-    let numbers = std::str::from_utf8(&data[body.clone()])
-        .ok()
-        .and_then(|text| {
-            text.split(',')
-                .map(|n| n.trim())
-                .filter(|n| !n.is_empty())
-                .map(|n| n.parse::<u64>().ok())
-                .collect::<Option<Vec<u64>>>()
-        });
-    let Some(numbers) = numbers.filter(|n| n.len() % width == 0) else {
+    let numbers = numbers::parse_all(data, body.clone())?;
+    if numbers.len() % width != 0 {
         return err(
             body.start,
-            format!("the locations array is not a list of numbers in rows of {width}"),
+            format!(
+                "the locations array holds {} numbers, not rows of {width}",
+                numbers.len()
+            ),
         );
-    };
-    Ok(numbers
-        .chunks_exact(width)
-        .filter(|row| row[object] % node_width == 0 && row[object] / node_width < u32::MAX as u64)
-        .map(|row| {
-            (
-                (row[object] / node_width) as u32,
-                [row[script], row[line], row[column]],
-            )
-        })
-        .collect())
+    }
+    let mut numbered: HashMap<[u64; 3], u32> = HashMap::new();
+    let mut place_of = vec![Locations::NONE; header.node_count];
+    for row in numbers.chunks_exact(width) {
+        let ordinal = row[object] / node_width;
+        if row[object] % node_width != 0 || ordinal >= header.node_count as u64 {
+            continue;
+        }
+        let next = numbered.len() as u32;
+        place_of[ordinal as usize] = *numbered
+            .entry([row[script], row[line], row[column]])
+            .or_insert(next);
+    }
+    Ok(Locations { place_of })
 }
 
 /// JavaScript's string order (UTF-16 code units), which DevTools sorts property names by.

@@ -338,7 +338,7 @@ fn edge_ranges(nodes: &Nodes, edge_count: usize, at: usize) -> Result<Vec<u64>, 
 /// What decides a node's type: its DevTools class and, for objects, where their constructor is defined.
 struct Classing<'a, F> {
     classes: &'a devtools::Classes,
-    locations: &'a HashMap<u32, [u64; 3]>,
+    locations: &'a devtools::Locations,
     is_object: F,
 }
 
@@ -354,13 +354,13 @@ fn node_types(
     interner: &mut StringInterner,
 ) -> (Vec<TypeId>, Vec<TypeInfo>) {
     let mut table = Vec::new();
-    let mut by_class: HashMap<(u32, Option<[u64; 3]>, bool), TypeId> = HashMap::new();
+    let mut by_class: HashMap<(u32, Option<u32>, bool), TypeId> = HashMap::new();
     let classes = classing.classes;
     let types = order
         .iter()
         .map(|&o| {
             let location = match (classing.is_object)(o as usize) {
-                true => classing.locations.get(&o).copied(),
+                true => classing.locations.place(o),
                 false => None,
             };
             let o = o as usize;

@@ -10,6 +10,7 @@
 //! otherwise sit beside the whole file in memory.
 
 use crate::error::{err, FormatError};
+use crate::scatter::Scatter;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -52,6 +53,25 @@ pub fn parse<F: Fn(usize, usize, u64) + Sync>(
             Ok(())
         })?;
     Ok(total)
+}
+
+/// Every number of `data[body]`, in order: for a small array read whole (see [`parse`] for the errors).
+pub fn parse_all(data: &[u8], body: Range<usize>) -> Result<Vec<u64>, FormatError> {
+    let count: usize = split(data, body.clone())
+        .par_iter()
+        .map(|c| count_numbers(&data[c.clone()]))
+        .sum();
+    let mut numbers = vec![0; count];
+    let slots = Scatter::new(&mut numbers);
+    // SAFETY: `parse` puts each number once, at its own index, below the count just made.
+    parse(
+        data,
+        body,
+        1,
+        &|i, _, v| unsafe { slots.write(i, v) },
+        &|_| {},
+    )?;
+    Ok(numbers)
 }
 
 /// Chunks of about [`CHUNK`] bytes, each but the first starting at a comma.
