@@ -13,6 +13,7 @@
 //! - [`paths`]: shortest retaining chains from the roots (one BFS);
 //! - [`neighbourhood`]: the objects around a few objects, for drawing (objgraph's `show_backrefs`);
 //! - [`retainer_tree`]: many objects' shortest chains merged into one tree (MAT's merged paths);
+//! - [`sites`]: allocation sites ranked by the bytes their objects retain;
 //! - [`suspects`]: what holds a large share of the heap, where it accumulates, the reference to fix.
 //!
 //! Every analysis follows only edges whose label
@@ -61,6 +62,7 @@ mod node_bits;
 pub mod paths;
 pub mod retained;
 pub mod retainer_tree;
+pub mod sites;
 pub mod suspects;
 pub mod top;
 pub mod unreferenced;
@@ -74,6 +76,7 @@ pub use node_bits::NodeBits;
 pub use paths::{Parent, PathStep, ShortestPaths};
 pub use retained::RetainedSizes;
 pub use retainer_tree::{instances_of, Branch, Folded, Held, MergedStep, RetainerTree, TreeLimits};
+pub use sites::{is_user_frame, Site, SiteGrouping, SiteTable, UserFrame};
 pub use suspects::{find_suspects, Suspect, SuspectKind, SuspectOptions, Suspects, TypeTally};
 pub use top::{top_retainers, Retainer};
 pub use unreferenced::{ObjectGroup, TypeCount, Unreferenced, UnreferencedReport};

@@ -170,6 +170,28 @@ impl RetainedSizes {
         self.by_type[ty as usize]
     }
 
+    /// Retained sizes of `groups` groups of objects, each counting only its members that no other member
+    /// of the same group dominates, as a type's does. `members` gives (object, group below `groups`);
+    /// an object named twice is in the last group given; unreachable objects add nothing.
+    pub fn of_groups(
+        &self,
+        dominators: &Dominators,
+        groups: usize,
+        members: impl Iterator<Item = (NodeId, u32)>,
+    ) -> Vec<u64> {
+        let idom = dominators.preorder_idoms();
+        let mut group_of = vec![NONE; idom.len()];
+        for (node, group) in members {
+            let v = self.pre[node as usize];
+            if v != NONE {
+                group_of[v as usize] = group;
+            }
+        }
+        outermost_sums(idom, &self.by_vertex, groups, |v| {
+            Some(group_of[v] as usize).filter(|&g| g < groups)
+        })
+    }
+
     /// Per-type retained sizes, indexed by type id.
     pub fn types(&self) -> &[u64] {
         &self.by_type
@@ -189,12 +211,8 @@ const BIG_VERTICES: &str = "retained.big_vertices";
 const BIG_SIZES: &str = "retained.big_sizes";
 const BY_TYPE: &str = "retained.by_type";
 
-/// Walks the dominator tree depth-first keeping, per type, how many instances are on the current
-/// root-to-node chain; an instance counts when it is the first of its type on its chain.
-///
-/// The vertices are numbered in the tree's preorder, so the walk is a sweep from the first vertex to the
-/// last with a stack of the open vertices (and their types): before a vertex is entered, the vertices
-/// whose subtrees it is not in are closed, which are the ones above its dominator on the stack.
+/// Per type, the retained sizes of the instances that are the first of their type on their dominator
+/// chain ([`outermost_sums`]).
 fn per_type(graph: &Graph, pre: &[u32], idom: &[u32], by_vertex: &NarrowValues<u32>) -> Vec<u64> {
     match u16::try_from(graph.type_count()) {
         Ok(_) => per_type_with::<u16>(graph, pre, idom, by_vertex),
@@ -220,25 +238,47 @@ where
             types[v as usize] = T::try_from(graph.type_of(node as NodeId)).unwrap_or_default();
         }
     }
-    let mut by_type = vec![0u64; graph.type_count()];
-    let mut on_chain = vec![0u32; graph.type_count()];
-    // (vertex, its type) from the top of the tree down; the super-root is not an instance of anything.
-    let mut open: Vec<(u32, usize)> = Vec::new();
-    for v in 1..idom.len() {
-        let d = idom[v];
-        while let Some(&(u, ty)) = open.last() {
+    outermost_sums(idom, by_vertex, graph.type_count(), |v| {
+        Some(types[v].into() as usize)
+    })
+}
+
+/// Sums, per group, the retained sizes of the vertices that are the first of their group on their
+/// dominator chain, so that no byte counts twice for one group. `group_of(v)` is vertex `v`'s group
+/// (below `groups`), or `None` for a vertex in none.
+///
+/// The vertices are numbered in the tree's preorder, so the walk is a sweep from the first vertex to the
+/// last with a stack of the open vertices (and their groups) and, per group, how many of them are open:
+/// before a vertex is entered, the vertices whose subtrees it is not in are closed, which are the ones
+/// above its dominator on the stack.
+fn outermost_sums(
+    idom: &[u32],
+    by_vertex: &NarrowValues<u32>,
+    groups: usize,
+    group_of: impl Fn(usize) -> Option<usize>,
+) -> Vec<u64> {
+    let mut sums = vec![0u64; groups];
+    let mut on_chain = vec![0u32; groups];
+    // (vertex, its group) from the top of the tree down; the super-root is in no group.
+    let mut open: Vec<(u32, Option<usize>)> = Vec::new();
+    for (v, &d) in idom.iter().enumerate().skip(1) {
+        while let Some(&(u, group)) = open.last() {
             if u == d {
                 break;
             }
-            on_chain[ty] -= 1;
+            if let Some(g) = group {
+                on_chain[g] -= 1;
+            }
             open.pop();
         }
-        let ty = types[v].into() as usize;
-        if on_chain[ty] == 0 {
-            by_type[ty] += by_vertex.get(v);
+        let group = group_of(v);
+        if let Some(g) = group {
+            if on_chain[g] == 0 {
+                sums[g] += by_vertex.get(v);
+            }
+            on_chain[g] += 1;
         }
-        on_chain[ty] += 1;
-        open.push((v as u32, ty));
+        open.push((v as u32, group));
     }
-    by_type
+    sums
 }

@@ -4,4 +4,5 @@ mod dominators;
 mod reports;
 mod retainer_tree;
 mod scale;
+mod sites;
 mod support;
