@@ -9,6 +9,7 @@ pub mod info;
 mod object;
 pub mod path;
 pub mod retainers;
+pub mod sites;
 pub mod suspects;
 pub mod suspects_growth;
 pub mod suspects_proven;

@@ -13,6 +13,7 @@ pub mod report;
 pub mod report_args;
 pub mod retainers;
 pub mod run;
+pub mod sites;
 pub mod suspects;
 pub mod suspects_growth;
 pub mod top;

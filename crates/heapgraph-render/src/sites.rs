@@ -1,0 +1,373 @@
+//! `heapgraph sites`, and the few lines other reports add about where their objects were allocated.
+//!
+//! A frame reads `file:line in function`. Library paths are cut to the part after the directory that
+//! installs them (`site-packages/`, `node_modules/`, `lib/python3.12/`) in text; JSON keeps them whole.
+
+use crate::{format_bytes, format_count, format_share, Align, Table};
+use heapgraph_analysis::{Site, SiteGrouping, SiteTable};
+use heapgraph_graph::{AllocationSites, FrameId, Graph, NodeId};
+use serde::Serialize;
+
+/// How many sites a report about a group of objects shows beside it.
+pub const SITES_PER_GROUP: usize = 3;
+
+/// One frame of an allocation stack.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct FrameView {
+    pub function: String,
+    pub file: String,
+    /// 0 when the runtime did not record it.
+    pub line: u32,
+}
+
+impl FrameView {
+    fn new(table: &AllocationSites, frame: FrameId) -> FrameView {
+        let f = table.frame(frame);
+        FrameView {
+            function: f.function.to_string(),
+            file: f.file.to_string(),
+            line: f.line,
+        }
+    }
+
+    /// `elements.py:120 in __init__`, the file shortened when it is a library's.
+    pub fn text(&self) -> String {
+        let place = match (short_file(&self.file), self.line) {
+            ("", _) => String::new(),
+            (file, 0) => file.to_string(),
+            (file, line) => format!("{file}:{line}"),
+        };
+        match (place.is_empty(), self.function.is_empty()) {
+            (true, true) => "(unknown)".to_string(),
+            (true, false) => self.function.clone(),
+            (false, true) => place,
+            (false, false) => format!("{place} in {}", self.function),
+        }
+    }
+}
+
+/// The part of a library's path after the directory that installed it; other paths whole.
+fn short_file(file: &str) -> &str {
+    for dir in ["/site-packages/", "/dist-packages/", "/node_modules/"] {
+        if let Some(at) = file.rfind(dir) {
+            return &file[at + dir.len()..];
+        }
+    }
+    if let Some(at) = file.rfind("/lib/python") {
+        let rest = &file[at + 1..];
+        if let Some(slash) = rest.find('/') {
+            return &rest[slash + 1..];
+        }
+    }
+    file
+}
+
+/// The first frame in the program's own code under a site, and how many of its objects it made.
+#[derive(Clone, Debug, Serialize)]
+pub struct UserFrameView {
+    #[serde(flatten)]
+    pub frame: FrameView,
+    pub objects: u64,
+}
+
+/// One allocation site.
+#[derive(Clone, Debug, Serialize)]
+pub struct SiteView {
+    /// The site's allocating frame (by line, by traceback), absent by file.
+    pub frame: Option<FrameView>,
+    /// The allocating frame's file.
+    pub file: String,
+    /// The whole stack, allocating frame first (by traceback only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub traceback: Vec<FrameView>,
+    pub objects: u64,
+    pub shallow_bytes: u64,
+    /// Bytes its objects retain, each byte once (`heapgraph sites` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retained_bytes: Option<u64>,
+    /// The first frame in the program's own code most of its objects were allocated under; absent when
+    /// no stack reaches it.
+    pub user_frame: Option<UserFrameView>,
+}
+
+impl SiteView {
+    fn new(table: &AllocationSites, by: SiteGrouping, site: &Site, retained: bool) -> SiteView {
+        let frames = table.frames(site.trace);
+        let first = frames.first().map(|&f| FrameView::new(table, f));
+        SiteView {
+            file: first.as_ref().map(|f| f.file.clone()).unwrap_or_default(),
+            frame: first.filter(|_| by != SiteGrouping::File),
+            traceback: match by {
+                SiteGrouping::Traceback => {
+                    frames.iter().map(|&f| FrameView::new(table, f)).collect()
+                }
+                _ => Vec::new(),
+            },
+            objects: site.objects,
+            shallow_bytes: site.shallow,
+            retained_bytes: retained.then_some(site.retained),
+            user_frame: site.user_frame.map(|u| UserFrameView {
+                frame: FrameView::new(table, u.frame),
+                objects: u.objects,
+            }),
+        }
+    }
+
+    /// The site in one line: its frame (or file).
+    pub fn text(&self) -> String {
+        match &self.frame {
+            Some(frame) => frame.text(),
+            None if self.file.is_empty() => "(unknown)".to_string(),
+            None => short_file(&self.file).to_string(),
+        }
+    }
+
+    /// `from app/reports.py:88 in build_query (100,000)`, when the site is not itself that frame.
+    pub fn user_frame_text(&self) -> Option<String> {
+        let user = self.user_frame.as_ref()?;
+        if self.frame.as_ref() == Some(&user.frame) {
+            return None;
+        }
+        let count = if user.objects == self.objects {
+            String::new()
+        } else {
+            format!(" ({} of them)", format_count(user.objects))
+        };
+        Some(format!("user code: {}{count}", user.frame.text()))
+    }
+}
+
+/// `heapgraph sites DUMP`: allocation sites ranked by the bytes their objects retain.
+#[derive(Serialize)]
+pub struct SitesReport {
+    pub file: String,
+    /// `line`, `file` or `traceback`.
+    pub by: &'static str,
+    /// The types asked about (`--type`), and the ones that name matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub types: Option<Vec<String>>,
+    /// Objects with an allocation stack, and without one.
+    pub objects: u64,
+    pub untraced: u64,
+    pub reachable_bytes: u64,
+    /// Every site, or the `--top` first; `sites` counts them all.
+    pub site_count: usize,
+    pub rows: Vec<SiteRow>,
+}
+
+#[derive(Serialize)]
+pub struct SiteRow {
+    #[serde(flatten)]
+    pub site: SiteView,
+    /// `retained_bytes` as a share of everything reachable from the roots.
+    pub share: f64,
+}
+
+/// The `--by` names.
+pub fn grouping_name(by: SiteGrouping) -> &'static str {
+    match by {
+        SiteGrouping::Line => "line",
+        SiteGrouping::File => "file",
+        SiteGrouping::Traceback => "traceback",
+    }
+}
+
+impl SitesReport {
+    pub fn new(
+        file: String,
+        graph: &Graph,
+        table: &SiteTable,
+        reachable_bytes: u64,
+        types: Option<Vec<String>>,
+        top: usize,
+    ) -> SitesReport {
+        let sites = graph.allocation_sites();
+        let rows = table
+            .sites
+            .iter()
+            .take(top)
+            .map(|s| SiteRow {
+                site: SiteView::new(sites, table.by, s, true),
+                share: if reachable_bytes == 0 {
+                    0.0
+                } else {
+                    s.retained as f64 / reachable_bytes as f64
+                },
+            })
+            .collect();
+        SitesReport {
+            file,
+            by: grouping_name(table.by),
+            types,
+            objects: table.objects,
+            untraced: table.untraced,
+            reachable_bytes,
+            site_count: table.sites.len(),
+            rows,
+        }
+    }
+
+    pub fn render_text(&self) -> String {
+        let mut table = Table::new(&[
+            ("retained", Align::Right),
+            ("share", Align::Right),
+            ("shallow", Align::Right),
+            ("objects", Align::Right),
+            ("allocated at", Align::Left),
+        ]);
+        let more = |text: String| {
+            vec![
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                text,
+            ]
+        };
+        for row in &self.rows {
+            let site = &row.site;
+            let retained = site.retained_bytes.unwrap_or(0);
+            table.row(vec![
+                format_bytes(retained),
+                format_share(retained, self.reachable_bytes),
+                format_bytes(site.shallow_bytes),
+                format_count(site.objects),
+                site.text(),
+            ]);
+            let user = site.user_frame.as_ref().map(|u| &u.frame);
+            for frame in site.traceback.iter().skip(1) {
+                let mark = if Some(frame) == user {
+                    "  <- user code"
+                } else {
+                    ""
+                };
+                table.row(more(format!("  {}{mark}", frame.text())));
+            }
+            if site.traceback.is_empty() {
+                if let Some(text) = site.user_frame_text() {
+                    table.row(more(format!("  {text}")));
+                }
+            }
+        }
+        let of_types = match &self.types {
+            Some(types) => format!(" of {}", types.join(", ")),
+            None => String::new(),
+        };
+        let mut out = format!(
+            "Allocation sites by {}{of_types}: {} sites of {} objects with a stack ({} without), by retained bytes; sites can share bytes\n\n",
+            self.by,
+            format_count(self.site_count as u64),
+            format_count(self.objects),
+            format_count(self.untraced),
+        );
+        out.push_str(&table.render());
+        if self.rows.len() < self.site_count {
+            out.push_str(&format!(
+                "{} more sites (--top)\n",
+                format_count((self.site_count - self.rows.len()) as u64)
+            ));
+        }
+        out
+    }
+}
+
+/// Where a group of objects was allocated, for reports about that group: its main sites by objects.
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupSites {
+    /// The group's objects that have a stack.
+    pub objects: u64,
+    /// The first [`SITES_PER_GROUP`] sites by line, most objects first.
+    pub sites: Vec<SiteView>,
+    /// Sites left out.
+    pub more: usize,
+}
+
+impl GroupSites {
+    /// The sites of `nodes`; `None` when the dump records no allocation stacks, so that reports on such
+    /// dumps read as they always did.
+    pub fn of(graph: &Graph, nodes: impl IntoIterator<Item = NodeId>) -> Option<GroupSites> {
+        let sites = graph.allocation_sites();
+        if sites.is_empty() {
+            return None;
+        }
+        let table = SiteTable::of_objects(graph, nodes, SiteGrouping::Line);
+        Some(GroupSites {
+            objects: table.objects,
+            sites: table
+                .sites
+                .iter()
+                .take(SITES_PER_GROUP)
+                .map(|s| SiteView::new(sites, SiteGrouping::Line, s, false))
+                .collect(),
+            more: table.sites.len().saturating_sub(SITES_PER_GROUP),
+        })
+    }
+
+    /// One line per site, each starting with `indent`: `100,000 × elements.py:120 in __init__, user
+    /// code: app/reports.py:88 in build_query`.
+    pub fn lines(&self, indent: &str) -> String {
+        let mut out = String::new();
+        for site in &self.sites {
+            out.push_str(&format!(
+                "{indent}{} × {}",
+                format_count(site.objects),
+                site.text()
+            ));
+            if let Some(user) = site.user_frame_text() {
+                out.push_str(&format!(", {user}"));
+            }
+            out.push('\n');
+        }
+        if self.more > 0 {
+            out.push_str(&format!(
+                "{indent}and {} more sites\n",
+                format_count(self.more as u64)
+            ));
+        }
+        out
+    }
+
+    /// The main site in one line, for a table cell: `elements.py:120 in __init__ < app/reports.py:88`.
+    pub fn cell(&self) -> String {
+        let Some(site) = self.sites.first() else {
+            return String::new();
+        };
+        match &site.user_frame {
+            Some(user) if site.frame.as_ref() != Some(&user.frame) => {
+                format!("{} < {}", site.text(), user.frame.text())
+            }
+            _ => site.text(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_read_short_for_libraries() {
+        let frame = |function: &str, file: &str, line| FrameView {
+            function: function.into(),
+            file: file.into(),
+            line,
+        };
+        let lib =
+            "/root/.pyenv/versions/3.12.1/lib/python3.12/site-packages/sqlalchemy/sql/elements.py";
+        assert_eq!(
+            frame("__init__", lib, 120).text(),
+            "sqlalchemy/sql/elements.py:120 in __init__"
+        );
+        let stdlib = "/usr/lib/python3.11/json/decoder.py";
+        assert_eq!(
+            frame("decode", stdlib, 0).text(),
+            "json/decoder.py in decode"
+        );
+        assert_eq!(
+            frame("build", "/srv/app.py", 8).text(),
+            "/srv/app.py:8 in build"
+        );
+        assert_eq!(frame("push", "", 0).text(), "push");
+        assert_eq!(frame("", "", 0).text(), "(unknown)");
+    }
+}
