@@ -1,6 +1,7 @@
 //! `heapgraph growth`: per-type deltas between two dumps, and who holds the new objects.
 
 use crate::retainers::RetainersView;
+use crate::sites::GroupSites;
 use crate::{format_bytes, format_count, Align, Table};
 use heapgraph_analysis::{Growth, TypeGrowth};
 use serde::Serialize;
@@ -9,6 +10,9 @@ use serde::Serialize;
 #[derive(Serialize)]
 pub struct HeldGrowth {
     pub type_name: String,
+    /// Where the new objects were allocated, when the dump records it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allocated: Option<GroupSites>,
     #[serde(flatten)]
     pub retainers: RetainersView,
 }
@@ -110,8 +114,12 @@ impl GrowthReport {
             self.old_file
         ));
         for h in &self.held {
+            let allocated = match &h.allocated {
+                Some(sites) => format!("allocated at:\n{}", sites.lines("  ")),
+                None => String::new(),
+            };
             out.push_str(&format!(
-                "\nWho holds the new {} objects:\n{}",
+                "\nWho holds the new {} objects:\n{allocated}{}",
                 h.type_name,
                 h.retainers.render_text()
             ));

@@ -3,9 +3,10 @@
 
 use crate::dot::{DotGraph, NodeStyle};
 use crate::object::{steps_text, Chain, ChainStep, ObjectRef};
+use crate::sites::GroupSites;
 use crate::{format_bytes, format_count};
 use heapgraph_analysis::{Branch, Folded, Held, MergedStep, RetainerTree};
-use heapgraph_graph::{EdgeKind, Graph};
+use heapgraph_graph::{EdgeKind, Graph, NodeId, TypeId};
 use serde::Serialize;
 
 /// `heapgraph retainers DUMP TYPE`: why the instances of a type are alive.
@@ -15,14 +16,43 @@ pub struct RetainersReport {
     /// The type as the user named it, and the types that name matched.
     pub query: String,
     pub types: Vec<String>,
+    /// Where the instances were allocated, when the dump records it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allocated: Option<GroupSites>,
     #[serde(flatten)]
     pub tree: RetainersView,
 }
 
 impl RetainersReport {
+    /// The report on `targets`, the instances of `types` that `query` named, and their merged chains.
+    pub fn new(
+        file: String,
+        query: String,
+        graph: &Graph,
+        types: &[TypeId],
+        targets: &[NodeId],
+        tree: &RetainerTree,
+    ) -> RetainersReport {
+        RetainersReport {
+            file,
+            query,
+            types: types.iter().map(|&t| graph.type_name(t)).collect(),
+            allocated: GroupSites::of(graph, targets.iter().copied()),
+            tree: RetainersView::new(graph, tree),
+        }
+    }
+
     pub fn render_text(&self) -> String {
+        let allocated = match &self.allocated {
+            Some(sites) => format!(
+                "allocated at ({} of them with a stack):\n{}\n",
+                format_count(sites.objects),
+                sites.lines("  ")
+            ),
+            None => String::new(),
+        };
         format!(
-            "{}: {} retaining {} (weak references not followed)\n\n{}",
+            "{}: {} retaining {} (weak references not followed)\n\n{allocated}{}",
             self.types.join(", "),
             instances(self.tree.instances),
             format_bytes(self.tree.retained_bytes),

@@ -135,6 +135,17 @@ impl SiteView {
         };
         Some(format!("user code: {}{count}", user.frame.text()))
     }
+
+    /// The site in one line for a table cell: `elements.py:120 in __init__ < app/reports.py:88 in
+    /// build_query`, the user frame after `<` when it is not the site's own.
+    pub fn cell(&self) -> String {
+        match &self.user_frame {
+            Some(user) if self.frame.as_ref() != Some(&user.frame) => {
+                format!("{} < {}", self.text(), user.frame.text())
+            }
+            _ => self.text(),
+        }
+    }
 }
 
 /// `heapgraph sites DUMP`: allocation sites ranked by the bytes their objects retain.
@@ -326,19 +337,11 @@ impl GroupSites {
         }
         out
     }
+}
 
-    /// The main site in one line, for a table cell: `elements.py:120 in __init__ < app/reports.py:88`.
-    pub fn cell(&self) -> String {
-        let Some(site) = self.sites.first() else {
-            return String::new();
-        };
-        match &site.user_frame {
-            Some(user) if site.frame.as_ref() != Some(&user.frame) => {
-                format!("{} < {}", site.text(), user.frame.text())
-            }
-            _ => site.text(),
-        }
-    }
+/// Where one object was allocated; `None` when the dump records no stack for it.
+pub fn site_of(graph: &Graph, node: NodeId) -> Option<SiteView> {
+    GroupSites::of(graph, [node])?.sites.into_iter().next()
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! `heapgraph suspects`: the leak suspects, biggest first, each in one sentence and then its evidence.
 
 use crate::object::{steps_text, Chain, ObjectRef};
+use crate::sites::GroupSites;
 use crate::suspects_proven::{facts_on_path, ProvenView, StepFact};
 use crate::{format_bytes, format_count, format_share};
-use heapgraph_analysis::{Suspect, SuspectKind, Suspects};
+use heapgraph_analysis::{Dominators, Suspect, SuspectKind, Suspects};
 use heapgraph_graph::Graph;
 use serde::Serialize;
 
@@ -62,6 +63,10 @@ pub struct SuspectView {
     pub main_type: Option<String>,
     /// The biggest objects the accumulation point immediately dominates (each at least 1% of the heap).
     pub biggest: Vec<BiggestView>,
+    /// Where the objects the accumulation point (or the top instance) dominates were allocated, when
+    /// the dump records it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allocated: Option<GroupSites>,
     /// heapgraph commands that dig further.
     pub commands: Vec<String>,
 }
@@ -86,6 +91,7 @@ impl SuspectsReport {
     pub fn new(
         file: String,
         graph: &Graph,
+        dominators: &Dominators,
         found: &Suspects,
         threshold: f64,
         known: &[String],
@@ -101,7 +107,13 @@ impl SuspectsReport {
             file,
         };
         for s in &found.suspects {
-            let view = SuspectView::new(&report.file, graph, s, found.reachable_bytes);
+            let mut view = SuspectView::new(&report.file, graph, s, found.reachable_bytes);
+            if !graph.allocation_sites().is_empty() {
+                let at = s.accumulation.unwrap_or(s.top);
+                view.allocated = GroupSites::of(graph, dominators.subtree(at).iter().copied());
+                view.commands
+                    .push(format!("heapgraph sites {}", report.file));
+            }
             match (known.contains(&s.fingerprint), s.library) {
                 (true, _) => report.known.push(view),
                 (false, true) => report.library.push(view),
@@ -200,6 +212,7 @@ impl SuspectView {
             accumulated_types: s.accumulated_types,
             main_type: s.main_type.map(|t| graph.type_name(t)),
             biggest,
+            allocated: None,
             commands: Vec::new(),
         };
         view.sentence = view.sentence(graph, s, reachable);
@@ -343,6 +356,13 @@ impl SuspectView {
                     b.object.text()
                 ));
             }
+        }
+        if let Some(sites) = &self.allocated {
+            out.push_str(&format!(
+                "  Allocated at ({} of them with a stack):\n{}",
+                format_count(sites.objects),
+                sites.lines("    ")
+            ));
         }
         out.push_str(&format!("  Fingerprint: {}\n", self.fingerprint));
         for c in &self.commands {

@@ -1,6 +1,7 @@
 //! `heapgraph top`: the objects retaining the most, and how each is reached from a root.
 
 use crate::object::{Chain, ObjectRef};
+use crate::sites::{site_of, SiteView};
 use crate::{format_bytes, format_share, Align, Table};
 use heapgraph_analysis::{Retainer, ShortestPaths};
 use heapgraph_graph::Graph;
@@ -13,6 +14,9 @@ pub struct TopRow {
     pub retained_bytes: u64,
     /// `retained_bytes` as a share of everything reachable from the roots.
     pub share: f64,
+    /// Where it was allocated, when the dump records it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allocated: Option<SiteView>,
     /// The shortest chain of references from a root.
     pub path: Option<Chain>,
 }
@@ -45,6 +49,7 @@ impl TopReport {
                 } else {
                     r.retained as f64 / total as f64
                 },
+                allocated: site_of(graph, r.node),
                 path: paths.path_to(graph, r.node).map(|p| Chain::new(graph, &p)),
             })
             .collect();
@@ -56,21 +61,36 @@ impl TopReport {
     }
 
     pub fn render_text(&self) -> String {
-        let mut table = Table::new(&[
+        // The allocation site column only on dumps that record stacks.
+        let sites = self.rows.iter().any(|r| r.allocated.is_some());
+        let mut columns = vec![
             ("retained", Align::Right),
             ("share", Align::Right),
             ("shallow", Align::Right),
             ("object", Align::Left),
-            ("shortest path from a root", Align::Left),
-        ]);
+        ];
+        if sites {
+            columns.push(("allocated at", Align::Left));
+        }
+        columns.push(("shortest path from a root", Align::Left));
+        let mut table = Table::new(&columns);
         for row in &self.rows {
-            table.row(vec![
+            let mut cells = vec![
                 format_bytes(row.retained_bytes),
                 format_share(row.retained_bytes, self.reachable_bytes),
                 format_bytes(row.object.shallow_bytes),
                 row.object.text(),
-                row.path.as_ref().map(Chain::text).unwrap_or_default(),
-            ]);
+            ];
+            if sites {
+                cells.push(
+                    row.allocated
+                        .as_ref()
+                        .map(SiteView::cell)
+                        .unwrap_or_default(),
+                );
+            }
+            cells.push(row.path.as_ref().map(Chain::text).unwrap_or_default());
+            table.row(cells);
         }
         let mut out = table.render();
         out.push_str(&format!(

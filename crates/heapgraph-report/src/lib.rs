@@ -10,6 +10,7 @@ use heapgraph_render::dominators::DominatorReport;
 use heapgraph_render::growth::GrowthReport;
 use heapgraph_render::info::InfoReport;
 use heapgraph_render::retainers::RetainersReport;
+use heapgraph_render::sites::FrameView;
 use heapgraph_render::suspects::SuspectsReport;
 use heapgraph_render::suspects_growth::GrowthSuspectsReport;
 use heapgraph_render::types::TypesReport;
@@ -79,6 +80,26 @@ pub fn render(model: &Model) -> Result<String, String> {
     });
     env.add_filter("signed_count", |n: i64| {
         format!("{}{}", sign(n), format_count(n.unsigned_abs()))
+    });
+    env.add_filter("frame", |frame: Value| {
+        let text = |name: &str| {
+            frame
+                .get_attr(name)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        };
+        let line = frame
+            .get_attr("line")
+            .ok()
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(0);
+        FrameView {
+            function: text("function"),
+            file: text("file"),
+            line,
+        }
+        .text()
     });
     env.add_filter("percent", |share: f64| format!("{:.1}%", share * 100.0));
     env.add_template("report.html", TEMPLATE)

@@ -6,6 +6,7 @@ use heapgraph_analysis::{Growth, TreeLimits};
 use heapgraph_formats::HeapChoice;
 use heapgraph_render::growth::{most_new, GrowthReport, HeldGrowth};
 use heapgraph_render::retainers::RetainersView;
+use heapgraph_render::sites::GroupSites;
 use std::path::{Path, PathBuf};
 
 /// What grew between two dumps of one process (objgraph's show_growth, offline): per-type count and size
@@ -69,6 +70,7 @@ pub fn run(args: Args) -> Result<(), String> {
             );
             HeldGrowth {
                 type_name: t.type_name.clone(),
+                allocated: GroupSites::of(graph, targets.iter().copied()),
                 retainers: RetainersView::new(graph, &tree),
             }
         })

@@ -13,7 +13,7 @@ use heapgraph_render::dominators::{
 };
 use heapgraph_render::growth::GrowthReport;
 use heapgraph_render::info::InfoReport;
-use heapgraph_render::retainers::{RetainersReport, RetainersView};
+use heapgraph_render::retainers::RetainersReport;
 use heapgraph_render::suspects::SuspectsReport;
 use heapgraph_render::suspects_growth::GrowthSuspectsReport;
 use heapgraph_render::types::TypesReport;
@@ -104,7 +104,14 @@ pub fn run(args: Args) -> Result<(), String> {
         let found = find_suspects(&dump.graph, &analysis, &options);
         Section {
             command: format!("heapgraph suspects {quoted} --threshold {}", args.threshold),
-            report: SuspectsReport::new(file.clone(), &dump.graph, &found, options.threshold, &[]),
+            report: SuspectsReport::new(
+                file.clone(),
+                &dump.graph,
+                &analysis.dominators,
+                &found,
+                options.threshold,
+                &[],
+            ),
         }
     });
     let dominators = spin("building the dominator view", || {
@@ -211,12 +218,14 @@ fn retainer_sections(
                         RETAINER_LIMITS.top,
                         RETAINER_LIMITS.max_depth
                     ),
-                    report: RetainersReport {
-                        file: file.to_string(),
-                        query: row.type_name.clone(),
-                        types: vec![row.type_name.clone()],
-                        tree: RetainersView::new(&dump.graph, &tree),
-                    },
+                    report: RetainersReport::new(
+                        file.to_string(),
+                        row.type_name.clone(),
+                        &dump.graph,
+                        &[row.type_id],
+                        &targets,
+                        &tree,
+                    ),
                 },
             }
         })
@@ -408,6 +417,7 @@ fn shell_word(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use heapgraph_render::retainers::RetainersView;
 
     fn tree(type_id: u32) -> TypeRetainers {
         TypeRetainers {
@@ -418,6 +428,7 @@ mod tests {
                     file: "app.hgd".into(),
                     query: format!("T{type_id}"),
                     types: vec![format!("T{type_id}")],
+                    allocated: None,
                     tree: RetainersView {
                         instances: 1,
                         retained_bytes: 16,

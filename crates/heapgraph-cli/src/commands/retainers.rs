@@ -3,7 +3,7 @@
 use super::report_args::ReportArgs;
 use crate::load::analyzed_dump;
 use heapgraph_analysis::{instances_of, TreeLimits};
-use heapgraph_render::retainers::{RetainersReport, RetainersView};
+use heapgraph_render::retainers::RetainersReport;
 use std::path::PathBuf;
 
 /// Why the instances of a type are alive: their shortest chains of references from the roots, merged
@@ -42,12 +42,14 @@ pub fn run(args: Args) -> Result<(), String> {
             top: args.top,
         },
     );
-    let report = RetainersReport {
-        file: args.report.dump.display().to_string(),
-        query: args.type_name.clone(),
-        types: types.iter().map(|&t| graph.type_name(t)).collect(),
-        tree: RetainersView::new(graph, &tree),
-    };
+    let report = RetainersReport::new(
+        args.report.dump.display().to_string(),
+        args.type_name.clone(),
+        graph,
+        &types,
+        &targets,
+        &tree,
+    );
     if let Some(path) = &args.output {
         let title = format!("why {} is alive", report.types.join(", "));
         super::draw(&report.tree.to_dot(&title), path)?;

@@ -89,6 +89,7 @@ pub fn run(args: Args) -> Result<bool, String> {
     let report = SuspectsReport::new(
         dump_path.display().to_string(),
         &dump.graph,
+        &analysis.dominators,
         &found,
         options.threshold,
         &known,
