@@ -54,8 +54,11 @@ fn short_file(file: &str) -> &str {
         }
     }
     if let Some(at) = file.rfind("/lib/python") {
-        let rest = &file[at + 1..];
-        if let Some(slash) = rest.find('/') {
+        let rest = &file[at + "/lib/python".len()..];
+        if let (true, Some(slash)) = (
+            rest.starts_with(|c: char| c.is_ascii_digit()),
+            rest.find('/'),
+        ) {
             return &rest[slash + 1..];
         }
     }
@@ -347,6 +350,98 @@ pub fn site_of(graph: &Graph, node: NodeId) -> Option<SiteView> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use heapgraph_analysis::analyze;
+    use heapgraph_graph::{AllocationSitesBuilder, EdgeLabel, GraphBuilder, RootKind};
+
+    const ELEMENTS: &str = "/venv/lib/python3.12/site-packages/sqlalchemy/sql/elements.py";
+
+    /// A module holds a list of three parameters that SQLAlchemy made for `build_query`, and a dict
+    /// the program made itself; the list was made before tracing started.
+    fn cache() -> Graph {
+        let mut b = GraphBuilder::new();
+        let module = b.add_type("builtins", "module", 0);
+        let list = b.add_type("builtins", "list", 0);
+        let param = b.add_type("sqlalchemy", "BindParameter", 0);
+        let dict = b.add_type("builtins", "dict", 0);
+        b.add_node(0x100, module, 100);
+        b.add_node(0x200, list, 50);
+        for i in 0..3 {
+            b.add_node(0x300 + i * 0x10, param, 40);
+            b.add_edge(0x200, 0x300 + i * 0x10, EdgeLabel::index(i));
+        }
+        b.add_node(0x400, dict, 200);
+        b.add_edge(0x100, 0x200, EdgeLabel::index(0));
+        b.add_edge(0x100, 0x400, EdgeLabel::index(1));
+        b.add_root(0x100, RootKind::Module, "app");
+        let graph = b.build().unwrap().graph;
+        let mut s = AllocationSitesBuilder::default();
+        let init = s.frame("__init__", ELEMENTS, 120);
+        let build = s.frame("build_query", "/srv/app/reports.py", 88);
+        let main = s.frame("main", "/srv/app/main.py", 3);
+        let models = s.frame("load", "/srv/app/models.py", 5);
+        let params = s.trace(&[init, build, main]);
+        let own = s.trace(&[models, main]);
+        for node in 2..5 {
+            s.object(node, params);
+        }
+        s.object(5, own);
+        graph.with_allocation_sites(s.finish()).unwrap()
+    }
+
+    #[test]
+    fn sites_read_with_the_user_frame_singled_out() {
+        let graph = cache();
+        let analysis = analyze(&graph);
+        let table = SiteTable::compute(
+            &graph,
+            &analysis.dominators,
+            &analysis.retained,
+            SiteGrouping::Line,
+            None,
+        );
+        let report = SitesReport::new("app.hgd".into(), &graph, &table, 430, None, 20);
+        assert_eq!(
+            (report.objects, report.untraced, report.site_count),
+            (4, 2, 2)
+        );
+        let text = report.render_text();
+        let expected = "\
+Allocation sites by line: 2 sites of 4 objects with a stack (2 without), by retained bytes; sites can share bytes
+
+retained  share  shallow  objects  allocated at
+   200 B  46.5%    200 B        1  /srv/app/models.py:5 in load
+   120 B  27.9%    120 B        3  sqlalchemy/sql/elements.py:120 in __init__
+                                     user code: /srv/app/reports.py:88 in build_query
+";
+        assert_eq!(text, expected);
+
+        let table = SiteTable::compute(
+            &graph,
+            &analysis.dominators,
+            &analysis.retained,
+            SiteGrouping::Traceback,
+            None,
+        );
+        let text = SitesReport::new("app.hgd".into(), &graph, &table, 430, None, 1).render_text();
+        assert!(
+            text.contains("  /srv/app/main.py:3 in main\n1 more sites"),
+            "{text}"
+        );
+
+        let params = GroupSites::of(&graph, 2..5).expect("the dump has sites");
+        assert_eq!(
+            params.lines("  "),
+            "  3 × sqlalchemy/sql/elements.py:120 in __init__, user code: /srv/app/reports.py:88 in build_query\n"
+        );
+        assert_eq!(
+            site_of(&graph, 2).expect("traced").cell(),
+            "sqlalchemy/sql/elements.py:120 in __init__ < /srv/app/reports.py:88 in build_query"
+        );
+        assert!(site_of(&graph, 1).is_none());
+        let json = serde_json::to_value(&params).unwrap();
+        assert_eq!(json["sites"][0]["user_frame"]["line"], 88);
+        assert_eq!(json["sites"][0]["frame"]["file"], ELEMENTS);
+    }
 
     #[test]
     fn frames_read_short_for_libraries() {

@@ -13,6 +13,7 @@ mod java;
 mod mat;
 mod report;
 mod run;
+mod sites;
 mod sites_python;
 mod suspects;
 mod suspects_growth;
