@@ -164,7 +164,7 @@ pub struct SitesReport {
     pub objects: u64,
     pub untraced: u64,
     pub reachable_bytes: u64,
-    /// Every site, or the `--top` first; `sites` counts them all.
+    /// Every site; `rows` holds the `--top` first (all of them when 0).
     pub site_count: usize,
     pub rows: Vec<SiteRow>,
 }
@@ -196,10 +196,11 @@ impl SitesReport {
         top: usize,
     ) -> SitesReport {
         let sites = graph.allocation_sites();
+        let shown = if top == 0 { table.sites.len() } else { top };
         let rows = table
             .sites
             .iter()
-            .take(top)
+            .take(shown)
             .map(|s| SiteRow {
                 site: SiteView::new(sites, table.by, s, true),
                 share: if reachable_bytes == 0 {
@@ -414,6 +415,8 @@ retained  share  shallow  objects  allocated at
                                      user code: /srv/app/reports.py:88 in build_query
 ";
         assert_eq!(text, expected);
+        let all = SitesReport::new("app.hgd".into(), &graph, &table, 430, None, 0);
+        assert_eq!(all.render_text(), expected, "--top 0 shows every site");
 
         let table = SiteTable::compute(
             &graph,

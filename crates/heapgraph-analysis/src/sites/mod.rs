@@ -93,13 +93,13 @@ impl SiteTable {
         for (site, sum) in tally.sites.iter_mut().zip(sums) {
             site.retained = sum;
         }
-        let untraced = match types {
+        let asked = match types {
             Some(types) => (0..graph.node_count() as NodeId)
                 .filter(|&n| types.contains(&graph.type_of(n)))
                 .count() as u64,
             None => graph.node_count() as u64,
         };
-        let mut table = tally.finish(untraced);
+        let mut table = tally.finish(asked);
         table.sites.sort_by_key(|s| {
             (
                 std::cmp::Reverse((s.retained, s.objects, s.shallow)),

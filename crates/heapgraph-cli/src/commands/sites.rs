@@ -25,7 +25,7 @@ pub struct Args {
     /// Only objects of this type: its short name (Item) or module-qualified name (app.models.Item)
     #[arg(long = "type", value_name = "TYPE")]
     type_name: Option<String>,
-    /// How many sites to show
+    /// How many sites to show (0: all)
     #[arg(long, default_value_t = 20)]
     top: usize,
 }
