@@ -269,17 +269,21 @@ impl SitesReport {
             None => String::new(),
         };
         let mut out = format!(
-            "Allocation sites by {}{of_types}: {} sites of {} objects with a stack ({} without), by retained bytes; sites can share bytes\n\n",
+            "Allocation sites by {}{of_types}: {} {} of {} {} with a stack ({} without), by retained bytes; sites can share bytes\n\n",
             self.by,
             format_count(self.site_count as u64),
+            noun(self.site_count as u64, "site", "sites"),
             format_count(self.objects),
+            noun(self.objects, "object", "objects"),
             format_count(self.untraced),
         );
         out.push_str(&table.render());
         if self.rows.len() < self.site_count {
+            let left = self.site_count - self.rows.len();
             out.push_str(&format!(
-                "{} more sites (--top)\n",
-                format_count((self.site_count - self.rows.len()) as u64)
+                "{} more {} (--top)\n",
+                format_count(left as u64),
+                noun(left as u64, "site", "sites")
             ));
         }
         out
@@ -335,11 +339,21 @@ impl GroupSites {
         }
         if self.more > 0 {
             out.push_str(&format!(
-                "{indent}and {} more sites\n",
-                format_count(self.more as u64)
+                "{indent}and {} more {}\n",
+                format_count(self.more as u64),
+                noun(self.more as u64, "site", "sites")
             ));
         }
         out
+    }
+}
+
+/// `one` for 1, else `many`.
+fn noun<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
     }
 }
 
@@ -427,7 +441,7 @@ retained  share  shallow  objects  allocated at
         );
         let text = SitesReport::new("app.hgd".into(), &graph, &table, 430, None, 1).render_text();
         assert!(
-            text.contains("  /srv/app/main.py:3 in main\n1 more sites"),
+            text.contains("  /srv/app/main.py:3 in main\n1 more site (--top)"),
             "{text}"
         );
 
