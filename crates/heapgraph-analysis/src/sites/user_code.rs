@@ -9,7 +9,8 @@
 //!   standard library (`.../lib/pythonX.Y/`), or frozen into the interpreter (`<frozen importlib...>`);
 //! - Node.js: Node's own modules (`node:internal/...`, `node:fs`), installed packages (`node_modules`),
 //!   and V8's built-ins, which have no script;
-//! - Java: the platform's packages (`java.`, `javax.`, `jdk.`, `sun.`, `com.sun.`), by function or by file.
+//! - Java: the platform's packages (`java.`, `javax.`, `jdk.`, `sun.`, `com.sun.`, and Android's
+//!   `android.`, `dalvik.`, `libcore.`, `com.android.`), by function or by file.
 //!
 //! A frame without a file (a native function, an unknown script) is not the user's either.
 
@@ -29,8 +30,18 @@ pub fn is_user_frame(frame: &Frame<'_>) -> bool {
     {
         return false;
     }
-    let java_platform = ["java.", "javax.", "jdk.", "sun.", "com.sun."];
-    let java_dirs = ["java/", "javax/", "jdk/", "sun/", "com/sun/"];
+    let java_platform = [
+        "java.",
+        "javax.",
+        "jdk.",
+        "sun.",
+        "com.sun.",
+        "android.",
+        "dalvik.",
+        "libcore.",
+        "com.android.",
+    ];
+    let java_dirs = java_platform.map(|p| p.replace('.', "/"));
     !(java_platform.iter().any(|p| frame.function.starts_with(p))
         || java_dirs.iter().any(|d| file.starts_with(d)))
 }
@@ -92,6 +103,8 @@ mod tests {
         assert!(!user("push", ""));
         assert!(!user("java.util.HashMap.resize", "HashMap.java"));
         assert!(!user("resize", "java/util/HashMap.java"));
+        assert!(!user("android.app.Activity.onCreate", "Activity.java"));
+        assert!(!user("dalvik.system.VMRuntime.newArray", ""));
         assert!(!user("f", r"C:\Python312\Lib\site-packages\x.py"));
     }
 
