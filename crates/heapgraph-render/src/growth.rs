@@ -115,7 +115,7 @@ impl GrowthReport {
         ));
         for h in &self.held {
             let allocated = match &h.allocated {
-                Some(sites) => format!("allocated at:\n{}", sites.lines("  ")),
+                Some(sites) => format!("{}\n", sites.block("")),
                 None => String::new(),
             };
             out.push_str(&format!(

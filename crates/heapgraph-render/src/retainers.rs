@@ -44,11 +44,7 @@ impl RetainersReport {
 
     pub fn render_text(&self) -> String {
         let allocated = match &self.allocated {
-            Some(sites) => format!(
-                "allocated at ({} of them with a stack):\n{}\n",
-                format_count(sites.objects),
-                sites.lines("  ")
-            ),
+            Some(sites) => format!("{}\n", sites.block("")),
             None => String::new(),
         };
         format!(

@@ -322,6 +322,16 @@ impl GroupSites {
         })
     }
 
+    /// `Allocated at (N of them with a stack):` and [`GroupSites::lines`] below it, indented by
+    /// `indent` and two more spaces.
+    pub fn block(&self, indent: &str) -> String {
+        format!(
+            "{indent}Allocated at ({} of them with a stack):\n{}",
+            format_count(self.objects),
+            self.lines(&format!("{indent}  "))
+        )
+    }
+
     /// One line per site, each starting with `indent`: `100,000 × elements.py:120 in __init__, user
     /// code: app/reports.py:88 in build_query`.
     pub fn lines(&self, indent: &str) -> String {

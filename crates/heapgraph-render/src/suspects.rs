@@ -358,11 +358,7 @@ impl SuspectView {
             }
         }
         if let Some(sites) = &self.allocated {
-            out.push_str(&format!(
-                "  Allocated at ({} of them with a stack):\n{}",
-                format_count(sites.objects),
-                sites.lines("    ")
-            ));
+            out.push_str(&sites.block("  "));
         }
         out.push_str(&format!("  Fingerprint: {}\n", self.fingerprint));
         for c in &self.commands {
