@@ -12,7 +12,8 @@
 //! - Java: the platform's packages (`java.`, `javax.`, `jdk.`, `sun.`, `com.sun.`, and Android's
 //!   `android.`, `dalvik.`, `libcore.`, `com.android.`), by function or by file.
 //!
-//! A frame without a file (a native function, an unknown script) is not the user's either.
+//! A frame without a file (a native function, an unknown script) is not the user's either, nor one in
+//! heapgraph's own Python dumper (`heapgraph_dump.py`), which the program imports to dump itself.
 
 use heapgraph_graph::Frame;
 
@@ -20,7 +21,11 @@ use heapgraph_graph::Frame;
 pub fn is_user_frame(frame: &Frame<'_>) -> bool {
     let file = frame.file.replace('\\', "/");
     let file = file.as_str();
-    if file.is_empty() || file.starts_with("<frozen") || file.starts_with("node:") {
+    if file.is_empty()
+        || file.starts_with("<frozen")
+        || file.starts_with("node:")
+        || file.ends_with("/heapgraph_dump.py")
+    {
         return false;
     }
     let library_dirs = ["/site-packages/", "/dist-packages/", "/node_modules/"];
@@ -97,6 +102,7 @@ mod tests {
             "/opt/py/lib/python3.13t/collections/__init__.py"
         ));
         assert!(!user("_load", "<frozen importlib._bootstrap>"));
+        assert!(!user("dump", "/opt/heapgraph/python/heapgraph_dump.py"));
         assert!(!user("readFile", "node:fs"));
         assert!(!user("emit", "node:internal/event_target"));
         assert!(!user("f", "/srv/app/node_modules/express/lib/router.js"));
