@@ -249,9 +249,14 @@ impl SitesReport {
                 format_count(site.objects),
                 site.text(),
             ]);
-            let user = site.user_frame.as_ref().map(|u| &u.frame);
-            for frame in site.traceback.iter().skip(1) {
-                let mark = if Some(frame) == user {
+            // The user frame is the first of the program's frames on the stack; a recursive or
+            // nested call can repeat it further down.
+            let user_at = site
+                .user_frame
+                .as_ref()
+                .and_then(|u| site.traceback.iter().position(|f| *f == u.frame));
+            for (at, frame) in site.traceback.iter().enumerate().skip(1) {
+                let mark = if Some(at) == user_at {
                     "  <- user code"
                 } else {
                     ""
@@ -404,7 +409,8 @@ mod tests {
         let build = s.frame("build_query", "/srv/app/reports.py", 88);
         let main = s.frame("main", "/srv/app/main.py", 3);
         let models = s.frame("load", "/srv/app/models.py", 5);
-        let params = s.trace(&[init, build, main]);
+        // build_query calls itself once before SQLAlchemy makes the parameters.
+        let params = s.trace(&[init, build, build, main]);
         let own = s.trace(&[models, main]);
         for node in 2..5 {
             s.object(node, params);
@@ -454,6 +460,10 @@ retained  share  shallow  objects  allocated at
             text.contains("  /srv/app/main.py:3 in main\n1 more site (--top)"),
             "{text}"
         );
+        let text = SitesReport::new("app.hgd".into(), &graph, &table, 430, None, 0).render_text();
+        let marked = "  /srv/app/reports.py:88 in build_query  <- user code\n";
+        assert_eq!(text.matches(marked).count(), 1, "{text}");
+        assert_eq!(text.matches("/srv/app/reports.py:88").count(), 2, "{text}");
 
         let params = GroupSites::of(&graph, 2..5).expect("the dump has sites");
         assert_eq!(

@@ -13,7 +13,11 @@
 //!   `android.`, `dalvik.`, `libcore.`, `com.android.`), by function or by file.
 //!
 //! A frame without a file (a native function, an unknown script) is not the user's either, nor one in
-//! heapgraph's own Python dumper (`heapgraph_dump.py`), which the program imports to dump itself.
+//! heapgraph's own Python dumper (`heapgraph_dump.py`), which the program imports to dump itself, nor
+//! Python code without a source file, named in angle brackets: frozen modules, tracemalloc's
+//! `<unknown>`, code that a library generates and runs with `exec` (`<string>`, `<sqlalchemy generated
+//! ...>`); only the interactive prompt's `<stdin>` and IPython's `<ipython-input-...>` cells are the
+//! user's.
 
 use heapgraph_graph::Frame;
 
@@ -21,8 +25,10 @@ use heapgraph_graph::Frame;
 pub fn is_user_frame(frame: &Frame<'_>) -> bool {
     let file = frame.file.replace('\\', "/");
     let file = file.as_str();
+    let generated = file.starts_with('<')
+        && !(file.starts_with("<stdin>") || file.starts_with("<ipython-input-"));
     if file.is_empty()
-        || file.starts_with("<frozen")
+        || generated
         || file.starts_with("node:")
         || file.ends_with("/heapgraph_dump.py")
     {
@@ -102,6 +108,12 @@ mod tests {
             "/opt/py/lib/python3.13t/collections/__init__.py"
         ));
         assert!(!user("_load", "<frozen importlib._bootstrap>"));
+        assert!(!user("", "<unknown>"));
+        assert!(!user("", "<string>"));
+        assert!(!user(
+            "",
+            "<sqlalchemy generated _generative() wrapper for Select.where>"
+        ));
         assert!(!user("dump", "/opt/heapgraph/python/heapgraph_dump.py"));
         assert!(!user("readFile", "node:fs"));
         assert!(!user("emit", "node:internal/event_target"));
@@ -118,6 +130,8 @@ mod tests {
     fn the_programs_own_code_is() {
         assert!(user("build_query", "/srv/app/reports.py"));
         assert!(user("build_query", "app/reports.py"));
+        assert!(user("", "<stdin>"));
+        assert!(user("", "<ipython-input-3-5f1c>"));
         // A project that happens to live in a directory named lib, or a library of its own.
         assert!(user("f", "/home/me/lib/python/tools.py"));
         assert!(user("f", "/home/me/lib/python3.x/tools.py"));
