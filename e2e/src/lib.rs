@@ -361,7 +361,18 @@ pub mod v8 {
     /// Runs the fixture with `leaky` Leaky objects: `dir/first.heapsnapshot`, then, after `leaky / 2`
     /// more, `dir/later.heapsnapshot`. Returns the JSON facts the script printed.
     pub fn make_snapshots(dir: &Path, leaky: u32) -> serde_json::Value {
+        run_fixture(dir, leaky, &[])
+    }
+
+    /// [`make_snapshots`] under `node --track-heap-objects`: both snapshots carry V8's allocation
+    /// stacks.
+    pub fn make_tracked_snapshots(dir: &Path, leaky: u32) -> serde_json::Value {
+        run_fixture(dir, leaky, &["--track-heap-objects"])
+    }
+
+    fn run_fixture(dir: &Path, leaky: u32, node_flags: &[&str]) -> serde_json::Value {
         let output = Command::new("node")
+            .args(node_flags)
             .arg(v8_testdata().join("make_fixture.js"))
             .arg(dir.join("first.heapsnapshot"))
             .arg(leaky.to_string())

@@ -1,8 +1,9 @@
 //! `heapgraph sites`, and the allocation sites other reports show, on real dumps.
 
 use crate::util::{heapgraph, json_of, ok, service_dump, stderr, stdout, type_rows};
-use heapgraph_e2e::v8::make_snapshots;
+use heapgraph_e2e::v8::{make_snapshots, make_tracked_snapshots, v8_testdata};
 use heapgraph_e2e::{pythons, run_fixture, Scratch};
+use std::process::Command;
 
 /// A dump whose runtime recorded no allocation stacks: `sites` says how that runtime records them and
 /// exits 1, from the dump and from its index; the other reports carry no sites.
@@ -78,4 +79,120 @@ fn python_sites_single_out_the_programs_line_past_the_standard_library() {
     );
     assert_eq!(count, 5000);
     assert!(retainers.contains(&expected), "{retainers}");
+}
+
+/// A Node program that ran with allocation tracking: `sites` names the program's function (and the
+/// line where it starts, as V8 records it) that made the leaked objects and ranks it by what they
+/// retain, which is what `types` says their type retains, since all of them come from there; the index
+/// answers the same; `retainers`, `top` and `suspects` name the site too.
+#[test]
+fn node_snapshots_with_allocation_tracking_name_the_function() {
+    let scratch = Scratch::new("cli-sites-v8");
+    let snapshot = scratch.0.join("tracked.heapsnapshot");
+    let out = Command::new("node")
+        .arg("--track-heap-objects")
+        .arg(v8_testdata().join("make_tracked_snapshot.js"))
+        .arg(&snapshot)
+        .arg("400")
+        .output()
+        .expect("run node (install Node.js: .ci/run does)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let facts: serde_json::Value = heapgraph_e2e::parse_strict(&out.stdout).unwrap();
+    let (script, line) = (
+        facts["script"].as_str().unwrap(),
+        &facts["lines"]["leakSessions"],
+    );
+    let snapshot = snapshot.display().to_string();
+
+    let args = ["sites", &snapshot, "--type", "Session", "--json"];
+    let sites = json_of(&args);
+    assert_eq!(json_of(&args), sites, "from the index as from the dump");
+    let top = &sites["rows"][0];
+    assert_eq!(top["objects"], 400, "{sites}");
+    assert_eq!(top["frame"]["function"], "leakSessions", "{sites}");
+    assert_eq!(&top["frame"]["line"], line, "{sites}");
+    assert_eq!(top["frame"]["file"], script, "{sites}");
+    assert_eq!(top["user_frame"]["function"], "leakSessions", "{sites}");
+    let types = type_rows(&[&snapshot, "--top", "0"]);
+    let session = types
+        .iter()
+        .find(|r| r.0 == "Session")
+        .expect("a Session row");
+    let retained = top["retained_bytes"].as_u64().unwrap();
+    assert_eq!((session.1, session.3), (400, retained));
+
+    let site = format!("400 × {script}:{line} in leakSessions");
+    let retainers = ok(&["retainers", &snapshot, "Session"]);
+    assert!(retainers.contains(&site), "{retainers}");
+    // The global object is the suspect; what accumulates under it includes the sessions' site.
+    let suspects = ok(&["suspects", &snapshot]);
+    let session_site = format!("{script}:{} in Session", facts["lines"]["Session"]);
+    assert!(suspects.contains(&session_site), "{suspects}");
+    // `global.sessions`, the Array leakSessions made, is among the 20 objects retaining most.
+    let top = json_of(&["top", &snapshot, "--json"]);
+    let sessions = top["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"]["steps"].as_array().unwrap().last().unwrap()["via"] == ".sessions")
+        .unwrap_or_else(|| panic!("global.sessions in the top 20: {top}"));
+    assert_eq!(sessions["allocated"]["frame"]["function"], "leakSessions");
+    assert_eq!(&sessions["allocated"]["frame"]["line"], line);
+}
+
+/// The line where the first function of `script` whose text contains `definition` starts.
+fn line_of(script: &std::path::Path, definition: &str) -> u64 {
+    let text = std::fs::read_to_string(script).unwrap();
+    1 + text.lines().position(|l| l.contains(definition)).unwrap() as u64
+}
+
+/// Two snapshots of one tracked Node process: `growth` says where the new objects were allocated
+/// (the payload Arrays in Leaky's constructor, the Leaky objects in the script's top level, which added
+/// them), and the report page lists the Leaky constructor among the sites of what accumulates under the
+/// global object.
+#[test]
+fn node_growth_and_report_say_where_new_objects_were_allocated() {
+    let scratch = Scratch::new("cli-sites-v8-growth");
+    let facts = make_tracked_snapshots(&scratch.0, 400);
+    let added = facts["added"].as_u64().unwrap();
+    let script = v8_testdata().join("make_fixture.js");
+    let leaky_line = line_of(&script, "constructor(i)");
+    let first = scratch.0.join("first.heapsnapshot").display().to_string();
+    let later = scratch.0.join("later.heapsnapshot").display().to_string();
+
+    let growth = json_of(&["growth", &first, &later, "--json"]);
+    let held = |name: &str| {
+        growth["held"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["type_name"] == name)
+            .unwrap_or_else(|| panic!("new {name} objects held: {growth}"))["allocated"]
+            .clone()
+    };
+    let arrays = held("Array");
+    assert_eq!(arrays["objects"], added, "{arrays}");
+    let site = &arrays["sites"][0];
+    assert_eq!(site["objects"], added, "{arrays}");
+    assert_eq!(site["frame"]["function"], "Leaky", "{arrays}");
+    assert_eq!(site["frame"]["line"], leaky_line, "{arrays}");
+    assert_eq!(site["file"], script.display().to_string(), "{arrays}");
+    let leaky = held("Leaky");
+    assert_eq!(leaky["sites"][0]["objects"], added, "{leaky}");
+    assert_eq!(leaky["sites"][0]["file"], script.display().to_string());
+    let text = ok(&["growth", &first, &later]);
+    let line = format!("{added} × {}:{leaky_line} in Leaky", script.display());
+    assert!(text.contains(&line), "{text}");
+
+    let page = scratch.0.join("page.html");
+    ok(&["report", &later, "-o", &page.display().to_string()]);
+    let html = std::fs::read_to_string(&page)
+        .unwrap()
+        .replace("&#x2f;", "/");
+    let site = format!("<code>{}:{leaky_line} in Leaky</code>", script.display());
+    assert!(html.contains(&site), "no {site} on the page");
 }
