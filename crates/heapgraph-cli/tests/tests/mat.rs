@@ -352,7 +352,7 @@ fn growth_compares_two_heap_dumps_of_one_file() {
 
 /// The allocation stack of every object of heap dump `heap` of `dump` that has one, by address: as
 /// heapgraph reads them, or as `testdata/java/allocation_stacks.py` reads them on its own.
-fn allocation_stacks(dump: &str, heap: u32, oracle: bool) -> BTreeMap<u64, Vec<StackFrame>> {
+pub fn allocation_stacks(dump: &str, heap: u32, oracle: bool) -> BTreeMap<u64, Vec<StackFrame>> {
     if oracle {
         let out = std::process::Command::new("python3")
             .arg(java_testdata().join("allocation_stacks.py"))

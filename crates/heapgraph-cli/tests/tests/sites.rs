@@ -1,8 +1,10 @@
 //! `heapgraph sites`, and the allocation sites other reports show, on real dumps.
 
-use crate::util::{heapgraph, json_of, ok, service_dump, stderr, stdout, type_rows};
+use crate::util::{heapgraph, json_of, ok, service_dump, stderr, stdout, type_rows, StackFrame};
 use heapgraph_e2e::v8::{make_snapshots, make_tracked_snapshots, v8_testdata};
 use heapgraph_e2e::{pythons, run_fixture, Scratch};
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::process::Command;
 
 /// A dump whose runtime recorded no allocation stacks: `sites` says how that runtime records them and
@@ -195,4 +197,61 @@ fn node_growth_and_report_say_where_new_objects_were_allocated() {
         .replace("&#x2f;", "/");
     let site = format!("<code>{}:{leaky_line} in Leaky</code>", script.display());
     assert!(html.contains(&site), "no {site} on the page");
+}
+
+/// The legacy hprof agent's dump of MAT's own test program: `sites` groups the objects by allocating
+/// frame as an independent reader of the dump's STACK TRACE records does (`testdata/java/allocation_stacks.py`),
+/// and each site's user frame is the first frame outside the JDK's packages that most of its objects
+/// were allocated under, as those stacks say.
+#[test]
+fn hprof_agent_sites_match_an_independent_reading_of_the_stacks() {
+    let dump = heapgraph_e2e::java::java_testdata()
+        .join("mat/oracle_jdk7_21_hprofagent.hprof")
+        .display()
+        .to_string();
+    let platform = ["java.", "javax.", "jdk.", "sun.", "com.sun."];
+    for heap in [1u32, 2] {
+        let stacks = crate::mat::allocation_stacks(&dump, heap, true);
+        // Per allocating frame: objects, and objects per first frame outside the JDK.
+        let mut expected: BTreeMap<StackFrame, (u64, BTreeMap<StackFrame, u64>)> = BTreeMap::new();
+        for stack in stacks.values() {
+            let site = expected.entry(stack[0].clone()).or_default();
+            site.0 += 1;
+            let user = stack
+                .iter()
+                .find(|f| !f.1.is_empty() && !platform.iter().any(|p| f.0.starts_with(p)));
+            if let Some(user) = user {
+                *site.1.entry(user.clone()).or_default() += 1;
+            }
+        }
+        let heap = heap.to_string();
+        let sites = json_of(&["sites", &dump, "--heap", &heap, "--top", "0", "--json"]);
+        let rows = sites["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), expected.len(), "{sites}");
+        assert_eq!(sites["objects"], stacks.len() as u64);
+        let frame = |f: &Value| -> StackFrame {
+            let text = |k: &str| f[k].as_str().unwrap().to_string();
+            (text("function"), text("file"), f["line"].as_u64().unwrap())
+        };
+        let mut singled_out = 0;
+        for row in rows {
+            let (objects, users) = &expected[&frame(&row["frame"])];
+            assert_eq!(&row["objects"], objects, "{row}");
+            let most = users.values().max();
+            let best: Vec<_> = users.iter().filter(|(_, n)| Some(*n) == most).collect();
+            match best.as_slice() {
+                [] => assert!(row["user_frame"].is_null(), "{row}"),
+                [(user, n)] => {
+                    assert_eq!(&frame(&row["user_frame"]), *user, "{row}");
+                    assert_eq!(&row["user_frame"]["objects"], *n, "{row}");
+                    singled_out += usize::from(frame(&row["frame"]) != **user);
+                }
+                _ => assert!(!row["user_frame"].is_null(), "{row}"),
+            }
+        }
+        assert!(
+            singled_out > 0,
+            "some JDK site is singled out under MAT's code"
+        );
+    }
 }
