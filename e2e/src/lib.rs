@@ -351,6 +351,7 @@ pub fn run_fixture_with(
 
 /// V8 fixtures: snapshots written by `testdata/v8/make_fixture.js` under the `node` on the machine.
 pub mod v8 {
+    use std::ffi::OsStr;
     use std::path::{Path, PathBuf};
     use std::process::Command;
 
@@ -361,29 +362,49 @@ pub mod v8 {
     /// Runs the fixture with `leaky` Leaky objects: `dir/first.heapsnapshot`, then, after `leaky / 2`
     /// more, `dir/later.heapsnapshot`. Returns the JSON facts the script printed.
     pub fn make_snapshots(dir: &Path, leaky: u32) -> serde_json::Value {
-        run_fixture(dir, leaky, &[])
+        let (first, later) = (
+            dir.join("first.heapsnapshot"),
+            dir.join("later.heapsnapshot"),
+        );
+        run_node(
+            &[],
+            "make_fixture.js",
+            &[&first, &leaky.to_string(), &later],
+        )
     }
 
     /// [`make_snapshots`] under `node --track-heap-objects`: both snapshots carry V8's allocation
     /// stacks.
     pub fn make_tracked_snapshots(dir: &Path, leaky: u32) -> serde_json::Value {
-        run_fixture(dir, leaky, &["--track-heap-objects"])
+        let (first, later) = (
+            dir.join("first.heapsnapshot"),
+            dir.join("later.heapsnapshot"),
+        );
+        let args = [&first as &dyn AsRef<OsStr>, &leaky.to_string(), &later];
+        run_node(&["--track-heap-objects"], "make_fixture.js", &args)
     }
 
-    fn run_fixture(dir: &Path, leaky: u32, node_flags: &[&str]) -> serde_json::Value {
+    /// `testdata/v8/make_tracked_snapshot.js` under `node --track-heap-objects`: `out`, a snapshot of
+    /// `sessions` leaked sessions with their allocation stacks. Returns the JSON facts it printed.
+    pub fn make_tracked_snapshot(out: &Path, sessions: u32) -> serde_json::Value {
+        let args = [&out as &dyn AsRef<OsStr>, &sessions.to_string()];
+        run_node(&["--track-heap-objects"], "make_tracked_snapshot.js", &args)
+    }
+
+    /// Runs `testdata/v8/<script>` under `node` with `flags`, which must succeed and print JSON facts.
+    fn run_node(flags: &[&str], script: &str, args: &[&dyn AsRef<OsStr>]) -> serde_json::Value {
         let output = Command::new("node")
-            .args(node_flags)
-            .arg(v8_testdata().join("make_fixture.js"))
-            .arg(dir.join("first.heapsnapshot"))
-            .arg(leaky.to_string())
-            .arg(dir.join("later.heapsnapshot"))
+            .args(flags)
+            .arg(v8_testdata().join(script))
+            .args(args.iter().map(|a| a.as_ref()))
             .output()
             .expect("run node (install Node.js: .ci/run does)");
         assert!(
             output.status.success(),
-            "make_fixture.js failed:\n{}",
+            "{script} failed:\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        serde_json::from_slice(&output.stdout).expect("make_fixture.js prints JSON facts")
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{script} prints JSON facts: {e}"))
     }
 }

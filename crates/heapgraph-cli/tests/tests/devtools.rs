@@ -2,7 +2,7 @@
 //! code under Node (`testdata/v8/devtools/`: `install.sh` installs and bundles it, `summary.mjs` runs it).
 
 use crate::util::{allocation_stack, ok, type_rows, StackFrame, TypeRow};
-use heapgraph_e2e::v8::{make_snapshots, v8_testdata};
+use heapgraph_e2e::v8::{make_snapshots, make_tracked_snapshot, v8_testdata};
 use heapgraph_e2e::Scratch;
 use heapgraph_graph::NodeId;
 use serde_json::Value;
@@ -166,19 +166,7 @@ fn types_equals_devtools_summary_on_a_page_with_dom_nodes() {
 fn allocation_stacks_equal_devtools_on_a_tracked_node_snapshot() {
     let scratch = Scratch::new("devtools-allocation-stacks");
     let snapshot = scratch.0.join("tracked.heapsnapshot");
-    let made = Command::new("node")
-        .arg("--track-heap-objects")
-        .arg(v8_testdata().join("make_tracked_snapshot.js"))
-        .arg(&snapshot)
-        .arg("1000")
-        .output()
-        .expect("run node");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
-    let facts: Value = serde_json::from_slice(&made.stdout).unwrap();
+    let facts = make_tracked_snapshot(&snapshot, 1000);
     let dump = heapgraph_formats::load(&snapshot, &heapgraph_formats::NoProgress).unwrap();
     let g = &dump.graph;
     let sites = g.allocation_sites();

@@ -1,11 +1,12 @@
 //! `heapgraph sites`, and the allocation sites other reports show, on real dumps.
 
 use crate::util::{heapgraph, json_of, ok, service_dump, stderr, stdout, type_rows, StackFrame};
-use heapgraph_e2e::v8::{make_snapshots, make_tracked_snapshots, v8_testdata};
+use heapgraph_e2e::v8::{
+    make_snapshots, make_tracked_snapshot, make_tracked_snapshots, v8_testdata,
+};
 use heapgraph_e2e::{pythons, run_fixture, Scratch};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::Command;
 
 /// A dump whose runtime recorded no allocation stacks: `sites` says how that runtime records them and
 /// exits 1, from the dump and from its index; the other reports carry no sites.
@@ -91,19 +92,7 @@ fn python_sites_single_out_the_programs_line_past_the_standard_library() {
 fn node_snapshots_with_allocation_tracking_name_the_function() {
     let scratch = Scratch::new("cli-sites-v8");
     let snapshot = scratch.0.join("tracked.heapsnapshot");
-    let out = Command::new("node")
-        .arg("--track-heap-objects")
-        .arg(v8_testdata().join("make_tracked_snapshot.js"))
-        .arg(&snapshot)
-        .arg("400")
-        .output()
-        .expect("run node (install Node.js: .ci/run does)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let facts: serde_json::Value = heapgraph_e2e::parse_strict(&out.stdout).unwrap();
+    let facts = make_tracked_snapshot(&snapshot, 400);
     let (script, line) = (
         facts["script"].as_str().unwrap(),
         &facts["lines"]["leakSessions"],
