@@ -96,7 +96,7 @@ pub(crate) fn load(
             })
         },
     );
-    let (nodes, edges, strings) = (
+    let (mut nodes, edges, strings) = (
         nodes.map_err(located)?,
         edges.map_err(located)?,
         strings.map_err(located)?,
@@ -124,6 +124,7 @@ pub(crate) fn load(
     }
     let first_edge =
         edge_ranges(&nodes, header.edge_count, sections.nodes.start).map_err(located)?;
+    nodes.edge_counts = Vec::new();
     let width = header.node_fields.len();
     if header.root_index % width != 0 || header.root_index / width >= header.node_count {
         return Err(located(FormatError {
@@ -219,8 +220,19 @@ pub(crate) fn load(
         )
     });
     let sizes: ShallowSizes = order.iter().map(|&o| node_sizes[o as usize]).collect();
-    drop(devtools_sizes);
-    drop(classes);
+    drop((devtools_sizes, classes, locations));
+    // Nothing reads the nodes' sizes past here: they leave before the references are resolved, the peak
+    // of a load, and the view is made again over what is left.
+    let (synthetic_type, root) = (view.synthetic_type, view.root);
+    nodes.sizes = Vec::new();
+    let view = View {
+        nodes: &nodes,
+        edges: &edges,
+        first_edge: &first_edge,
+        edge_types: &edge_types,
+        synthetic_type,
+        root,
+    };
 
     let names = phase("edge names", || {
         labels::EdgeNames::intern(&view, data, &strings, &mut interner)
