@@ -34,6 +34,14 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// Marks "no key": a root's parent, a node no root reaches.
 const NONE: u32 = u32::MAX;
 
+/// Types a runtime makes for its own use as the program runs, named as DevTools names V8's: compiled
+/// code (bytecode, optimised code and function metadata, made lazily and again on every tier-up) and
+/// hidden system objects (feedback vectors and the like). They grow while code warms up, bounded by
+/// the program's code rather than its data, so growth never counts them: a key of these types never
+/// grows and adds nothing to the objects below its parents. What they hold (a closure context's
+/// variables) still counts.
+pub const ENGINE_TYPES: &[&str] = &["(compiled code)", "(system)"];
+
 /// How growth suspects are found.
 #[derive(Clone, Debug)]
 pub struct GrowthOptions {
@@ -199,8 +207,9 @@ impl PathTally {
     /// Adds every key's own objects to its ancestors' `*_below` sums: children come after parents.
     fn sum_below(&mut self) {
         for k in &mut self.keys {
-            k.totals.objects_below = k.totals.count;
-            k.totals.bytes_below = k.totals.shallow_bytes;
+            let engine = ENGINE_TYPES.contains(&self.type_names[k.type_id as usize].as_str());
+            k.totals.objects_below = if engine { 0 } else { k.totals.count };
+            k.totals.bytes_below = if engine { 0 } else { k.totals.shallow_bytes };
         }
         for i in (0..self.keys.len()).rev() {
             let (parent, own) = (self.keys[i].parent as usize, self.keys[i].totals);
@@ -307,6 +316,9 @@ pub fn find_growth(
     // root's own) is in every dump, and references grow only on objects in every dump. A path new in
     // the last dump (a cache entry under a fresh key) is no growth, whatever it holds.
     let grew = |k: &KeyStats| -> Option<Grew> {
+        if ENGINE_TYPES.contains(&last.type_names[k.type_id as usize].as_str()) {
+            return None;
+        }
         // A root's objects grow only from some: a root kind new in the last dump is no growth.
         let parent = last.keys.get(k.parent as usize).unwrap_or(k);
         if !in_every(parent.key) {
@@ -604,6 +616,51 @@ mod tests {
         assert_eq!(suspects_of(&dumps), []);
         let one_more = [dump(3, 0, 0x1000), dump(4, 1, 0x9000), dump(5, 2, 0x5000)];
         assert_eq!(suspects_of(&one_more), [], "below the minimum growth");
+    }
+
+    /// A module holding a function with `code` compiled-code objects and a closure context (a
+    /// system object) whose variables hold `items` items.
+    fn warming(code: u64, items: u64) -> Graph {
+        let mut b = GraphBuilder::new();
+        let module = b.add_type("", "module", 0);
+        let function = b.add_type("", "Function", 64);
+        let compiled = b.add_type("", "(compiled code)", 0);
+        let system = b.add_type("", "(system)", 0);
+        let item = b.add_type("", "Item", 32);
+        let (f, context) = (b.intern("f"), b.intern("context"));
+        b.add_node(0x10, module, 100);
+        b.add_root(0x10, RootKind::Module, "app");
+        b.add_node(0x20, function, 64);
+        b.add_edge(0x10, 0x20, EdgeLabel::named(EdgeKind::Attribute, f));
+        b.add_node(0x30, system, 40);
+        b.add_edge(0x20, 0x30, EdgeLabel::named(EdgeKind::Internal, context));
+        for i in 0..code {
+            b.add_node(0x1000 + 0x10 * i, compiled, 200);
+            b.add_edge(0x20, 0x1000 + 0x10 * i, EdgeLabel::index(i));
+        }
+        for i in 0..items {
+            b.add_node(0x100000 + 0x10 * i, item, 32);
+            b.add_edge(0x30, 0x100000 + 0x10 * i, EdgeLabel::index(i));
+        }
+        b.build().unwrap().graph
+    }
+
+    #[test]
+    fn code_warming_up_is_no_growth_but_what_a_context_holds_is() {
+        let warming_up = [warming(3, 5), warming(6, 5), warming(9, 5)];
+        assert_eq!(
+            suspects_of(&warming_up),
+            [],
+            "compiled code is the runtime's"
+        );
+        let leaking = suspects_of(&[warming(3, 5), warming(3, 8), warming(3, 11)]);
+        assert_eq!(leaking.len(), 1, "{leaking:?}");
+        let (s, graph) = (&leaking[0], &warming(3, 11));
+        assert_eq!(graph.type_name(graph.type_of(s.node)), "Item");
+        assert_eq!(
+            (s.grew, s.measure.as_slice()),
+            (Grew::Objects, &[5, 8, 11][..])
+        );
     }
 
     /// A module holding a list of `first + second` entries, the first `first` reached straight from
