@@ -1,6 +1,6 @@
 //! The `nodes` and `edges` arrays as columns: one array per field heapgraph uses, filled in parallel.
 //!
-//! Fields are found by name in `meta`; the others (trace node ids) are skipped. Values that
+//! Fields are found by name in `meta`; the others are skipped. Values that
 //! do not fit their column are kept as an out-of-range marker and reported by [`Nodes::check`] and
 //! [`Edges::check`], with the index of the first bad node or edge, before anything relies on them.
 
@@ -24,6 +24,9 @@ pub struct Nodes {
     /// An embedder (DOM) node's state: 0 unknown, 1 attached, 2 detached; empty when the snapshot has
     /// no `detachedness` field (V8 before 9.x).
     pub detachedness: Vec<u8>,
+    /// The node of `trace_tree` that allocated each node (0: none); empty unless the snapshot holds a
+    /// trace tree, which only allocation tracking fills.
+    pub trace_nodes: Vec<u32>,
 }
 
 pub struct Edges {
@@ -52,14 +55,20 @@ impl Nodes {
             header.node_field("edge_count")?,
         ];
         let detachedness = header.node_fields.iter().position(|f| f == "detachedness");
+        let trace_node = match has_trace_tree(data, s) {
+            true => header.node_fields.iter().position(|f| f == "trace_node_id"),
+            false => None,
+        };
         fits(n, width, &s.nodes, "node_count")?;
+        let optional = |field: Option<usize>| if field.is_some() { n } else { 0 };
         let mut nodes = Nodes {
             types: vec![0; n],
             names: vec![0; n],
             ids: vec![0; n],
             sizes: vec![0; n],
             edge_counts: vec![0; n],
-            detachedness: vec![0; if detachedness.is_some() { n } else { 0 }],
+            detachedness: vec![0; optional(detachedness)],
+            trace_nodes: vec![0; optional(trace_node)],
         };
         {
             let types = Scatter::new(&mut nodes.types);
@@ -68,43 +77,22 @@ impl Nodes {
             let sizes = Scatter::new(&mut nodes.sizes);
             let edge_counts = Scatter::new(&mut nodes.edge_counts);
             let detached = Scatter::new(&mut nodes.detachedness);
-            let expected = n.saturating_mul(width);
-            let count = numbers::parse(
-                data,
-                s.nodes.clone(),
-                width,
-                &|row, col, v| {
-                    if row >= n {
-                        return;
+            let trace_nodes = Scatter::new(&mut nodes.trace_nodes);
+            parse_rows(data, &s.nodes, "node", n, width, done, &|row, col, v| {
+                // SAFETY: each (row, column) cell is put once, so each is written once.
+                unsafe {
+                    match col {
+                        c if c == cols[0] => types.write(row, byte(v)),
+                        c if c == cols[1] => names.write(row, narrow(v)),
+                        c if c == cols[2] => ids.write(row, v),
+                        c if c == cols[3] => sizes.write(row, v),
+                        c if c == cols[4] => edge_counts.write(row, narrow(v)),
+                        c if Some(c) == detachedness => detached.write(row, byte(v)),
+                        c if Some(c) == trace_node => trace_nodes.write(row, narrow(v)),
+                        _ => {}
                     }
-                    // SAFETY: each (row, column) cell is put once, so each is written once.
-                    unsafe {
-                        match col {
-                            c if c == cols[0] => {
-                                types.write(row, u8::try_from(v).unwrap_or(u8::MAX))
-                            }
-                            c if c == cols[1] => names.write(row, narrow(v)),
-                            c if c == cols[2] => ids.write(row, v),
-                            c if c == cols[3] => sizes.write(row, v),
-                            c if c == cols[4] => edge_counts.write(row, narrow(v)),
-                            c if Some(c) == detachedness => {
-                                detached.write(row, u8::try_from(v).unwrap_or(u8::MAX))
-                            }
-                            _ => {}
-                        }
-                    }
-                },
-                done,
-            )?;
-            if count != expected {
-                return err(
-                    s.nodes.start,
-                    format!(
-                        "the nodes array holds {count} numbers; {n} nodes of {width} fields (snapshot.node_count) \
-                         need {expected}"
-                    ),
-                );
-            }
+                }
+            })?;
         }
         Ok(nodes)
     }
@@ -164,46 +152,25 @@ impl Edges {
             let types = Scatter::new(&mut edges.types);
             let names = Scatter::new(&mut edges.names);
             let to = Scatter::new(&mut edges.to);
-            let expected = m.saturating_mul(width);
-            let count = numbers::parse(
-                data,
-                s.edges.clone(),
-                width,
-                &|row, col, v| {
-                    if row >= m {
-                        return;
+            parse_rows(data, &s.edges, "edge", m, width, done, &|row, col, v| {
+                // SAFETY: each (row, column) cell is put once, so each is written once.
+                unsafe {
+                    match col {
+                        c if c == cols[0] => types.write(row, byte(v)),
+                        c if c == cols[1] => names.write(row, narrow(v)),
+                        // `to_node` indexes the flat nodes array: a multiple of the node width.
+                        c if c == cols[2] => to.write(
+                            row,
+                            if v % node_width == 0 && v / node_width < node_count {
+                                (v / node_width) as u32
+                            } else {
+                                BAD
+                            },
+                        ),
+                        _ => {}
                     }
-                    // SAFETY: each (row, column) cell is put once, so each is written once.
-                    unsafe {
-                        match col {
-                            c if c == cols[0] => {
-                                types.write(row, u8::try_from(v).unwrap_or(u8::MAX))
-                            }
-                            c if c == cols[1] => names.write(row, narrow(v)),
-                            // `to_node` indexes the flat nodes array: a multiple of the node width.
-                            c if c == cols[2] => to.write(
-                                row,
-                                if v % node_width == 0 && v / node_width < node_count {
-                                    (v / node_width) as u32
-                                } else {
-                                    BAD
-                                },
-                            ),
-                            _ => {}
-                        }
-                    }
-                },
-                done,
-            )?;
-            if count != expected {
-                return err(
-                    s.edges.start,
-                    format!(
-                        "the edges array holds {count} numbers; {m} edges of {width} fields (snapshot.edge_count) \
-                         need {expected}"
-                    ),
-                );
-            }
+                }
+            })?;
         }
         Ok(edges)
     }
@@ -256,4 +223,53 @@ fn fits(
 
 fn narrow(v: u64) -> u32 {
     u32::try_from(v).unwrap_or(BAD)
+}
+
+/// `v` as a byte column's value, `u8::MAX` if it does not fit (no type or state has that number).
+fn byte(v: u64) -> u8 {
+    u8::try_from(v).unwrap_or(u8::MAX)
+}
+
+/// Parses `data[body]`, the array of `rows` `kind`s of `width` numbers each, handing each cell to `put`
+/// (see [`numbers::parse`]); numbers past the last row are not handed on, and an array that does not
+/// hold exactly `rows` rows is an error naming the header's count.
+fn parse_rows<F: Fn(usize, usize, u64) + Sync>(
+    data: &[u8],
+    body: &Range<usize>,
+    kind: &str,
+    rows: usize,
+    width: usize,
+    done: &(dyn Fn(Range<usize>) + Sync),
+    put: &F,
+) -> Result<(), FormatError> {
+    let count = numbers::parse(
+        data,
+        body.clone(),
+        width,
+        &|row, col, v| {
+            if row < rows {
+                put(row, col, v)
+            }
+        },
+        done,
+    )?;
+    let expected = rows.saturating_mul(width);
+    if count != expected {
+        return err(
+            body.start,
+            format!(
+                "the {kind}s array holds {count} numbers; {rows} {kind}s of {width} fields \
+                 (snapshot.{kind}_count) need {expected}"
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Whether the snapshot holds a `trace_tree` with anything in it: V8 writes an empty one unless it
+/// tracked allocations.
+fn has_trace_tree(data: &[u8], s: &Sections) -> bool {
+    s.trace_tree
+        .as_ref()
+        .is_some_and(|body| data[body.clone()].iter().any(|b| !b.is_ascii_whitespace()))
 }

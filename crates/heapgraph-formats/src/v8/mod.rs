@@ -183,8 +183,15 @@ pub(crate) fn load(
         node_of[o as usize] = id as NodeId;
     }
 
-    let sites =
-        traces::read(data, &header, &sections, &strings, &order, &parsed).map_err(located)?;
+    let sites = traces::read(
+        data,
+        &header,
+        &sections,
+        &strings,
+        &order,
+        &nodes.trace_nodes,
+    )
+    .map_err(located)?;
 
     progress.phase("resolving references", order.len() as u64);
     let mut interner = StringInterner::default();
@@ -221,10 +228,11 @@ pub(crate) fn load(
     });
     let sizes: ShallowSizes = order.iter().map(|&o| node_sizes[o as usize]).collect();
     drop((devtools_sizes, classes, locations));
-    // Nothing reads the nodes' sizes past here: they leave before the references are resolved, the peak
-    // of a load, and the view is made again over what is left.
+    // Nothing reads the nodes' sizes or trace nodes past here: they leave before the references are
+    // resolved, the peak of a load, and the view is made again over what is left.
     let (synthetic_type, root) = (view.synthetic_type, view.root);
     nodes.sizes = Vec::new();
+    nodes.trace_nodes = Vec::new();
     let view = View {
         nodes: &nodes,
         edges: &edges,

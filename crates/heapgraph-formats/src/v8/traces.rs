@@ -18,10 +18,8 @@
 //! Snapshots taken without tracking have empty arrays; they cost nothing here.
 
 use super::header::{Header, Sections};
-use super::numbers;
 use super::strings::StringTable;
 use crate::error::{err, FormatError};
-use crate::scatter::Scatter;
 use hashbrown::HashMap;
 use heapgraph_graph::{AllocationSites, AllocationSitesBuilder, FrameId, NodeId, TraceId};
 use serde_json::Value;
@@ -30,15 +28,15 @@ use std::ops::Range;
 /// Marks the tree node without a parent (the root) and a function whose frame is not made yet.
 const NONE: u32 = u32::MAX;
 
-/// The allocation stacks of the graph's nodes, `order[node]` being each one's snapshot ordinal;
-/// `parsed` hears of the `nodes` array's bytes as they are read again, as in the first pass.
+/// The allocation stacks of the graph's nodes, `order[node]` being each one's snapshot ordinal and
+/// `trace_nodes[ordinal]` its node of the trace tree (`Nodes::trace_nodes`).
 pub fn read(
     data: &[u8],
     header: &Header,
     sections: &Sections,
     strings: &StringTable,
     order: &[u32],
-    parsed: &(dyn Fn(Range<usize>) + Sync),
+    trace_nodes: &[u32],
 ) -> Result<AllocationSites, FormatError> {
     let (Some(infos), Some(tree)) = (&sections.trace_function_infos, &sections.trace_tree) else {
         return Ok(AllocationSites::default());
@@ -49,7 +47,8 @@ pub fn read(
     }
     let functions = Functions::read(data, header, infos, strings)?;
     let tree = Tree::read(&tree, header, functions.names.len())?;
-    let trace_nodes = trace_node_ids(data, header, sections, parsed)?;
+    // The column is read whenever the nodes have the field: empty, it is missing.
+    header.node_field("trace_node_id")?;
 
     let mut builder = AllocationSitesBuilder::default();
     let mut frames: Vec<FrameId> = vec![NONE; functions.names.len()];
@@ -235,33 +234,6 @@ impl Tree {
         }
         Ok(tree)
     }
-}
-
-/// Each snapshot node's `trace_node_id`, read from the `nodes` array again: only snapshots with traces
-/// pay for it, and the columns read for the graph stay as they are.
-fn trace_node_ids(
-    data: &[u8],
-    header: &Header,
-    s: &Sections,
-    parsed: &(dyn Fn(Range<usize>) + Sync),
-) -> Result<Vec<u32>, FormatError> {
-    let col = header.node_field("trace_node_id")?;
-    let n = header.node_count;
-    let mut ids = vec![0u32; n];
-    let scatter = Scatter::new(&mut ids);
-    numbers::parse(
-        data,
-        s.nodes.clone(),
-        header.node_fields.len(),
-        &|row, c, v| {
-            if c == col && row < n {
-                // SAFETY: each (row, column) cell is put once, so each row is written once.
-                unsafe { scatter.write(row, u32::try_from(v).unwrap_or(NONE)) }
-            }
-        },
-        parsed,
-    )?;
-    Ok(ids)
 }
 
 #[cfg(test)]
