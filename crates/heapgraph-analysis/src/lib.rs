@@ -76,7 +76,7 @@ pub use node_bits::NodeBits;
 pub use paths::{Parent, PathStep, ShortestPaths};
 pub use retained::RetainedSizes;
 pub use retainer_tree::{instances_of, Branch, Folded, Held, MergedStep, RetainerTree, TreeLimits};
-pub use sites::{is_user_frame, Site, SiteGrouping, SiteTable, UserFrame};
+pub use sites::{is_user_frame, HeldSite, Site, SiteGrouping, SiteTable, UserFrame, HOLDS_SHARE};
 pub use suspects::{find_suspects, Suspect, SuspectKind, SuspectOptions, Suspects, TypeTally};
 pub use top::{top_retainers, Retainer};
 pub use unreferenced::{ObjectGroup, TypeCount, Unreferenced, UnreferencedReport};

@@ -17,6 +17,7 @@ use heapgraph_graph::{
 /// Marks an unreachable node in node-to-preorder.
 const NONE: u32 = u32::MAX;
 use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// Retained sizes of every node, of the whole heap and of every type.
 ///
@@ -173,12 +174,16 @@ impl RetainedSizes {
     /// Retained sizes of `groups` groups of objects, each counting only its members that no other member
     /// of the same group dominates, as a type's does. `members` gives (object, group below `groups`);
     /// an object named twice is in the last group given; unreachable objects add nothing.
+    ///
+    /// Also what holds what: for each counted member, its nearest dominator in a group (necessarily
+    /// another) is its holder, and the pair (holder's group, member's group) sums the members' retained
+    /// sizes: the bytes one group retains through the other's objects.
     pub fn of_groups(
         &self,
         dominators: &Dominators,
         groups: usize,
         members: impl Iterator<Item = (NodeId, u32)>,
-    ) -> Vec<u64> {
+    ) -> GroupSums {
         let idom = dominators.preorder_idoms();
         let mut group_of = vec![NONE; idom.len()];
         for (node, group) in members {
@@ -187,15 +192,35 @@ impl RetainedSizes {
                 group_of[v as usize] = group;
             }
         }
-        outermost_sums(idom, &self.by_vertex, groups, |v| {
-            Some(group_of[v] as usize).filter(|&g| g < groups)
-        })
+        let mut sums = GroupSums {
+            retained: vec![0; groups],
+            held: HashMap::new(),
+        };
+        let in_group = |v: usize| Some(group_of[v] as usize).filter(|&g| g < groups);
+        outermost_walk(idom, groups, in_group, |v, g, holder| {
+            let bytes = self.by_vertex.get(v);
+            sums.retained[g] += bytes;
+            if let Some(h) = holder {
+                *sums.held.entry((h as u32, g as u32)).or_default() += bytes;
+            }
+        });
+        sums
     }
 
     /// Per-type retained sizes, indexed by type id.
     pub fn types(&self) -> &[u64] {
         &self.by_type
     }
+}
+
+/// Retained sizes of groups of objects ([`RetainedSizes::of_groups`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupSums {
+    /// Per group, the bytes its members retain, each byte once.
+    pub retained: Vec<u64>,
+    /// (holder, group) to the bytes of `group`'s counted members whose nearest dominator in a group is
+    /// in `holder`.
+    pub held: HashMap<(u32, u32), u64>,
 }
 
 /// The arrays of a [`RetainedSizes`], as an index file keeps them (see [`RetainedSizes::from_saved`]).
@@ -246,11 +271,6 @@ where
 /// Sums, per group, the retained sizes of the vertices that are the first of their group on their
 /// dominator chain, so that no byte counts twice for one group. `group_of(v)` is vertex `v`'s group
 /// (below `groups`), or `None` for a vertex in none.
-///
-/// The vertices are numbered in the tree's preorder, so the walk is a sweep from the first vertex to the
-/// last with a stack of the open vertices (and their groups) and, per group, how many of them are open:
-/// before a vertex is entered, the vertices whose subtrees it is not in are closed, which are the ones
-/// above its dominator on the stack.
 fn outermost_sums(
     idom: &[u32],
     by_vertex: &NarrowValues<u32>,
@@ -258,11 +278,31 @@ fn outermost_sums(
     group_of: impl Fn(usize) -> Option<usize>,
 ) -> Vec<u64> {
     let mut sums = vec![0u64; groups];
+    outermost_walk(idom, groups, group_of, |v, g, _| {
+        sums[g] += by_vertex.get(v)
+    });
+    sums
+}
+
+/// Calls `outermost(v, group, holder)` for each vertex that is the first of its group on its dominator
+/// chain, with the group of its nearest dominator in any group (`None` when no dominator is in one).
+///
+/// The vertices are numbered in the tree's preorder, so the walk is a sweep from the first vertex to the
+/// last with a stack of the open vertices (with their groups, and the group of the nearest open vertex
+/// in one) and, per group, how many of them are open: before a vertex is entered, the vertices whose
+/// subtrees it is not in are closed, which are the ones above its dominator on the stack.
+fn outermost_walk(
+    idom: &[u32],
+    groups: usize,
+    group_of: impl Fn(usize) -> Option<usize>,
+    mut outermost: impl FnMut(usize, usize, Option<usize>),
+) {
     let mut on_chain = vec![0u32; groups];
-    // (vertex, its group) from the top of the tree down; the super-root is in no group.
-    let mut open: Vec<(u32, Option<usize>)> = Vec::new();
+    // (vertex, its group, the nearest group at or above it) from the top of the tree down; the
+    // super-root is in no group.
+    let mut open: Vec<(u32, Option<usize>, Option<usize>)> = Vec::new();
     for (v, &d) in idom.iter().enumerate().skip(1) {
-        while let Some(&(u, group)) = open.last() {
+        while let Some(&(u, group, _)) = open.last() {
             if u == d {
                 break;
             }
@@ -271,14 +311,14 @@ fn outermost_sums(
             }
             open.pop();
         }
+        let above = open.last().and_then(|o| o.2);
         let group = group_of(v);
         if let Some(g) = group {
             if on_chain[g] == 0 {
-                sums[g] += by_vertex.get(v);
+                outermost(v, g, above);
             }
             on_chain[g] += 1;
         }
-        open.push((v as u32, group));
+        open.push((v as u32, group, group.or(above)));
     }
-    sums
 }

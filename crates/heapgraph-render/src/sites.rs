@@ -175,6 +175,21 @@ pub struct SiteRow {
     pub site: SiteView,
     /// `retained_bytes` as a share of everything reachable from the roots.
     pub share: f64,
+    /// The site whose objects hold most of what this one retains, when they hold at least 70% of it:
+    /// this site is a holder, and the memory accumulates at that one, ranked before it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holds: Option<HoldsView>,
+}
+
+/// A site another site holds.
+#[derive(Serialize)]
+pub struct HoldsView {
+    /// Its position among all the sites, from 0 (the rows are the first of them).
+    pub rank: usize,
+    /// Its frame (or file) in one line.
+    pub site: String,
+    /// The bytes the holding site retains through its objects.
+    pub bytes: u64,
 }
 
 /// The `--by` names.
@@ -208,6 +223,11 @@ impl SitesReport {
                 } else {
                     s.retained as f64 / reachable_bytes as f64
                 },
+                holds: s.holds.map(|h| HoldsView {
+                    rank: h.site,
+                    site: SiteView::new(sites, table.by, &table.sites[h.site], false).text(),
+                    bytes: h.bytes,
+                }),
             })
             .collect();
         SitesReport {
@@ -268,13 +288,20 @@ impl SitesReport {
                     table.row(more(format!("  {text}")));
                 }
             }
+            if let Some(held) = &row.holds {
+                table.row(more(format!(
+                    "  holds {} ({} of it)",
+                    held.site,
+                    format_share(held.bytes, retained)
+                )));
+            }
         }
         let of_types = match &self.types {
             Some(types) => format!(" of {}", types.join(", ")),
             None => String::new(),
         };
         let mut out = format!(
-            "Allocation sites by {}{of_types}: {} {} of {} {} with a stack ({} without), by retained bytes; sites can share bytes\n\n",
+            "Allocation sites by {}{of_types}: {} {} of {} {} with a stack ({} without), by retained bytes, holders after what they hold; sites can share bytes\n\n",
             self.by,
             format_count(self.site_count as u64),
             noun(self.site_count as u64, "site", "sites"),
@@ -388,6 +415,11 @@ mod tests {
     /// A module holds a list of three parameters that SQLAlchemy made for `build_query`, and a dict
     /// the program made itself; the list was made before tracing started.
     fn cache() -> Graph {
+        cache_with(false)
+    }
+
+    /// [`cache`], with the list made by `build_query` at line 80 when `list_traced`.
+    fn cache_with(list_traced: bool) -> Graph {
         let mut b = GraphBuilder::new();
         let module = b.add_type("builtins", "module", 0);
         let list = b.add_type("builtins", "list", 0);
@@ -416,7 +448,38 @@ mod tests {
             s.object(node, params);
         }
         s.object(5, own);
+        if list_traced {
+            let made = s.frame("build_query", "/srv/app/reports.py", 80);
+            let list = s.trace(&[made, main]);
+            s.object(1, list);
+        }
         graph.with_allocation_sites(s.finish()).unwrap()
+    }
+
+    #[test]
+    fn a_holding_site_comes_after_the_site_it_holds() {
+        let graph = cache_with(true);
+        let analysis = analyze(&graph);
+        let (d, r) = (&analysis.dominators, &analysis.retained);
+        let table = SiteTable::compute(&graph, d, r, SiteGrouping::Line, None);
+        let report = SitesReport::new("app.hgd".into(), &graph, &table, 430, None, 0);
+        let text = report.render_text();
+        let rows = "\
+   200 B  46.5%    200 B        1  /srv/app/models.py:5 in load
+   120 B  27.9%    120 B        3  sqlalchemy/sql/elements.py:120 in __init__
+                                     user code: /srv/app/reports.py:88 in build_query
+   170 B  39.5%     50 B        1  /srv/app/reports.py:80 in build_query
+                                     holds sqlalchemy/sql/elements.py:120 in __init__ (70.6% of it)
+";
+        assert!(text.ends_with(rows), "{text}");
+        let json = serde_json::to_value(&report).unwrap();
+        let holds = &json["rows"][2]["holds"];
+        assert_eq!(
+            (&holds["rank"], &holds["bytes"]),
+            (&serde_json::json!(1), &serde_json::json!(120)),
+            "{json}"
+        );
+        assert!(json["rows"][1].get("holds").is_none(), "{json}");
     }
 
     #[test]
@@ -437,7 +500,7 @@ mod tests {
         );
         let text = report.render_text();
         let expected = "\
-Allocation sites by line: 2 sites of 4 objects with a stack (2 without), by retained bytes; sites can share bytes
+Allocation sites by line: 2 sites of 4 objects with a stack (2 without), by retained bytes, holders after what they hold; sites can share bytes
 
 retained  share  shallow  objects  allocated at
    200 B  46.5%    200 B        1  /srv/app/models.py:5 in load

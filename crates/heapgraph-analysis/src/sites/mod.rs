@@ -57,7 +57,23 @@ pub struct Site {
     /// The user frame under which most of the site's objects were allocated (the lowest frame id among
     /// equals); `None` when no stack of the site reaches the program's own code.
     pub user_frame: Option<UserFrame>,
+    /// The site whose objects hold most of what this one retains, when they hold at least
+    /// [`HOLDS_SHARE`] of it (see [`SiteTable::compute`]).
+    pub holds: Option<HeldSite>,
 }
+
+/// Another site whose objects a site's objects keep alive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeldSite {
+    /// Its position in [`SiteTable::sites`].
+    pub site: usize,
+    /// The bytes the holding site retains through the held site's objects.
+    pub bytes: u64,
+}
+
+/// The share of a site's retained bytes that another site's objects must account for for the first to
+/// hold the second: the share MAT's leak suspects keep walking down the dominator tree with.
+pub const HOLDS_SHARE: f64 = 0.7;
 
 /// Allocation sites of a set of objects, ranked.
 #[derive(Clone, Debug, Default)]
@@ -72,8 +88,16 @@ pub struct SiteTable {
 }
 
 impl SiteTable {
-    /// The sites of every object with a stack (only those of `types`, when given), ranked by retained
-    /// bytes, then objects.
+    /// The sites of every object with a stack (only those of `types`, when given), ranked by where the
+    /// memory accumulates.
+    ///
+    /// A container made at one line and filled at others retains what it holds, so by retained bytes
+    /// alone the line that made a cache would come before the lines that made what is in it. So a site
+    /// *holds* another when the other's objects account for at least [`HOLDS_SHARE`] of the bytes it
+    /// retains (the most of any site). A site is ranked by its retained bytes, or by those of the last
+    /// site of its holding chain (where the memory accumulates) when they are fewer: that site first,
+    /// then the sites holding it, nearest first. A site holding a sliver of a big one keeps its own
+    /// place. Ties by objects, then shallow bytes.
     pub fn compute(
         graph: &Graph,
         dominators: &Dominators,
@@ -90,8 +114,20 @@ impl SiteTable {
             members.push((node, group));
         }
         let sums = retained.of_groups(dominators, tally.sites.len(), members.into_iter());
-        for (site, sum) in tally.sites.iter_mut().zip(sums) {
+        for (site, &sum) in tally.sites.iter_mut().zip(&sums.retained) {
             site.retained = sum;
+        }
+        for (&(holder, held), &bytes) in &sums.held {
+            let site = &mut tally.sites[holder as usize];
+            let better = site.holds.is_none_or(|h| {
+                (bytes, std::cmp::Reverse(held as usize)) > (h.bytes, std::cmp::Reverse(h.site))
+            });
+            if better && bytes as f64 >= HOLDS_SHARE * site.retained as f64 {
+                site.holds = Some(HeldSite {
+                    site: held as usize,
+                    bytes,
+                });
+            }
         }
         let asked = match types {
             Some(types) => (0..graph.node_count() as NodeId)
@@ -100,12 +136,35 @@ impl SiteTable {
             None => graph.node_count() as u64,
         };
         let mut table = tally.finish(asked);
-        table.sites.sort_by_key(|s| {
+        let chains = holding_chains(&table.sites);
+        let mut order: Vec<usize> = (0..table.sites.len()).collect();
+        order.sort_by_key(|&i| {
+            let (end, steps) = chains[i];
+            let (s, e) = (&table.sites[i], &table.sites[end]);
+            let e = (e.retained, e.objects, e.shallow, e.trace);
+            let (rank, by) = match (s.retained, s.objects, s.shallow, s.trace) {
+                own if own.0 < e.0 => (own, own.3),
+                _ => (e, e.3),
+            };
             (
+                std::cmp::Reverse((rank.0, rank.1, rank.2)),
+                by,
+                steps,
                 std::cmp::Reverse((s.retained, s.objects, s.shallow)),
                 s.trace,
             )
         });
+        let mut position = vec![0; order.len()];
+        for (at, &i) in order.iter().enumerate() {
+            position[i] = at;
+        }
+        let mut sites: Vec<Option<Site>> = table.sites.into_iter().map(Some).collect();
+        table.sites = order.iter().filter_map(|&i| sites[i].take()).collect();
+        for site in &mut table.sites {
+            if let Some(held) = &mut site.holds {
+                held.site = position[held.site];
+            }
+        }
         table
     }
 
@@ -131,6 +190,37 @@ impl SiteTable {
             .sort_by_key(|s| (std::cmp::Reverse((s.objects, s.shallow)), s.trace));
         table
     }
+}
+
+/// Per site, the last site of its holding chain and how many steps away it is (itself and 0 when it
+/// holds none). A chain that comes back to a site it passed ends at the site before it does. Each site is
+/// walked once: a chain stops at a site whose answer is known.
+fn holding_chains(sites: &[Site]) -> Vec<(usize, u32)> {
+    const UNKNOWN: (usize, u32) = (usize::MAX, 0);
+    const ON_PATH: (usize, u32) = (usize::MAX, 1);
+    let mut chains = vec![UNKNOWN; sites.len()];
+    let mut path = Vec::new();
+    for start in 0..sites.len() {
+        let mut at = start;
+        while chains[at] == UNKNOWN {
+            chains[at] = ON_PATH;
+            path.push(at);
+            match sites[at].holds {
+                Some(held) => at = held.site,
+                None => break,
+            }
+        }
+        let mut next = match chains[at] {
+            known if known.0 != usize::MAX => Some(known),
+            _ => None,
+        };
+        while let Some(site) = path.pop() {
+            let chain = next.map_or((site, 0), |(end, steps)| (end, steps + 1));
+            chains[site] = chain;
+            next = Some(chain);
+        }
+    }
+    chains
 }
 
 /// What identifies a site under a grouping.
@@ -206,6 +296,7 @@ impl<'a> Tally<'a> {
                 shallow: 0,
                 retained: 0,
                 user_frame: None,
+                holds: None,
             });
             (sites.len() - 1) as u32
         });
@@ -244,5 +335,115 @@ impl<'a> Tally<'a> {
             objects: self.objects,
             untraced: asked - self.objects,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze;
+    use heapgraph_graph::{AllocationSitesBuilder, EdgeLabel, GraphBuilder, RootKind};
+
+    /// A module holds a cache (a dict made at `app.py:1`) of one query (made at `query.py:2`) whose
+    /// clause list (`query.py:3`) holds `n` parameters (`param.py:4`), each with a value string
+    /// (`param.py:5`); `lines[i]` is the file and line of object `i`'s site.
+    fn cache(n: u64) -> Graph {
+        let mut b = GraphBuilder::new();
+        let module = b.add_type("builtins", "module", 0);
+        let dict = b.add_type("builtins", "dict", 0);
+        let query = b.add_type("sql", "Select", 0);
+        let list = b.add_type("builtins", "list", 0);
+        let param = b.add_type("sql", "BindParameter", 0);
+        let string = b.add_type("builtins", "str", 0);
+        b.add_node(0x10, module, 100);
+        b.add_root(0x10, RootKind::Module, "app");
+        let chain = [
+            (0x20, dict, 200),
+            (0x30, query, 64),
+            (0x40, list, 56 + 8 * n),
+        ];
+        let mut above = 0x10;
+        for (at, ty, size) in chain {
+            b.add_node(at, ty, size);
+            b.add_edge(above, at, EdgeLabel::index(0));
+            above = at;
+        }
+        for i in 0..n {
+            let (p, v) = (0x1000 + 0x20 * i, 0x1010 + 0x20 * i);
+            b.add_node(p, param, 48);
+            b.add_edge(0x40, p, EdgeLabel::index(i));
+            b.add_node(v, string, 40);
+            b.add_edge(p, v, EdgeLabel::index(0));
+        }
+        let graph = b.build().unwrap().graph;
+        let mut s = AllocationSitesBuilder::default();
+        let traces: Vec<TraceId> = [("app.py", 1), ("query.py", 2), ("query.py", 3)]
+            .iter()
+            .chain(&[("param.py", 4), ("param.py", 5)])
+            .map(|&(file, line)| {
+                let frame = s.frame("f", file, line);
+                s.trace(&[frame])
+            })
+            .collect();
+        for node in 1..4 {
+            s.object(node, traces[node as usize - 1]);
+        }
+        for i in 0..n as NodeId {
+            s.object(4 + 2 * i, traces[3]);
+            s.object(5 + 2 * i, traces[4]);
+        }
+        graph.with_allocation_sites(s.finish()).unwrap()
+    }
+
+    fn lines(graph: &Graph, table: &SiteTable) -> Vec<u32> {
+        let sites = graph.allocation_sites();
+        let first = |s: &Site| sites.frame(sites.frames(s.trace)[0]).line;
+        table.sites.iter().map(first).collect()
+    }
+
+    #[test]
+    fn the_site_where_memory_accumulates_comes_before_the_sites_holding_it() {
+        let graph = cache(100);
+        let analysis = analyze(&graph);
+        let (d, r) = (&analysis.dominators, &analysis.retained);
+        let table = SiteTable::compute(&graph, d, r, SiteGrouping::Line, None);
+        // The parameters retain 8,800 of the list's 9,656 bytes; their strings 4,000 of their 8,800,
+        // under 70%: the parameters are where the memory accumulates.
+        assert_eq!(lines(&graph, &table), [4, 3, 2, 1, 5]);
+        let retained: Vec<u64> = table.sites.iter().map(|s| s.retained).collect();
+        assert_eq!(retained, [8_800, 9_656, 9_720, 9_920, 4_000]);
+        let holds: Vec<Option<HeldSite>> = table.sites.iter().map(|s| s.holds).collect();
+        let held = |site, bytes| Some(HeldSite { site, bytes });
+        assert_eq!(
+            holds,
+            [None, held(0, 8_800), held(1, 9_656), held(2, 9_720), None]
+        );
+        // Only some types: their own chains.
+        let strings = graph.find_types("str");
+        let only = SiteTable::compute(&graph, d, r, SiteGrouping::Line, Some(&strings));
+        assert_eq!(lines(&graph, &only), [5]);
+    }
+
+    #[test]
+    fn chains_end_before_they_come_back() {
+        let site = |holds: Option<usize>| Site {
+            trace: 0,
+            objects: 1,
+            shallow: 1,
+            retained: 1,
+            user_frame: None,
+            holds: holds.map(|site| HeldSite { site, bytes: 1 }),
+        };
+        let sites = [
+            site(Some(1)),
+            site(Some(2)),
+            site(Some(0)),
+            site(Some(1)),
+            site(None),
+        ];
+        assert_eq!(
+            holding_chains(&sites),
+            [(2, 2), (2, 1), (2, 0), (2, 2), (4, 0)]
+        );
     }
 }

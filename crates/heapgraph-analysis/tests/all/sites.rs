@@ -3,7 +3,7 @@
 
 use crate::support::{oracle, random_spec, Rng};
 use heapgraph_analysis::{
-    is_user_frame, Dominators, RetainedSizes, SiteGrouping, SiteTable, UserFrame,
+    is_user_frame, Dominators, RetainedSizes, SiteGrouping, SiteTable, UserFrame, HOLDS_SHARE,
 };
 use heapgraph_graph::{AllocationSitesBuilder, Graph, NodeId, TraceId, TypeId};
 use std::collections::{BTreeMap, HashMap};
@@ -137,14 +137,55 @@ fn check(graph: &Graph, by: SiteGrouping, types: Option<&[TypeId]>, context: &st
             assert_eq!(e.user.get(&text), Some(&objects), "{context}: {k}");
         }
     }
-    let ranks: Vec<_> = table
-        .sites
-        .iter()
-        .map(|s| (s.retained, s.objects))
+    // What holds what: each outermost object of a site, by the site of its nearest dominator with one.
+    let mut held: HashMap<(String, String), u64> = HashMap::new();
+    for w in (0..n).filter(|&w| truth.reachable[w]) {
+        let Some(k) = site_key(w) else { continue };
+        if truth.strict_dominators[w]
+            .iter()
+            .any(|&d| site_key(d).as_ref() == Some(&k))
+        {
+            continue;
+        }
+        let mut up = truth.idom[w].flatten();
+        while let Some(d) = up {
+            if let Some(h) = site_key(d) {
+                *held.entry((h, k)).or_default() += truth.retained[w];
+                break;
+            }
+            up = truth.idom[d].flatten();
+        }
+    }
+    for site in &table.sites {
+        let k = key_of_trace(graph, site.trace, by);
+        let most = held
+            .iter()
+            .filter(|((h, _), _)| *h == k)
+            .map(|(_, &bytes)| bytes)
+            .max()
+            .filter(|&bytes| bytes as f64 >= HOLDS_SHARE * site.retained as f64);
+        assert_eq!(site.holds.map(|h| h.bytes), most, "{context}: {k} holds");
+        if let Some(h) = site.holds {
+            let other = key_of_trace(graph, table.sites[h.site].trace, by);
+            assert_eq!(held.get(&(k.clone(), other)), Some(&h.bytes), "{context}");
+        }
+    }
+    // Ranked by retained bytes, or the fewer of the site its holding chain ends at.
+    let ends: Vec<u64> = (0..table.sites.len())
+        .map(|start| {
+            let mut at = start;
+            for _ in 0..table.sites.len() {
+                match table.sites[at].holds {
+                    Some(h) if h.site != start => at = h.site,
+                    _ => break,
+                }
+            }
+            table.sites[at].retained.min(table.sites[start].retained)
+        })
         .collect();
     assert!(
-        ranks.windows(2).all(|w| w[0] >= w[1]),
-        "{context}: ranked by retained bytes"
+        ends.windows(2).all(|w| w[0] >= w[1]),
+        "{context}: ranked by where the memory accumulates: {ends:?}"
     );
 
     // The same sites by objects for any group of objects, without retained sizes.

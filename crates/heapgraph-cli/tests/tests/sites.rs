@@ -84,6 +84,49 @@ fn python_sites_single_out_the_programs_line_past_the_standard_library() {
     assert!(retainers.contains(&expected), "{retainers}");
 }
 
+/// A traced Python program that caches a query of 20,000 bind parameters: the line that made them is
+/// the first site, with all of them; the line that made the Select holding them, which retains more,
+/// comes after it, holding it (through the clause list's line when that list has a site of its own);
+/// `retainers` names the parameters' line.
+#[test]
+fn python_sites_put_the_line_that_made_a_cached_query_before_its_holders() {
+    let scratch = Scratch::new("cli-sites-cache");
+    let python = &pythons()[0];
+    let dump = scratch.0.join("cache.hgd");
+    let facts = run_fixture(python, "fixture_sites_cache.py", &dump);
+    let dump = dump.display().to_string();
+    let (count, file) = (facts["count"].as_u64().unwrap(), &facts["file"]);
+    let sites = json_of(&["sites", &dump, "--json", "--top", "4"]);
+    let rows = sites["rows"].as_array().unwrap();
+    let at_line = |key: &str| {
+        rows.iter()
+            .position(|r| r["frame"]["file"] == *file && r["frame"]["line"] == facts[key])
+            .unwrap_or_else(|| panic!("no {key} line in {sites}"))
+    };
+    assert_eq!(at_line("params"), 0, "{sites}");
+    assert_eq!(rows[0]["objects"], count, "{sites}");
+    assert!(rows[0].get("holds").is_none(), "{sites}");
+    let query = at_line("query");
+    let retained = |row: &Value| row["retained_bytes"].as_u64().unwrap();
+    for at in 1..=query {
+        let (row, before) = (&rows[at], &rows[at - 1]);
+        assert_eq!(row["holds"]["rank"], at - 1, "{sites}");
+        assert!(retained(row) >= retained(before), "{sites}");
+        let held = row["holds"]["bytes"].as_u64().unwrap();
+        assert!(held * 10 >= retained(row) * 7, "{sites}");
+    }
+
+    let retainers = ok(&["retainers", &dump, "BindParameter"]);
+    let expected = format!(
+        "{},{:03} × {}:{}",
+        count / 1000,
+        count % 1000,
+        file.as_str().unwrap(),
+        facts["params"]
+    );
+    assert!(retainers.contains(&expected), "{expected}: {retainers}");
+}
+
 /// A Node program that ran with allocation tracking: `sites` names the program's function (and the
 /// line where it starts, as V8 records it) that made the leaked objects and ranks it by what they
 /// retain, which is what `types` says their type retains, since all of them come from there; the index
