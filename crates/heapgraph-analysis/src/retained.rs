@@ -176,8 +176,8 @@ impl RetainedSizes {
     /// an object named twice is in the last group given; unreachable objects add nothing.
     ///
     /// Also what holds what: for each counted member, its nearest dominator in a group (necessarily
-    /// another) is its holder, and the pair (holder's group, member's group) sums the members' retained
-    /// sizes: the bytes one group retains through the other's objects.
+    /// another) is its holder, and the pair (holder's group, member's group) counts those members and
+    /// sums their retained sizes: the bytes one group retains through the other's objects.
     pub fn of_groups(
         &self,
         dominators: &Dominators,
@@ -201,7 +201,9 @@ impl RetainedSizes {
             let bytes = self.by_vertex.get(v);
             sums.retained[g] += bytes;
             if let Some(h) = holder {
-                *sums.held.entry((h as u32, g as u32)).or_default() += bytes;
+                let held = sums.held.entry((h as u32, g as u32)).or_default();
+                held.0 += 1;
+                held.1 += bytes;
             }
         });
         sums
@@ -218,9 +220,9 @@ impl RetainedSizes {
 pub struct GroupSums {
     /// Per group, the bytes its members retain, each byte once.
     pub retained: Vec<u64>,
-    /// (holder, group) to the bytes of `group`'s counted members whose nearest dominator in a group is
-    /// in `holder`.
-    pub held: HashMap<(u32, u32), u64>,
+    /// (holder, group) to how many of `group`'s counted members have their nearest dominator in a group
+    /// in `holder`, and the bytes they retain.
+    pub held: HashMap<(u32, u32), (u64, u64)>,
 }
 
 /// The arrays of a [`RetainedSizes`], as an index file keeps them (see [`RetainedSizes::from_saved`]).

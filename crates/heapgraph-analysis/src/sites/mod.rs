@@ -69,6 +69,9 @@ pub struct HeldSite {
     pub site: usize,
     /// The bytes the holding site retains through the held site's objects.
     pub bytes: u64,
+    /// More of the held site's objects than the holder has hold those bytes: the holder gathers them
+    /// (a cache), rather than each of its objects owning one (a bind parameter its label).
+    pub gathers: bool,
 }
 
 /// The share of a site's retained bytes that another site's objects must account for for the first to
@@ -94,10 +97,12 @@ impl SiteTable {
     /// A container made at one line and filled at others retains what it holds, so by retained bytes
     /// alone the line that made a cache would come before the lines that made what is in it. So a site
     /// *holds* another when the other's objects account for at least [`HOLDS_SHARE`] of the bytes it
-    /// retains (the most of any site). A site is ranked by its retained bytes, or by those of the last
-    /// site of its holding chain (where the memory accumulates) when they are fewer: that site first,
-    /// then the sites holding it, nearest first. A site holding a sliver of a big one keeps its own
-    /// place. Ties by objects, then shallow bytes.
+    /// retains (the most of any site). The memory accumulates at the last site of a holding chain that
+    /// more objects hold than hold them (the parameters a cache's query gathers, not the label each
+    /// parameter owns). A site is ranked by its retained bytes, or by those of the site its memory
+    /// accumulates at when they are fewer: that site first, then the sites holding it, nearest first;
+    /// `holds` is kept only on those. A site holding a sliver of a big one keeps its own place. Ties by
+    /// objects, then shallow bytes.
     pub fn compute(
         graph: &Graph,
         dominators: &Dominators,
@@ -117,7 +122,7 @@ impl SiteTable {
         for (site, &sum) in tally.sites.iter_mut().zip(&sums.retained) {
             site.retained = sum;
         }
-        for (&(holder, held), &bytes) in &sums.held {
+        for (&(holder, held), &(objects, bytes)) in &sums.held {
             let site = &mut tally.sites[holder as usize];
             let better = site.holds.is_none_or(|h| {
                 (bytes, std::cmp::Reverse(held as usize)) > (h.bytes, std::cmp::Reverse(h.site))
@@ -126,6 +131,7 @@ impl SiteTable {
                 site.holds = Some(HeldSite {
                     site: held as usize,
                     bytes,
+                    gathers: objects > site.objects,
                 });
             }
         }
@@ -137,6 +143,11 @@ impl SiteTable {
         };
         let mut table = tally.finish(asked);
         let chains = holding_chains(&table.sites);
+        for (site, &(_, steps)) in table.sites.iter_mut().zip(&chains) {
+            if steps == 0 {
+                site.holds = None;
+            }
+        }
         let mut order: Vec<usize> = (0..table.sites.len()).collect();
         order.sort_by_key(|&i| {
             let (end, steps) = chains[i];
@@ -192,35 +203,43 @@ impl SiteTable {
     }
 }
 
-/// Per site, the last site of its holding chain and how many steps away it is (itself and 0 when it
-/// holds none). A chain that comes back to a site it passed ends at the site before it does. Each site is
-/// walked once: a chain stops at a site whose answer is known.
+/// Per site, the site its memory accumulates at (the last site its holding chain reaches by a step that
+/// gathers, itself when none does) and how many steps away it is. A chain that comes back to a site it
+/// passed ends before it does. Each site is walked once: a chain stops at a site whose answer is known.
 fn holding_chains(sites: &[Site]) -> Vec<(usize, u32)> {
-    const UNKNOWN: (usize, u32) = (usize::MAX, 0);
-    const ON_PATH: (usize, u32) = (usize::MAX, 1);
-    let mut chains = vec![UNKNOWN; sites.len()];
+    // Per site: (accumulation site, steps, whether a step gathers), or not known yet.
+    let mut chains: Vec<Option<(usize, u32, bool)>> = vec![None; sites.len()];
+    let mut on_path = vec![false; sites.len()];
     let mut path = Vec::new();
     for start in 0..sites.len() {
         let mut at = start;
-        while chains[at] == UNKNOWN {
-            chains[at] = ON_PATH;
+        while chains[at].is_none() && !on_path[at] {
+            on_path[at] = true;
             path.push(at);
             match sites[at].holds {
                 Some(held) => at = held.site,
                 None => break,
             }
         }
-        let mut next = match chains[at] {
-            known if known.0 != usize::MAX => Some(known),
-            _ => None,
-        };
+        let mut below = chains[at];
         while let Some(site) = path.pop() {
-            let chain = next.map_or((site, 0), |(end, steps)| (end, steps + 1));
-            chains[site] = chain;
-            next = Some(chain);
+            on_path[site] = false;
+            let step = sites[site]
+                .holds
+                .filter(|h| Some(h.site) == below.map(|_| h.site));
+            let chain = match (below, step) {
+                (Some((end, steps, true)), Some(_)) => (end, steps + 1, true),
+                (Some(_), Some(held)) if held.gathers => (held.site, 1, true),
+                _ => (site, 0, false),
+            };
+            chains[site] = Some(chain);
+            below = Some(chain);
         }
     }
     chains
+        .into_iter()
+        .map(|c| c.map_or((0, 0), |(end, steps, _)| (end, steps)))
+        .collect()
 }
 
 /// What identifies a site under a grouping.
@@ -413,10 +432,24 @@ mod tests {
         let retained: Vec<u64> = table.sites.iter().map(|s| s.retained).collect();
         assert_eq!(retained, [8_800, 9_656, 9_720, 9_920, 4_000]);
         let holds: Vec<Option<HeldSite>> = table.sites.iter().map(|s| s.holds).collect();
-        let held = |site, bytes| Some(HeldSite { site, bytes });
+        let held = |site, bytes, gathers| {
+            Some(HeldSite {
+                site,
+                bytes,
+                gathers,
+            })
+        };
+        // The list gathers the parameters; the query and the dict hold one object each.
+        let (gathers, owns) = (true, false);
         assert_eq!(
             holds,
-            [None, held(0, 8_800), held(1, 9_656), held(2, 9_720), None]
+            [
+                None,
+                held(0, 8_800, gathers),
+                held(1, 9_656, owns),
+                held(2, 9_720, owns),
+                None
+            ]
         );
         // Only some types: their own chains.
         let strings = graph.find_types("str");
@@ -425,25 +458,41 @@ mod tests {
     }
 
     #[test]
-    fn chains_end_before_they_come_back() {
-        let site = |holds: Option<usize>| Site {
+    fn chains_end_at_the_last_gathered_site_and_before_they_come_back() {
+        let site = |holds: Option<(usize, bool)>| Site {
             trace: 0,
             objects: 1,
             shallow: 1,
             retained: 1,
             user_frame: None,
-            holds: holds.map(|site| HeldSite { site, bytes: 1 }),
+            holds: holds.map(|(site, gathers)| HeldSite {
+                site,
+                bytes: 1,
+                gathers,
+            }),
         };
         let sites = [
-            site(Some(1)),
-            site(Some(2)),
-            site(Some(0)),
-            site(Some(1)),
+            site(Some((1, true))),
+            site(Some((2, true))),
+            site(Some((0, true))),
+            site(Some((1, false))),
+            site(None),
+            site(Some((6, true))),
+            site(Some((7, false))),
             site(None),
         ];
         assert_eq!(
             holding_chains(&sites),
-            [(2, 2), (2, 1), (2, 0), (2, 2), (4, 0)]
+            [
+                (2, 2),
+                (2, 1),
+                (2, 0),
+                (2, 2),
+                (4, 0),
+                (6, 1),
+                (6, 0),
+                (7, 0)
+            ]
         );
     }
 }

@@ -138,7 +138,7 @@ fn check(graph: &Graph, by: SiteGrouping, types: Option<&[TypeId]>, context: &st
         }
     }
     // What holds what: each outermost object of a site, by the site of its nearest dominator with one.
-    let mut held: HashMap<(String, String), u64> = HashMap::new();
+    let mut held: HashMap<(String, String), (u64, u64)> = HashMap::new();
     for w in (0..n).filter(|&w| truth.reachable[w]) {
         let Some(k) = site_key(w) else { continue };
         if truth.strict_dominators[w]
@@ -150,7 +150,9 @@ fn check(graph: &Graph, by: SiteGrouping, types: Option<&[TypeId]>, context: &st
         let mut up = truth.idom[w].flatten();
         while let Some(d) = up {
             if let Some(h) = site_key(d) {
-                *held.entry((h, k)).or_default() += truth.retained[w];
+                let pair = held.entry((h, k)).or_default();
+                pair.0 += 1;
+                pair.1 += truth.retained[w];
                 break;
             }
             up = truth.idom[d].flatten();
@@ -161,13 +163,16 @@ fn check(graph: &Graph, by: SiteGrouping, types: Option<&[TypeId]>, context: &st
         let most = held
             .iter()
             .filter(|((h, _), _)| *h == k)
-            .map(|(_, &bytes)| bytes)
+            .map(|(_, &(_, bytes))| bytes)
             .max()
             .filter(|&bytes| bytes as f64 >= HOLDS_SHARE * site.retained as f64);
-        assert_eq!(site.holds.map(|h| h.bytes), most, "{context}: {k} holds");
+        // Kept only on sites ranked after the site they hold.
         if let Some(h) = site.holds {
+            assert_eq!(Some(h.bytes), most, "{context}: {k} holds");
             let other = key_of_trace(graph, table.sites[h.site].trace, by);
-            assert_eq!(held.get(&(k.clone(), other)), Some(&h.bytes), "{context}");
+            let pair = held[&(k.clone(), other)];
+            assert_eq!(pair.1, h.bytes, "{context}");
+            assert_eq!(h.gathers, pair.0 > site.objects, "{context}");
         }
     }
     // Ranked by retained bytes, or the fewer of the site its holding chain ends at.

@@ -12,8 +12,8 @@ use heapgraph_render::sites::SitesReport;
 ///
 /// A site's retained bytes count only its objects that no other object of the same site keeps alive,
 /// as a type's do, so a list built at one line counts once; two sites can share bytes. A site whose
-/// retained bytes are 70% or more another site's objects holds that site and is listed right after it,
-/// so the line where the memory accumulates comes before the cache holding it. Each site also
+/// retained bytes are 70% or more another site's objects holds that site: the line where the memory
+/// accumulates comes first, the lines of what holds it (a query, a cache) right after it. Each site also
 /// names the first frame in the program's own code (not the standard library, site-packages,
 /// node_modules, Node's or the JDK's own code) that its objects were allocated under. A dump that
 /// records no stacks: the message says how to record them, and the exit status is 1.
