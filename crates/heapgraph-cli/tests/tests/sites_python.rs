@@ -84,6 +84,83 @@ fn run_with_tracemalloc_records_allocation_sites() {
     }
 }
 
+/// The interpreter of the virtual environment with SQLAlchemy 1.3 that .ci/run makes.
+fn sqlalchemy_python() -> PathBuf {
+    let venv = std::env::var_os("HEAPGRAPH_SQLALCHEMY")
+        .map_or_else(|| PathBuf::from("/opt/heapgraph-sqlalchemy"), PathBuf::from);
+    let python = venv.join("bin/python");
+    assert!(
+        python.exists(),
+        "no SQLAlchemy 1.3 environment at {} (HEAPGRAPH_SQLALCHEMY): make it as .ci/run does",
+        venv.display()
+    );
+    python
+}
+
+/// The issue's own case, on real SQLAlchemy: a traced service caches a query whose IN clause made
+/// 100,000 bind parameters. `sites` ranks SQLAlchemy's line that made them first, with all of them and
+/// the program's line that built the query; that line is the one tracemalloc itself gives; and
+/// `retainers BindParameter` names both.
+#[test]
+fn a_cached_sqlalchemy_in_clause_is_placed_at_its_line_and_the_programs() {
+    let scratch = heapgraph_e2e::Scratch::new("sites-sqlalchemy");
+    let program = python_testdata().join("sqlalchemy_cache.py");
+    let out = heapgraph(&[
+        "run",
+        "--tracemalloc",
+        "25",
+        "--at-exit",
+        "-o",
+        scratch.0.to_str().unwrap(),
+        "--",
+        sqlalchemy_python().to_str().unwrap(),
+        program.to_str().unwrap(),
+        "100000",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let facts = heapgraph_e2e::parse_strict(&out.stdout).unwrap();
+    assert!(
+        facts["sqlalchemy"].as_str().unwrap().starts_with("1.3."),
+        "{facts}"
+    );
+    let dump = only_dump_in(&scratch.0).display().to_string();
+    let (site, count) = (&facts["site"], &facts["count"]);
+    let (file, line) = (site[0].as_str().unwrap(), &site[1]);
+    assert!(
+        file.ends_with("/site-packages/sqlalchemy/sql/elements.py"),
+        "{facts}"
+    );
+
+    let sites = crate::util::json_of(&["sites", &dump, "--json", "--top", "3"]);
+    let first = &sites["rows"][0];
+    assert_eq!(
+        (
+            &first["frame"]["file"].as_str().unwrap(),
+            &first["frame"]["line"]
+        ),
+        (&file, line),
+        "{sites}"
+    );
+    assert_eq!(&first["objects"], count, "{sites}");
+    let user = &first["user_frame"];
+    assert_eq!(
+        (&user["file"], &user["line"]),
+        (&facts["program"], &facts["query"])
+    );
+    assert_eq!(&user["objects"], count, "{sites}");
+    assert_eq!(sites["rows"][1]["holds"]["rank"], 0, "{sites}");
+
+    let retainers = crate::util::ok(&["retainers", &dump, "BindParameter"]);
+    let expected = format!(
+        "100,000 × sqlalchemy/sql/elements.py:{line}, user code: {}:{}",
+        facts["program"].as_str().unwrap(),
+        facts["query"]
+    );
+    assert_eq!(count, 100_000);
+    assert!(retainers.contains(&expected), "{expected}: {retainers}");
+}
+
 #[test]
 fn run_refuses_a_frame_count_tracemalloc_refuses() {
     for bad in ["0", "70000", "many"] {
