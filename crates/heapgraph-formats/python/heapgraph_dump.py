@@ -1760,7 +1760,9 @@ def _generator_state(layout):
     """Where a 3.11+ generator keeps its frame state (an int8 that only grows as the generator goes from
     created to suspended to running to finished; the values differ between versions), and the least value
     a finished one has (any above running: completed or cleared), found on probe generators: the one byte
-    of the object that orders those states. Coroutines and async generators share the header."""
+    of the object that orders those states, and is the same in two generators of one state. Coroutines and
+    async generators share the header. (Left over bytes past the header can order one set of probes, and
+    do, at a 3.15 interpreter's startup; they do not repeat from one generator to the next.)"""
     size = _type_basicsize(types.GeneratorType)
     box = []
 
@@ -1774,9 +1776,11 @@ def _generator_state(layout):
         yield 1
         raise ValueError
 
-    created, suspended, returned, failed, closed = probe(), probe(), probe(), raising(), probe()
+    created, suspended = (probe(), probe()), (probe(), probe())
+    returned, failed, closed = probe(), raising(), probe()
     running = header_when_running()
-    next(suspended)
+    for g in suspended:
+        next(g)
     box.append(running)
     header_running = next(running)
     box.clear()  # else box, the generator and its frame form a cycle only the collector would free
@@ -1791,11 +1795,13 @@ def _generator_state(layout):
     state = struct.Struct("<b").unpack_from
     found = []
     for offset in range(16, size):
-        before = [state(_MEMORY, id(g) + offset)[0] for g in (created, suspended)]
-        before.append(state(header_running, offset)[0])
+        first, again = ({state(_MEMORY, id(g) + offset)[0] for g in pair} for pair in (created, suspended))
+        if len(first) != 1 or len(again) != 1:
+            continue
+        now = state(header_running, offset)[0]
         done = min(state(_MEMORY, id(g) + offset)[0] for g in (returned, failed, closed))
-        if before[0] < before[1] < before[2] < done:
-            found.append((offset, before[2] + 1))
+        if first.pop() < again.pop() < now < done:
+            found.append((offset, now + 1))
     if len(found) != 1:
         raise RuntimeError("%d candidate offsets" % len(found))
     return found[0]

@@ -1,7 +1,7 @@
 //! `heapgraph run`: a growing Python service started with the dumper preloaded, dumped on a signal and at
 //! exit, under every CPython 3.8+ here; the dumps sort in the order they were taken.
 
-use crate::util::heapgraph;
+use crate::util::{heapgraph, json_of};
 use heapgraph_e2e::service::{cache_entries, Service};
 use heapgraph_e2e::{pythons, Scratch};
 use std::path::{Path, PathBuf};
@@ -74,6 +74,11 @@ fn run_dumps_on_a_signal_and_at_exit_in_order() {
             3000,
             "Python {v}: last dump, at exit"
         );
+        // Preloaded at startup, the dumper's layout self-tests pass as they do when imported later.
+        for dump in &dumps {
+            let info = json_of(&["info", "--json", "--no-index", dump.to_str().unwrap()]);
+            assert_eq!(info["warnings"], serde_json::json!([]), "Python {v}");
+        }
     }
 }
 
