@@ -224,10 +224,8 @@ fn holding_chains(sites: &[Site]) -> Vec<(usize, u32)> {
         let mut below = chains[at];
         while let Some(site) = path.pop() {
             on_path[site] = false;
-            let step = sites[site]
-                .holds
-                .filter(|h| Some(h.site) == below.map(|_| h.site));
-            let chain = match (below, step) {
+            // `below` is the chain of the site this one holds, when the walk went on to it.
+            let chain = match (below, sites[site].holds) {
                 (Some((end, steps, true)), Some(_)) => (end, steps + 1, true),
                 (Some(_), Some(held)) if held.gathers => (held.site, 1, true),
                 _ => (site, 0, false),
@@ -365,7 +363,7 @@ mod tests {
 
     /// A module holds a cache (a dict made at `app.py:1`) of one query (made at `query.py:2`) whose
     /// clause list (`query.py:3`) holds `n` parameters (`param.py:4`), each with a value string
-    /// (`param.py:5`); `lines[i]` is the file and line of object `i`'s site.
+    /// (`param.py:5`).
     fn cache(n: u64) -> Graph {
         let mut b = GraphBuilder::new();
         let module = b.add_type("builtins", "module", 0);
