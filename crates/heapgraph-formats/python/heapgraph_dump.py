@@ -1541,8 +1541,9 @@ class _QuietTracemalloc:
     `_Py_tracemalloc_config` up to 3.11, just before the allocators from 3.12) is written only where its
     three numbers read back what tracemalloc says.
 
-    A self-test checks that a probe allocated in between has no trace and one allocated after has one;
-    when any of this does not hold, the dump is taken traced, slower, with a warning.
+    A self-test checks that a probe allocated in between has no trace (one of a few: a block freed while
+    paused keeps its trace) and one allocated after has one; when any of this does not hold, the dump is
+    taken traced, slower, with a warning.
     """
 
     def __init__(self, module):
@@ -1576,7 +1577,11 @@ class _QuietTracemalloc:
         self.quiet = False
         self.enter()
         try:
-            untraced = self.lookup(module._get_object_traceback, _SlotProbe()) is None
+            # A block freed while paused keeps its trace, so a probe made there reads as traced: of a few
+            # probes alive at once, one untraced shows the pause works (if it did not, all would be).
+            probes = [_SlotProbe() for _ in range(4)]
+            untraced = any(self.lookup(module._get_object_traceback, probe) is None for probe in probes)
+            del probes
         finally:
             self.leave()
         traced = module._get_object_traceback(_SlotProbe()) is not None
