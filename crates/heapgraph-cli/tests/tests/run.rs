@@ -1,22 +1,12 @@
 //! `heapgraph run`: a growing Python service started with the dumper preloaded, dumped on a signal and at
 //! exit, under every CPython 3.8+ here; the dumps sort in the order they were taken.
 
-use crate::util::{heapgraph, json_of};
+use crate::util::{dumps_in, heapgraph, json_of};
 use heapgraph_e2e::service::{cache_entries, Service};
 use heapgraph_e2e::{pythons, Scratch};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-
-fn dumps_in(dir: &Path) -> Vec<PathBuf> {
-    let mut dumps: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "hgd"))
-        .collect();
-    dumps.sort();
-    dumps
-}
 
 #[test]
 fn run_dumps_on_a_signal_and_at_exit_in_order() {

@@ -3,9 +3,9 @@
 //! (forked and in place), under every CPython 3.8+ here. Each `CacheEntry` the service made must be
 //! placed at the line of its source that makes them.
 
-use crate::util::heapgraph;
+use crate::util::{dumps_in, heapgraph, json_of, ok};
 use heapgraph_e2e::service::Service;
-use heapgraph_e2e::{python_testdata, pythons, Python};
+use heapgraph_e2e::{python_testdata, pythons, Python, Scratch};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -52,11 +52,7 @@ fn assert_entries_placed(dump: &Path, entries: usize, what: &str) {
 }
 
 fn only_dump_in(dir: &Path) -> PathBuf {
-    let dumps: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "hgd"))
-        .collect();
+    let dumps = dumps_in(dir);
     assert_eq!(dumps.len(), 1, "{dumps:?}");
     dumps.into_iter().next().unwrap()
 }
@@ -103,7 +99,7 @@ fn sqlalchemy_python() -> PathBuf {
 /// `retainers BindParameter` names both.
 #[test]
 fn a_cached_sqlalchemy_in_clause_is_placed_at_its_line_and_the_programs() {
-    let scratch = heapgraph_e2e::Scratch::new("sites-sqlalchemy");
+    let scratch = Scratch::new("sites-sqlalchemy");
     let program = python_testdata().join("sqlalchemy_cache.py");
     let out = heapgraph(&[
         "run",
@@ -132,7 +128,7 @@ fn a_cached_sqlalchemy_in_clause_is_placed_at_its_line_and_the_programs() {
         "{facts}"
     );
 
-    let sites = crate::util::json_of(&["sites", &dump, "--json", "--top", "3"]);
+    let sites = json_of(&["sites", &dump, "--json", "--top", "3"]);
     let first = &sites["rows"][0];
     assert_eq!(
         (
@@ -151,7 +147,7 @@ fn a_cached_sqlalchemy_in_clause_is_placed_at_its_line_and_the_programs() {
     assert_eq!(&user["objects"], count, "{sites}");
     assert_eq!(sites["rows"][1]["holds"]["rank"], 0, "{sites}");
 
-    let retainers = crate::util::ok(&["retainers", &dump, "BindParameter"]);
+    let retainers = ok(&["retainers", &dump, "BindParameter"]);
     let expected = format!(
         "100,000 × sqlalchemy/sql/elements.py:{line}, user code: {}:{}",
         facts["program"].as_str().unwrap(),
@@ -198,7 +194,7 @@ fn dump_pid_picks_up_tracemalloc_forked_and_in_place() {
             .stderr(Stdio::null());
         let mut service = Service::start(command);
         assert_eq!(service.ask("grow 600")["cache"], 600);
-        let scratch = heapgraph_e2e::Scratch::new(&format!("pid-sites-{v}"));
+        let scratch = Scratch::new(&format!("pid-sites-{v}"));
         for (way, extra) in [("fork", None), ("in place", Some("--no-fork"))] {
             let out = scratch.0.join(format!("{}.hgd", way.replace(' ', "-")));
             let pid = service.pid.to_string();

@@ -1,6 +1,7 @@
 //! What every module of this test binary shares: running the built `heapgraph` and reading what it printed.
 
 use heapgraph_e2e::{python_testdata, Scratch};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
@@ -113,4 +114,15 @@ pub fn allocation_stack(
             .map(|f| (f.function.into(), f.file.into(), f.line.into()))
             .collect(),
     )
+}
+
+/// The Python dumps (`.hgd`) in `dir`, sorted by name: the order `heapgraph run` names them in.
+pub fn dumps_in(dir: &Path) -> Vec<PathBuf> {
+    let mut dumps: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "hgd"))
+        .collect();
+    dumps.sort();
+    dumps
 }
