@@ -149,19 +149,16 @@ impl SiteTable {
             }
         }
         let mut order: Vec<usize> = (0..table.sites.len()).collect();
+        let size = |s: &Site| (s.retained, s.objects, s.shallow);
         order.sort_by_key(|&i| {
             let (end, steps) = chains[i];
             let (s, e) = (&table.sites[i], &table.sites[end]);
-            let e = (e.retained, e.objects, e.shallow, e.trace);
-            let (rank, by) = match (s.retained, s.objects, s.shallow, s.trace) {
-                own if own.0 < e.0 => (own, own.3),
-                _ => (e, e.3),
-            };
+            let rank = if s.retained < e.retained { s } else { e };
             (
-                std::cmp::Reverse((rank.0, rank.1, rank.2)),
-                by,
+                std::cmp::Reverse(size(rank)),
+                rank.trace,
                 steps,
-                std::cmp::Reverse((s.retained, s.objects, s.shallow)),
+                std::cmp::Reverse(size(s)),
                 s.trace,
             )
         });
@@ -169,8 +166,7 @@ impl SiteTable {
         for (at, &i) in order.iter().enumerate() {
             position[i] = at;
         }
-        let mut sites: Vec<Option<Site>> = table.sites.into_iter().map(Some).collect();
-        table.sites = order.iter().filter_map(|&i| sites[i].take()).collect();
+        table.sites = order.iter().map(|&i| table.sites[i].clone()).collect();
         for site in &mut table.sites {
             if let Some(held) = &mut site.holds {
                 held.site = position[held.site];

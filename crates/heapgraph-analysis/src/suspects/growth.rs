@@ -206,10 +206,11 @@ impl PathTally {
 
     /// Adds every key's own objects to its ancestors' `*_below` sums: children come after parents.
     fn sum_below(&mut self) {
-        for k in &mut self.keys {
-            let engine = ENGINE_TYPES.contains(&self.type_names[k.type_id as usize].as_str());
-            k.totals.objects_below = if engine { 0 } else { k.totals.count };
-            k.totals.bytes_below = if engine { 0 } else { k.totals.shallow_bytes };
+        for i in 0..self.keys.len() {
+            let engine = self.is_engine(&self.keys[i]);
+            let totals = &mut self.keys[i].totals;
+            totals.objects_below = if engine { 0 } else { totals.count };
+            totals.bytes_below = if engine { 0 } else { totals.shallow_bytes };
         }
         for i in (0..self.keys.len()).rev() {
             let (parent, own) = (self.keys[i].parent as usize, self.keys[i].totals);
@@ -219,6 +220,11 @@ impl PathTally {
                 up.bytes_below = up.bytes_below.saturating_add(own.bytes_below);
             }
         }
+    }
+
+    /// Whether `k`'s objects are of one of the [`ENGINE_TYPES`].
+    fn is_engine(&self, k: &KeyStats) -> bool {
+        ENGINE_TYPES.contains(&self.type_names[k.type_id as usize].as_str())
     }
 
     /// The totals of `key` in this dump; zero if no object has it.
@@ -316,7 +322,7 @@ pub fn find_growth(
     // root's own) is in every dump, and references grow only on objects in every dump. A path new in
     // the last dump (a cache entry under a fresh key) is no growth, whatever it holds.
     let grew = |k: &KeyStats| -> Option<Grew> {
-        if ENGINE_TYPES.contains(&last.type_names[k.type_id as usize].as_str()) {
+        if last.is_engine(k) {
             return None;
         }
         // A root's objects grow only from some: a root kind new in the last dump is no growth.
