@@ -57,6 +57,7 @@ mod child_lists;
 pub mod dominators;
 pub mod growth;
 pub mod histogram;
+mod java_platform;
 pub mod neighbourhood;
 mod node_bits;
 pub mod paths;

@@ -19,6 +19,7 @@
 //! ...>`); only the interactive prompt's `<stdin>` and IPython's `<ipython-input-...>` cells are the
 //! user's.
 
+use crate::java_platform::JAVA_PLATFORM_PACKAGES;
 use heapgraph_graph::Frame;
 
 /// Whether `frame` is in the program's own code, as the module docs define it.
@@ -41,20 +42,10 @@ pub fn is_user_frame(frame: &Frame<'_>) -> bool {
     {
         return false;
     }
-    let java_platform = [
-        "java.",
-        "javax.",
-        "jdk.",
-        "sun.",
-        "com.sun.",
-        "android.",
-        "dalvik.",
-        "libcore.",
-        "com.android.",
-    ];
-    let java_dirs = java_platform.map(|p| p.replace('.', "/"));
-    !(java_platform.iter().any(|p| frame.function.starts_with(p))
-        || java_dirs.iter().any(|d| file.starts_with(d)))
+    // Android's runtime besides the platform's packages; by function, or by the file's package path.
+    let android_runtime = ["dalvik.", "libcore.", "com.android."];
+    let mut java_platform = JAVA_PLATFORM_PACKAGES.iter().chain(&android_runtime);
+    !java_platform.any(|p| frame.function.starts_with(p) || file.starts_with(&p.replace('.', "/")))
 }
 
 /// Whether `file` is under a CPython standard library directory, `.../lib/pythonX.Y/` (installed

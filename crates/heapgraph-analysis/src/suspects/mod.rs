@@ -20,6 +20,7 @@ mod marks;
 pub mod proven;
 
 use crate::dominators::Dominators;
+use crate::java_platform::JAVA_PLATFORM_PACKAGES;
 use crate::node_bits::NodeBits;
 use crate::paths::{PathStep, ShortestPaths};
 use crate::retained::RetainedSizes;
@@ -55,8 +56,9 @@ impl Default for SuspectOptions {
             big_drop: 0.7,
             coverage: 0.8,
             sample: 10_000,
-            library_prefixes: DEFAULT_LIBRARY_PREFIXES
+            library_prefixes: JAVA_PLATFORM_PACKAGES
                 .iter()
+                .chain(OTHER_LIBRARY_PREFIXES)
                 .map(|p| p.to_string())
                 .collect(),
             top: 5,
@@ -64,15 +66,10 @@ impl Default for SuspectOptions {
     }
 }
 
-/// Runtime and framework code whose own structures are reported apart (MAT skips the same Java
-/// packages when it looks for a referrer to blame).
-pub const DEFAULT_LIBRARY_PREFIXES: &[&str] = &[
-    "java.",
-    "javax.",
-    "jdk.",
-    "sun.",
-    "com.sun.",
-    "android.",
+/// Runtime and framework code whose own structures are reported apart, besides the Java platform's
+/// packages (MAT skips those when it looks for a referrer to blame): Kotlin's, CPython's builtins and
+/// import machinery, and the runtime's own parenthesised categories (V8's `(system)`).
+const OTHER_LIBRARY_PREFIXES: &[&str] = &[
     "kotlin.",
     "builtins.",
     "importlib.",
