@@ -35,12 +35,13 @@ use std::hash::{BuildHasherDefault, Hasher};
 const NONE: u32 = u32::MAX;
 
 /// Types a runtime makes for its own use as the program runs, named as DevTools names V8's: compiled
-/// code (bytecode, optimised code and function metadata, made lazily and again on every tier-up) and
-/// hidden system objects (feedback vectors and the like). They grow while code warms up, bounded by
-/// the program's code rather than its data, so growth never counts them: a key of these types never
-/// grows and adds nothing to the objects below its parents. What they hold (a closure context's
-/// variables) still counts.
-pub const ENGINE_TYPES: &[&str] = &["(compiled code)", "(system)"];
+/// code (bytecode, optimised code and function metadata, made lazily and again on every tier-up),
+/// hidden system objects (feedback vectors and the like) and object shapes (hidden classes, their
+/// descriptor and transition arrays, made as objects get properties and as code's feedback settles).
+/// They grow while code warms up, bounded by the program's code rather than its data, so growth never
+/// counts them: a key of these types never grows and adds nothing to the objects below its parents.
+/// What they hold (a closure context's variables) still counts.
+pub const ENGINE_TYPES: &[&str] = &["(compiled code)", "(system)", "(object shape)"];
 
 /// How growth suspects are found.
 #[derive(Clone, Debug)]
@@ -624,14 +625,15 @@ mod tests {
         assert_eq!(suspects_of(&one_more), [], "below the minimum growth");
     }
 
-    /// A module holding a function with `code` compiled-code objects and a closure context (a
-    /// system object) whose variables hold `items` items.
+    /// A module holding a function with `code` compiled-code objects, as many object shapes, and a
+    /// closure context (a system object) whose variables hold `items` items.
     fn warming(code: u64, items: u64) -> Graph {
         let mut b = GraphBuilder::new();
         let module = b.add_type("", "module", 0);
         let function = b.add_type("", "Function", 64);
         let compiled = b.add_type("", "(compiled code)", 0);
         let system = b.add_type("", "(system)", 0);
+        let shape = b.add_type("", "(object shape)", 0);
         let item = b.add_type("", "Item", 32);
         let (f, context) = (b.intern("f"), b.intern("context"));
         b.add_node(0x10, module, 100);
@@ -643,6 +645,8 @@ mod tests {
         for i in 0..code {
             b.add_node(0x1000 + 0x10 * i, compiled, 200);
             b.add_edge(0x20, 0x1000 + 0x10 * i, EdgeLabel::index(i));
+            b.add_node(0x8000 + 0x10 * i, shape, 80);
+            b.add_edge(0x20, 0x8000 + 0x10 * i, EdgeLabel::index(code + i));
         }
         for i in 0..items {
             b.add_node(0x100000 + 0x10 * i, item, 32);
@@ -657,7 +661,7 @@ mod tests {
         assert_eq!(
             suspects_of(&warming_up),
             [],
-            "compiled code is the runtime's"
+            "compiled code and object shapes are the runtime's"
         );
         let leaking = suspects_of(&[warming(3, 5), warming(3, 8), warming(3, 11)]);
         assert_eq!(leaking.len(), 1, "{leaking:?}");
