@@ -19,7 +19,7 @@
 //! Peak memory per phase is read from `VmHWM` after resetting it (`/proc/self/clear_refs`), so run
 //! under `/usr/bin/time -v` for the whole-process figure.
 
-use heapgraph_analysis::{analyze, Dominators, Idom, RetainedSizes};
+use heapgraph_analysis::{analyze, Dominators, Idom, RetainedSizes, TypeRetained};
 use heapgraph_graph::{
     Addresses, EdgeKind, EdgeLabel, EdgeLabels, Graph, GraphParts, NoDetails, NodeId, NodeTypes,
     Root, RootKind, ShallowSizes, StringInterner, TypeInfo,
@@ -103,7 +103,9 @@ fn run_ours(graph: &Graph) -> (Dominators, f64) {
     let start = Instant::now();
     let dom = timed("ours: dominators", || Dominators::compute(graph));
     let retained = timed("ours: retained sizes (per node + per type)", || {
-        RetainedSizes::compute(graph, &dom)
+        let retained = RetainedSizes::compute(graph, &dom);
+        TypeRetained::compute(graph, &dom, &retained);
+        retained
     });
     let total = start.elapsed().as_secs_f64();
     println!(

@@ -12,7 +12,7 @@
 use crate::dominators::Dominators;
 use crate::histogram::Histogram;
 use crate::paths::ShortestPaths;
-use crate::retained::RetainedSizes;
+use crate::retained::{RetainedSizes, TypeRetained};
 use crate::unreferenced::{referenced, UnreferencedReport};
 use heapgraph_graph::timings::phase;
 use heapgraph_graph::{release_freed_heap, Graph, GraphError, MappedColumns, SavedColumns};
@@ -21,6 +21,7 @@ use heapgraph_graph::{release_freed_heap, Graph, GraphError, MappedColumns, Save
 pub struct Analysis {
     pub dominators: Dominators,
     pub retained: RetainedSizes,
+    pub type_retained: TypeRetained,
     pub paths: ShortestPaths,
     /// Sorted by shallow size, with the retained column filled.
     pub histogram: Histogram,
@@ -32,6 +33,7 @@ impl Analysis {
     pub fn save<'a>(&'a self, out: &mut SavedColumns<'a>) {
         self.dominators.save(out);
         self.retained.save(out);
+        self.type_retained.save(out);
         self.paths.save(out);
         self.histogram.save(out);
         self.unreferenced.save(out);
@@ -44,14 +46,16 @@ impl Analysis {
     ) -> Result<Analysis, GraphError> {
         let n = graph.node_count();
         let dominators = Dominators::from_columns(columns, n)?;
-        let retained = RetainedSizes::from_columns(columns, &dominators, graph.type_count())?;
+        let retained = RetainedSizes::from_columns(columns, &dominators)?;
+        let type_retained = TypeRetained::from_columns(columns, graph.type_count())?;
         let paths = ShortestPaths::from_columns(columns, n, graph.edge_count())?;
-        let histogram = Histogram::from_columns(columns, graph, &retained)?;
+        let histogram = Histogram::from_columns(columns, graph, retained.total(), &type_retained)?;
         let unreferenced =
             UnreferencedReport::from_columns(columns, graph, histogram.total_shallow_bytes)?;
         Ok(Analysis {
             dominators,
             retained,
+            type_retained,
             paths,
             histogram,
             unreferenced,
@@ -59,8 +63,8 @@ impl Analysis {
     }
 }
 
-/// The dominator tree and retained sizes of `graph` alone, for a report that needs nothing else. They run
-/// on one core: each is sequential, and the other analyses are what overlapped them.
+/// The dominator tree and the objects' retained sizes of `graph` alone, for a report that needs nothing
+/// else. They run on one core: each is sequential, and the other analyses are what overlapped them.
 pub fn retained_sizes(graph: &Graph) -> (Dominators, RetainedSizes) {
     let dominators = phase("dominators", || Dominators::in_dfs_order(graph));
     let dominators = phase("dominators: renumbering", || dominators.renumber());
@@ -86,13 +90,14 @@ pub fn analyze(graph: &Graph) -> Analysis {
     release_freed_heap();
     // The BFS takes longer than the renumbering and the retained sizes together, so the renumbering
     // costs no time here; in round 1 it kept the second core idle.
-    let ((dominators, retained), paths) = rayon::join(
+    let ((dominators, retained, type_retained), paths) = rayon::join(
         || {
             let dominators = phase("dominators: renumbering", || dfs_dominators.renumber());
             let retained = phase("retained sizes", || {
                 RetainedSizes::compute(graph, &dominators)
             });
-            (dominators, retained)
+            let type_retained = TypeRetained::compute(graph, &dominators, &retained);
+            (dominators, retained, type_retained)
         },
         || phase("shortest paths", || ShortestPaths::compute(graph)),
     );
@@ -100,10 +105,11 @@ pub fn analyze(graph: &Graph) -> Analysis {
     let unreferenced = phase("unreferenced", || {
         UnreferencedReport::compute(graph, &has_referrer, |n| paths.is_reached(n))
     });
-    histogram.add_retained(&retained);
+    histogram.add_retained(retained.total(), &type_retained);
     Analysis {
         dominators,
         retained,
+        type_retained,
         paths,
         histogram,
         unreferenced,

@@ -3,7 +3,7 @@
 //! The first question about any heap, and the cheapest: one parallel pass over the node arrays. Retained
 //! sizes per type join later, once the dominator tree exists, so that `heapgraph types` can show both.
 
-use crate::retained::RetainedSizes;
+use crate::retained::TypeRetained;
 use heapgraph_graph::{same_lengths, Graph, GraphError, MappedColumns, SavedColumns, TypeId};
 use rayon::prelude::*;
 
@@ -123,12 +123,13 @@ impl Histogram {
         out.put_owned(SHALLOW, column(|r| r.shallow_bytes));
     }
 
-    /// The histogram [`Histogram::save`] wrote of `graph`, with the retained column filled from
-    /// `retained`.
+    /// The histogram [`Histogram::save`] wrote of `graph`, with the retained column filled (see
+    /// [`Histogram::add_retained`]).
     pub fn from_columns(
         columns: &MappedColumns<'_>,
         graph: &Graph,
-        retained: &RetainedSizes,
+        total: u64,
+        retained: &TypeRetained,
     ) -> Result<Histogram, GraphError> {
         let types = columns.column::<u32>(TYPES)?;
         let (counts, shallow) = (
@@ -144,16 +145,16 @@ impl Histogram {
         let rows =
             (0..types.len()).map(|i| (types[i], graph.type_name(types[i]), counts[i], shallow[i]));
         let mut histogram = Histogram::from_counts(rows);
-        histogram.add_retained(retained);
+        histogram.add_retained(total, retained);
         Ok(histogram)
     }
 
-    /// Fills the retained column from per-type retained sizes.
-    pub fn add_retained(&mut self, retained: &RetainedSizes) {
-        let total = retained.total();
+    /// Fills the retained column from per-type retained sizes, with shares of `total`, the shallow bytes
+    /// of every reachable object.
+    pub fn add_retained(&mut self, total: u64, retained: &TypeRetained) {
         self.total_reachable_bytes = Some(total);
         for row in &mut self.rows {
-            let bytes = retained.of_type(row.type_id);
+            let bytes = retained.of(row.type_id);
             row.retained_bytes = Some(bytes);
             row.retained_share = Some(share(bytes, total));
         }

@@ -75,7 +75,7 @@ pub use histogram::{Histogram, SortKey, TypeRow};
 pub use neighbourhood::{Direction, Neighbourhood, WalkLimits};
 pub use node_bits::NodeBits;
 pub use paths::{Parent, PathStep, ShortestPaths};
-pub use retained::RetainedSizes;
+pub use retained::{RetainedSizes, TypeRetained};
 pub use retainer_tree::{instances_of, Branch, Folded, Held, MergedStep, RetainerTree, TreeLimits};
 pub use sites::{is_user_frame, HeldSite, Site, SiteGrouping, SiteTable, UserFrame, HOLDS_SHARE};
 pub use suspects::{find_suspects, Suspect, SuspectKind, SuspectOptions, Suspects, TypeTally};

@@ -5,8 +5,9 @@
 //! first, adding each vertex's total into its dominator's, is the whole post-order accumulation: no
 //! children lists and no stack.
 //!
-//! A type's retained size counts only instances that no other instance of the same type dominates:
-//! otherwise a linked list of 1000 nodes would count its tail 1000 times.
+//! A type's retained size ([`TypeRetained`]) counts only instances that no other instance of the same
+//! type dominates: otherwise a linked list of 1000 nodes would count its tail 1000 times. It takes a
+//! sweep of its own, which a report that prints no per-type sizes (`top`) never pays for.
 
 use crate::dominators::Dominators;
 use heapgraph_graph::timings::phase;
@@ -19,7 +20,7 @@ const NONE: u32 = u32::MAX;
 use rayon::prelude::*;
 use std::collections::HashMap;
 
-/// Retained sizes of every node, of the whole heap and of every type.
+/// Retained sizes of every node and of the whole heap.
 ///
 /// Kept in the dominator tree's preorder space, as the sweep makes them: a node-indexed copy would cost
 /// 4 bytes per object more for nothing a query needs. The node-to-preorder map is the dominator tree's
@@ -32,13 +33,11 @@ pub struct RetainedSizes {
     /// size in a side table: 82 MB less than 8-byte slots on a 20M-object heap, where none of them is that
     /// big but the super-root.
     by_vertex: NarrowValues<u32>,
-    /// Per type, counting only instances not dominated by another instance of the same type.
-    by_type: Vec<u64>,
 }
 
 impl RetainedSizes {
-    /// Sizes and types reach preorder space through node-to-preorder, in one pass over the nodes each:
-    /// the preorder-to-node map, 4 bytes per object, is never needed.
+    /// Sizes reach preorder space through node-to-preorder, in one pass over the nodes: the
+    /// preorder-to-node map, 4 bytes per object, is never needed.
     pub fn compute(graph: &Graph, dominators: &Dominators) -> RetainedSizes {
         let idom = dominators.preorder_idoms();
         let pre = dominators.shared_pre();
@@ -54,35 +53,24 @@ impl RetainedSizes {
             let total = sizes.get(d) + sizes.get(v);
             sizes.set(d, total);
         }
-        let by_vertex = sizes.finish();
-        let by_type = phase("retained sizes: by type", || {
-            per_type(graph, &pre, idom, &by_vertex)
-        });
         RetainedSizes {
             pre,
-            by_vertex,
-            by_type,
+            by_vertex: sizes.finish(),
         }
     }
 
-    /// Sizes as [`RetainedSizes::saved`] gave them (an index file's): per preorder vertex of `dominators`
-    /// in 4 bytes, `u32::MAX` marking one of the big ones, and per type of the graph they belong to.
-    /// Fails if the lengths do not match or a big one names a vertex that does not exist.
-    fn from_saved(
-        dominators: &Dominators,
-        saved: SavedRetained,
-        type_count: usize,
-    ) -> Result<RetainedSizes, String> {
+    /// Sizes as [`RetainedSizes::save`] gave them (an index file's): per preorder vertex of `dominators`
+    /// in 4 bytes, `u32::MAX` marking one of the big ones. Fails if the lengths do not match or a big
+    /// one names a vertex that does not exist.
+    fn from_saved(dominators: &Dominators, saved: SavedRetained) -> Result<RetainedSizes, String> {
         let pre = dominators.shared_pre();
         let vertices = dominators.preorder_idoms().len();
         let SavedRetained {
             by_vertex,
             big_vertices,
             big_sizes,
-            by_type,
         } = saved;
         if by_vertex.len() != vertices
-            || by_type.len() != type_count
             || big_vertices.len() != big_sizes.len()
             || big_vertices.iter().any(|&v| v as usize >= vertices)
         {
@@ -94,7 +82,6 @@ impl RetainedSizes {
                 by_vertex,
                 big_vertices.iter().copied().zip(big_sizes.iter().copied()),
             ),
-            by_type,
         })
     }
 
@@ -105,23 +92,20 @@ impl RetainedSizes {
         out.put(BY_VERTEX, self.by_vertex.dense());
         out.put_owned(BIG_VERTICES, big_vertices);
         out.put_owned(BIG_SIZES, big_sizes);
-        out.put(BY_TYPE, &self.by_type);
     }
 
-    /// The sizes [`RetainedSizes::save`] wrote, checked against `dominators` and the graph's
-    /// `type_count` (see [`RetainedSizes::from_saved`]).
+    /// The sizes [`RetainedSizes::save`] wrote, checked against `dominators` (see
+    /// [`RetainedSizes::from_saved`]).
     pub fn from_columns(
         columns: &MappedColumns<'_>,
         dominators: &Dominators,
-        type_count: usize,
     ) -> Result<RetainedSizes, GraphError> {
         let saved = SavedRetained {
             by_vertex: columns.column(BY_VERTEX)?,
             big_vertices: columns.column(BIG_VERTICES)?,
             big_sizes: columns.column(BIG_SIZES)?,
-            by_type: columns.column::<u64>(BY_TYPE)?.to_vec(),
         };
-        RetainedSizes::from_saved(dominators, saved, type_count).map_err(GraphError::Saved)
+        RetainedSizes::from_saved(dominators, saved).map_err(GraphError::Saved)
     }
 
     /// Retained size of `node` (0 if unreachable).
@@ -166,11 +150,6 @@ impl RetainedSizes {
         self.by_vertex.get(0)
     }
 
-    /// Retained size of type `ty`, counting only instances no other instance of `ty` dominates.
-    pub fn of_type(&self, ty: TypeId) -> u64 {
-        self.by_type[ty as usize]
-    }
-
     /// Retained sizes of `groups` groups of objects, each counting only its members that no other member
     /// of the same group dominates, as a type's does. `members` gives (object, group below `groups`);
     /// an object named twice is in the last group given; unreachable objects add nothing.
@@ -208,10 +187,54 @@ impl RetainedSizes {
         });
         sums
     }
+}
 
-    /// Per-type retained sizes, indexed by type id.
-    pub fn types(&self) -> &[u64] {
-        &self.by_type
+/// Per type, the bytes its instances retain, counting only instances that no other instance of the same
+/// type dominates.
+pub struct TypeRetained {
+    by_type: Vec<u64>,
+}
+
+impl TypeRetained {
+    /// One sweep of the dominator tree, with each vertex's type copied into preorder first.
+    pub fn compute(
+        graph: &Graph,
+        dominators: &Dominators,
+        retained: &RetainedSizes,
+    ) -> TypeRetained {
+        let by_type = phase("retained sizes: by type", || {
+            per_type(
+                graph,
+                &retained.pre,
+                dominators.preorder_idoms(),
+                &retained.by_vertex,
+            )
+        });
+        TypeRetained { by_type }
+    }
+
+    /// Retained size of type `ty`.
+    pub fn of(&self, ty: TypeId) -> u64 {
+        self.by_type[ty as usize]
+    }
+
+    /// Hands the sizes to an index file.
+    pub fn save<'a>(&'a self, out: &mut SavedColumns<'a>) {
+        out.put(BY_TYPE, &self.by_type);
+    }
+
+    /// The sizes [`TypeRetained::save`] wrote, for a graph of `type_count` types.
+    pub fn from_columns(
+        columns: &MappedColumns<'_>,
+        type_count: usize,
+    ) -> Result<TypeRetained, GraphError> {
+        let by_type = columns.column::<u64>(BY_TYPE)?.to_vec();
+        if by_type.len() != type_count {
+            return Err(GraphError::Saved(
+                "its per-type retained sizes do not match the graph's types".into(),
+            ));
+        }
+        Ok(TypeRetained { by_type })
     }
 }
 
@@ -230,7 +253,6 @@ struct SavedRetained {
     by_vertex: Column<u32>,
     big_vertices: Column<u32>,
     big_sizes: Column<u64>,
-    by_type: Vec<u64>,
 }
 
 const BY_VERTEX: &str = "retained.by_vertex";

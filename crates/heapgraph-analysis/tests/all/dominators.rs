@@ -1,7 +1,7 @@
 //! Dominators and retained sizes against two independent oracles on thousands of random graphs.
 
 use crate::support::{addr, oracle, random_spec, strong, weak, Rng, Spec};
-use heapgraph_analysis::{Dominators, Idom, RetainedSizes};
+use heapgraph_analysis::{Dominators, Idom, RetainedSizes, TypeRetained};
 use heapgraph_graph::{Graph, MappedColumns, NodeId, RootKind, SavedColumns};
 use petgraph::algo::dominators::simple_fast;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -48,6 +48,7 @@ fn petgraph_idoms(graph: &Graph) -> Vec<Option<Option<usize>>> {
 fn check(graph: &Graph, context: &str) {
     let dom = Dominators::compute(graph);
     let retained = RetainedSizes::compute(graph, &dom);
+    let type_retained = TypeRetained::compute(graph, &dom, &retained);
     let truth = oracle(graph);
     let chk = petgraph_idoms(graph);
     let n = graph.node_count();
@@ -136,7 +137,7 @@ fn check(graph: &Graph, context: &str) {
             })
             .map(|v| truth.retained[v])
             .sum();
-        assert_eq!(retained.of_type(ty), expected, "{context}: type {ty}");
+        assert_eq!(type_retained.of(ty), expected, "{context}: type {ty}");
     }
 }
 
@@ -266,7 +267,7 @@ fn retained_sizes_of_4_gib_and_more_survive_saving() {
     assert_eq!(big.unwrap().bytes().len(), 4 * 4, "super-root, 0, 1, 2");
     let (backing, places) = saved.to_backing();
     let columns = MappedColumns::with_places(&backing, places).unwrap();
-    let reopened = RetainedSizes::from_columns(&columns, &dom, graph.type_count()).unwrap();
+    let reopened = RetainedSizes::from_columns(&columns, &dom).unwrap();
     for n in 0..4 {
         assert_eq!(reopened.of(n), retained.of(n), "node {n}");
     }

@@ -154,7 +154,7 @@ fn histogram_counts_every_object() {
         for row in &with_retained.rows {
             assert_eq!(
                 row.retained_bytes,
-                Some(analysis.retained.of_type(row.type_id))
+                Some(analysis.type_retained.of(row.type_id))
             );
         }
     }
