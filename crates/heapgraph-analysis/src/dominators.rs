@@ -42,6 +42,7 @@
 //! they stay in the graph and are reported as unreachable.
 
 use crate::node_bits::{NodeBits, SharedNodeBits};
+use heapgraph_graph::timings::phase;
 use heapgraph_graph::{
     counts_to_ends, prefetch, Column, EdgeCursor, Graph, GraphError, MappedColumns, NodeId,
     SavedColumns,
@@ -119,14 +120,18 @@ impl Dominators {
             records,
             pred_counts,
             roots,
-        } = depth_first(graph);
+        } = phase("dominators: depth-first search", || depth_first(graph));
         let Predecessors {
             offsets,
             sources,
             hubs,
-        } = preorder_predecessors(graph, &pre, &roots, pred_counts);
+        } = phase("dominators: predecessors", || {
+            preorder_predecessors(graph, &pre, &roots, pred_counts)
+        });
         drop(roots);
-        let idom = semidominators_to_idoms(records, offsets, &sources, hubs);
+        let idom = phase("dominators: semidominators", || {
+            semidominators_to_idoms(records, offsets, &sources, hubs)
+        });
         DfsDominators { pre, idom }
     }
 
