@@ -10,6 +10,7 @@
 //! sweep of its own, which a report that prints no per-type sizes (`top`) never pays for.
 
 use crate::dominators::Dominators;
+use crate::node_bits::SharedNodeBits;
 use heapgraph_graph::timings::phase;
 use heapgraph_graph::{
     Column, Graph, GraphError, MappedColumns, NarrowFiller, NarrowValues, NodeId, SavedColumns,
@@ -130,6 +131,49 @@ impl RetainedSizes {
             .with_min_len(1 << 14)
             .filter(|&(_, &v)| v != NONE)
             .map(|(node, &v)| (node as NodeId, self.by_vertex.get(v as usize)))
+    }
+
+    /// `(node, retained size)` of every reachable node retaining at least `floor` bytes, by node id, or
+    /// `None` when more than `limit` nodes do. Two sweeps read the sizes in the tree's order, counting
+    /// then marking the vertices that qualify, and one reads node-to-preorder in order: looking up every
+    /// node's size through node-to-preorder instead is a cache miss per object.
+    pub fn at_least(&self, floor: u64, limit: usize) -> Option<Vec<(NodeId, u64)>> {
+        let vertices = 1..self.by_vertex.len();
+        let qualifies = |v: usize| self.by_vertex.get(v) >= floor;
+        let count = vertices
+            .clone()
+            .into_par_iter()
+            .with_min_len(1 << 14)
+            .filter(|&v| qualifies(v))
+            .count();
+        if count > limit {
+            return None;
+        }
+        let marked = SharedNodeBits::new(self.by_vertex.len());
+        vertices
+            .into_par_iter()
+            .with_min_len(1 << 14)
+            .filter(|&v| qualifies(v))
+            .for_each(|v| marked.insert(v as u32));
+        let marked = marked.into_bits();
+        Some(
+            self.pre
+                .par_iter()
+                .enumerate()
+                .with_min_len(1 << 14)
+                .filter(|&(_, &v)| v != NONE && marked.contains(v))
+                .map(|(node, &v)| (node as NodeId, self.by_vertex.get(v as usize)))
+                .collect(),
+        )
+    }
+
+    /// The retained size of every reachable node, in the dominator tree's preorder (the super-root's
+    /// left out).
+    pub fn sizes_in_tree_order(&self) -> impl IndexedParallelIterator<Item = u64> + '_ {
+        (1..self.by_vertex.len())
+            .into_par_iter()
+            .with_min_len(1 << 14)
+            .map(|v| self.by_vertex.get(v))
     }
 
     /// `(node, retained size)` of every reachable node in the dominator tree's preorder, given the tree's

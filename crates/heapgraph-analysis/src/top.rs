@@ -16,21 +16,56 @@ pub struct Retainer {
 
 /// The `n` nodes with the largest retained sizes (the super-root and nodes retaining 0 bytes excluded),
 /// largest first; ties go to the lower node id, so the answer does not depend on thread timing. Each
-/// rayon task keeps a bounded min-heap, so this is one parallel pass and `O(n)` memory per task. When the
-/// tree's preorder-to-node map is at hand (an index file keeps it), the pass reads the sizes and that map
-/// in order; otherwise it goes through the nodes and looks each size up.
+/// rayon task keeps a bounded min-heap, so a pass is parallel with `O(n)` memory per task. When the
+/// tree's preorder-to-node map is at hand (an index file keeps it), one pass reads the sizes and that
+/// map in order. Otherwise the `n`-th largest size, found over the sizes in the tree's order, is a floor
+/// that leaves only the nodes that can be in the answer ([`RetainedSizes::at_least`]); when ties at the
+/// floor leave too many, a pass goes through the nodes and looks each size up.
 pub fn top_retainers(dominators: &Dominators, retained: &RetainedSizes, n: usize) -> Vec<Retainer> {
     if n == 0 {
         return Vec::new();
     }
     let best = match dominators.made_preorder() {
         Some(preorder) => best_of(retained.in_preorder(preorder), n),
-        None => best_of(retained.reachable(), n),
+        None => {
+            let floor = nth_largest(retained.sizes_in_tree_order(), n).max(1);
+            match retained.at_least(floor, n.saturating_mul(64).max(1 << 16)) {
+                Some(candidates) => best_of(candidates.into_par_iter(), n),
+                None => best_of(retained.reachable(), n),
+            }
+        }
     };
     best.into_sorted_vec()
         .into_iter()
         .map(|Reverse((retained, Reverse(node)))| Retainer { node, retained })
         .collect()
+}
+
+/// The `n`-th largest of `sizes`, or 0 when there are fewer.
+fn nth_largest(sizes: impl ParallelIterator<Item = u64>, n: usize) -> u64 {
+    let push = |heap: &mut BinaryHeap<Reverse<u64>>, size: u64| {
+        if heap.len() < n {
+            heap.push(Reverse(size));
+        } else if heap.peek().is_some_and(|&Reverse(least)| size > least) {
+            heap.pop();
+            heap.push(Reverse(size));
+        }
+    };
+    let heap = sizes
+        .fold(BinaryHeap::new, |mut heap, size| {
+            push(&mut heap, size);
+            heap
+        })
+        .reduce(BinaryHeap::new, |mut a, b| {
+            for Reverse(size) in b {
+                push(&mut a, size);
+            }
+            a
+        });
+    if heap.len() < n {
+        return 0;
+    }
+    heap.peek().map_or(0, |&Reverse(least)| least)
 }
 
 /// Heap order: smallest retained first, and among equals the highest node id first (evicted first).

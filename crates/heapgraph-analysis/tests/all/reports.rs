@@ -245,28 +245,50 @@ fn a_garbage_cycle_is_unreachable_but_not_unreferenced() {
 fn top_retainers_are_the_largest() {
     for seed in 0..200 {
         let mut rng = Rng::new(4_000_000 + seed);
-        let graph = random_spec(&mut rng, 60).build();
-        let analysis = analyze(&graph);
-        let mut all: Vec<(u64, NodeId)> = (0..graph.node_count() as NodeId)
-            .map(|v| (analysis.retained.of(v), v))
-            .filter(|&(r, _)| r > 0)
-            .collect();
-        all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        // Through the nodes first, then through the preorder once it is made.
-        for preorder_made in [false, true] {
-            if preorder_made {
-                assert_eq!(analysis.dominators.made_preorder(), None);
-                analysis.dominators.preorder();
+        let mut spec = random_spec(&mut rng, 60);
+        // Every other graph has few distinct sizes: ties at the floor the search keeps.
+        if seed % 2 == 1 {
+            for (_, size) in &mut spec.nodes {
+                *size = 8 * (*size % 3);
             }
-            for n in [0, 1, 5, 1000] {
-                let top = top_retainers(&analysis.dominators, &analysis.retained, n);
-                let expected: Vec<(u64, NodeId)> = all.iter().copied().take(n).collect();
-                let got: Vec<(u64, NodeId)> = top.iter().map(|r| (r.retained, r.node)).collect();
-                assert_eq!(
-                    got, expected,
-                    "seed {seed}, n {n}, preorder {preorder_made}"
-                );
-            }
+        }
+        check_top_retainers(&spec.build(), &format!("seed {seed}"));
+    }
+}
+
+/// More equal sizes than the floor keeps candidates for: the answer is the same.
+#[test]
+fn top_retainers_with_a_hundred_thousand_ties() {
+    let leaves = 100_000;
+    let mut spec = Spec {
+        type_count: 1,
+        ..Spec::default()
+    };
+    spec.nodes = vec![(0, 16); leaves + 1];
+    spec.edges = (1..=leaves).map(|i| (0, i, strong())).collect();
+    spec.roots = vec![(0, RootKind::Module)];
+    check_top_retainers(&spec.build(), "ties");
+}
+
+/// `top_retainers` against sorting every node, for several `n`, through the nodes first, then through
+/// the preorder once it is made.
+fn check_top_retainers(graph: &Graph, context: &str) {
+    let analysis = analyze(graph);
+    let mut all: Vec<(u64, NodeId)> = (0..graph.node_count() as NodeId)
+        .map(|v| (analysis.retained.of(v), v))
+        .filter(|&(r, _)| r > 0)
+        .collect();
+    all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for preorder_made in [false, true] {
+        if preorder_made {
+            assert_eq!(analysis.dominators.made_preorder(), None);
+            analysis.dominators.preorder();
+        }
+        for n in [0, 1, 5, 1000] {
+            let top = top_retainers(&analysis.dominators, &analysis.retained, n);
+            let expected: Vec<(u64, NodeId)> = all.iter().copied().take(n).collect();
+            let got: Vec<(u64, NodeId)> = top.iter().map(|r| (r.retained, r.node)).collect();
+            assert_eq!(got, expected, "{context}, n {n}, preorder {preorder_made}");
         }
     }
 }
