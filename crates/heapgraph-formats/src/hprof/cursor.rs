@@ -31,14 +31,23 @@ impl<'a> Cursor<'a> {
     pub fn bytes(&mut self, n: usize, what: &str) -> Result<&'a [u8], FormatError> {
         let left = self.data.len().saturating_sub(self.pos);
         if n > left {
-            return err(
-                self.pos,
-                format!("truncated: {what} needs {n} bytes but only {left} remain"),
-            );
+            return self.truncated(n, what);
         }
         let out = &self.data[self.pos..self.pos + n];
         self.pos += n;
         Ok(out)
+    }
+
+    /// The error for a read of `n` bytes past the end: out of line, so that the reads above stay small
+    /// enough to inline into the parsers' loops.
+    #[cold]
+    #[inline(never)]
+    fn truncated<T>(&self, n: usize, what: &str) -> Result<T, FormatError> {
+        let left = self.data.len().saturating_sub(self.pos);
+        err(
+            self.pos,
+            format!("truncated: {what} needs {n} bytes but only {left} remain"),
+        )
     }
 
     #[inline]
