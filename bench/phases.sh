@@ -21,6 +21,9 @@ timed() {
     awk -v w="$wall" -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f / %.2f\n", w, u + s }'
 }
 # One value per group of timings lines, in the order of $groups ("-" for a group the command skipped).
+# A group's wall time is the length of the union of its steps' intervals (steps side by side, or one
+# inside another, count once); its CPU time adds, per stretch of that union, the process's CPU seconds
+# from the stretch's first start to its last end.
 group_times() {
     awk -v groups="$groups" '
         function group(name) {
@@ -38,22 +41,34 @@ group_times() {
             name = $0; for (i = 0; i < 9; i++) sub(/^ *[^ ]+ +/, "", name)
             g = group(name)
             if (g == "") next
-            start = $3; end = $4; cpu_start = $7 - $6; cpu_end = $7
-            # Steps of a group that overlap (side by side, or one inside another) count once, from the
-            # first start to the last end; a step after them starts a new stretch.
-            if ((g in open) && start < oe[g]) {
-                if (start < os[g]) { os[g] = start; ocs[g] = cpu_start }
-                if (end > oe[g]) { oe[g] = end; oce[g] = cpu_end }
-                next
-            }
-            if (g in open) { wall[g] += oe[g] - os[g]; cpu[g] += oce[g] - ocs[g] }
-            open[g] = 1; os[g] = start; oe[g] = end; ocs[g] = cpu_start; oce[g] = cpu_end
+            k = ++count[g]
+            s[g, k] = $3; e[g, k] = $4; cs[g, k] = $7 - $6; ce[g, k] = $7
         }
         END {
             n = split(groups, order, "|")
             for (i = 1; i <= n; i++) {
                 g = order[i]
-                if (g in open) printf "%.2f / %.2f\n", wall[g] + oe[g] - os[g], cpu[g] + oce[g] - ocs[g]; else print "-"
+                if (!(g in count)) { print "-"; continue }
+                # Insertion sort of the steps by start, then one sweep merging overlaps.
+                m = count[g]
+                for (a = 2; a <= m; a++)
+                    for (b = a; b > 1 && s[g, b] < s[g, b - 1]; b--) {
+                        t = s[g, b]; s[g, b] = s[g, b - 1]; s[g, b - 1] = t
+                        t = e[g, b]; e[g, b] = e[g, b - 1]; e[g, b - 1] = t
+                        t = cs[g, b]; cs[g, b] = cs[g, b - 1]; cs[g, b - 1] = t
+                        t = ce[g, b]; ce[g, b] = ce[g, b - 1]; ce[g, b - 1] = t
+                    }
+                wall = 0; cpu = 0
+                os = s[g, 1]; oe = e[g, 1]; ocs = cs[g, 1]; oce = ce[g, 1]
+                for (a = 2; a <= m; a++) {
+                    if (s[g, a] < oe) {
+                        if (e[g, a] > oe) { oe = e[g, a]; oce = ce[g, a] }
+                        continue
+                    }
+                    wall += oe - os; cpu += oce - ocs
+                    os = s[g, a]; oe = e[g, a]; ocs = cs[g, a]; oce = ce[g, a]
+                }
+                printf "%.2f / %.2f\n", wall + oe - os, cpu + oce - ocs
             }
         }' "$1"
 }
