@@ -34,6 +34,7 @@ pub fn parse<F: Fn(usize, usize, u64) + Sync>(
     done: &(dyn Fn(Range<usize>) + Sync),
 ) -> Result<usize, FormatError> {
     let chunks = split(data, body);
+    doubled_comma_at_a_split(data, &chunks)?;
     let counts: Vec<usize> = chunks
         .par_iter()
         .map(|c| {
@@ -59,6 +60,21 @@ pub fn parse<F: Fn(usize, usize, u64) + Sync>(
             Ok(())
         })?;
     Ok(total)
+}
+
+/// A chunk after the first starts at a comma, which its own parse checks against the number after it;
+/// a comma just before it (whitespace between) would be one too many, and no chunk sees both.
+fn doubled_comma_at_a_split(data: &[u8], chunks: &[Range<usize>]) -> Result<(), FormatError> {
+    for pair in chunks.windows(2) {
+        let before = data[pair[0].clone()]
+            .iter()
+            .rev()
+            .find(|b| !b.is_ascii_whitespace());
+        if before == Some(&b',') {
+            return err(pair[1].start, "expected exactly one comma between numbers");
+        }
+    }
+    Ok(())
 }
 
 /// Every number of `data[body]`, in order: for a small array read whole (see [`parse`] for the errors).
@@ -307,6 +323,22 @@ mod tests {
             cells("18446744073709551615", 1).unwrap(),
             vec![(0, 0, u64::MAX)]
         );
+    }
+
+    /// A doubled comma whose second comma starts a chunk is an error, at that comma.
+    #[test]
+    fn a_doubled_comma_across_chunks_is_an_error() {
+        let mut text = "1,".repeat(CHUNK / 2);
+        text.push_str(",2");
+        let e = cells(&text, 1).unwrap_err();
+        assert_eq!(
+            (e.offset, e.message.as_str()),
+            (CHUNK as u64, "expected exactly one comma between numbers")
+        );
+        let mut text = " ".repeat(CHUNK);
+        text.push_str(",2");
+        let e = cells(&text, 1).unwrap_err();
+        assert_eq!(e.message, "a comma before the array's first number");
     }
 
     #[test]
