@@ -55,7 +55,15 @@ pub fn parse<F: Fn(usize, usize, u64) + Sync>(
         .zip(first)
         .enumerate()
         .try_for_each(|(k, (chunk, first))| {
-            parse_chunk(data, chunk.clone(), first, width, k == last, put)?;
+            parse_chunk(
+                data,
+                chunk.clone(),
+                first,
+                width,
+                k == last,
+                Digits::Whole,
+                put,
+            )?;
             done(chunk.clone());
             Ok(())
         })?;
@@ -181,12 +189,22 @@ fn short_number(bytes: &[u8; 16]) -> Option<(u64, usize)> {
     }
 }
 
+/// How [`parse_chunk`] reads a number's digits: whole words where the chunk has room, or one byte at a
+/// time throughout (what the tests check the first way against).
+#[derive(Clone, Copy, PartialEq)]
+enum Digits {
+    Whole,
+    #[cfg(test)]
+    ByteByByte,
+}
+
 fn parse_chunk<F: Fn(usize, usize, u64)>(
     data: &[u8],
     chunk: Range<usize>,
     first: usize,
     width: usize,
     last: bool,
+    digits: Digits,
     put: &F,
 ) -> Result<(), FormatError> {
     let (mut row, mut col) = (first / width, first % width);
@@ -206,7 +224,11 @@ fn parse_chunk<F: Fn(usize, usize, u64)>(
     let end = chunk.end;
     // A number starting before `fast_end` can be read whole: 16 bytes for its digits and 2 for the
     // separator after them are in the chunk.
-    let fast_end = end.saturating_sub(17);
+    let fast_end = match digits {
+        Digits::Whole => end.saturating_sub(17),
+        #[cfg(test)]
+        Digits::ByteByByte => 0,
+    };
     let mut i = chunk.start;
     'bytes: while i < end {
         let b = data[i];
@@ -393,77 +415,6 @@ mod tests {
         }
     }
 
-    /// The byte loop the parser had before it read whole numbers at once, kept as the oracle for every
-    /// call of `put` and every error.
-    fn byte_loop<F: FnMut(usize, usize, u64)>(
-        data: &[u8],
-        chunk: Range<usize>,
-        first: usize,
-        width: usize,
-        last: bool,
-        mut put: F,
-    ) -> Result<(), FormatError> {
-        let (mut row, mut col) = (first / width, first % width);
-        let mut next = |v: u64| {
-            put(row, col, v);
-            col += 1;
-            if col == width {
-                col = 0;
-                row += 1;
-            }
-        };
-        let mut value: Option<u64> = None;
-        let mut commas = 0usize;
-        let mut need = usize::from(first > 0);
-        let end = chunk.end;
-        for i in chunk {
-            let b = data[i];
-            match b {
-                b'0'..=b'9' => {
-                    if value.is_none() && commas != need {
-                        return err(
-                            i,
-                            if need == 0 {
-                                "a comma before the array's first number"
-                            } else {
-                                "expected exactly one comma between numbers"
-                            },
-                        );
-                    }
-                    let v = value.unwrap_or(0);
-                    value = Some(
-                        v.checked_mul(10)
-                            .and_then(|v| v.checked_add((b - b'0') as u64))
-                            .ok_or_else(|| FormatError {
-                                offset: i as u64,
-                                message: "a number too large for 64 bits".into(),
-                            })?,
-                    );
-                }
-                b',' | b' ' | b'\n' | b'\r' | b'\t' => {
-                    if let Some(v) = value.take() {
-                        next(v);
-                        commas = 0;
-                        need = 1;
-                    }
-                    commas += usize::from(b == b',');
-                }
-                _ => {
-                    return err(
-                        i,
-                        format!("unexpected byte {b:#04x} in an array of numbers"),
-                    )
-                }
-            }
-        }
-        if let Some(v) = value {
-            next(v);
-        } else if last && commas > 0 {
-            return err(end, "an array of numbers ends with a comma");
-        }
-        Ok(())
-    }
-
     /// What parsing one chunk did: each call of `put` in order, and the result.
     #[derive(Debug, PartialEq)]
     struct Parsed {
@@ -471,8 +422,9 @@ mod tests {
         result: Result<(), FormatError>,
     }
 
-    /// `parse_chunk` on one chunk, checked against the oracle: the same calls of `put` in the same order,
-    /// the same result.
+    /// `parse_chunk` on one chunk, checked against the same chunk read one byte at a time, which is
+    /// how the parser read every number before it read whole words: the same calls of `put` in the same
+    /// order, the same result.
     fn same_as_byte_loop(
         data: &[u8],
         chunk: Range<usize>,
@@ -480,22 +432,27 @@ mod tests {
         width: usize,
         last: bool,
     ) -> Parsed {
-        let calls = std::cell::RefCell::new(Vec::new());
-        let result = parse_chunk(data, chunk.clone(), first, width, last, &|r, c, v| {
-            calls.borrow_mut().push((r, c, v))
-        });
-        let got = Parsed {
-            calls: calls.into_inner(),
-            result,
+        let parsed = |digits: Digits| {
+            let calls = std::cell::RefCell::new(Vec::new());
+            let result = parse_chunk(
+                data,
+                chunk.clone(),
+                first,
+                width,
+                last,
+                digits,
+                &|r, c, v| calls.borrow_mut().push((r, c, v)),
+            );
+            Parsed {
+                calls: calls.into_inner(),
+                result,
+            }
         };
-        let mut calls = Vec::new();
-        let result = byte_loop(data, chunk.clone(), first, width, last, |r, c, v| {
-            calls.push((r, c, v))
-        });
-        let text = String::from_utf8_lossy(&data[chunk]);
+        let got = parsed(Digits::Whole);
+        let text = String::from_utf8_lossy(&data[chunk.clone()]);
         assert_eq!(
             got,
-            Parsed { calls, result },
+            parsed(Digits::ByteByByte),
             "first {first}, last {last}, {text:?}"
         );
         got
