@@ -6,8 +6,8 @@
 
 use super::record::*;
 use super::sites::SiteRecords;
+use hashbrown::HashMap;
 use heapgraph_graph::{StrId, StringInterner, TypeId, TypeInfo};
-use std::collections::HashMap;
 
 /// Objects per pass-2 chunk: small enough to balance threads, large enough to amortize a task.
 pub const CHUNK_OBJECTS: u32 = 1 << 16;
