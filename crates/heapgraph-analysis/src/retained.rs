@@ -134,27 +134,23 @@ impl RetainedSizes {
     }
 
     /// `(node, retained size)` of every reachable node retaining at least `floor` bytes, by node id, or
-    /// `None` when more than `limit` nodes do. Two sweeps read the sizes in the tree's order, counting
-    /// then marking the vertices that qualify, and one reads node-to-preorder in order: looking up every
+    /// `None` when more than `limit` nodes do. One sweep reads the sizes in the tree's order, marking and
+    /// counting the vertices that qualify, and one reads node-to-preorder in order: looking up every
     /// node's size through node-to-preorder instead is a cache miss per object.
     pub fn at_least(&self, floor: u64, limit: usize) -> Option<Vec<(NodeId, u64)>> {
-        let vertices = 1..self.by_vertex.len();
-        let qualifies = |v: usize| self.by_vertex.get(v) >= floor;
-        let count = vertices
-            .clone()
+        let marked = SharedNodeBits::new(self.by_vertex.len());
+        let count = (1..self.by_vertex.len())
             .into_par_iter()
             .with_min_len(1 << 14)
-            .filter(|&v| qualifies(v))
-            .count();
+            .filter(|&v| self.by_vertex.get(v) >= floor)
+            .map(|v| {
+                marked.insert(v as u32);
+                1
+            })
+            .sum::<usize>();
         if count > limit {
             return None;
         }
-        let marked = SharedNodeBits::new(self.by_vertex.len());
-        vertices
-            .into_par_iter()
-            .with_min_len(1 << 14)
-            .filter(|&v| qualifies(v))
-            .for_each(|v| marked.insert(v as u32));
         let marked = marked.into_bits();
         Some(
             self.pre

@@ -43,54 +43,47 @@ pub fn top_retainers(dominators: &Dominators, retained: &RetainedSizes, n: usize
 
 /// The `n`-th largest of `sizes`, or 0 when there are fewer.
 fn nth_largest(sizes: impl ParallelIterator<Item = u64>, n: usize) -> u64 {
-    let push = |heap: &mut BinaryHeap<Reverse<u64>>, size: u64| {
-        if heap.len() < n {
-            heap.push(Reverse(size));
-        } else if heap.peek().is_some_and(|&Reverse(least)| size > least) {
-            heap.pop();
-            heap.push(Reverse(size));
-        }
-    };
-    let heap = sizes
-        .fold(BinaryHeap::new, |mut heap, size| {
-            push(&mut heap, size);
-            heap
-        })
-        .reduce(BinaryHeap::new, |mut a, b| {
-            for Reverse(size) in b {
-                push(&mut a, size);
-            }
-            a
-        });
-    if heap.len() < n {
-        return 0;
+    let heap = largest(sizes, n);
+    match heap.peek() {
+        Some(&Reverse(least)) if heap.len() == n => least,
+        _ => 0,
     }
-    heap.peek().map_or(0, |&Reverse(least)| least)
 }
 
-/// Heap order: smallest retained first, and among equals the highest node id first (evicted first).
-type Key = Reverse<(u64, Reverse<NodeId>)>;
+/// The `n` nodes of `sizes` retaining the most (none retaining 0 bytes), as [`largest`] keeps them:
+/// among equal sizes the lower node id is the larger key.
+fn best_of(
+    sizes: impl ParallelIterator<Item = (NodeId, u64)>,
+    n: usize,
+) -> BinaryHeap<Reverse<(u64, Reverse<NodeId>)>> {
+    let keys = sizes
+        .filter(|&(_, bytes)| bytes > 0)
+        .map(|(node, bytes)| (bytes, Reverse(node)));
+    largest(keys, n)
+}
 
-fn best_of(sizes: impl ParallelIterator<Item = (NodeId, u64)>, n: usize) -> BinaryHeap<Key> {
-    let push = |heap: &mut BinaryHeap<Key>, key: Key| {
+/// The `n` largest of `keys`, in a min-heap: each rayon task keeps its own, bounded to `n`, and the
+/// tasks' heaps merge into one.
+fn largest<K: Ord + Send>(
+    keys: impl ParallelIterator<Item = K>,
+    n: usize,
+) -> BinaryHeap<Reverse<K>> {
+    let push = |heap: &mut BinaryHeap<Reverse<K>>, key: K| {
         if heap.len() < n {
-            heap.push(key);
-        } else if heap.peek().is_some_and(|top| key < *top) {
+            heap.push(Reverse(key));
+        } else if heap.peek().is_some_and(|Reverse(least)| key > *least) {
             heap.pop();
-            heap.push(key);
+            heap.push(Reverse(key));
         }
     };
-    sizes
-        .fold(BinaryHeap::new, |mut heap, (node, bytes)| {
-            if bytes > 0 {
-                push(&mut heap, Reverse((bytes, Reverse(node))));
-            }
-            heap
-        })
-        .reduce(BinaryHeap::new, |mut a, b| {
-            for key in b {
-                push(&mut a, key);
-            }
-            a
-        })
+    keys.fold(BinaryHeap::new, |mut heap, key| {
+        push(&mut heap, key);
+        heap
+    })
+    .reduce(BinaryHeap::new, |mut a, b| {
+        for Reverse(key) in b {
+            push(&mut a, key);
+        }
+        a
+    })
 }
