@@ -60,7 +60,9 @@ function launch(chromium, extraArgs) {
   };
   browser.finish = (status) => {
     child.once("exit", () => {
-      fs.rmSync(profile, { recursive: true, force: true });
+      // Chromium's helper processes can still be writing into the profile as the browser exits:
+      // retry the removal while the directory fills under it (ENOTEMPTY).
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
       process.exit(status);
     });
     child.kill("SIGKILL");
