@@ -19,7 +19,8 @@ function launch(chromium, extraArgs) {
     ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
      "--disable-extensions", "--remote-debugging-pipe", `--user-data-dir=${profile}`, ...extraArgs,
      "about:blank"],
-    { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"] },
+    // Its own process group, so that finishing kills its helper processes with it.
+    { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"], detached: true },
   );
   const browser = { events: [], listeners: [], stderr: "", session: undefined };
   child.stderr.on("data", (d) => { browser.stderr += d; });
@@ -60,12 +61,12 @@ function launch(chromium, extraArgs) {
   };
   browser.finish = (status) => {
     child.once("exit", () => {
-      // Chromium's helper processes can still be writing into the profile as the browser exits:
+      // A helper process killed with the group may still be flushing into the profile for a moment:
       // retry the removal while the directory fills under it (ENOTEMPTY).
       fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
       process.exit(status);
     });
-    child.kill("SIGKILL");
+    process.kill(-child.pid, "SIGKILL");
   };
   browser.fail = (name, error) => {
     console.error(`${name}: ${error.message}\n${browser.stderr}`);
