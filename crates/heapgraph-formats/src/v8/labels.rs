@@ -247,7 +247,7 @@ pub fn resolve(
     for (position, e, from, to) in waiting.into_iter().flatten() {
         labels[position] = labeler.deferred(e, from, to, interner);
     }
-    let all: u64 = view.first_edge[view.first_edge.len() - 1];
+    let all = view.edge_ends.last().map_or(0, |&end| end as u64);
     Resolved {
         dangling: all - total as u64 - edges_from_groups(view, node_of),
         offsets,

@@ -109,10 +109,15 @@ pub(crate) fn load(
         .check(&header, sections.edges.start)
         .map_err(located)?;
     let edge_types = EdgeType::table(&header.edge_types);
-    if let Some(e) = (0..edges.names.len()).into_par_iter().find_first(|&e| {
-        !edge_types[edges.types[e] as usize].is_indexed()
-            && edges.names[e] as usize >= strings.len()
-    }) {
+    // Element and hidden edges carry an index, not a string: only a name at or past the strings' end
+    // sends the search to the edges' types.
+    let misnamed = columns::first_at_least(&edges.names, strings.len()).and_then(|first| {
+        (first..edges.names.len()).into_par_iter().find_first(|&e| {
+            !edge_types[edges.types[e] as usize].is_indexed()
+                && edges.names[e] as usize >= strings.len()
+        })
+    });
+    if let Some(e) = misnamed {
         return Err(located(FormatError {
             offset: sections.edges.start as u64,
             message: format!(
@@ -122,9 +127,12 @@ pub(crate) fn load(
             ),
         }));
     }
-    let first_edge =
-        edge_ranges(&nodes, header.edge_count, sections.nodes.start).map_err(located)?;
-    nodes.edge_counts = Vec::new();
+    let edge_ends = edge_ends(
+        std::mem::take(&mut nodes.edge_counts),
+        header.edge_count,
+        sections.nodes.start,
+    )
+    .map_err(located)?;
     let width = header.node_fields.len();
     if header.root_index % width != 0 || header.root_index / width >= header.node_count {
         return Err(located(FormatError {
@@ -140,7 +148,7 @@ pub(crate) fn load(
     let view = View {
         nodes: &nodes,
         edges: &edges,
-        first_edge: &first_edge,
+        edge_ends: &edge_ends,
         edge_types: &edge_types,
         synthetic_type: header
             .node_types
@@ -247,7 +255,7 @@ pub(crate) fn load(
     let view = View {
         nodes: &nodes,
         edges: &edges,
-        first_edge: &first_edge,
+        edge_ends: &edge_ends,
         edge_types: &edge_types,
         synthetic_type,
         root,
@@ -266,7 +274,7 @@ pub(crate) fn load(
     });
     progress.advance(order.len() as u64);
     // The graph has its references now: the parsed edge columns go before it is built beside them.
-    drop((edges, first_edge));
+    drop((edges, edge_ends));
 
     let roots = structure
         .roots
@@ -339,16 +347,11 @@ pub(crate) fn load(
     })
 }
 
-/// `first_edge[o]..first_edge[o + 1]` are node `o`'s edges: the running sum of edge counts, which must
-/// come to the snapshot's edge count.
-fn edge_ranges(nodes: &Nodes, edge_count: usize, at: usize) -> Result<Vec<u64>, FormatError> {
-    let mut first = Vec::with_capacity(nodes.edge_counts.len() + 1);
-    let mut sum = 0u64;
-    first.push(0);
-    for &c in &nodes.edge_counts {
-        sum += c as u64;
-        first.push(sum);
-    }
+/// Turns the nodes' edge counts into where each node's edges end (node `o`'s edges end at `ends[o]` and
+/// start where node `o - 1`'s end), in place: the running sum, which must come to the snapshot's edge
+/// count and fit in 32 bits.
+fn edge_ends(mut counts: Vec<u32>, edge_count: usize, at: usize) -> Result<Vec<u32>, FormatError> {
+    let sum: u64 = counts.par_iter().map(|&c| c as u64).sum();
     if sum != edge_count as u64 {
         return crate::error::err(
             at,
@@ -363,7 +366,12 @@ fn edge_ranges(nodes: &Nodes, edge_count: usize, at: usize) -> Result<Vec<u64>, 
             "more than 4,294,967,295 edges: more than heapgraph's limit",
         );
     }
-    Ok(first)
+    let mut running = 0u32;
+    for c in &mut counts {
+        running += *c;
+        *c = running;
+    }
+    Ok(counts)
 }
 
 /// What decides a node's type: its DevTools class and, for objects, where their constructor is defined.

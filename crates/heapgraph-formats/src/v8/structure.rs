@@ -66,11 +66,12 @@ pub struct Structure {
     pub roots: Vec<RootRecord>,
 }
 
-/// The snapshot seen through its edge ranges: node `o`'s edges are `first_edge[o]..first_edge[o + 1]`.
+/// The snapshot seen through its edge ranges: node `o`'s edges end at `edge_ends[o]` and start where the
+/// previous node's end.
 pub struct View<'a> {
     pub nodes: &'a Nodes,
     pub edges: &'a Edges,
-    pub first_edge: &'a [u64],
+    pub edge_ends: &'a [u32],
     pub edge_types: &'a [EdgeType],
     pub synthetic_type: Option<u8>,
     pub root: u32,
@@ -78,7 +79,9 @@ pub struct View<'a> {
 
 impl View<'_> {
     pub fn edges_of(&self, o: u32) -> std::ops::Range<usize> {
-        self.first_edge[o as usize] as usize..self.first_edge[o as usize + 1] as usize
+        let o = o as usize;
+        let start = if o == 0 { 0 } else { self.edge_ends[o - 1] };
+        start as usize..self.edge_ends[o] as usize
     }
 
     pub fn edge_type(&self, e: usize) -> EdgeType {

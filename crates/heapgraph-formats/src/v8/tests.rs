@@ -63,3 +63,77 @@ fn fuzz_seeds_load_with_their_allocation_stacks() {
     );
     assert_eq!(stacks("v6-fields.heapsnapshot", "Item"), (0, vec![]));
 }
+
+/// Each column's check names the first node or edge whose cell is out of range; an element edge's
+/// `name_or_index` is an index, not a string, and may lie past the strings' end.
+#[test]
+fn out_of_range_cells_are_errors_naming_the_first_bad_row() {
+    let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/seeds/v8/v7-fields.heapsnapshot");
+    let snapshot: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(seed).unwrap()).unwrap();
+    let strings = snapshot["strings"].as_array().unwrap().len() as u64;
+    let (node_width, edge_width) = (7, 3);
+    let load_edited = |cells: &[(&str, usize, u64)]| {
+        let mut edited = snapshot.clone();
+        for &(array, at, value) in cells {
+            edited[array][at] = value.into();
+        }
+        let file = tempfile::NamedTempFile::new().unwrap();
+        // The header comes first, as V8 writes it (serde_json would order the keys by name).
+        let mut text = format!("{{\"snapshot\":{}", edited["snapshot"]);
+        for (key, value) in edited.as_object().unwrap() {
+            if key != "snapshot" {
+                text += &format!(",\"{key}\":{value}");
+            }
+        }
+        std::fs::write(file.path(), text + "}").unwrap();
+        load(file.path(), &NoProgress).map(|_| ())
+    };
+    let error = |cells: &[(&str, usize, u64)]| load_edited(cells).unwrap_err().to_string();
+    load_edited(&[]).unwrap();
+    // Edge 0 is an element edge: its index may be any number.
+    assert_eq!(snapshot["edges"][0], 1);
+    assert!(load_edited(&[("edges", 1, strings + 1000)]).is_ok());
+    let node_type = error(&[("nodes", 3 * node_width, 99), ("nodes", 5 * node_width, 98)]);
+    assert!(
+        node_type.contains("node 3 has type 99, which meta.node_types does not list"),
+        "{node_type}"
+    );
+    let node_name = error(&[("nodes", 4 * node_width + 1, strings)]);
+    assert!(
+        node_name.contains(&format!(
+            "node 4 is named by string {strings}, beyond the {strings} strings"
+        )),
+        "{node_name}"
+    );
+    let edge_type = error(&[("edges", 5 * edge_width, 50)]);
+    assert!(
+        edge_type.contains("edge 5 has type 50, which meta.edge_types does not list"),
+        "{edge_type}"
+    );
+    // Edge 5 is a property edge: its name must be a string.
+    assert_eq!(snapshot["edges"][5 * edge_width], 2);
+    let edge_name = error(&[
+        ("edges", 1, strings + 1000),
+        ("edges", 5 * edge_width + 1, strings + 1),
+    ]);
+    assert!(
+        edge_name.contains(&format!(
+            "edge 5 is named by string {}, beyond the {strings} strings",
+            strings + 1
+        )),
+        "{edge_name}"
+    );
+    let target = error(&[
+        ("edges", 2 * edge_width + 2, 8),
+        ("edges", 3 * edge_width + 2, 9),
+    ]);
+    assert!(target.contains("edge 2 points to no node"), "{target}");
+    let first_count = snapshot["nodes"][4].as_u64().unwrap();
+    let counts = error(&[("nodes", 4, first_count + 1)]);
+    assert!(
+        counts.contains("the nodes' edge counts add up to 16, but the snapshot has 15 edges"),
+        "{counts}"
+    );
+}
