@@ -41,12 +41,12 @@
 //! Only edges whose label [retains](heapgraph_graph::EdgeLabel::retains) are followed. Nodes no root reaches have no dominator;
 //! they stay in the graph and are reported as unreachable.
 
-use crate::node_bits::{NodeBits, SharedNodeBits};
 use heapgraph_graph::timings::phase;
 use heapgraph_graph::{
     counts_to_ends, prefetch, Column, EdgeCursor, Graph, GraphError, MappedColumns, NodeId,
     SavedColumns,
 };
+use heapgraph_graph::{NodeBits, SharedNodeBits};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;

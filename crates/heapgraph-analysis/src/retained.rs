@@ -10,8 +10,8 @@
 //! sweep of its own, which a report that prints no per-type sizes (`top`) never pays for.
 
 use crate::dominators::Dominators;
-use crate::node_bits::SharedNodeBits;
 use heapgraph_graph::timings::phase;
+use heapgraph_graph::SharedNodeBits;
 use heapgraph_graph::{
     Column, Graph, GraphError, MappedColumns, NarrowFiller, NarrowValues, NodeId, SavedColumns,
     TypeId,

@@ -7,10 +7,10 @@
 //! referrers, as in a reference cycle waiting for the collector.
 
 use crate::histogram::share;
-use crate::node_bits::{NodeBits, SharedNodeBits};
 use heapgraph_graph::{
     same_lengths, Graph, GraphError, MappedColumns, NodeId, RootKind, SavedColumns, TypeId,
 };
+use heapgraph_graph::{NodeBits, SharedNodeBits};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 

@@ -21,10 +21,10 @@ pub mod proven;
 
 use crate::dominators::Dominators;
 use crate::java_platform::JAVA_PLATFORM_PACKAGES;
-use crate::node_bits::NodeBits;
 use crate::paths::{PathStep, ShortestPaths};
 use crate::retained::RetainedSizes;
 use crate::Analysis;
+use heapgraph_graph::NodeBits;
 use heapgraph_graph::{Graph, NodeId, TypeId};
 use rayon::prelude::*;
 use std::collections::HashMap;

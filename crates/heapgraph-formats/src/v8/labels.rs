@@ -12,9 +12,8 @@ use super::structure::{self, EdgeType, View};
 use super::NONE;
 use crate::edges::DANGLING;
 use hashbrown::HashMap;
-use heapgraph_graph::{EdgeKind, EdgeLabel, NodeId, StrId, StringInterner};
+use heapgraph_graph::{EdgeKind, EdgeLabel, NodeId, SharedNodeBits, StrId, StringInterner};
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Nodes per labeling task.
 const CHUNK: usize = 1 << 15;
@@ -38,27 +37,26 @@ impl EdgeNames {
         strings: &StringTable,
         interner: &mut StringInterner,
     ) -> EdgeNames {
-        let words = strings.len().div_ceil(64);
-        let bitset = || (0..words).map(|_| AtomicU64::new(0)).collect::<Vec<_>>();
-        let (by_internal, by_others) = (bitset(), bitset());
+        let (by_internal, by_others) = (
+            SharedNodeBits::new(strings.len()),
+            SharedNodeBits::new(strings.len()),
+        );
         (0..view.edges.names.len()).into_par_iter().for_each(|e| {
-            let raw = view.edges.names[e] as usize;
+            let raw = view.edges.names[e];
             let ty = view.edge_type(e);
-            if !ty.is_indexed() && raw < strings.len() {
-                let used = if ty == EdgeType::Internal {
-                    &by_internal
-                } else {
-                    &by_others
-                };
-                used[raw / 64].fetch_or(1 << (raw % 64), Ordering::Relaxed);
+            if !ty.is_indexed() && (raw as usize) < strings.len() {
+                match ty {
+                    EdgeType::Internal => by_internal.insert(raw),
+                    _ => by_others.insert(raw),
+                }
             }
         });
+        let (by_internal, by_others) = (by_internal.into_bits(), by_others.into_bits());
         let mut ids = vec![StrId(u32::MAX); strings.len()];
         let mut numbers = vec![0u32; strings.len()];
         let mut weakmap_tables = HashMap::new();
-        for word in 0..words {
-            let internal = by_internal[word].load(Ordering::Relaxed);
-            let others = by_others[word].load(Ordering::Relaxed);
+        let words = by_internal.words().iter().zip(by_others.words());
+        for (word, (&internal, &others)) in words.enumerate() {
             let mut bits = internal | others;
             while bits != 0 {
                 let bit = bits.trailing_zeros();

@@ -1,7 +1,8 @@
-//! One bit per node (or per dominator-tree vertex), for the flags whole-heap passes keep about every
-//! object: a byte per flag would cost 20 MB on a 20M-object heap at the analyses' peak, the bits 2.5 MB.
+//! One bit per node (or per dominator-tree vertex, or per string of a dump's table), for the flags
+//! whole-heap passes keep about every object: a byte per flag would cost 20 MB on a 20M-object heap at
+//! the analyses' peak, the bits 2.5 MB.
 
-use heapgraph_graph::NodeId;
+use crate::NodeId;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A set of nodes of a graph (or of vertices numbered like them), one bit each.
@@ -20,6 +21,11 @@ impl NodeBits {
     #[inline]
     pub fn contains(&self, node: NodeId) -> bool {
         self.0[node as usize / 64] & (1 << (node % 64)) != 0
+    }
+
+    /// The bits 64 at a time: word `w` holds nodes `64 w ..`, the lowest in its lowest bit.
+    pub fn words(&self) -> &[u64] {
+        &self.0
     }
 }
 
