@@ -5,6 +5,7 @@
 //! parsed into a JSON tree: they are hundreds of megabytes.
 
 use crate::error::{err, FormatError};
+use rayon::prelude::*;
 use serde_json::Value;
 use std::ops::Range;
 
@@ -205,16 +206,27 @@ pub(super) fn skip_string(data: &[u8], at: usize) -> Result<usize, FormatError> 
     }
 }
 
-/// The end of the array of plain numbers starting at `at` (just past `]`): found with one memchr, since
-/// such an array holds no brackets; its contents are checked when it is parsed.
+/// The end of the array of plain numbers starting at `at` (just past `]`): its first `]`, since such an
+/// array holds no brackets; its contents are checked when it is parsed. This is the first read of most of
+/// the file's pages, so both cores search, a window at a time (a window past the array's end is the
+/// most either reads in vain).
 fn number_array_end(data: &[u8], at: usize) -> Result<usize, FormatError> {
+    const WINDOW: usize = 32 << 20;
+    const PIECE: usize = 1 << 20;
     if data.get(at) != Some(&b'[') {
         return err(at, "expected [ to start an array of numbers");
     }
-    match memchr::memchr(b']', &data[at..]) {
-        Some(k) => Ok(at + k + 1),
-        None => err(at, "an array runs to the end of the file: it was cut short"),
+    for from in (at..data.len()).step_by(WINDOW) {
+        let window = &data[from..(from + WINDOW).min(data.len())];
+        let found = window
+            .par_chunks(PIECE)
+            .enumerate()
+            .find_map_first(|(i, piece)| memchr::memchr(b']', piece).map(|k| i * PIECE + k));
+        if let Some(k) = found {
+            return Ok(from + k + 1);
+        }
     }
+    err(at, "an array runs to the end of the file: it was cut short")
 }
 
 /// The end of any JSON value starting at `at`, by balancing brackets outside strings.
