@@ -64,6 +64,22 @@ fn fuzz_seeds_load_with_their_allocation_stacks() {
     assert_eq!(stacks("v6-fields.heapsnapshot", "Item"), (0, vec![]));
 }
 
+/// A snapshot cut inside its nodes array is an error saying so.
+#[test]
+fn a_snapshot_cut_inside_its_nodes_is_an_error() {
+    let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/seeds/v8/v7-fields.heapsnapshot");
+    let bytes = std::fs::read(seed).unwrap();
+    let nodes = bytes.windows(9).position(|w| w == b"\"nodes\": ").unwrap();
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &bytes[..nodes + 40]).unwrap();
+    let e = load(file.path(), &NoProgress).err().unwrap().to_string();
+    assert!(
+        e.contains("an array runs to the end of the file: it was cut short"),
+        "{e}"
+    );
+}
+
 /// Each column's check names the first node or edge whose cell is out of range; an element edge's
 /// `name_or_index` is an index, not a string, and may lie past the strings' end.
 #[test]
