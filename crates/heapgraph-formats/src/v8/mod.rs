@@ -293,20 +293,20 @@ pub(crate) fn load(
         let raw = strings.raw(data, nodes.names[o as usize] as usize);
         raw.is_some_and(|name| name.starts_with(b"<") || name.starts_with(b"#"))
     };
-    let detached = order.iter().enumerate().filter(|&(_, &o)| {
+    let detached = order.par_iter().enumerate().filter(|&(_, &o)| {
         nodes.detachedness.get(o as usize) == Some(&devtools::DETACHED) && is_dom(o)
     });
     let facts = detached.map(|(node, _)| (node as NodeId, LeakFact::DetachedDomNode as u8));
     let details = V8Details {
         facts: LeakFacts::new(facts.collect()),
-        names: order.iter().map(|&o| nodes.names[o as usize]).collect(),
-        kinds: order.iter().map(|&o| nodes.types[o as usize]).collect(),
+        names: gather(&order, &nodes.names).into(),
+        kinds: gather(&order, &nodes.types).into(),
         name_is,
         strings,
         bytes: DumpBytes::loaded(map),
     };
     let node_count = order.len();
-    let ids: Vec<u64> = order.iter().map(|&o| nodes.ids[o as usize]).collect();
+    let ids = gather(&order, &nodes.ids);
     let addresses = Addresses::new(&ids).map_err(|e| LoadError::graph_bug(path, e))?;
     drop(ids);
     let graph = phase("graph build", || {
@@ -345,6 +345,11 @@ pub(crate) fn load(
             warnings: Vec::new(),
         },
     })
+}
+
+/// `column`'s values in graph node order (`order` gives each node's snapshot ordinal).
+fn gather<T: Copy + Send + Sync>(order: &[u32], column: &[T]) -> Vec<T> {
+    order.par_iter().map(|&o| column[o as usize]).collect()
 }
 
 /// Turns the nodes' edge counts into where each node's edges end (node `o`'s edges end at `ends[o]` and
