@@ -40,9 +40,9 @@ pub fn number(mut objects: Vec<ObjectEntry>, dump_len: u64) -> Result<Numbering,
             format!("{} objects: more than heapgraph's limit", objects.len()),
         );
     }
-    let addresses: Vec<u64> = objects.par_iter().map(|o| o.address).collect();
     let numbering = Numbering {
-        addresses: Addresses::new(&addresses).or_else(|e| err(0, e.what().to_string()))?,
+        addresses: Addresses::from_fn(objects.len(), |i| objects[i].address)
+            .or_else(|e| err(0, e.what().to_string()))?,
         offsets: RecordOffsets::new(dump_len, objects.len(), |i| objects[i].offset),
     };
     Ok(numbering)

@@ -27,20 +27,18 @@ pub fn number(mut objects: Vec<ObjectEntry>) -> Result<Numbering, String> {
         ));
     }
     let n = objects.len();
-    let mut addresses = Vec::with_capacity(n);
     let mut edge_offsets = Vec::with_capacity(n + 1);
     let mut node_of = vec![0u32; n];
     let mut running = 0u32;
     edge_offsets.push(0);
     for (node, o) in objects.iter().enumerate() {
-        addresses.push(o.address);
         // Pass 1 checked that the total fits in u32.
         running += o.edges;
         edge_offsets.push(running);
         node_of[o.file_index as usize] = node as u32;
     }
     Ok(Numbering {
-        addresses: Addresses::new(&addresses).map_err(|e| e.to_string())?,
+        addresses: Addresses::from_fn(n, |i| objects[i].address).map_err(|e| e.to_string())?,
         edge_offsets,
         node_of,
     })

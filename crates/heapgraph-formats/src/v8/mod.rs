@@ -306,9 +306,8 @@ pub(crate) fn load(
         bytes: DumpBytes::loaded(map),
     };
     let node_count = order.len();
-    let ids = gather(&order, &nodes.ids);
-    let addresses = Addresses::new(&ids).map_err(|e| LoadError::graph_bug(path, e))?;
-    drop(ids);
+    let addresses = Addresses::from_fn(node_count, |i| nodes.ids[order[i] as usize])
+        .map_err(|e| LoadError::graph_bug(path, e))?;
     let graph = phase("graph build", || {
         Graph::from_parts(GraphParts {
             addresses,
