@@ -70,12 +70,14 @@ impl Strings {
 
 /// Builds a [`Strings`] table, giving equal texts one id.
 ///
-/// The hash table stores only ids (4 bytes each) and hashes the text in the table on demand, so a dump with
-/// millions of distinct dict keys costs the text plus a few bytes per string, not a boxed copy per key.
+/// The hash table stores ids and hashes (16 bytes each), never the text, so a dump with millions of distinct
+/// dict keys costs the text plus a few bytes per string, not a boxed copy per key.
 #[derive(Default)]
 pub struct StringInterner {
     strings: Strings,
-    ids: HashTable<StrId>,
+    /// Each string's id with its hash: growing the table then moves entries without reading their text
+    /// again (a random read per string, at every doubling).
+    ids: HashTable<(u64, StrId)>,
     hasher: DefaultHashBuilder,
 }
 
@@ -91,24 +93,23 @@ impl StringInterner {
     pub fn intern(&mut self, text: &str) -> StrId {
         let hash = self.hasher.hash_one(text);
         let strings = &self.strings;
-        if let Some(&id) = self.ids.find(hash, |&id| strings.get(id) == text) {
+        if let Some(&(_, id)) = self
+            .ids
+            .find(hash, |&(h, id)| h == hash && strings.get(id) == text)
+        {
             return id;
         }
         let id = StrId(self.strings.ends.len() as u32);
         self.strings.text.push_str(text);
         self.strings.ends.push(self.strings.text.len());
-        let (strings, hasher) = (&self.strings, &self.hasher);
-        self.ids
-            .insert_unique(hash, id, |&id| hasher.hash_one(strings.get(id)));
+        self.ids.insert_unique(hash, (hash, id), |&(h, _)| h);
         id
     }
 
-    /// Makes room for `additional` more distinct strings at once: growing the table step by step re-hashes
+    /// Makes room for `additional` more distinct strings at once: growing the table step by step moves
     /// every string interned so far at each step, which a reader that knows its count can avoid.
     pub fn reserve(&mut self, additional: usize) {
-        let (strings, hasher) = (&self.strings, &self.hasher);
-        self.ids
-            .reserve(additional, |&id| hasher.hash_one(strings.get(id)));
+        self.ids.reserve(additional, |&(h, _)| h);
         self.strings.ends.reserve(additional);
     }
 
