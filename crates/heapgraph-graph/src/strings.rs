@@ -70,14 +70,14 @@ impl Strings {
 
 /// Builds a [`Strings`] table, giving equal texts one id.
 ///
-/// The hash table stores ids and hashes (16 bytes each), never the text, so a dump with millions of distinct
+/// The hash table stores ids and hashes (8 bytes each), never the text, so a dump with millions of distinct
 /// dict keys costs the text plus a few bytes per string, not a boxed copy per key.
 #[derive(Default)]
 pub struct StringInterner {
     strings: Strings,
-    /// Each string's id with its hash: growing the table then moves entries without reading their text
-    /// again (a random read per string, at every doubling).
-    ids: HashTable<(u64, StrId)>,
+    /// Each string's id with its hash (32 bits of it): growing the table then moves entries without
+    /// reading their text again (a random read per string, at every doubling).
+    ids: HashTable<(u32, StrId)>,
     hasher: DefaultHashBuilder,
 }
 
@@ -91,25 +91,25 @@ impl std::fmt::Debug for StringInterner {
 
 impl StringInterner {
     pub fn intern(&mut self, text: &str) -> StrId {
-        let hash = self.hasher.hash_one(text);
+        let short = self.hasher.hash_one(text) as u32;
         let strings = &self.strings;
-        if let Some(&(_, id)) = self
-            .ids
-            .find(hash, |&(h, id)| h == hash && strings.get(id) == text)
-        {
+        if let Some(&(_, id)) = self.ids.find(spread(short), |&(h, id)| {
+            h == short && strings.get(id) == text
+        }) {
             return id;
         }
         let id = StrId(self.strings.ends.len() as u32);
         self.strings.text.push_str(text);
         self.strings.ends.push(self.strings.text.len());
-        self.ids.insert_unique(hash, (hash, id), |&(h, _)| h);
+        self.ids
+            .insert_unique(spread(short), (short, id), |&(h, _)| spread(h));
         id
     }
 
     /// Makes room for `additional` more distinct strings at once: growing the table step by step moves
     /// every string interned so far at each step, which a reader that knows its count can avoid.
     pub fn reserve(&mut self, additional: usize) {
-        self.ids.reserve(additional, |&(h, _)| h);
+        self.ids.reserve(additional, |&(h, _)| spread(h));
         self.strings.ends.reserve(additional);
     }
 
@@ -121,6 +121,12 @@ impl StringInterner {
     pub fn freeze(self) -> Strings {
         self.strings
     }
+}
+
+/// A string's 32-bit hash as the 64 bits the table reads: the low half picks the bucket, the top seven
+/// bits the tag that most mismatches stop at.
+fn spread(short: u32) -> u64 {
+    (short as u64) << 32 | short as u64
 }
 
 #[cfg(test)]

@@ -2,12 +2,16 @@
 //!
 //! It validates every record's framing, interns strings and types, and collects per object just its
 //! address, edge count and position in the file (16 bytes), so that objects can be numbered in address
-//! order before any edge is read.
+//! order before any edge is read. The walk is two threads: the framer steps from record to record and
+//! reads every record but the objects, handing each chunk of objects it has passed to a reader thread,
+//! which reads their headers (most of the work) a chunk behind it.
 
 use super::record::*;
 use super::sites::SiteRecords;
 use hashbrown::HashMap;
 use heapgraph_graph::{StrId, StringInterner, TypeId, TypeInfo};
+use std::ops::Range;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// Objects per pass-2 chunk: small enough to balance threads, large enough to amortize a task.
 pub const CHUNK_OBJECTS: u32 = 1 << 16;
@@ -59,86 +63,169 @@ pub struct Scan {
     pub sites: SiteRecords,
     pub total_edges: u64,
     pub end: EndRecord,
+    /// OBJECT records the framer has passed.
+    object_count: usize,
 }
 
 /// Runs pass 1 over the whole file; `walked` is told each byte range it has finished with.
-pub fn scan(data: &[u8], walked: &dyn Fn(usize, usize)) -> Result<Scan, FormatError> {
-    let mut offset = check_header(data)?;
+pub fn scan(data: &[u8], walked: &(dyn Fn(usize, usize) + Sync)) -> Result<Scan, FormatError> {
+    let header_end = check_header(data)?;
     // Every OBJECT record takes at least 45 bytes, so this bounds the count by what the file can hold;
     // untouched capacity costs address space, not memory.
     let max_objects = data.len() / (RECORD_PREFIX + OBJECT_HEADER);
-    let mut s = Scan {
-        meta: serde_json::Map::new(),
-        objects: Vec::with_capacity(max_objects),
-        chunks: Vec::new(),
-        end_offset: 0,
-        interner: StringInterner::default(),
-        file_strings: Vec::new(),
-        string_offsets: Vec::new(),
-        type_ids: HashMap::new(),
-        type_table: Vec::new(),
-        roots: Vec::new(),
-        facts: Vec::new(),
-        sites: SiteRecords::default(),
-        total_edges: 0,
-        end: EndRecord {
-            objects: 0,
-            edges: 0,
-            roots: 0,
-            duration_ns: 0,
-            rss_bytes: 0,
-        },
-    };
-    let mut first = true;
-    let mut reported = offset;
-    loop {
-        if offset == data.len() {
-            return err(
-                offset,
-                "the dump ends without its END record: it was cut short (was the dumper killed or the disk \
-                 full?); take the dump again",
-            );
-        }
-        let rec = record_at(data, offset)?;
-        if first && rec.tag != TAG_META {
-            return err(offset, "the first record must be META");
-        }
-        first = false;
-        match rec.tag {
-            TAG_META => s.read_meta(&rec)?,
-            TAG_STRING => s.read_string(&rec)?,
-            TAG_TYPE => s.read_type(&rec)?,
-            TAG_OBJECT => s.read_object(&rec)?,
-            TAG_ROOT => s.read_root(&rec)?,
-            TAG_FACT => s.read_fact(&rec)?,
-            TAG_TRACE => {
-                let (strings, file_strings) = (s.interner.strings(), &s.file_strings);
-                s.sites
-                    .read_trace(&rec, |id| match file_strings.get(id as usize) {
-                        Some(&text) => Ok(strings.get(text)),
-                        None => err(rec.offset, undefined_string(id)),
-                    })?
+    // The framer waits when it is this many chunks (some 5 MB each) ahead: the file's pages leave our
+    // resident set only once the reader is done with them.
+    let (chunks, objects_in) = sync_channel(2);
+    std::thread::scope(|threads| {
+        let reader = threads.spawn(move || read_objects(data, objects_in, max_objects, walked));
+        let mut s = Scan::new();
+        let framed = s.frame(data, header_end, &chunks, walked);
+        drop(chunks);
+        let read = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // The reader only had objects before where the framer stopped: its error comes first.
+        let (objects, total_edges) = read?;
+        let end = framed?;
+        s.objects = objects;
+        s.total_edges = total_edges;
+        walked(s.end_offset, end);
+        s.check_end_counts()?;
+        Ok(s)
+    })
+}
+
+/// The reader thread: the headers of the OBJECT records in each byte range `chunks` hands it (a whole
+/// number of records, in file order), with the sum of their edge counts. Stops at the first bad header.
+fn read_objects(
+    data: &[u8],
+    chunks: Receiver<Range<usize>>,
+    max_objects: usize,
+    walked: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(Vec<ObjectEntry>, u64), FormatError> {
+    let mut objects = Vec::with_capacity(max_objects);
+    let mut edges = 0u64;
+    for chunk in chunks {
+        let mut offset = chunk.start;
+        while offset < chunk.end {
+            let rec = record_at(data, offset)?;
+            offset += RECORD_PREFIX + rec.payload.len();
+            if rec.tag != TAG_OBJECT {
+                continue;
             }
-            TAG_ALLOCATED => s.sites.read_allocated(&rec)?,
-            TAG_END => {
-                s.read_end(&rec)?;
-                s.end_offset = offset;
-                break;
-            }
-            _ => {} // unknown records are skipped: later minor versions may add some
+            let header = ObjectHeader::parse(&rec)?;
+            edges += header.edges as u64;
+            objects.push(ObjectEntry {
+                address: header.address,
+                edges: header.edges,
+                file_index: objects.len() as u32,
+            });
         }
-        offset += RECORD_PREFIX + rec.payload.len();
-        if offset - reported >= 1 << 24 {
-            walked(reported, offset);
-            reported = offset;
-        }
+        walked(chunk.start, chunk.end);
     }
-    walked(reported, offset);
-    s.check_end_counts()?;
-    Ok(s)
+    Ok((objects, edges))
 }
 
 impl Scan {
+    fn new() -> Scan {
+        Scan {
+            meta: serde_json::Map::new(),
+            objects: Vec::new(),
+            chunks: Vec::new(),
+            end_offset: 0,
+            interner: StringInterner::default(),
+            file_strings: Vec::new(),
+            string_offsets: Vec::new(),
+            type_ids: HashMap::new(),
+            type_table: Vec::new(),
+            roots: Vec::new(),
+            facts: Vec::new(),
+            sites: SiteRecords::default(),
+            total_edges: 0,
+            end: EndRecord {
+                objects: 0,
+                edges: 0,
+                roots: 0,
+                duration_ns: 0,
+                rss_bytes: 0,
+            },
+            object_count: 0,
+        }
+    }
+
+    /// The framer: every record from `offset` to the END record, objects only counted and handed to the
+    /// reader in chunks of [`CHUNK_OBJECTS`] (the last one, and the one cut short by an error, too).
+    /// Returns the END record's end. `walked` hears of what precedes the first object (the reader, of
+    /// the chunks).
+    fn frame(
+        &mut self,
+        data: &[u8],
+        mut offset: usize,
+        chunks: &SyncSender<Range<usize>>,
+        walked: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<usize, FormatError> {
+        let header_end = offset;
+        let framed = self.frame_records(data, &mut offset, chunks);
+        // Whatever stopped the framer, the reader still reads the objects before it.
+        match (self.chunks.first(), self.chunks.last()) {
+            (Some(&(first, _)), Some(&(last, _))) => {
+                walked(header_end, first);
+                let _ = chunks.send(last..offset);
+            }
+            _ => walked(header_end, offset),
+        }
+        framed
+    }
+
+    /// The framer's loop; `offset` ends at the END record (or at the record that is in error). Returns
+    /// the END record's end.
+    fn frame_records(
+        &mut self,
+        data: &[u8],
+        offset: &mut usize,
+        chunks: &SyncSender<Range<usize>>,
+    ) -> Result<usize, FormatError> {
+        let mut first = true;
+        loop {
+            if *offset == data.len() {
+                return err(
+                    *offset,
+                    "the dump ends without its END record: it was cut short (was the dumper killed or the \
+                     disk full?); take the dump again",
+                );
+            }
+            let rec = record_at(data, *offset)?;
+            if first && rec.tag != TAG_META {
+                return err(*offset, "the first record must be META");
+            }
+            first = false;
+            match rec.tag {
+                TAG_META => self.read_meta(&rec)?,
+                TAG_STRING => self.read_string(&rec)?,
+                TAG_TYPE => self.read_type(&rec)?,
+                TAG_OBJECT => self.count_object(&rec, chunks)?,
+                TAG_ROOT => self.read_root(&rec)?,
+                TAG_FACT => self.read_fact(&rec)?,
+                TAG_TRACE => {
+                    let (strings, file_strings) = (self.interner.strings(), &self.file_strings);
+                    self.sites
+                        .read_trace(&rec, |id| match file_strings.get(id as usize) {
+                            Some(&text) => Ok(strings.get(text)),
+                            None => err(rec.offset, undefined_string(id)),
+                        })?
+                }
+                TAG_ALLOCATED => self.sites.read_allocated(&rec)?,
+                TAG_END => {
+                    self.read_end(&rec)?;
+                    self.end_offset = *offset;
+                    return Ok(*offset + RECORD_PREFIX + rec.payload.len());
+                }
+                _ => {} // unknown records are skipped: later minor versions may add some
+            }
+            *offset += RECORD_PREFIX + rec.payload.len();
+        }
+    }
+
     fn read_meta(&mut self, rec: &Record<'_>) -> Result<(), FormatError> {
         match serde_json::from_slice::<serde_json::Value>(rec.payload) {
             Ok(serde_json::Value::Object(map)) => {
@@ -205,9 +292,14 @@ impl Scan {
         Ok(())
     }
 
-    fn read_object(&mut self, rec: &Record<'_>) -> Result<(), FormatError> {
-        let header = ObjectHeader::parse(rec)?;
-        let file_index = self.objects.len();
+    /// Counts an OBJECT record, whose header the reader reads; a chunk starting here hands the one
+    /// before it to the reader.
+    fn count_object(
+        &mut self,
+        rec: &Record<'_>,
+        chunks: &SyncSender<Range<usize>>,
+    ) -> Result<(), FormatError> {
+        let file_index = self.object_count;
         if file_index >= u32::MAX as usize {
             return err(
                 rec.offset,
@@ -215,14 +307,13 @@ impl Scan {
             );
         }
         if file_index as u32 % CHUNK_OBJECTS == 0 {
+            if let Some(&(start, _)) = self.chunks.last() {
+                // A reader gone has stopped at an error, which the scan reports.
+                let _ = chunks.send(start..rec.offset);
+            }
             self.chunks.push((rec.offset, file_index as u32));
         }
-        self.total_edges += header.edges as u64;
-        self.objects.push(ObjectEntry {
-            address: header.address,
-            edges: header.edges,
-            file_index: file_index as u32,
-        });
+        self.object_count += 1;
         Ok(())
     }
 

@@ -380,3 +380,47 @@ fn malformed_allocation_sites_are_explained() {
     }
     std::fs::remove_file(path).unwrap();
 }
+
+/// Objects over several of the scan's chunks all load, in order; a bad OBJECT header in a later chunk is
+/// the error even when a record after it is bad too: the scan reports the first error in the file.
+#[test]
+fn objects_over_many_chunks_load_and_the_first_error_is_reported() {
+    use super::scan::CHUNK_OBJECTS;
+    let count = 2 * CHUNK_OBJECTS as u64 + 5;
+    let dump = |bad_object: Option<u64>, bad_string_after: bool| {
+        let mut w = Writer::new();
+        w.string(0, "builtins");
+        w.string(1, "object");
+        w.ty(0xa0, 0, 1);
+        for i in 0..count {
+            // Each object points at the next; the last one at the first.
+            let next = 0x10_0000 + ((i + 1) % count) * 16;
+            w.object(0x10_0000 + i * 16, 0xa0, 16, 1, &[(next, 0)], None);
+            if Some(i) == bad_object {
+                // The object's edge count says one edge more than its record holds.
+                let at = w.bytes.len() - (OBJECT_HEADER + EDGE_LEN) + 32;
+                w.bytes[at] = 2;
+            }
+        }
+        if bad_string_after {
+            w.string(7, "out of order");
+        }
+        w.root(0x10_0000, 1, 1);
+        w.finish()
+    };
+    let path = write_temp("chunks", &dump(None, false));
+    let loaded = load(&path, &NoProgress).map_err(|e| e.to_string()).unwrap();
+    let g = &loaded.graph;
+    assert_eq!(g.node_count() as u64, count);
+    assert_eq!(g.edge_count() as u64, count);
+    assert!((0..count as u32).all(|n| g.node_edges(n).map(|(_, t)| t).eq([(n + 1) % count as u32])));
+
+    let bad = CHUNK_OBJECTS as u64 + 7;
+    std::fs::write(&path, dump(Some(bad), true)).unwrap();
+    let e = load(&path, &NoProgress).err().unwrap();
+    assert!(e.message.contains("OBJECT record claims 2 edges"), "{e}");
+    std::fs::write(&path, dump(None, true)).unwrap();
+    let e = load(&path, &NoProgress).err().unwrap();
+    assert!(e.message.contains("STRING id 7 out of order"), "{e}");
+    std::fs::remove_file(path).unwrap();
+}
