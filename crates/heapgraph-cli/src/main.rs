@@ -47,6 +47,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    heapgraph_graph::map_big_blocks_alone();
     let cli = Cli::parse();
     if cli.timings {
         heapgraph_graph::timings::enable();

@@ -21,3 +21,22 @@ pub fn release_freed_heap() {
         }
     }
 }
+
+/// Blocks this big or bigger are mapped on their own (see [`map_big_blocks_alone`]).
+const MMAP_THRESHOLD: std::ffi::c_int = 1 << 20;
+
+/// Fixes glibc's mmap threshold at 1 MiB, for the whole process: every block that big is mapped on its
+/// own and unmapped when freed (a no-op elsewhere).
+///
+/// Left to itself glibc raises the threshold to the size of each mapped block freed, up to 32 MiB, and
+/// from then on serves blocks below it from its arenas, where they leave free holes that stay resident
+/// (`release_freed_heap` only returns whole free pages at the arenas' tops and in their free lists).
+/// Measured with `top`: the peak resident set 1-17 MiB lower on the three benchmark dumps, the time the
+/// same.
+pub fn map_big_blocks_alone() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only changes glibc's allocation policy for blocks allocated from now on.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+    }
+}

@@ -52,7 +52,7 @@ pub use csr::counts_to_ends;
 pub use details::{NoDetails, NodeDetailSource, NodeDetails, SavedDetails};
 pub use edge_labels::{EdgeLabels, WeakEdges};
 pub use edge_offsets::EdgeOffsets;
-pub use freed_heap::release_freed_heap;
+pub use freed_heap::{map_big_blocks_alone, release_freed_heap};
 pub use graph::{Graph, GraphError, GraphParts, NodeLabels, RawGraph, MAX_EDGES};
 pub use huge_pages::HugePageAlloc;
 pub use label::{EdgeKind, EdgeLabel};
