@@ -160,36 +160,54 @@ pub fn resolve(
         })
         .collect();
 
-    let mut total = 0usize;
-    for chunk in chunks.iter().flatten() {
-        total += chunk.targets.len();
-    }
+    let total: usize = chunks.iter().flatten().map(|c| c.targets.len()).sum();
     if total > MAX_EDGES {
         return err(
             0,
             format!("{total} references: more than this heapgraph's limit of {MAX_EDGES}"),
         );
     }
-    let mut offsets = Vec::with_capacity(n + 1);
-    offsets.push(0u32);
-    let mut targets = Vec::with_capacity(total);
+    let chunks = chunks.into_iter().collect::<Result<Vec<_>, _>>()?;
+    // Where each chunk's edges start. Laying them end to end copies hundreds of megabytes into fresh
+    // pages: each chunk is copied on whichever core is free.
+    let bases: Vec<usize> = chunks
+        .iter()
+        .scan(0, |next, c| {
+            let base = *next;
+            *next += c.targets.len();
+            Some(base)
+        })
+        .collect();
     let mut weak = vec![0u64; total.div_ceil(64)];
-    let mut dangling_edges = 0;
-    for chunk in chunks {
-        let chunk = chunk?;
-        let base = targets.len();
+    for (chunk, &base) in chunks.iter().zip(&bases) {
         for &w in &chunk.weak {
             let e = base + w as usize;
             weak[e / 64] |= 1 << (e % 64);
         }
-        let mut running = base as u32;
-        offsets.extend(chunk.degrees.iter().map(|&d| {
-            running += d;
-            running
-        }));
-        targets.extend_from_slice(&chunk.targets);
-        dangling_edges += chunk.dangling;
     }
+    let dangling_edges = chunks.iter().map(|c| c.dangling).sum();
+    let mut offsets = vec![0u32; n + 1];
+    let mut targets = vec![0 as NodeId; total];
+    let mut pieces = Vec::with_capacity(chunks.len());
+    let mut rest = &mut targets[..];
+    for chunk in &chunks {
+        let (piece, tail) = rest.split_at_mut(chunk.targets.len());
+        pieces.push(piece);
+        rest = tail;
+    }
+    // Each chunk goes as soon as it is copied: the edges are never held twice over.
+    offsets[1..]
+        .par_chunks_mut(CHUNK)
+        .zip(pieces)
+        .zip(chunks.into_par_iter().zip(bases))
+        .for_each(|((offsets, targets), (chunk, base))| {
+            let mut running = base as u32;
+            for (offset, &degree) in offsets.iter_mut().zip(&chunk.degrees) {
+                running += degree;
+                *offset = running;
+            }
+            targets.copy_from_slice(&chunk.targets);
+        });
     Ok(Resolved {
         types,
         sizes: sizes.finish(),
