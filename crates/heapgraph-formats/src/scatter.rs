@@ -41,3 +41,38 @@ impl<'a, T: Copy> Scatter<'a, T> {
         unsafe { self.ptr.add(index).write(value) }
     }
 }
+
+/// `slice` cut into consecutive pieces of `lengths` (which must add up to at most its length), for
+/// threads to fill a piece each: where parallel chunks of a pass lay their results end to end.
+pub fn split_by_lengths<T>(
+    mut slice: &mut [T],
+    lengths: impl IntoIterator<Item = usize>,
+) -> Vec<&mut [T]> {
+    lengths
+        .into_iter()
+        .map(|len| {
+            let (piece, rest) = std::mem::take(&mut slice).split_at_mut(len);
+            slice = rest;
+            piece
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_by_lengths;
+
+    #[test]
+    fn pieces_are_consecutive_and_leave_the_rest() {
+        let mut values = [0u8; 10];
+        let pieces = split_by_lengths(&mut values, [3, 0, 4]);
+        assert_eq!(
+            pieces.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [3, 0, 4]
+        );
+        for (i, piece) in pieces.into_iter().enumerate() {
+            piece.fill(i as u8 + 1);
+        }
+        assert_eq!(values, [1, 1, 1, 3, 3, 3, 3, 0, 0, 0]);
+    }
+}

@@ -5,6 +5,7 @@ use super::decode::Decoder;
 use super::scan::ObjectEntry;
 use crate::error::{err, FormatError};
 use crate::record_offsets::RecordOffsets;
+use crate::scatter::split_by_lengths;
 use heapgraph_graph::{
     Addresses, EdgeLabel, NodeId, ShallowSizes, SizesWriter, TypeId, WeakEdges, MAX_EDGES,
 };
@@ -188,13 +189,7 @@ pub fn resolve(
     let dangling_edges = chunks.iter().map(|c| c.dangling).sum();
     let mut offsets = vec![0u32; n + 1];
     let mut targets = vec![0 as NodeId; total];
-    let mut pieces = Vec::with_capacity(chunks.len());
-    let mut rest = &mut targets[..];
-    for chunk in &chunks {
-        let (piece, tail) = rest.split_at_mut(chunk.targets.len());
-        pieces.push(piece);
-        rest = tail;
-    }
+    let pieces = split_by_lengths(&mut targets, chunks.iter().map(|c| c.targets.len()));
     // Each chunk goes as soon as it is copied: the edges are never held twice over.
     offsets[1..]
         .par_chunks_mut(CHUNK)

@@ -9,6 +9,7 @@ use super::cursor::Cursor;
 use super::sizes::LayoutEvidence;
 use super::subrecords::{self, ClassDump, HeapObject, RawRoot, SubRecord};
 use crate::error::FormatError;
+use crate::scatter::split_by_lengths;
 use hashbrown::HashMap;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -140,13 +141,7 @@ pub fn scan(
 fn concat(lists: Vec<Vec<ObjectEntry>>) -> Vec<ObjectEntry> {
     let total = lists.iter().map(Vec::len).sum();
     let mut all = Vec::with_capacity(total);
-    let mut rest = &mut all.spare_capacity_mut()[..total];
-    let mut pieces = Vec::with_capacity(lists.len());
-    for list in &lists {
-        let (piece, tail) = rest.split_at_mut(list.len());
-        pieces.push(piece);
-        rest = tail;
-    }
+    let pieces = split_by_lengths(all.spare_capacity_mut(), lists.iter().map(Vec::len));
     pieces.into_par_iter().zip(lists).for_each(|(piece, list)| {
         for (slot, &object) in piece.iter_mut().zip(&list) {
             slot.write(object);

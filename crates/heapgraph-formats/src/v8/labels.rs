@@ -11,6 +11,7 @@ use super::strings::StringTable;
 use super::structure::{self, EdgeType, View};
 use super::NONE;
 use crate::edges::DANGLING;
+use crate::scatter::split_by_lengths;
 use hashbrown::HashMap;
 use heapgraph_graph::{EdgeKind, EdgeLabel, NodeId, SharedNodeBits, StrId, StringInterner};
 use rayon::prelude::*;
@@ -204,19 +205,22 @@ pub fn resolve(
     }
     let mut targets = vec![DANGLING; total as usize];
     let mut labels = vec![EdgeLabel::PLAIN; total as usize];
-    let mut tasks = Vec::new();
-    {
-        let (mut targets, mut labels) = (&mut targets[..], &mut labels[..]);
-        for start in (0..order.len()).step_by(CHUNK) {
-            let end = (start + CHUNK).min(order.len());
-            let len = (offsets[end] - offsets[start]) as usize;
-            let (t, rest) = targets.split_at_mut(len);
-            targets = rest;
-            let (l, rest) = labels.split_at_mut(len);
-            labels = rest;
-            tasks.push((start..end, t, l));
-        }
-    }
+    let nodes: Vec<_> = (0..order.len())
+        .step_by(CHUNK)
+        .map(|start| start..(start + CHUNK).min(order.len()))
+        .collect();
+    let lengths = || {
+        nodes
+            .iter()
+            .map(|n| (offsets[n.end] - offsets[n.start]) as usize)
+    };
+    let tasks: Vec<_> = nodes
+        .iter()
+        .cloned()
+        .zip(split_by_lengths(&mut targets, lengths()))
+        .zip(split_by_lengths(&mut labels, lengths()))
+        .map(|((nodes, t), l)| (nodes, t, l))
+        .collect();
     // Each task: the edges whose labels wait for a string, as (position, edge, from, to).
     let waiting: Vec<Vec<(usize, usize, u32, u32)>> = tasks
         .into_par_iter()
