@@ -30,8 +30,8 @@ use details::{NameIs, V8Details};
 use hashbrown::HashMap;
 use heapgraph_graph::timings::phase;
 use heapgraph_graph::{
-    Addresses, EdgeLabels, Graph, GraphParts, LeakFact, LeakFacts, NodeId, NodeTypes, Root,
-    ShallowSizes, StringInterner, TypeId, TypeInfo,
+    counts_to_ends, Addresses, EdgeLabels, Graph, GraphParts, LeakFact, LeakFacts, NodeId,
+    NodeTypes, Root, ShallowSizes, StringInterner, TypeId, TypeInfo,
 };
 use rayon::prelude::*;
 use std::fs::File;
@@ -370,11 +370,7 @@ fn edge_ends(mut counts: Vec<u32>, edge_count: usize, at: usize) -> Result<Vec<u
             "more than 4,294,967,295 edges: more than heapgraph's limit",
         );
     }
-    let mut running = 0u32;
-    for c in &mut counts {
-        running += *c;
-        *c = running;
-    }
+    counts_to_ends(&mut counts);
     Ok(counts)
 }
 
