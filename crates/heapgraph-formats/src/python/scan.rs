@@ -35,6 +35,7 @@ pub struct RawRoot {
 }
 
 /// The counts the END record promises.
+#[derive(Default)]
 pub struct EndRecord {
     pub objects: u64,
     pub edges: u64,
@@ -43,6 +44,7 @@ pub struct EndRecord {
     pub rss_bytes: u64,
 }
 
+#[derive(Default)]
 pub struct Scan {
     pub meta: serde_json::Map<String, serde_json::Value>,
     pub objects: Vec<ObjectEntry>,
@@ -78,7 +80,7 @@ pub fn scan(data: &[u8], walked: &(dyn Fn(usize, usize) + Sync)) -> Result<Scan,
     let (chunks, objects_in) = sync_channel(2);
     std::thread::scope(|threads| {
         let reader = threads.spawn(move || read_objects(data, objects_in, max_objects, walked));
-        let mut s = Scan::new();
+        let mut s = Scan::default();
         let framed = s.frame(data, header_end, &chunks, walked);
         drop(chunks);
         let read = reader
@@ -127,32 +129,6 @@ fn read_objects(
 }
 
 impl Scan {
-    fn new() -> Scan {
-        Scan {
-            meta: serde_json::Map::new(),
-            objects: Vec::new(),
-            chunks: Vec::new(),
-            end_offset: 0,
-            interner: StringInterner::default(),
-            file_strings: Vec::new(),
-            string_offsets: Vec::new(),
-            type_ids: HashMap::new(),
-            type_table: Vec::new(),
-            roots: Vec::new(),
-            facts: Vec::new(),
-            sites: SiteRecords::default(),
-            total_edges: 0,
-            end: EndRecord {
-                objects: 0,
-                edges: 0,
-                roots: 0,
-                duration_ns: 0,
-                rss_bytes: 0,
-            },
-            object_count: 0,
-        }
-    }
-
     /// The framer: every record from `offset` to the END record, objects only counted and handed to the
     /// reader in chunks of [`CHUNK_OBJECTS`] (the last one, and the one cut short by an error, too).
     /// Returns the END record's end. `walked` hears of what precedes the first object (the reader, of
