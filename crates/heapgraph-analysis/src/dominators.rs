@@ -32,7 +32,10 @@
 //!   preorder, where every subtree is a run of consecutive numbers: the children of a vertex are found by
 //!   skipping over subtrees, and a tree walk is a sweep with a stack of ancestors, so no child lists
 //!   (8 bytes per object) are ever built;
-//! - the DFS, the compression and the tree walks are iterative: heap dumps have chains millions long.
+//! - the DFS, the compression and the tree walks are iterative: heap dumps have chains millions long;
+//! - the DFS takes the roots rank by rank (`RootKind::path_rank`), so what each rank's roots reach is a
+//!   prefix of its preorder: the shortest-path search skips by it ([`RankReach`]) at the cost of one bit
+//!   per object and rank, taken before the renumbering.
 //!
 //! Memory at the peak (the sweep and the main loop) is 20 bytes per reachable object plus 4 per cross or
 //! back edge: the records (12), node-to-preorder (4, per node) and the predecessor offsets (4), which the
@@ -41,6 +44,7 @@
 //! Only edges whose label [retains](heapgraph_graph::EdgeLabel::retains) are followed. Nodes no root reaches have no dominator;
 //! they stay in the graph and are reported as unreachable.
 
+use crate::paths::{RankReach, PATH_RANKS};
 use heapgraph_graph::timings::phase;
 use heapgraph_graph::{
     counts_to_ends, prefetch, Column, EdgeCursor, Graph, GraphError, MappedColumns, NodeId,
@@ -83,6 +87,9 @@ pub struct Dominators {
     /// keeps it): what finding a vertex's children needs, at 4 bytes per object instead of a child
     /// list's 8.
     subtree_ends: OnceLock<Column<u32>>,
+    /// What the roots of each path rank reach, when the tree was computed here (an index does not keep
+    /// it).
+    rank_reach: Option<RankReach>,
 }
 
 /// The dominator tree still numbered in the DFS's preorder: what [`Dominators::in_dfs_order`] leaves for
@@ -90,18 +97,25 @@ pub struct Dominators {
 pub struct DfsDominators {
     pre: Vec<u32>,
     idom: Vec<u32>,
+    rank_ends: [u32; PATH_RANKS - 1],
 }
 
 impl DfsDominators {
     /// Renumbers the tree into its own preorder (see [`tree_order`]).
     pub fn renumber(self) -> Dominators {
-        let DfsDominators { mut pre, idom } = self;
+        let DfsDominators {
+            mut pre,
+            idom,
+            rank_ends,
+        } = self;
+        let rank_reach = RankReach::new(&pre, rank_ends);
         let idom = tree_order(&mut pre, idom);
         Dominators {
             pre: pre.into(),
             vertex: OnceLock::new(),
             idom: idom.into(),
             subtree_ends: OnceLock::new(),
+            rank_reach: Some(rank_reach),
         }
     }
 }
@@ -120,6 +134,7 @@ impl Dominators {
             records,
             pred_counts,
             roots,
+            rank_ends,
         } = phase("dominators: depth-first search", || depth_first(graph));
         let Predecessors {
             offsets,
@@ -132,7 +147,11 @@ impl Dominators {
         let idom = phase("dominators: semidominators", || {
             semidominators_to_idoms(records, offsets, &sources, hubs)
         });
-        DfsDominators { pre, idom }
+        DfsDominators {
+            pre,
+            idom,
+            rank_ends,
+        }
     }
 
     /// A tree as [`Dominators::saved`] gave it (an index file's), checked so that no query can index out
@@ -179,6 +198,7 @@ impl Dominators {
             vertex: OnceLock::from(vertex),
             idom,
             subtree_ends: OnceLock::from(ends),
+            rank_reach: None,
         })
     }
 
@@ -319,6 +339,12 @@ impl Dominators {
         }
     }
 
+    /// Which nodes the roots of each path rank reach, from the DFS that numbered the tree; `None` for a
+    /// tree read from an index.
+    pub fn rank_reach(&self) -> Option<&RankReach> {
+        self.rank_reach.as_ref()
+    }
+
     /// The node-to-preorder map, shared (not copied) with an analysis that keeps its own results in
     /// preorder space.
     pub(crate) fn shared_pre(&self) -> Column<u32> {
@@ -431,6 +457,9 @@ struct DepthFirst {
     /// CSR offsets.
     pred_counts: Vec<u32>,
     roots: NodeBits,
+    /// How many vertices (the super-root included) were numbered once the roots of each path rank but
+    /// the last were done with.
+    rank_ends: [u32; PATH_RANKS - 1],
 }
 
 /// Which nodes are roots: the edges into them never matter for dominance (module docs).
@@ -474,8 +503,19 @@ fn depth_first(graph: &Graph) -> DepthFirst {
         });
         number
     };
-    for root in graph.roots() {
+    // Roots by path rank, so that the vertices each rank's roots reach first are numbered together.
+    let mut rank_ends = [0; PATH_RANKS - 1];
+    let by_rank = (0..PATH_RANKS as u8).flat_map(|rank| {
+        let roots = graph.roots().iter();
+        roots.filter(move |root| root.kind.path_rank() == rank)
+    });
+    let mut rank = 0;
+    for root in by_rank {
         let r = root.node;
+        while rank < root.kind.path_rank() {
+            rank_ends[rank as usize] = records.len() as u32;
+            rank += 1;
+        }
         if pre[r as usize] != NONE {
             // Super-root -> already numbered root: a forward edge from preorder 0.
             records[pre[r as usize] as usize].semi = SUPER;
@@ -523,12 +563,16 @@ fn depth_first(graph: &Graph) -> DepthFirst {
             }
         }
     }
+    for end in &mut rank_ends[rank as usize..] {
+        *end = records.len() as u32;
+    }
     pred_counts.truncate(records.len() + 1);
     DepthFirst {
         pre,
         records,
         pred_counts,
         roots,
+        rank_ends,
     }
 }
 

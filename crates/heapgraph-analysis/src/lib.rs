@@ -73,7 +73,7 @@ pub use growth::{Growth, TypeGrowth};
 pub use heapgraph_graph::NodeBits;
 pub use histogram::{Histogram, SortKey, TypeRow};
 pub use neighbourhood::{Direction, Neighbourhood, WalkLimits};
-pub use paths::{Parent, PathStep, ShortestPaths};
+pub use paths::{Parent, PathStep, RankReach, ShortestPaths};
 pub use retained::{RetainedSizes, TypeRetained};
 pub use retainer_tree::{instances_of, Branch, Folded, Held, MergedStep, RetainerTree, TreeLimits};
 pub use sites::{is_user_frame, HeldSite, Site, SiteGrouping, SiteTable, UserFrame, HOLDS_SHARE};

@@ -11,10 +11,12 @@
 //! then in the graph's root order, edges in the dump's order.
 //! It runs beside the retained sizes, on the other core, after the dominators (see `analysis.rs`). A
 //! report that follows only a few chains stops it once it has reached their ends
-//! ([`ShortestPaths::reaching`]): the order makes those chains the same as the whole search's.
+//! ([`ShortestPaths::reaching`]): the order makes those chains the same as the whole search's. Told
+//! what each rank of roots reaches ([`RankReach`]), it also skips the ranks and the objects those chains
+//! cannot pass through.
 
 use heapgraph_graph::{
-    prefetch, Column, EdgeLabel, Graph, GraphError, MappedColumns, NodeId, SavedColumns,
+    prefetch, Column, EdgeLabel, Graph, GraphError, MappedColumns, NodeBits, NodeId, SavedColumns,
 };
 use rayon::prelude::*;
 use std::collections::VecDeque;
@@ -36,6 +38,36 @@ pub enum Parent {
     Unreached,
 }
 
+/// How many path ranks roots come in (`RootKind::path_rank`).
+pub const PATH_RANKS: usize = 3;
+
+/// Which nodes the roots of the first path ranks reach over retaining edges: `through[k]` holds what
+/// the roots of ranks `0..=k` reach. The dominator tree's DFS visits the roots rank by rank, so each is a
+/// prefix of its preorder (see [`crate::Dominators::rank_reach`]).
+pub struct RankReach {
+    through: [NodeBits; PATH_RANKS - 1],
+}
+
+impl RankReach {
+    /// From the DFS's node-to-preorder map `pre` and where each rank's vertices end in it.
+    pub(crate) fn new(pre: &[u32], ends: [u32; PATH_RANKS - 1]) -> RankReach {
+        RankReach {
+            through: ends.map(|end| NodeBits::from_fn(pre.len(), |node| pre[node as usize] < end)),
+        }
+    }
+
+    /// What the roots of ranks `0..=rank` reach; `None` past the ranks kept.
+    fn through(&self, rank: u8) -> Option<&NodeBits> {
+        self.through.get(rank as usize)
+    }
+
+    /// The lowest rank whose roots (with the earlier ranks') reach `node`.
+    fn first_rank(&self, node: NodeId) -> u8 {
+        let kept = self.through.iter().position(|bits| bits.contains(node));
+        kept.unwrap_or(PATH_RANKS - 1) as u8
+    }
+}
+
 /// One step of a path: a node and the label of the edge that led to it (`None` for the root it starts at).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct PathStep {
@@ -55,7 +87,7 @@ const VIA: &str = "paths.via";
 
 impl ShortestPaths {
     pub fn compute(graph: &Graph) -> ShortestPaths {
-        ShortestPaths::search(graph, &[])
+        ShortestPaths::search(graph, &[], None)
     }
 
     /// The BFS stopped as soon as it has reached every node of `targets`, for a report that follows only
@@ -63,32 +95,32 @@ impl ShortestPaths {
     /// chain as the whole search would, as the BFS reaches nodes in the same order up to where it stops;
     /// for other nodes it may answer `None`, and [`ShortestPaths::is_reached`] and
     /// [`ShortestPaths::reached_count`] count only what was reached before the stop.
-    pub fn reaching(graph: &Graph, targets: &[NodeId]) -> ShortestPaths {
+    ///
+    /// With `ranks` (what the dominator tree's DFS learnt: [`RankReach`]) the search also skips what
+    /// the chains cannot pass through. The whole search gives the roots of each rank whatever the earlier
+    /// ranks' roots do not reach, and nothing those reach leads out of it: so a rank's search stops
+    /// once it has reached the targets no earlier rank reaches, a rank none of the targets needs is
+    /// skipped, and each rank's search, told what the earlier ranks reach, walks only what it would
+    /// have walked after them. A target held only by a later rank's roots then no longer costs a walk
+    /// through everything the first rank reaches.
+    pub fn reaching(graph: &Graph, targets: &[NodeId], ranks: Option<&RankReach>) -> ShortestPaths {
         if targets.is_empty() {
             return ShortestPaths {
                 via: vec![UNREACHED; graph.node_count()].into(),
                 reached: 0,
             };
         }
-        ShortestPaths::search(graph, targets)
+        ShortestPaths::search(graph, targets, ranks)
     }
 
-    /// The BFS, stopped once it has reached every node of `targets`, or whole if there are none.
-    fn search(graph: &Graph, targets: &[NodeId]) -> ShortestPaths {
+    /// The BFS, stopped once it has reached every node of `targets` (see [`ShortestPaths::reaching`]),
+    /// or whole if there are none.
+    fn search(graph: &Graph, targets: &[NodeId], ranks: Option<&RankReach>) -> ShortestPaths {
         let n = graph.node_count();
         let mut targets = targets.to_vec();
         targets.sort_unstable();
         targets.dedup();
-        let mut unreached_targets = targets.len();
-        // Counts down as targets are reached; never reaches 0 in a whole search.
-        let mut reach = |node: NodeId| {
-            if unreached_targets > 0 && targets.binary_search(&node).is_ok() {
-                unreached_targets -= 1;
-                unreached_targets == 0
-            } else {
-                false
-            }
-        };
+        let whole = targets.is_empty();
         let raw = graph.raw();
         let mut via = vec![UNREACHED; n];
         // Only the frontier is queued: a few levels' worth, not every reached node.
@@ -101,18 +133,38 @@ impl ShortestPaths {
         // "module app" explains more than one through `sys.modules` or from an object merely "held from
         // outside", so each later rank only claims what the earlier ones cannot reach
         // (`RootKind::path_rank`).
-        'search: for rank in 0..=2 {
+        for rank in 0..PATH_RANKS as u8 {
+            // What the earlier ranks reach, when known: this rank's search passes it by.
+            let earlier = ranks.and_then(|r| r.through(rank.wrapping_sub(1)));
+            let passed = |node: NodeId| earlier.is_some_and(|e| e.contains(node));
+            // The targets this rank's search reaches; it ends once none is left.
+            let mut left = targets
+                .iter()
+                .filter(|&&t| {
+                    via[t as usize] == UNREACHED && ranks.is_none_or(|r| r.first_rank(t) == rank)
+                })
+                .count();
+            if !whole && left == 0 {
+                continue;
+            }
+            let mut reach = |node: NodeId| {
+                if !whole && targets.binary_search(&node).is_ok() {
+                    left -= 1;
+                }
+                !whole && left == 0
+            };
+            let mut done = false;
             for root in graph.roots().iter().filter(|r| r.kind.path_rank() == rank) {
-                if via[root.node as usize] == UNREACHED {
+                if via[root.node as usize] == UNREACHED && !passed(root.node) {
                     via[root.node as usize] = FROM_SUPER_ROOT;
                     queue.push_back(root.node);
                     if reach(root.node) {
-                        reached += queue.len();
-                        break 'search;
+                        done = true;
+                        break;
                     }
                 }
             }
-            while let Some(u) = queue.pop_front() {
+            while let Some(u) = if done { None } else { queue.pop_front() } {
                 reached += 1;
                 popped += 1;
                 // The walk is a chain of cache misses through a graph numbered by address: start the
@@ -137,16 +189,19 @@ impl ShortestPaths {
                     _ => graph.node_edges(u),
                 };
                 for (e, t) in edges {
-                    if graph.retains(e) && via[t as usize] == UNREACHED {
+                    if graph.retains(e) && via[t as usize] == UNREACHED && !passed(t) {
                         via[t as usize] = e as u32;
                         queue.push_back(t);
                         if reach(t) {
-                            reached += queue.len();
-                            break 'search;
+                            done = true;
+                            break;
                         }
                     }
                 }
             }
+            // What is still queued was reached (its edge is set) but not walked from.
+            reached += queue.len();
+            queue.clear();
         }
         ShortestPaths {
             via: via.into(),

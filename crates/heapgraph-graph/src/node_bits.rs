@@ -3,6 +3,7 @@
 //! the analyses' peak, the bits 2.5 MB.
 
 use crate::NodeId;
+use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A set of nodes of a graph (or of vertices numbered like them), one bit each.
@@ -26,6 +27,21 @@ impl NodeBits {
     /// The bits 64 at a time: word `w` holds nodes `64 w ..`, the lowest in its lowest bit.
     pub fn words(&self) -> &[u64] {
         &self.0
+    }
+
+    /// The set of the nodes `0..node_count` for which `member` holds, asked on every core.
+    pub fn from_fn(node_count: usize, member: impl Fn(NodeId) -> bool + Sync) -> NodeBits {
+        NodeBits(
+            (0..node_count.div_ceil(64))
+                .into_par_iter()
+                .map(|w| {
+                    let first = w * 64;
+                    (first..node_count.min(first + 64)).fold(0, |word, node| {
+                        word | (member(node as NodeId) as u64) << (node - first)
+                    })
+                })
+                .collect(),
+        )
     }
 }
 
@@ -60,7 +76,6 @@ impl SharedNodeBits {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rayon::prelude::*;
 
     #[test]
     fn holds_exactly_the_nodes_put_in() {
@@ -78,5 +93,9 @@ mod tests {
             .for_each(|n| shared.insert(n));
         let bits = shared.into_bits();
         assert!((0..1000u32).all(|n| bits.contains(n) == (n % 7 == 3)));
+
+        let bits = NodeBits::from_fn(130, |n| n % 5 == 1 || n == 129);
+        assert!((0..130u32).all(|n| bits.contains(n) == (n % 5 == 1 || n == 129)));
+        assert_eq!(bits.words().len(), 3);
     }
 }

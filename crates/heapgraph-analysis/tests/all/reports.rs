@@ -3,7 +3,7 @@
 
 use crate::support::{oracle, random_spec, retaining_adjacency, strong, weak, Rng, Spec};
 use heapgraph_analysis::{
-    analyze, top_retainers, Histogram, Parent, ShortestPaths, SortKey, Unreferenced,
+    analyze, top_retainers, Dominators, Histogram, Parent, ShortestPaths, SortKey, Unreferenced,
 };
 use heapgraph_graph::{Graph, NodeId, RootKind};
 use std::collections::VecDeque;
@@ -87,7 +87,7 @@ fn paths_are_shortest_retaining_chains() {
 
 #[test]
 fn a_search_stopped_at_its_targets_gives_their_chains() {
-    let mut stopped_early = 0;
+    let (mut stopped_early, mut passed_by) = (0, 0);
     for seed in 0..500 {
         let mut rng = Rng::new(1_500_000 + seed);
         let graph = random_spec(&mut rng, 40).build();
@@ -98,26 +98,38 @@ fn a_search_stopped_at_its_targets_gives_their_chains() {
             .filter(|_| n > 0)
             .map(|_| rng.below(n) as NodeId)
             .collect();
-        let some = ShortestPaths::reaching(&graph, &targets);
-        for &t in &targets {
-            assert_eq!(
-                some.path_to(&graph, t),
-                whole.path_to(&graph, t),
-                "seed {seed}: chain to {t}"
-            );
-        }
-        let reached = (0..n as NodeId).filter(|&v| some.is_reached(v)).count();
-        assert_eq!(some.reached_count(), reached, "seed {seed}");
-        assert!(reached <= whole.reached_count(), "seed {seed}");
-        if targets.is_empty() {
-            assert_eq!(reached, 0, "seed {seed}: no targets, no search");
-        } else if reached < whole.reached_count() {
-            stopped_early += 1;
+        // Without and with what the dominator tree's DFS learnt of the roots' ranks.
+        let dominators = Dominators::compute(&graph);
+        for (ranks, stops) in [
+            (None, &mut stopped_early),
+            (dominators.rank_reach(), &mut passed_by),
+        ] {
+            let some = ShortestPaths::reaching(&graph, &targets, ranks);
+            for &t in &targets {
+                assert_eq!(
+                    some.path_to(&graph, t),
+                    whole.path_to(&graph, t),
+                    "seed {seed}: chain to {t}"
+                );
+            }
+            let reached = (0..n as NodeId).filter(|&v| some.is_reached(v)).count();
+            assert_eq!(some.reached_count(), reached, "seed {seed}");
+            assert!(reached <= whole.reached_count(), "seed {seed}");
+            if targets.is_empty() {
+                assert_eq!(reached, 0, "seed {seed}: no targets, no search");
+            } else if reached < whole.reached_count() {
+                *stops += 1;
+            }
         }
     }
     assert!(
         stopped_early > 50,
         "the search stopped early {stopped_early} times"
+    );
+    // Knowing what each rank reaches, the search stops early at least as often.
+    assert!(
+        passed_by > stopped_early,
+        "with the ranks known the search stopped early {passed_by} times"
     );
 }
 

@@ -38,7 +38,7 @@ pub fn run(args: Args) -> Result<(), String> {
         });
         let targets: Vec<_> = listed.iter().map(|r| r.node).collect();
         let paths = phase("shortest paths", || {
-            ShortestPaths::reaching(graph, &targets)
+            ShortestPaths::reaching(graph, &targets, dominators.rank_reach())
         });
         (listed, retained.total(), paths)
     });
