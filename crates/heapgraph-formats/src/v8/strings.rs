@@ -59,9 +59,20 @@ impl StringTable {
     }
 
     /// String `i` as written, between its quotes (escapes not decoded).
+    ///
+    /// Only a comma and whitespace lie between two strings ([`StringTable::index`] checks it), so a
+    /// string's closing quote is the last quote before the next one's opening quote: found in a few
+    /// bytes, where scanning the string for it would read the whole string (some are scripts' sources)
+    /// on every lookup. The last string is scanned.
     pub fn raw<'a>(&self, data: &'a [u8], i: usize) -> Option<&'a [u8]> {
         let start = (*self.starts.get(i)? as usize).checked_add(1)?;
-        let end = skip_string(data, start - 1).ok()? - 1;
+        let end = match self.starts.get(i + 1) {
+            Some(&next) => {
+                let inside = data.get(start..usize::try_from(next).ok()?)?;
+                start + inside.iter().rposition(|&b| b == b'"')?
+            }
+            None => skip_string(data, start - 1).ok()? - 1,
+        };
         Some(&data[start..end])
     }
 

@@ -2,13 +2,35 @@
 //! in the workspace's `e2e/` crate.
 
 use super::header::skip_string;
+use super::strings::StringTable;
 use crate::{load, NoProgress};
+use heapgraph_graph::Column;
 
 #[test]
 fn a_string_cut_after_a_backslash_is_an_error() {
     assert!(skip_string(br#""abc\"#, 0).is_err());
     assert!(skip_string(br#""ab\"c"#, 0).is_err());
     assert_eq!(skip_string(br#""ab\"c" "#, 0), Ok(7));
+}
+
+/// Each string reads back whole between its own quotes, whatever it holds (escaped quotes, a quote
+/// escaped last, commas) and whatever lies between it and the next; offsets that do not point at a
+/// string (an index file made from another dump) read as nothing.
+#[test]
+fn strings_read_back_between_their_quotes() {
+    let data = br#"["a\"b", "",
+  "c,\"" ,"last\\"  ]"#;
+    let body = 1..data.len() - 1;
+    let table = StringTable::index(data, body).unwrap();
+    let read: Vec<&[u8]> = (0..table.len())
+        .map(|i| table.raw(data, i).unwrap())
+        .collect();
+    let want: [&[u8]; 4] = [br#"a\"b"#, b"", br#"c,\""#, br#"last\\"#];
+    assert_eq!(read, want);
+    assert_eq!(table.raw(data, 4), None);
+    let backwards = StringTable::from_starts(Column::from(vec![20u64, 3, 400]));
+    assert_eq!(backwards.raw(data, 0), None);
+    assert_eq!(backwards.raw(data, 2), None);
 }
 
 /// Inputs the `v8` fuzz target once crashed on (testdata/v8/regressions): each must load or fail cleanly.
