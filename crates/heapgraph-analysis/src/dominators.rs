@@ -32,6 +32,9 @@
 //!   preorder, where every subtree is a run of consecutive numbers: the children of a vertex are found by
 //!   skipping over subtrees, and a tree walk is a sweep with a stack of ancestors, so no child lists
 //!   (8 bytes per object) are ever built;
+//! - the DFS runs on one core, and the other faults in the pages of the arrays it fills (records and
+//!   predecessor counts) meanwhile: the kernel's zeroing of fresh pages was over half of the search's
+//!   time on a 20M-object Java heap;
 //! - the DFS, the compression and the tree walks are iterative: heap dumps have chains millions long;
 //! - the DFS takes the roots rank by rank (`RootKind::path_rank`), so what each rank's roots reach is a
 //!   prefix of its preorder: the shortest-path search skips by it ([`RankReach`]) at the cost of one bit
@@ -47,8 +50,8 @@
 use crate::paths::{RankReach, PATH_RANKS};
 use heapgraph_graph::timings::phase;
 use heapgraph_graph::{
-    counts_to_ends, prefetch, Column, EdgeCursor, Graph, GraphError, MappedColumns, NodeId,
-    SavedColumns,
+    counts_to_ends, prefetch, BlockPages, Column, EdgeCursor, Graph, GraphError, MappedColumns,
+    NodeId, SavedColumns,
 };
 use heapgraph_graph::{NodeBits, SharedNodeBits};
 use rayon::prelude::*;
@@ -479,13 +482,39 @@ fn root_set(graph: &Graph) -> NodeBits {
 /// here, collected by [`preorder_predecessors`] for the main loop, unless `v` is a root); or a self-loop
 /// (ignored: it never matters for dominance).
 fn depth_first(graph: &Graph) -> DepthFirst {
-    let raw = graph.raw();
-    let stored = raw.stored_targets();
     let n = graph.node_count();
     let roots = root_set(graph);
-    let mut pre = vec![NONE; n];
+    let mut pre: Vec<u32> = (0..n).into_par_iter().map(|_| NONE).collect();
     let mut records = Vec::with_capacity(n + 1);
     let mut pred_counts = vec![0u32; n + 2];
+    // The search fills `records` in order and `pred_counts` at random, on one core: the other faults
+    // their pages in meanwhile (see `BlockPages`).
+    let ahead = [BlockPages::of(&pred_counts), BlockPages::of(&records)];
+    let (rank_ends, ()) = rayon::join(
+        || search(graph, &roots, &mut pre, &mut records, &mut pred_counts),
+        || ahead.into_iter().for_each(BlockPages::fault_in),
+    );
+    pred_counts.truncate(records.len() + 1);
+    DepthFirst {
+        pre,
+        records,
+        pred_counts,
+        roots,
+        rank_ends,
+    }
+}
+
+/// The search of [`depth_first`]: numbers `pre`, pushes one record per vertex (the super-root's first)
+/// and counts the cross and back edges; returns how many vertices each path rank but the last ended at.
+fn search(
+    graph: &Graph,
+    roots: &NodeBits,
+    pre: &mut [u32],
+    records: &mut Vec<Record>,
+    pred_counts: &mut [u32],
+) -> [u32; PATH_RANKS - 1] {
+    let raw = graph.raw();
+    let stored = raw.stored_targets();
     records.push(Record {
         ancestor: NONE,
         label: NONE,
@@ -493,7 +522,7 @@ fn depth_first(graph: &Graph) -> DepthFirst {
     });
     // (preorder number, the node's references not yet looked at)
     let mut stack: Vec<(u32, EdgeCursor)> = Vec::new();
-    let visit = |node: NodeId, parent: u32, pre: &mut Vec<u32>, records: &mut Vec<Record>| -> u32 {
+    let visit = |node: NodeId, parent: u32, pre: &mut [u32], records: &mut Vec<Record>| -> u32 {
         let number = records.len() as u32;
         pre[node as usize] = number;
         records.push(Record {
@@ -521,7 +550,7 @@ fn depth_first(graph: &Graph) -> DepthFirst {
             records[pre[r as usize] as usize].semi = SUPER;
             continue;
         }
-        let number = visit(r, SUPER, &mut pre, &mut records);
+        let number = visit(r, SUPER, pre, records);
         stack.push((number, raw.edge_cursor(r)));
         while let Some((u, cursor)) = stack.last_mut() {
             let u = *u;
@@ -543,7 +572,7 @@ fn depth_first(graph: &Graph) -> DepthFirst {
             }
             match descend {
                 Some(t) => {
-                    let number = visit(t, u, &mut pre, &mut records);
+                    let number = visit(t, u, pre, records);
                     let cursor = raw.edge_cursor(t);
                     // The DFS is a chain of cache misses through a graph numbered by address. Start
                     // the loads the next steps will need (each child's preorder slot, and what
@@ -566,14 +595,7 @@ fn depth_first(graph: &Graph) -> DepthFirst {
     for end in &mut rank_ends[rank as usize..] {
         *end = records.len() as u32;
     }
-    pred_counts.truncate(records.len() + 1);
-    DepthFirst {
-        pre,
-        records,
-        pred_counts,
-        roots,
-        rank_ends,
-    }
+    rank_ends
 }
 
 /// The cross and back edges [`depth_first`] counted, in preorder space.
