@@ -2,8 +2,8 @@
 # Benchmarks heapgraph on an HPROF dump next to the Rust peers, in one run, on the same file and the same
 # warm page cache: the full analysis (histogram, dominators, retained sizes, top retainers: `heapgraph top`)
 # next to hprof-analyzer's default report, and the shallow histogram (`heapgraph types --shallow`) next to
-# hprof-slurp. Prints one markdown row per run (wall seconds and peak RSS from /usr/bin/time), then each
-# pair's ratio of best runs.
+# hprof-slurp, each pair one after the other RUNS times. Prints one markdown row per run (wall seconds and
+# peak RSS from /usr/bin/time), then each pair's ratio of medians.
 #
 # Usage: bench_hprof.sh DUMP [RUNS]      (peers found on PATH; missing ones are skipped)
 #   sh testdata/java/make_big_dump.sh /work/big            # ~20M objects, ~1.7 GB
@@ -16,13 +16,6 @@ runs=${2:-3}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cat "$dump" >/dev/null   # warm the page cache
-echo "| tool | command | wall s | peak RSS MiB |"
-echo "|---|---|---|---|"
 . "$(dirname "$0")/measure.sh"
-measure heapgraph-top heapgraph top --no-index "$dump"
-measure hprof-analyzer hprof-analyzer "$dump" "$out/report.md"
-measure heapgraph-shallow heapgraph types --shallow "$dump"
-measure hprof-slurp hprof-slurp "$dump"
-echo
-ratio heapgraph-top hprof-analyzer
-ratio heapgraph-shallow hprof-slurp
+pairs heapgraph-top "heapgraph top --no-index $dump" hprof-analyzer "hprof-analyzer $dump $out/report.md"
+pairs heapgraph-shallow "heapgraph types --shallow $dump" hprof-slurp "hprof-slurp $dump"

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Benchmarks heapgraph's full analysis of a V8 heap snapshot next to memlab's, in one run, on the same file
 # and the same warm page cache: `heapgraph top` (parse, dominator tree, retained sizes, the objects
-# retaining the most) and memlab_top.js (memlab's getFullHeapFromFile, then the same question). Prints
-# one markdown row per run (wall seconds and peak RSS from /usr/bin/time), then the ratio of best runs.
+# retaining the most) and memlab_top.js (memlab's getFullHeapFromFile, then the same question), one after
+# the other RUNS times. Prints one markdown row per run (wall seconds and peak RSS from /usr/bin/time),
+# then the ratio of the medians.
 #
 # Usage: bench_v8.sh SNAPSHOT MEMLAB_NODE_MODULES [RUNS]
 #   node --max-old-space-size=8192 testdata/v8/make_fixture.js /work/big/large.heapsnapshot 3000000
@@ -16,10 +17,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cat "$snapshot" >/dev/null   # warm the page cache
-echo "| tool | command | wall s | peak RSS MiB |"
-echo "|---|---|---|---|"
 . "$(dirname "$0")/measure.sh"
-measure heapgraph heapgraph top --no-index "$snapshot"
-NODE_PATH=$modules measure memlab node --max-old-space-size=16384 "$here/memlab_top.js" "$snapshot"
-echo
-ratio heapgraph memlab
+pairs heapgraph "heapgraph top --no-index $snapshot" \
+    memlab "env NODE_PATH=$modules node --max-old-space-size=16384 $here/memlab_top.js $snapshot"

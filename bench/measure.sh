@@ -1,36 +1,42 @@
 # Sourced by the benchmark scripts (bench/bench_*.sh). Needs $runs and a scratch directory $out.
 #
-# `measure NAME COMMAND...` runs COMMAND $runs times and prints one markdown row per run, wall seconds and
-# peak RSS from /usr/bin/time; a command not installed or failing gets a row saying so. The fastest run
-# of each NAME is remembered (in $out/best.NAME) for `ratio`.
-#
-# `ratio NAME PEER` prints one line comparing NAME's fastest run with PEER's: how many times faster and
-# how much memory, or says which one has no figure.
-measure() {
-    name=$1
-    shift
-    command -v "$1" >/dev/null || { echo "| $name | $* | not installed | |"; return; }
+# `pairs NAME COMMAND PEER PEER_COMMAND` runs the two commands (each one string, run through `eval`)
+# alternately, $runs times each, so that the load of a shared machine falls on both alike, and prints a
+# markdown table with a row per run (wall seconds and peak RSS from /usr/bin/time), then one line comparing the
+# medians: how many times faster NAME is, and how much memory it takes. A command not installed or
+# failing gets a row saying so, and no comparison.
+pairs() {
+    rm -f "$out"/runs.*
+    echo "| tool | command | wall s | peak RSS MiB |"
+    echo "|---|---|---|---|"
     i=0
     while [ "$i" -lt "$runs" ]; do
-        /usr/bin/time -f "%e %M" -o "$out/time" "$@" >"$out/stdout" 2>"$out/stderr" ||
-            { echo "| $name | $* | failed: $(tail -1 "$out/stderr") | |"; return; }
-        read -r wall kib <"$out/time"
-        echo "| $name | \`$*\` | $wall | $((kib / 1024)) |"
-        if [ ! -f "$out/best.$name" ] || awk -v w="$wall" '{ exit !(w < $1) }' "$out/best.$name"; then
-            echo "$wall $kib" >"$out/best.$name"
-        fi
+        run_once "$1" "$2" && run_once "$3" "$4" || return 0
         i=$((i + 1))
     done
+    median_of "$1" && median_of "$3" || return 0
+    read -r w1 k1 <"$out/median.$1"
+    read -r w2 k2 <"$out/median.$3"
+    awk -v a="$1" -v b="$3" -v n="$runs" -v w1="$w1" -v w2="$w2" -v k1="$k1" -v k2="$k2" 'BEGIN {
+        printf "\n%s vs %s (medians of %d alternating pairs): %.2f s vs %.2f s, %.1fx faster; %d vs %d MiB peak RSS, %.2fx the memory\n\n",
+            a, b, n, w1, w2, w2 / (w1 > 0 ? w1 : 0.01), k1 / 1024, k2 / 1024, k1 / (k2 > 0 ? k2 : 1)
+    }'
 }
 
-ratio() {
-    for n in "$1" "$2"; do
-        [ -f "$out/best.$n" ] || { echo "$1 vs $2: no figure for $n"; return; }
-    done
-    read -r w1 k1 <"$out/best.$1"
-    read -r w2 k2 <"$out/best.$2"
-    awk -v a="$1" -v b="$2" -v w1="$w1" -v w2="$w2" -v k1="$k1" -v k2="$k2" 'BEGIN {
-        printf "%s vs %s (best runs): %.2f s vs %.2f s, %.1fx faster; %d vs %d MiB peak RSS, %.2fx the memory\n",
-            a, b, w1, w2, w2 / (w1 > 0 ? w1 : 0.01), k1 / 1024, k2 / 1024, k1 / (k2 > 0 ? k2 : 1)
-    }'
+# One run of the command string $2 under the name $1: a row, and "wall kib" appended to $out/runs.$1.
+run_once() {
+    set -- "$1" "$2" $2
+    command -v "$3" >/dev/null || { echo "| $1 | $2 | not installed | |"; return 1; }
+    eval "/usr/bin/time -f '%e %M' -o '$out/time' $2" >"$out/stdout" 2>"$out/stderr" ||
+        { echo "| $1 | $2 | failed: $(tail -1 "$out/stderr") | |"; return 1; }
+    read -r wall kib <"$out/time"
+    echo "| $1 | \`$2\` | $wall | $((kib / 1024)) |"
+    echo "$wall $kib" >>"$out/runs.$1"
+}
+
+# The median wall time and the median peak RSS of NAME's runs, into $out/median.NAME.
+median_of() {
+    [ -s "$out/runs.$1" ] || return 1
+    middle() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+    echo "$(cut -d' ' -f1 "$out/runs.$1" | middle) $(cut -d' ' -f2 "$out/runs.$1" | middle)" >"$out/median.$1"
 }
