@@ -1,4 +1,4 @@
-# Sourced by the benchmark scripts (bench/bench_*.sh). Needs $runs and a scratch directory $out.
+# Sourced by the benchmark scripts (bench/bench_*.sh, paired.sh). Needs $runs and a scratch directory $out.
 #
 # `pairs NAME COMMAND PEER PEER_COMMAND` runs the two commands (each one string, run through `eval`)
 # alternately, $runs times each, so that the load of a shared machine falls on both alike, and prints a
@@ -14,9 +14,9 @@ pairs() {
         run_once "$1" "$2" && run_once "$3" "$4" || return 0
         i=$((i + 1))
     done
-    median_of "$1" && median_of "$3" || return 0
-    read -r w1 k1 <"$out/median.$1"
-    read -r w2 k2 <"$out/median.$3"
+    [ -s "$out/runs.$1" ] || return 0
+    w1=$(median_field "$1" 1) k1=$(median_field "$1" 2)
+    w2=$(median_field "$3" 1) k2=$(median_field "$3" 2)
     awk -v a="$1" -v b="$3" -v n="$runs" -v w1="$w1" -v w2="$w2" -v k1="$k1" -v k2="$k2" 'BEGIN {
         printf "\n%s vs %s (medians of %d alternating pairs): %.2f s vs %.2f s, %.1fx faster; %d vs %d MiB peak RSS, %.2fx the memory\n\n",
             a, b, n, w1, w2, w2 / (w1 > 0 ? w1 : 0.01), k1 / 1024, k2 / 1024, k1 / (k2 > 0 ? k2 : 1)
@@ -34,9 +34,8 @@ run_once() {
     echo "$wall $kib" >>"$out/runs.$1"
 }
 
-# The median wall time and the median peak RSS of NAME's runs, into $out/median.NAME.
-median_of() {
-    [ -s "$out/runs.$1" ] || return 1
-    middle() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-    echo "$(cut -d' ' -f1 "$out/runs.$1" | middle) $(cut -d' ' -f2 "$out/runs.$1" | middle)" >"$out/median.$1"
-}
+# The median of field $2 (1: wall seconds, 2: peak KiB) of NAME $1's runs.
+median_field() { cut -d' ' -f"$2" "$out/runs.$1" | median; }
+
+# The median of the numbers on standard input, one per line.
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

@@ -21,7 +21,7 @@ measure() {
         /Maximum resident set size/ { kib = $2 }
         END { print wall, cpu, kib }' "$out/time" >>"$out/$2.times"
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+. "$(dirname "$0")/measure.sh"   # median
 echo "| dump | build | wall s (median of $runs) | CPU s | peak RSS MiB | runs: wall s |"
 echo "|---|---|---|---|---|---|"
 for dump in "$@"; do
