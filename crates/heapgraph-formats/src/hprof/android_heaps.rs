@@ -9,6 +9,7 @@
 use super::decode::Decoder;
 use super::records::Records;
 use super::scan::ObjectEntry;
+use super::sorted_runs::SegmentLists;
 use crate::error::{err, FormatError};
 use heapgraph_graph::{Addresses, Graph, NodeId};
 use serde_json::{json, Map, Value};
@@ -90,14 +91,15 @@ pub fn describe(graph: &Graph, heaps: &Heaps, meta: &mut Map<String, Value>) {
 }
 
 /// Splits pass 1's objects into those of the heap named `name` and the others, by the HEAP DUMP INFO
-/// sub-records `infos`. An error names the heaps there are when none is called `name`.
+/// sub-records `infos`, each list of `objects` on its own, so the heap's stay in lists sorted as pass 1's
+/// were. An error names the heaps there are when none is called `name`.
 pub fn split(
-    objects: Vec<ObjectEntry>,
+    objects: Vec<SegmentLists>,
     infos: &[(u64, u64)],
     name: &str,
     records: &Records,
     data: &[u8],
-) -> Result<(Vec<ObjectEntry>, Vec<ObjectEntry>), FormatError> {
+) -> Result<(Vec<SegmentLists>, Vec<ObjectEntry>), FormatError> {
     let mut names: Vec<String> = Vec::new();
     let matching: Vec<bool> = infos
         .iter()
@@ -128,12 +130,16 @@ pub fn split(
             ),
         };
     }
-    Ok(objects
+    let in_heap = |o: &ObjectEntry| match infos.partition_point(|&(at, _)| at < o.offset) {
+        0 => false,
+        i => matching[i - 1],
+    };
+    let mut outside = Vec::new();
+    let heap = objects
         .into_iter()
-        .partition(|o| match infos.partition_point(|&(at, _)| at < o.offset) {
-            0 => false,
-            i => matching[i - 1],
-        }))
+        .map(|part| part.partition(in_heap, &mut outside))
+        .collect();
+    Ok((heap, outside))
 }
 
 /// The objects read (numbered by `addresses`) that objects of the other heaps (`outside`) reference,

@@ -4,8 +4,9 @@
 //! Loading mirrors the Python reader: a walk over the top-level record headers ([`records`]) finds the
 //! names and the heap dump segments; pass 1 ([`scan`]) frames the segments in parallel and keeps 16 bytes
 //! per object; the class table ([`classes`]) flattens each class's instance layout; objects are numbered
-//! in address order; pass 2 ([`resolve`]) decodes every object ([`decode`]) in parallel chunks straight
-//! into the graph's arrays. Shallow sizes model HotSpot's layout ([`sizes`]). Dumps that record where
+//! in address order, read through a merge of the segments' sorted lists ([`sorted_runs`]); pass 2
+//! ([`resolve`]) decodes every object ([`decode`]) in parallel chunks straight into the graph's arrays.
+//! Shallow sizes model HotSpot's layout ([`sizes`]). Dumps that record where
 //! objects were allocated give their stacks ([`allocation_sites`]).
 
 mod allocation_sites;
@@ -23,6 +24,7 @@ mod resolve;
 mod roots;
 mod scan;
 mod sizes;
+mod sorted_runs;
 mod subrecords;
 
 pub use header::MAGIC_PREFIX;

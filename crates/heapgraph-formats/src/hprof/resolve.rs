@@ -2,7 +2,7 @@
 //! parallel chunks of node ids straight into the graph's arrays.
 
 use super::decode::Decoder;
-use super::scan::ObjectEntry;
+use super::sorted_runs::{SegmentLists, SortedRuns};
 use crate::error::{err, FormatError};
 use crate::record_offsets::RecordOffsets;
 use crate::scatter::split_by_lengths;
@@ -21,17 +21,17 @@ pub struct Numbering {
     pub offsets: RecordOffsets,
 }
 
-/// Sorts by address (dumps need not be in address order); an address seen twice is an error. The objects'
-/// sub-records lie in a dump of `dump_len` bytes.
-pub fn number(mut objects: Vec<ObjectEntry>, dump_len: u64) -> Result<Numbering, FormatError> {
-    objects.par_sort_unstable_by_key(|o| o.address);
-    if let Some(w) = objects.windows(2).find(|w| w[0].address == w[1].address) {
+/// Numbers pass 1's objects (lists each sorted by address, see [`SortedRuns`]) in address order; an
+/// address seen twice is an error. The objects' sub-records lie in a dump of `dump_len` bytes.
+pub fn number(runs: Vec<SegmentLists>, dump_len: u64) -> Result<Numbering, FormatError> {
+    let objects = SortedRuns::new(runs);
+    if let Some((a, b)) = objects.duplicate() {
         return err(
-            w[1].offset.max(w[0].offset) as usize,
+            b.offset.max(a.offset) as usize,
             format!(
                 "object id {:#x} is dumped twice (also at byte {}): the dump is corrupt",
-                w[0].address,
-                w[1].offset.min(w[0].offset)
+                a.address,
+                b.offset.min(a.offset)
             ),
         );
     }
@@ -42,9 +42,9 @@ pub fn number(mut objects: Vec<ObjectEntry>, dump_len: u64) -> Result<Numbering,
         );
     }
     let numbering = Numbering {
-        addresses: Addresses::from_fn(objects.len(), |i| objects[i].address)
+        addresses: Addresses::from_fn(objects.len(), |i| objects.get(i).address)
             .or_else(|e| err(0, e.what().to_string()))?,
-        offsets: RecordOffsets::new(dump_len, objects.len(), |i| objects[i].offset),
+        offsets: RecordOffsets::new(dump_len, objects.len(), |i| objects.get(i).offset),
     };
     Ok(numbering)
 }

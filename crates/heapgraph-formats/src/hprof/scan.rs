@@ -7,9 +7,9 @@
 
 use super::cursor::Cursor;
 use super::sizes::LayoutEvidence;
+use super::sorted_runs::SegmentLists;
 use super::subrecords::{self, ClassDump, HeapObject, RawRoot, SubRecord};
 use crate::error::FormatError;
-use crate::scatter::split_by_lengths;
 use hashbrown::HashMap;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -79,7 +79,8 @@ pub struct ObjectEntry {
 
 #[derive(Default)]
 pub struct Scan {
-    pub objects: Vec<ObjectEntry>,
+    /// The objects of each segment, sorted by address, in a list per run of segments.
+    pub objects: Vec<SegmentLists>,
     pub classes: Vec<ClassDump>,
     pub roots: Vec<RawRoot>,
     pub layout: LayoutEvidence,
@@ -104,27 +105,27 @@ pub fn scan(
     keep: Keep,
     walked: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Scan, FormatError> {
+    // Consecutive segments share one part: its object list grows big enough for the allocator to map
+    // it on its own, and hands it back whole once the numbering has read it.
     let parts: Vec<Result<Scan, FormatError>> = segments
         .par_iter()
         .enumerate()
-        .map(|(i, segment)| {
-            let cut = last_is_cut && i + 1 == segments.len();
-            let out = scan_segment(&data[..segment.end], segment.start, id_size, cut, keep);
-            walked(segment.start, segment.end);
-            out
-        })
+        .fold(
+            || Ok(Scan::default()),
+            |part, (i, segment)| {
+                let mut part = part?;
+                let cut = last_is_cut && i + 1 == segments.len();
+                let data = &data[..segment.end];
+                scan_segment(&mut part, data, segment.start, id_size, cut, keep)?;
+                walked(segment.start, segment.end);
+                Ok(part)
+            },
+        )
         .collect();
-    let mut parts = parts.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let mut all = Scan {
-        objects: concat(
-            parts
-                .iter_mut()
-                .map(|p| std::mem::take(&mut p.objects))
-                .collect(),
-        ),
-        ..Scan::default()
-    };
+    let parts = parts.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut all = Scan::default();
     for part in parts {
+        all.objects.extend(part.objects);
         all.classes.extend(part.classes);
         all.roots.extend(part.roots);
         all.layout.merge(&part.layout);
@@ -136,30 +137,18 @@ pub fn scan(
     Ok(all)
 }
 
-/// The segments' object lists end to end. They are most of what pass 1 keeps (16 bytes an object, in
-/// a list per segment of a megabyte or so): each is copied on whichever core is free, and freed once copied.
-fn concat(lists: Vec<Vec<ObjectEntry>>) -> Vec<ObjectEntry> {
-    let total = lists.iter().map(Vec::len).sum();
-    let mut all = Vec::with_capacity(total);
-    let pieces = split_by_lengths(all.spare_capacity_mut(), lists.iter().map(Vec::len));
-    pieces.into_par_iter().zip(lists).for_each(|(piece, list)| {
-        for (slot, &object) in piece.iter_mut().zip(&list) {
-            slot.write(object);
-        }
-    });
-    // SAFETY: the pieces cover the first `total` slots, and each list wrote every slot of its piece.
-    unsafe { all.set_len(total) };
-    all
-}
-
+/// Frames the segment from `start` to the end of `data` into `s`.
 fn scan_segment(
+    s: &mut Scan,
     data: &[u8],
     start: usize,
     id_size: usize,
     cut: bool,
     keep: Keep,
-) -> Result<Scan, FormatError> {
-    let mut s = Scan::default();
+) -> Result<(), FormatError> {
+    if keep == Keep::Objects && s.objects.is_empty() {
+        s.objects.push(SegmentLists::default());
+    }
     let mut c = Cursor::new(data, start, id_size);
     while c.pos() < data.len() {
         let offset = c.pos() as u64;
@@ -183,7 +172,7 @@ fn scan_segment(
                 s.layout.see(object.id(), array_len);
                 s.object_count += 1;
                 match keep {
-                    Keep::Objects => s.objects.push(ObjectEntry {
+                    Keep::Objects => s.objects[0].push(ObjectEntry {
                         address: object.id(),
                         offset,
                     }),
@@ -196,5 +185,8 @@ fn scan_segment(
             SubRecord::HeapInfo { name } => s.heap_infos.push((offset, name)),
         }
     }
-    Ok(s)
+    if let Some(lists) = s.objects.first_mut() {
+        lists.end_segment();
+    }
+    Ok(())
 }

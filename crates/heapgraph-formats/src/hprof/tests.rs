@@ -550,6 +550,23 @@ fn a_file_of_several_heap_dumps_reads_the_one_chosen() {
     let e = load(&path, &NoProgress).err().unwrap();
     assert_eq!(e.offset, Some((header + again) as u64), "{e}");
     assert!(e.message.contains(&format!("also at byte {header}")), "{e}");
+
+    // So is an object dumped twice, in two segments: the error is at the later sub-record.
+    let mut w = Writer::new("JAVA PROFILE 1.0.2", 8);
+    w.class(0x100, 0, &[], &[]);
+    w.instance(0x1000, 0x100, &[]);
+    w.instance(0x1008, 0x100, &[]);
+    let split = w.heap.len();
+    w.instance(0x1000, 0x100, &[]);
+    std::fs::write(&path, w.finish(true, split)).unwrap();
+    let e = load(&path, &NoProgress).err().unwrap();
+    let first = e.message.split("also at byte ").nth(1).unwrap();
+    let first: u64 = first.split(')').next().unwrap().parse().unwrap();
+    assert!(
+        e.message.contains("object id 0x1000 is dumped twice"),
+        "{e}"
+    );
+    assert!(e.offset.unwrap() > first, "{e}");
     std::fs::remove_file(path).unwrap();
 }
 
