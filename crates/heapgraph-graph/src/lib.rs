@@ -56,7 +56,7 @@ pub use edge_offsets::EdgeOffsets;
 pub use fault_in::BlockPages;
 pub use freed_heap::{map_big_blocks_alone, release_freed_heap};
 pub use graph::{Graph, GraphError, GraphParts, NodeLabels, RawGraph, MAX_EDGES};
-pub use huge_pages::HugePageAlloc;
+pub use huge_pages::{HugePageAlloc, HUGE};
 pub use label::{EdgeKind, EdgeLabel};
 pub use leak_facts::{LeakFact, LeakFacts};
 pub use narrow::{NarrowFiller, NarrowValues, Slot};

@@ -147,7 +147,7 @@ fn scan_segment(
     keep: Keep,
 ) -> Result<(), FormatError> {
     if keep == Keep::Objects && s.objects.is_empty() {
-        s.objects.push(SegmentLists::default());
+        s.objects.push(SegmentLists::with_room());
     }
     let mut c = Cursor::new(data, start, id_size);
     while c.pos() < data.len() {

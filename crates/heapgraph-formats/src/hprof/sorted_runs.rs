@@ -12,6 +12,7 @@
 //! one list and sorted as a whole.
 
 use super::scan::ObjectEntry;
+use heapgraph_graph::HUGE;
 use rayon::prelude::*;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -32,6 +33,15 @@ pub struct SegmentLists {
 }
 
 impl SegmentLists {
+    /// Empty lists with room for as many objects as a block on huge pages holds: a part's objects go
+    /// on huge pages from the first, and grow without copies (glibc moves a mapped block's pages).
+    pub fn with_room() -> SegmentLists {
+        SegmentLists {
+            objects: Vec::with_capacity(HUGE / std::mem::size_of::<ObjectEntry>()),
+            ends: Vec::new(),
+        }
+    }
+
     /// Adds an object to the current segment's list.
     pub fn push(&mut self, object: ObjectEntry) {
         self.objects.push(object);
