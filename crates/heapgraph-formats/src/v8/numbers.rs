@@ -16,7 +16,6 @@
 //! alone raises the errors, so each error names the same byte whichever path reached it.
 
 use crate::error::{err, FormatError};
-use crate::scatter::Scatter;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -85,23 +84,20 @@ fn doubled_comma_at_a_split(data: &[u8], chunks: &[Range<usize>]) -> Result<(), 
     Ok(())
 }
 
-/// Every number of `data[body]`, in order: for a small array read whole (see [`parse`] for the errors).
-pub fn parse_all(data: &[u8], body: Range<usize>) -> Result<Vec<u64>, FormatError> {
-    let count: usize = split(data, body.clone())
-        .par_iter()
-        .map(|c| count_numbers(&data[c.clone()]))
-        .sum();
-    let mut numbers = vec![0; count];
-    let slots = Scatter::new(&mut numbers);
-    // SAFETY: `parse` puts each number once, at its own index, below the count just made.
-    parse(
-        data,
-        body,
-        1,
-        &|i, _, v| unsafe { slots.write(i, v) },
-        &|_| {},
-    )?;
-    Ok(numbers)
+/// Parses `data[body]` as [`parse`] does, on this thread, calling `put` for each number in order: for an
+/// array read row by row into a table that is filled in order. Returns how many numbers it holds.
+pub fn parse_in_order<F: Fn(usize, usize, u64)>(
+    data: &[u8],
+    body: Range<usize>,
+    width: usize,
+    put: &F,
+) -> Result<usize, FormatError> {
+    let count = std::cell::Cell::new(0);
+    parse_chunk(data, body, 0, width, true, Digits::Whole, &|row, col, v| {
+        count.set(row * width + col + 1);
+        put(row, col, v)
+    })?;
+    Ok(count.get())
 }
 
 /// Chunks of about [`CHUNK`] bytes, each but the first starting at a comma.
@@ -332,6 +328,39 @@ mod tests {
         got.sort();
         assert_eq!(got.len(), n);
         Ok(got)
+    }
+
+    /// Read in order, the cells come as the parallel parse places them, in order, with the same count
+    /// and the same errors.
+    #[test]
+    fn an_array_read_in_order_matches_the_parallel_parse() {
+        // Long enough for several chunks of the parallel parse.
+        let long: String = (0..400_000u64)
+            .map(|k| format!("{},", k * 7919 % 100_003))
+            .collect();
+        let long = format!("{}1", long);
+        for (text, width) in [
+            (" 1,2,\n3 , 40", 2),
+            ("", 3),
+            ("5,6,7", 2),
+            (long.as_str(), 3),
+        ] {
+            let data = text.as_bytes();
+            let calls = std::cell::RefCell::new(Vec::new());
+            let count = parse_in_order(data, 0..data.len(), width, &|r, c, v| {
+                calls.borrow_mut().push((r, c, v))
+            })
+            .unwrap();
+            let calls = calls.into_inner();
+            assert_eq!(count, calls.len());
+            assert!(calls.windows(2).all(|w| w[0] < w[1]), "in order");
+            assert_eq!(calls, cells(text, width).unwrap());
+        }
+        for bad in ["1,,2", ",1", "1 2", "1,x"] {
+            let data = bad.as_bytes();
+            let error = parse_in_order(data, 0..data.len(), 1, &|_, _, _| {}).unwrap_err();
+            assert_eq!(error.message, cells(bad, 1).unwrap_err().message, "{bad}");
+        }
     }
 
     #[test]
