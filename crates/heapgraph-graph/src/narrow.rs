@@ -77,6 +77,14 @@ impl<S: Slot> NarrowValues<S> {
         big
     }
 
+    /// A filler that starts from these values.
+    pub fn to_filler(&self) -> NarrowFiller<S> {
+        NarrowFiller {
+            small: self.small.to_vec(),
+            big: self.big.clone(),
+        }
+    }
+
     #[inline]
     pub fn get(&self, index: usize) -> u64 {
         match self.small[index] {

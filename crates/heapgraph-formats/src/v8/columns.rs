@@ -8,8 +8,10 @@ use super::header::{Header, Sections};
 use super::numbers;
 use crate::error::{err, FormatError};
 use crate::scatter::Scatter;
+use heapgraph_graph::{NarrowValues, Slot};
 use rayon::prelude::*;
 use std::ops::Range;
+use std::sync::{Mutex, PoisonError};
 
 /// Marks a value that does not fit its column.
 const BAD: u32 = u32::MAX;
@@ -18,9 +20,11 @@ pub struct Nodes {
     pub types: Vec<u8>,
     /// Index into the strings table: the class name of objects, the text of strings, a function's name.
     pub names: Vec<u32>,
-    /// Stable across snapshots of one process.
-    pub ids: Vec<u64>,
-    pub sizes: Vec<u64>,
+    /// Stable across snapshots of one process. V8's fit 4 bytes (`SnapshotObjectId` is 32 bits); other
+    /// engines' need not.
+    pub ids: NarrowValues<u32>,
+    /// Nearly all fit 4 bytes; an embedder's native node can count more.
+    pub sizes: NarrowValues<u32>,
     pub edge_counts: Vec<u32>,
     /// An embedder (DOM) node's state: 0 unknown, 1 attached, 2 detached; empty when the snapshot has
     /// no `detachedness` field (V8 before 9.x).
@@ -65,17 +69,18 @@ impl Nodes {
         let mut nodes = Nodes {
             types: vec![0; n],
             names: vec![0; n],
-            ids: vec![0; n],
-            sizes: vec![0; n],
+            ids: NarrowValues::default(),
+            sizes: NarrowValues::default(),
             edge_counts: vec![0; n],
             detachedness: vec![0; optional(detachedness)],
             trace_nodes: vec![0; optional(trace_node)],
         };
+        let (mut id_slots, mut size_slots) = (vec![0; n], vec![0; n]);
         {
             let types = Scatter::new(&mut nodes.types);
             let names = Scatter::new(&mut nodes.names);
-            let ids = Scatter::new(&mut nodes.ids);
-            let sizes = Scatter::new(&mut nodes.sizes);
+            let ids = NarrowWriter::new(&mut id_slots);
+            let sizes = NarrowWriter::new(&mut size_slots);
             let edge_counts = Scatter::new(&mut nodes.edge_counts);
             let detached = Scatter::new(&mut nodes.detachedness);
             let trace_nodes = Scatter::new(&mut nodes.trace_nodes);
@@ -94,6 +99,9 @@ impl Nodes {
                     }
                 }
             })?;
+            let (id_big, size_big) = (ids.into_big(), sizes.into_big());
+            nodes.ids = NarrowValues::from_saved(id_slots.into(), id_big);
+            nodes.sizes = NarrowValues::from_saved(size_slots.into(), size_big);
         }
         Ok(nodes)
     }
@@ -232,6 +240,43 @@ where
 
 fn narrow(v: u64) -> u32 {
     u32::try_from(v).unwrap_or(BAD)
+}
+
+/// A column of [`NarrowValues`] the parse fills in parallel: a slot per row, each written once, and the
+/// rare value too big for its slot beside.
+struct NarrowWriter<'a> {
+    slots: Scatter<'a, u32>,
+    big: Mutex<Vec<(u32, u64)>>,
+}
+
+impl<'a> NarrowWriter<'a> {
+    fn new(slots: &'a mut [u32]) -> NarrowWriter<'a> {
+        NarrowWriter {
+            slots: Scatter::new(slots),
+            big: Mutex::default(),
+        }
+    }
+
+    /// Puts `value` in row `row`.
+    ///
+    /// # Safety
+    /// Each row is written once (see [`Scatter::write`]).
+    unsafe fn write(&self, row: usize, value: u64) {
+        let slot = u32::of(value);
+        if slot == u32::BIG {
+            let mut big = self.big.lock().unwrap_or_else(PoisonError::into_inner);
+            big.push((row as u32, value));
+        }
+        // SAFETY: the caller writes each row once.
+        unsafe { self.slots.write(row, slot) }
+    }
+
+    /// The values too big for their slots, by row.
+    fn into_big(self) -> Vec<(u32, u64)> {
+        self.big
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// `v` as a byte column's value, `u8::MAX` if it does not fit (no type or state has that number).

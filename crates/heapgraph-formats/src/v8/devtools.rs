@@ -21,6 +21,7 @@ use super::strings::StringTable;
 use super::structure::{EdgeType, View};
 use crate::error::{err, FormatError};
 use hashbrown::HashMap;
+use heapgraph_graph::NarrowValues;
 use std::cell::RefCell;
 use std::cmp::Ordering;
 
@@ -275,7 +276,7 @@ impl<F: Fn(u32) -> bool> Dom<F> {
 
 /// Every node's shallow size as DevTools' Summary shows it (see the module's comment), or `None` when
 /// the root holds no user object and the file's sizes stand.
-pub fn shallow_sizes(s: &Snapshot<'_>, name: &dyn Fn(u32) -> String) -> Option<Vec<u64>> {
+pub fn shallow_sizes(s: &Snapshot<'_>, name: &dyn Fn(u32) -> String) -> Option<NarrowValues<u32>> {
     let nodes = s.nodes();
     let view = s.view;
     let synthetic = |o: u32| Kinds::is(s.kinds.synthetic, nodes.types[o as usize]);
@@ -326,7 +327,7 @@ pub fn shallow_sizes(s: &Snapshot<'_>, name: &dyn Fn(u32) -> String) -> Option<V
             }
         }
     }
-    let mut sizes = nodes.sizes.clone();
+    let mut sizes = nodes.sizes.to_filler();
     for (o, &owner) in owners.iter().enumerate() {
         if owner == UNVISITED || owner == SHARED || owner as usize == o {
             continue;
@@ -335,10 +336,12 @@ pub fn shallow_sizes(s: &Snapshot<'_>, name: &dyn Fn(u32) -> String) -> Option<V
         if synthetic(owner) || owner == view.root {
             continue;
         }
-        let moved = std::mem::take(&mut sizes[o]);
-        sizes[owner as usize] += moved;
+        let moved = sizes.get(o);
+        sizes.set(o, 0);
+        let owner = owner as usize;
+        sizes.set(owner, sizes.get(owner) + moved);
     }
-    Some(sizes)
+    Some(sizes.finish())
 }
 
 /// Where each object's constructor is defined, by node ordinal: the snapshot's `locations` array, its

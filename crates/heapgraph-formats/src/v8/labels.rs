@@ -128,7 +128,7 @@ impl Labeler<'_> {
         let raw = self.view.edges.names[e];
         ty != EdgeType::Internal
             || self.names.weakmap_tables.is_empty()
-            || self.names.weakmap_tables.get(&raw) != Some(&self.view.nodes.ids[from as usize])
+            || self.names.weakmap_tables.get(&raw) != Some(&self.view.nodes.ids.get(from as usize))
     }
 
     /// The label, or `None` when it needs a string not interned yet (see [`Labeler::deferred`]).

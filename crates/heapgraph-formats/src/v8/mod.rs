@@ -30,8 +30,8 @@ use details::{NameIs, V8Details};
 use hashbrown::HashMap;
 use heapgraph_graph::timings::phase;
 use heapgraph_graph::{
-    counts_to_ends, Addresses, EdgeLabels, Graph, GraphParts, LeakFact, LeakFacts, NodeId,
-    NodeTypes, Root, ShallowSizes, StringInterner, TypeId, TypeInfo,
+    counts_to_ends, Addresses, EdgeLabels, Graph, GraphParts, LeakFact, LeakFacts, NarrowValues,
+    NodeId, NodeTypes, Root, ShallowSizes, StringInterner, TypeId, TypeInfo,
 };
 use rayon::prelude::*;
 use std::fs::File;
@@ -44,8 +44,8 @@ use structure::{EdgeType, View};
 const NONE: NodeId = NodeId::MAX;
 
 /// Memory a load surely takes per snapshot node: its parsed columns (type, name, id, size, edge count:
-/// 25 B), the numbering (4 B) and the graph's per-node arrays (address, type, size, edge offset: 16 B).
-const BYTES_PER_NODE_FLOOR: u64 = 45;
+/// 17 B), the numbering (4 B) and the graph's per-node arrays (address, type, size, edge offset: 16 B).
+const BYTES_PER_NODE_FLOOR: u64 = 37;
 /// Per snapshot edge: its parsed columns (type, name, target: 9 B) and the graph's target and label (8 B).
 const BYTES_PER_EDGE_FLOOR: u64 = 17;
 
@@ -171,18 +171,20 @@ pub(crate) fn load(
             .into_par_iter()
             .filter(|&o| !structure.structural[o as usize])
             .collect();
-        order.par_sort_unstable_by_key(|&o| nodes.ids[o as usize]);
+        order.par_sort_unstable_by_key(|&o| nodes.ids.get(o as usize));
         order
     });
     if let Some(w) = order
         .windows(2)
-        .find(|w| nodes.ids[w[0] as usize] == nodes.ids[w[1] as usize])
+        .find(|w| nodes.ids.get(w[0] as usize) == nodes.ids.get(w[1] as usize))
     {
         return Err(located(FormatError {
             offset: sections.nodes.start as u64,
             message: format!(
                 "nodes {} and {} have the same id {}: the snapshot is corrupt",
-                w[0], w[1], nodes.ids[w[0] as usize]
+                w[0],
+                w[1],
+                nodes.ids.get(w[0] as usize)
             ),
         }));
     }
@@ -245,12 +247,12 @@ pub(crate) fn load(
             &mut interner,
         )
     });
-    let sizes: ShallowSizes = order.iter().map(|&o| node_sizes[o as usize]).collect();
+    let sizes: ShallowSizes = order.iter().map(|&o| node_sizes.get(o as usize)).collect();
     drop((devtools_sizes, classes, locations));
     // Nothing reads the nodes' sizes or trace nodes past here: they leave before the references are
     // resolved, the peak of a load, and the view is made again over what is left.
     let (synthetic_type, root) = (view.synthetic_type, view.root);
-    nodes.sizes = Vec::new();
+    nodes.sizes = NarrowValues::default();
     nodes.trace_nodes = Vec::new();
     let view = View {
         nodes: &nodes,
@@ -306,7 +308,7 @@ pub(crate) fn load(
         bytes: DumpBytes::loaded(map),
     };
     let node_count = order.len();
-    let addresses = Addresses::from_fn(node_count, |i| nodes.ids[order[i] as usize])
+    let addresses = Addresses::from_fn(node_count, |i| nodes.ids.get(order[i] as usize))
         .map_err(|e| LoadError::graph_bug(path, e))?;
     let graph = phase("graph build", || {
         Graph::from_parts(GraphParts {
@@ -387,8 +389,8 @@ struct Classing<'a, F> {
 /// DevTools' Summary leaves out, as it leaves out every object of size 0.
 fn node_types(
     classing: &Classing<'_, impl Fn(usize) -> bool>,
-    raw_sizes: &[u64],
-    sizes: &[u64],
+    raw_sizes: &NarrowValues<u32>,
+    sizes: &NarrowValues<u32>,
     order: &[u32],
     interner: &mut StringInterner,
 ) -> (Vec<TypeId>, Vec<TypeInfo>) {
@@ -403,7 +405,7 @@ fn node_types(
                 false => None,
             };
             let o = o as usize;
-            let moved = sizes[o] == 0 && raw_sizes[o] > 0;
+            let moved = sizes.get(o) == 0 && raw_sizes.get(o) > 0;
             let class = classes.of[o];
             *by_class.entry((class, location, moved)).or_insert_with(|| {
                 let name = &classes.names[class as usize];

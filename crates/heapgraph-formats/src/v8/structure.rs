@@ -107,7 +107,9 @@ pub fn analyze(view: &View<'_>, name: &dyn Fn(u32) -> String) -> Structure {
             let t = view.edges.to[e];
             // A synthetic node with a size of its own (Node's "Node / Environment") is an object
             // DevTools lists; only the empty ones group roots.
-            if view.is_synthetic(t) && !structural[t as usize] && view.nodes.sizes[t as usize] == 0
+            if view.is_synthetic(t)
+                && !structural[t as usize]
+                && view.nodes.sizes.get(t as usize) == 0
             {
                 structural[t as usize] = true;
                 queue.push((t, group.or(Some(t))));

@@ -175,3 +175,23 @@ fn out_of_range_cells_are_errors_naming_the_first_bad_row() {
         "{counts}"
     );
 }
+
+/// Ids and sizes past 32 bits (V8's ids fit them, other engines' need not; an embedder's native node can
+/// count more) are kept whole: the node is found at its id and keeps its size.
+#[test]
+fn ids_and_sizes_past_32_bits_are_kept() {
+    let text = r#"{"snapshot":{"meta":{"node_fields":["type","name","id","self_size","edge_count"],
+"node_types":[["hidden","object","native","synthetic"],"string","number","number","number"],
+"edge_fields":["type","name_or_index","to_node"],"edge_types":[["element","property"],"string_or_number","node"]},
+"node_count":3,"edge_count":2},
+"nodes":[3,0,1,0,2, 1,1,8589934593,16,0, 2,2,5,5368709120,0],
+"edges":[1,1,5, 1,2,10],
+"strings":["(root)","Thing","big native"]}"#;
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), text).unwrap();
+    let g = load(file.path(), &NoProgress).unwrap().graph;
+    let thing = g.node_at(8_589_934_593).expect("the node at its 33-bit id");
+    assert_eq!(g.shallow_size(thing), 16);
+    let native = g.node_at(5).unwrap();
+    assert_eq!(g.shallow_size(native), 5 << 30);
+}
