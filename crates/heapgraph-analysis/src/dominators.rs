@@ -47,6 +47,7 @@
 //! Only edges whose label [retains](heapgraph_graph::EdgeLabel::retains) are followed. Nodes no root reaches have no dominator;
 //! they stay in the graph and are reported as unreachable.
 
+use crate::atomic_view::as_atomic;
 use crate::paths::{RankReach, PATH_RANKS};
 use heapgraph_graph::timings::phase;
 use heapgraph_graph::{
@@ -55,7 +56,7 @@ use heapgraph_graph::{
 };
 use heapgraph_graph::{NodeBits, SharedNodeBits};
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
 
 /// Where a node sits in the dominator tree.
@@ -427,11 +428,11 @@ fn tree_order(pre: &mut [u32], dfs_idom: Vec<u32>) -> Vec<u32> {
         idom[number[v] as usize] = number[dfs_idom[v] as usize];
     }
     drop(dfs_idom);
-    for v in pre.iter_mut() {
+    pre.par_iter_mut().with_min_len(1 << 14).for_each(|v| {
         if *v != NONE {
             *v = number[*v as usize];
         }
-    }
+    });
     idom
 }
 
@@ -707,13 +708,6 @@ fn preorder_predecessors(
             })
             .collect(),
     }
-}
-
-/// A slice of `u32` viewed as atomics, for sweeps that fill it from several threads.
-fn as_atomic(values: &mut [u32]) -> &[AtomicU32] {
-    // SAFETY: `AtomicU32` has the same size, alignment and bit validity as `u32`, and the exclusive
-    // borrow guarantees nothing else reads the values non-atomically while the view lives.
-    unsafe { &*(values as *mut [u32] as *const [AtomicU32]) }
 }
 
 /// The Lengauer-Tarjan main loop: semidominators in reverse preorder, immediate dominators through the

@@ -53,6 +53,7 @@
 //! so graphs must have fewer than `u32::MAX - 1` nodes (about 2^32 objects: ~100 GB of graph alone).
 
 mod analysis;
+mod atomic_view;
 mod child_lists;
 pub mod dominators;
 pub mod growth;

@@ -9,17 +9,19 @@
 //! type dominates: otherwise a linked list of 1000 nodes would count its tail 1000 times. It takes a
 //! sweep of its own, which a report that prints no per-type sizes (`top`) never pays for.
 
+use crate::atomic_view::as_atomic;
 use crate::dominators::Dominators;
 use heapgraph_graph::timings::phase;
-use heapgraph_graph::SharedNodeBits;
 use heapgraph_graph::{
     Column, Graph, GraphError, MappedColumns, NarrowFiller, NarrowValues, NodeId, SavedColumns,
-    TypeId,
+    SharedNodeBits, Slot, TypeId,
 };
-/// Marks an unreachable node in node-to-preorder.
-const NONE: u32 = u32::MAX;
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+/// Marks an unreachable node in node-to-preorder.
+const NONE: u32 = u32::MAX;
 
 /// Retained sizes of every node and of the whole heap.
 ///
@@ -42,13 +44,7 @@ impl RetainedSizes {
     pub fn compute(graph: &Graph, dominators: &Dominators) -> RetainedSizes {
         let idom = dominators.preorder_idoms();
         let pre = dominators.shared_pre();
-        let mut sizes = NarrowFiller::<u32>::zeros(idom.len());
-        graph.for_each_size(0..pre.len(), |node, size| {
-            let v = pre[node as usize];
-            if v != NONE {
-                sizes.set(v as usize, size);
-            }
-        });
+        let mut sizes = in_preorder(graph, &pre, idom.len());
         for v in (1..idom.len()).rev() {
             let d = idom[v] as usize;
             let total = sizes.get(d) + sizes.get(v);
@@ -293,6 +289,34 @@ struct SavedRetained {
     by_vertex: Column<u32>,
     big_vertices: Column<u32>,
     big_sizes: Column<u64>,
+}
+
+/// Every reachable node's shallow size at its preorder number in `pre` (`vertices` slots, the
+/// super-root's 0), written from every core: each node has its own number, and each write is a cache
+/// miss, which one core would take one after the other.
+fn in_preorder(graph: &Graph, pre: &[u32], vertices: usize) -> NarrowFiller<u32> {
+    const CHUNK: usize = 1 << 16;
+    let mut small = vec![0u32; vertices];
+    let slots = as_atomic(&mut small);
+    let big: Vec<(u32, u64)> = (0..pre.len().div_ceil(CHUNK))
+        .into_par_iter()
+        .flat_map_iter(|chunk| {
+            let mut big = Vec::new();
+            let nodes = chunk * CHUNK..((chunk + 1) * CHUNK).min(pre.len());
+            graph.for_each_size(nodes, |node, size| {
+                let v = pre[node as usize];
+                if v != NONE {
+                    let slot = u32::of(size);
+                    if slot == u32::BIG {
+                        big.push((v, size));
+                    }
+                    slots[v as usize].store(slot, Ordering::Relaxed);
+                }
+            });
+            big
+        })
+        .collect();
+    NarrowFiller::from_parts(small, big)
 }
 
 const BY_VERTEX: &str = "retained.by_vertex";

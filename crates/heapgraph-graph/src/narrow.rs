@@ -140,6 +140,15 @@ pub struct NarrowFiller<S: Slot> {
 }
 
 impl<S: Slot> NarrowFiller<S> {
+    /// A filler holding `small`'s slots and the side table's values `big` (by index), as
+    /// [`NarrowValues::from_saved`] takes them: for a caller that fills the slots itself.
+    pub fn from_parts(small: Vec<S>, big: impl IntoIterator<Item = (u32, u64)>) -> Self {
+        NarrowFiller {
+            small,
+            big: big.into_iter().collect(),
+        }
+    }
+
     /// `len` zeros.
     pub fn zeros(len: usize) -> Self {
         NarrowFiller {
