@@ -12,7 +12,7 @@ use heapgraph_graph::MAX_NAME;
 
 pub const MAGIC: [u8; 8] = *b"HGINDEX\0";
 /// Bumped whenever the layout or the meaning of a section changes: older files are rebuilt.
-pub const VERSION: u32 = 11;
+pub const VERSION: u32 = 12;
 /// Written in the machine's byte order: a file from a machine of the other order reads as foreign.
 const BYTE_ORDER: u32 = 0x0102_0304;
 /// Where every section starts: a multiple of this.

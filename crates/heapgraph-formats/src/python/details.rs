@@ -3,13 +3,14 @@
 
 use super::record::*;
 use crate::dump_bytes::DumpBytes;
+use crate::record_offsets::RecordOffsets;
 use heapgraph_graph::{Column, LeakFacts, SavedDetails};
 use heapgraph_graph::{NodeDetailSource, NodeDetails, NodeId};
 
 pub struct PythonDetails {
     pub bytes: DumpBytes,
     /// Node id -> offset of its OBJECT record.
-    pub record_offsets: Column<u64>,
+    pub record_offsets: RecordOffsets,
     /// File string id -> offset of its STRING record.
     pub string_offsets: Column<u64>,
     /// What FACT records state about objects.
@@ -31,7 +32,7 @@ impl PythonDetails {
     pub fn reopen(bytes: DumpBytes, mut saved: SavedDetails) -> Option<PythonDetails> {
         let facts = LeakFacts::take_saved(&mut saved)?;
         let string_offsets = saved.u64s.pop()?;
-        let record_offsets = saved.u64s.pop()?;
+        let record_offsets = RecordOffsets::reopen(&mut saved)?;
         Some(PythonDetails {
             bytes,
             record_offsets,
@@ -43,10 +44,9 @@ impl PythonDetails {
 
 impl NodeDetailSource for PythonDetails {
     fn saved(&self) -> SavedDetails {
-        let mut saved = SavedDetails {
-            u64s: vec![self.record_offsets.clone(), self.string_offsets.clone()],
-            ..SavedDetails::default()
-        };
+        let mut saved = SavedDetails::default();
+        self.record_offsets.save(&mut saved);
+        saved.u64s.push(self.string_offsets.clone());
         self.facts.save_into(&mut saved);
         saved
     }
@@ -56,7 +56,7 @@ impl NodeDetailSource for PythonDetails {
     }
 
     fn details(&self, node: NodeId) -> NodeDetails {
-        let Some(&offset) = self.record_offsets.get(node as usize) else {
+        let Some(offset) = self.record_offsets.get(node as usize) else {
             return NodeDetails::default();
         };
         // The loader validated this record; a failure here means the file changed under us.

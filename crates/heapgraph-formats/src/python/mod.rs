@@ -98,7 +98,7 @@ pub(crate) fn load(
     let facts = facts.filter_map(|&(address, code)| Some((addresses.find(address)?, code)));
     let details = details::PythonDetails {
         bytes: DumpBytes::loaded(map),
-        record_offsets: resolved.record_offsets.into(),
+        record_offsets: resolved.record_offsets,
         string_offsets: std::mem::take(&mut scan.string_offsets).into(),
         facts: LeakFacts::new(facts.collect()),
     };

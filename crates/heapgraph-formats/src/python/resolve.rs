@@ -5,6 +5,7 @@ use super::number::Numbering;
 use super::record::*;
 use super::scan::{Scan, CHUNK_OBJECTS};
 use crate::edges::{drop_dangling, DANGLING};
+use crate::record_offsets::RecordOffsets;
 use crate::scatter::Scatter;
 use heapgraph_graph::{Addresses, EdgeLabel, NodeId, ShallowSizes, SizesWriter, TypeId};
 use rayon::prelude::*;
@@ -16,7 +17,7 @@ pub struct Resolved {
     /// Refcounts saturated to u32 (`u32::MAX` = immortal or enormous).
     pub refcounts: Vec<u32>,
     /// Node id -> offset of its OBJECT record, for reading details later.
-    pub record_offsets: Vec<u64>,
+    pub record_offsets: RecordOffsets,
     pub offsets: Vec<u32>,
     pub targets: Vec<NodeId>,
     pub labels: Vec<EdgeLabel>,
@@ -24,11 +25,31 @@ pub struct Resolved {
 }
 
 /// Everything one chunk task needs to write.
+/// Where each object's record offset goes: 4 bytes when the dump is under 4 GiB, else 8.
+enum OffsetSink<'a> {
+    Narrow(Scatter<'a, u32>),
+    Wide(Scatter<'a, u64>),
+}
+
+impl OffsetSink<'_> {
+    /// # Safety
+    /// Each index is written once (see [`Scatter::write`]).
+    unsafe fn write(&self, index: usize, offset: usize) {
+        // SAFETY: the caller writes each index once; a narrow sink only takes a dump under 4 GiB.
+        unsafe {
+            match self {
+                OffsetSink::Narrow(s) => s.write(index, offset as u32),
+                OffsetSink::Wide(s) => s.write(index, offset as u64),
+            }
+        }
+    }
+}
+
 struct Sinks<'a> {
     types: Scatter<'a, TypeId>,
     sizes: &'a SizesWriter,
     refcounts: Scatter<'a, u32>,
-    record_offsets: Scatter<'a, u64>,
+    record_offsets: OffsetSink<'a>,
     targets: Scatter<'a, NodeId>,
     labels: Scatter<'a, EdgeLabel>,
 }
@@ -45,7 +66,10 @@ pub fn resolve(
     let mut types = vec![0 as TypeId; n];
     let sizes = SizesWriter::new(n);
     let mut refcounts = vec![0u32; n];
-    let mut record_offsets = vec![0u64; n];
+    // 4 bytes an object when the dump is under 4 GiB, as an index file keeps them.
+    let narrow = data.len() <= u32::MAX as usize;
+    let mut narrow_offsets = vec![0u32; if narrow { n } else { 0 }];
+    let mut wide_offsets = vec![0u64; if narrow { 0 } else { n }];
     let mut targets = vec![0 as NodeId; m];
     let mut labels = vec![EdgeLabel::PLAIN; m];
     let dangling = AtomicU64::new(0);
@@ -62,7 +86,10 @@ pub fn resolve(
             types: Scatter::new(&mut types),
             sizes: &sizes,
             refcounts: Scatter::new(&mut refcounts),
-            record_offsets: Scatter::new(&mut record_offsets),
+            record_offsets: match narrow {
+                true => OffsetSink::Narrow(Scatter::new(&mut narrow_offsets)),
+                false => OffsetSink::Wide(Scatter::new(&mut wide_offsets)),
+            },
             targets: Scatter::new(&mut targets),
             labels: Scatter::new(&mut labels),
         };
@@ -98,7 +125,10 @@ pub fn resolve(
             types,
             sizes: sizes.finish(),
             refcounts,
-            record_offsets,
+            record_offsets: match narrow {
+                true => RecordOffsets::Narrow(narrow_offsets.into()),
+                false => RecordOffsets::Wide(wide_offsets.into()),
+            },
             offsets,
             targets,
             labels,
@@ -168,7 +198,7 @@ impl Chunk<'_> {
         unsafe {
             s.types.write(id, ty);
             s.refcounts.write(id, refcount);
-            s.record_offsets.write(id, rec.offset as u64);
+            s.record_offsets.write(id, rec.offset);
         }
         for e in 0..header.edges as usize {
             let at = OBJECT_HEADER + e * EDGE_LEN;
