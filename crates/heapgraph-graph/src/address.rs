@@ -71,16 +71,15 @@ impl Addresses {
     /// Packs the `len` addresses `address(0)`, `address(1)`, ..., which must be strictly ascending: a
     /// reader packs its objects' addresses from where they lie, without a list of them (163 MB on a
     /// 20M-object heap).
+    ///
+    /// Each address is read once, in order, and checked as it is packed: a reader's addresses can be
+    /// slow to read (through a merge of sorted lists, or a permutation).
     pub fn from_fn(len: usize, address: impl Fn(usize) -> u64) -> Result<Addresses, GraphError> {
-        if (1..len).any(|i| address(i - 1) >= address(i)) {
-            return Err(GraphError::Order(
-                "addresses are not strictly ascending".into(),
-            ));
-        }
         let (directory, low) = match dense_shift(len, &address) {
             Some(shift) => dense(len, &address, shift),
             None => sparse(len, &address),
-        };
+        }
+        .ok_or_else(|| GraphError::Order("addresses are not strictly ascending".into()))?;
         Ok(Addresses {
             directory,
             low: low.into(),
@@ -249,19 +248,29 @@ impl Addresses {
 /// The smallest bucket size (as a shift, up to the sparse one's) whose dense directory stays within
 /// budget, or `None` if even 64 KiB buckets would take too many slots.
 fn dense_shift(len: usize, address: &impl Fn(usize) -> u64) -> Option<u32> {
-    let span = address(len.checked_sub(1)?) - address(0);
+    // Addresses out of order fail the packing that follows; the sparse one needs no span.
+    let span = address(len.checked_sub(1)?).checked_sub(address(0))?;
     let budget = (len as u64 / ADDRESSES_PER_DENSE_SLOT).max(1);
     (0..=SPARSE_SHIFT).find(|&shift| (span >> shift) < budget)
 }
 
-fn dense(len: usize, address: &impl Fn(usize) -> u64, shift: u32) -> (Directory, Vec<u16>) {
-    let base = address(0);
-    let buckets = ((address(len - 1) - base) >> shift) as usize + 1;
+/// The dense directory of `len` addresses whose first is the lowest and last the highest (see
+/// [`dense_shift`]), or `None` if they are not strictly ascending.
+fn dense(len: usize, address: &impl Fn(usize) -> u64, shift: u32) -> Option<(Directory, Vec<u16>)> {
+    let (base, last) = (address(0), address(len - 1));
+    let buckets = ((last - base) >> shift) as usize + 1;
     let mut starts = Vec::with_capacity(buckets + 1);
     let mask = (1u64 << shift) - 1;
     let mut low = Vec::with_capacity(len);
+    let mut previous = None;
     for i in 0..len {
-        let delta = address(i) - base;
+        let addr = address(i);
+        // Past the last address or not above the one before: out of order (and a bucket past the end).
+        if previous.is_some_and(|p| addr <= p) || addr > last {
+            return None;
+        }
+        previous = Some(addr);
+        let delta = addr - base;
         let key = (delta >> shift) as usize;
         starts.resize(starts.len().max(key + 1), i as u32);
         low.push((delta & mask) as u16);
@@ -272,14 +281,20 @@ fn dense(len: usize, address: &impl Fn(usize) -> u64, shift: u32) -> (Directory,
         shift,
         starts: starts.into(),
     };
-    (directory, low)
+    Some((directory, low))
 }
 
-fn sparse(len: usize, address: &impl Fn(usize) -> u64) -> (Directory, Vec<u16>) {
+/// The sparse directory of `len` addresses, or `None` if they are not strictly ascending.
+fn sparse(len: usize, address: &impl Fn(usize) -> u64) -> Option<(Directory, Vec<u16>)> {
     let (mut keys, mut starts) = (Vec::new(), Vec::new());
     let mut low = Vec::with_capacity(len);
+    let mut previous = None;
     for i in 0..len {
         let addr = address(i);
+        if previous.is_some_and(|p| addr <= p) {
+            return None;
+        }
+        previous = Some(addr);
         let key = addr >> SPARSE_SHIFT;
         if keys.last() != Some(&key) {
             keys.push(key);
@@ -293,7 +308,7 @@ fn sparse(len: usize, address: &impl Fn(usize) -> u64) -> (Directory, Vec<u16>) 
         keys: keys.into(),
         starts: starts.into(),
     };
-    (directory, low)
+    Some((directory, low))
 }
 
 #[cfg(test)]
@@ -355,6 +370,16 @@ mod tests {
         check(&[]);
         assert!(Addresses::new(&[5, 5]).is_err());
         assert!(Addresses::new(&[6, 5]).is_err());
+        // Out of order inside, dense and sparse, and an address past the last one (a dense
+        // directory would grow to its bucket).
+        for bad in [
+            &[1, 100, 50, 200][..],
+            &[1, 1 << 60, 3],
+            &[0, 1 << 40, 1 << 20, 1 << 50],
+            &[1 << 40, 1 << 40],
+        ] {
+            assert!(Addresses::new(bad).is_err(), "{bad:?}");
+        }
     }
 
     /// A saved directory comes back as it was; one that would read out of bounds or give addresses out of
