@@ -59,7 +59,7 @@ pub use graph::{Graph, GraphError, GraphParts, NodeLabels, RawGraph, MAX_EDGES};
 pub use huge_pages::{HugePageAlloc, HUGE};
 pub use label::{EdgeKind, EdgeLabel};
 pub use leak_facts::{LeakFact, LeakFacts};
-pub use narrow::{NarrowFiller, NarrowValues, Slot};
+pub use narrow::{NarrowFiller, NarrowValues, NarrowWriter, Slot};
 pub use node_bits::{NodeBits, SharedNodeBits};
 pub use packed::PackedPositions;
 pub use prefetch::prefetch;

@@ -3,12 +3,19 @@
 
 use crate::column::{Column, Plain};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// An unsigned integer a [`NarrowValues`] keeps its values in; its largest value marks one in the side
 /// table.
 pub trait Slot: Plain + Eq {
     /// The mark of a value in the side table.
     const BIG: Self;
+    /// The atomic integer of the same width, for slots many threads write ([`NarrowWriter`]).
+    type Atomic: Send + Sync;
+    fn atomic(self) -> Self::Atomic;
+    fn store(atomic: &Self::Atomic, slot: Self);
+    fn unwrap(atomic: Self::Atomic) -> Self;
     fn widen(self) -> u64;
     /// `value`, below [`Slot::BIG`].
     fn narrow(value: u64) -> Self;
@@ -26,6 +33,17 @@ pub trait Slot: Plain + Eq {
 
 impl Slot for u16 {
     const BIG: u16 = u16::MAX;
+    type Atomic = AtomicU16;
+    fn atomic(self) -> AtomicU16 {
+        AtomicU16::new(self)
+    }
+    #[inline]
+    fn store(atomic: &AtomicU16, slot: u16) {
+        atomic.store(slot, Ordering::Relaxed)
+    }
+    fn unwrap(atomic: AtomicU16) -> u16 {
+        atomic.into_inner()
+    }
     #[inline]
     fn widen(self) -> u64 {
         self as u64
@@ -38,6 +56,17 @@ impl Slot for u16 {
 
 impl Slot for u32 {
     const BIG: u32 = u32::MAX;
+    type Atomic = AtomicU32;
+    fn atomic(self) -> AtomicU32 {
+        AtomicU32::new(self)
+    }
+    #[inline]
+    fn store(atomic: &AtomicU32, slot: u32) {
+        atomic.store(slot, Ordering::Relaxed)
+    }
+    fn unwrap(atomic: AtomicU32) -> u32 {
+        atomic.into_inner()
+    }
     #[inline]
     fn widen(self) -> u64 {
         self as u64
@@ -130,6 +159,44 @@ impl<S: Slot> FromIterator<u64> for NarrowValues<S> {
             small: small.into(),
             big,
         }
+    }
+}
+
+/// A [`NarrowValues`] written from many threads in any order, each index once: what a reader that
+/// decodes objects in parallel fills. [`NarrowWriter::finish`] gives the values.
+pub struct NarrowWriter<S: Slot> {
+    /// Relaxed stores: each slot has one writer, and `finish` takes the writer by value.
+    slots: Vec<S::Atomic>,
+    /// The rare values too big for a slot.
+    big: Mutex<Vec<(u32, u64)>>,
+}
+
+impl<S: Slot> NarrowWriter<S> {
+    /// `len` zeros.
+    pub fn new(len: usize) -> Self {
+        NarrowWriter {
+            slots: (0..len).map(|_| S::narrow(0).atomic()).collect(),
+            big: Mutex::default(),
+        }
+    }
+
+    #[inline]
+    pub fn set(&self, index: usize, value: u64) {
+        let slot = S::of(value);
+        if slot == S::BIG {
+            let mut big = self.big.lock().unwrap_or_else(PoisonError::into_inner);
+            big.push((index as u32, value));
+        }
+        S::store(&self.slots[index], slot);
+    }
+
+    pub fn finish(self) -> NarrowValues<S> {
+        let small: Vec<S> = self.slots.into_iter().map(S::unwrap).collect();
+        let big = self
+            .big
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        NarrowValues::from_saved(small.into(), big)
     }
 }
 

@@ -133,7 +133,7 @@ pub fn resolve(
                 let object = decoder.object_at(at)?;
                 let (ty, size) = decoder.type_and_size(&object, at)?;
                 *type_slot = ty;
-                sizes.set(node, size);
+                sizes.set(node as usize, size);
                 let first = out.targets.len();
                 let mut put =
                     |address: u64, label: EdgeLabel| match numbering.addresses.find(address) {

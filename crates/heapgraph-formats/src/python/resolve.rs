@@ -192,7 +192,7 @@ impl Chunk<'_> {
         let refcount = header.refcount.min(u32::MAX as u64) as u32;
         let first_edge = self.numbering.edge_offsets[id] as usize;
         let mut lost = 0;
-        s.sizes.set(node, header.size);
+        s.sizes.set(node as usize, header.size);
         // SAFETY (all writes): slot `id` and edge slots `first_edge..first_edge + edges` belong to this
         // object alone; the numbering maps each OBJECT record to a distinct node.
         unsafe {

@@ -8,10 +8,9 @@ use super::header::{Header, Sections};
 use super::numbers;
 use crate::error::{err, FormatError};
 use crate::scatter::Scatter;
-use heapgraph_graph::{NarrowValues, Slot};
+use heapgraph_graph::{NarrowValues, NarrowWriter};
 use rayon::prelude::*;
 use std::ops::Range;
-use std::sync::{Mutex, PoisonError};
 
 /// Marks a value that does not fit its column.
 const BAD: u32 = u32::MAX;
@@ -75,12 +74,10 @@ impl Nodes {
             detachedness: vec![0; optional(detachedness)],
             trace_nodes: vec![0; optional(trace_node)],
         };
-        let (mut id_slots, mut size_slots) = (vec![0; n], vec![0; n]);
+        let (ids, sizes) = (NarrowWriter::new(n), NarrowWriter::new(n));
         {
             let types = Scatter::new(&mut nodes.types);
             let names = Scatter::new(&mut nodes.names);
-            let ids = NarrowWriter::new(&mut id_slots);
-            let sizes = NarrowWriter::new(&mut size_slots);
             let edge_counts = Scatter::new(&mut nodes.edge_counts);
             let detached = Scatter::new(&mut nodes.detachedness);
             let trace_nodes = Scatter::new(&mut nodes.trace_nodes);
@@ -90,8 +87,8 @@ impl Nodes {
                     match col {
                         c if c == cols[0] => types.write(row, byte(v)),
                         c if c == cols[1] => names.write(row, narrow(v)),
-                        c if c == cols[2] => ids.write(row, v),
-                        c if c == cols[3] => sizes.write(row, v),
+                        c if c == cols[2] => ids.set(row, v),
+                        c if c == cols[3] => sizes.set(row, v),
                         c if c == cols[4] => edge_counts.write(row, narrow(v)),
                         c if Some(c) == detachedness => detached.write(row, byte(v)),
                         c if Some(c) == trace_node => trace_nodes.write(row, narrow(v)),
@@ -99,10 +96,9 @@ impl Nodes {
                     }
                 }
             })?;
-            let (id_big, size_big) = (ids.into_big(), sizes.into_big());
-            nodes.ids = NarrowValues::from_saved(id_slots.into(), id_big);
-            nodes.sizes = NarrowValues::from_saved(size_slots.into(), size_big);
         }
+        nodes.ids = ids.finish();
+        nodes.sizes = sizes.finish();
         Ok(nodes)
     }
 
@@ -240,43 +236,6 @@ where
 
 fn narrow(v: u64) -> u32 {
     u32::try_from(v).unwrap_or(BAD)
-}
-
-/// A column of [`NarrowValues`] the parse fills in parallel: a slot per row, each written once, and the
-/// rare value too big for its slot beside.
-struct NarrowWriter<'a> {
-    slots: Scatter<'a, u32>,
-    big: Mutex<Vec<(u32, u64)>>,
-}
-
-impl<'a> NarrowWriter<'a> {
-    fn new(slots: &'a mut [u32]) -> NarrowWriter<'a> {
-        NarrowWriter {
-            slots: Scatter::new(slots),
-            big: Mutex::default(),
-        }
-    }
-
-    /// Puts `value` in row `row`.
-    ///
-    /// # Safety
-    /// Each row is written once (see [`Scatter::write`]).
-    unsafe fn write(&self, row: usize, value: u64) {
-        let slot = u32::of(value);
-        if slot == u32::BIG {
-            let mut big = self.big.lock().unwrap_or_else(PoisonError::into_inner);
-            big.push((row as u32, value));
-        }
-        // SAFETY: the caller writes each row once.
-        unsafe { self.slots.write(row, slot) }
-    }
-
-    /// The values too big for their slots, by row.
-    fn into_big(self) -> Vec<(u32, u64)> {
-        self.big
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
 /// `v` as a byte column's value, `u8::MAX` if it does not fit (no type or state has that number).
