@@ -162,25 +162,15 @@ impl SortedRuns {
     /// The first two neighbours in address order with the same address, if any: a dump holding an
     /// object twice.
     pub fn duplicate(&self) -> Option<(&ObjectEntry, &ObjectEntry)> {
-        // Within a slice, and across each boundary between two.
-        let within = (self.slices.iter().zip(self.starts.windows(2))).find_map(|(s, ends)| {
-            let objects = &self.parts[s.part as usize].objects;
-            let slice = &objects[s.start..s.start + (ends[1] - ends[0])];
-            let at = slice
-                .windows(2)
-                .position(|w| w[0].address == w[1].address)?;
-            Some((ends[0] + at, (&slice[at], &slice[at + 1])))
+        let in_order = (self.slices.iter().zip(self.starts.windows(2))).flat_map(|(s, ends)| {
+            &self.parts[s.part as usize].objects[s.start..s.start + (ends[1] - ends[0])]
         });
-        let boundaries = self.starts.get(1..self.slices.len()).unwrap_or(&[]);
-        let across = boundaries
-            .iter()
-            .map(|&at| (at - 1, (self.get(at - 1), self.get(at))))
-            .find(|(_, (a, b))| a.address == b.address);
-        [within, across]
-            .into_iter()
-            .flatten()
-            .min_by_key(|(at, _)| *at)
-            .map(|(_, pair)| pair)
+        let mut previous: Option<&ObjectEntry> = None;
+        in_order.into_iter().find_map(|o| {
+            let pair = previous.filter(|p| p.address == o.address).map(|p| (p, o));
+            previous = Some(o);
+            pair
+        })
     }
 }
 
