@@ -31,51 +31,36 @@ pub trait Slot: Plain + Eq {
     }
 }
 
-impl Slot for u16 {
-    const BIG: u16 = u16::MAX;
-    type Atomic = AtomicU16;
-    fn atomic(self) -> AtomicU16 {
-        AtomicU16::new(self)
-    }
-    #[inline]
-    fn store(atomic: &AtomicU16, slot: u16) {
-        atomic.store(slot, Ordering::Relaxed)
-    }
-    fn unwrap(atomic: AtomicU16) -> u16 {
-        atomic.into_inner()
-    }
-    #[inline]
-    fn widen(self) -> u64 {
-        self as u64
-    }
-    #[inline]
-    fn narrow(value: u64) -> u16 {
-        value as u16
-    }
+/// The [`Slot`] of an unsigned integer type and its atomic twin.
+macro_rules! slot {
+    ($int:ty, $atomic:ty) => {
+        impl Slot for $int {
+            const BIG: $int = <$int>::MAX;
+            type Atomic = $atomic;
+            fn atomic(self) -> $atomic {
+                <$atomic>::new(self)
+            }
+            #[inline]
+            fn store(atomic: &$atomic, slot: $int) {
+                atomic.store(slot, Ordering::Relaxed)
+            }
+            fn unwrap(atomic: $atomic) -> $int {
+                atomic.into_inner()
+            }
+            #[inline]
+            fn widen(self) -> u64 {
+                self as u64
+            }
+            #[inline]
+            fn narrow(value: u64) -> $int {
+                value as $int
+            }
+        }
+    };
 }
 
-impl Slot for u32 {
-    const BIG: u32 = u32::MAX;
-    type Atomic = AtomicU32;
-    fn atomic(self) -> AtomicU32 {
-        AtomicU32::new(self)
-    }
-    #[inline]
-    fn store(atomic: &AtomicU32, slot: u32) {
-        atomic.store(slot, Ordering::Relaxed)
-    }
-    fn unwrap(atomic: AtomicU32) -> u32 {
-        atomic.into_inner()
-    }
-    #[inline]
-    fn widen(self) -> u64 {
-        self as u64
-    }
-    #[inline]
-    fn narrow(value: u64) -> u32 {
-        value as u32
-    }
-}
+slot!(u16, AtomicU16);
+slot!(u32, AtomicU32);
 
 /// A `u64` per index in a slot of `S` each; a value that does not fit lives in a side table, its slot
 /// holding [`Slot::BIG`].
