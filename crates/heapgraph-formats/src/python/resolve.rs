@@ -24,7 +24,6 @@ pub struct Resolved {
     pub dangling_edges: u64,
 }
 
-/// Everything one chunk task needs to write.
 /// Where each object's record offset goes: 4 bytes when the dump is under 4 GiB, else 8.
 enum OffsetSink<'a> {
     Narrow(Scatter<'a, u32>),
@@ -45,6 +44,7 @@ impl OffsetSink<'_> {
     }
 }
 
+/// Everything one chunk task needs to write.
 struct Sinks<'a> {
     types: Scatter<'a, TypeId>,
     sizes: &'a SizesWriter,
